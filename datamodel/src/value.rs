@@ -3,6 +3,33 @@
 //!
 //! USP carries every value as a string. A string becomes a [`Value`] exactly once, at the edge,
 //! through [`ParamType::parse`]; inside the agent values are typed.
+//!
+//! # Accepted wire forms
+//!
+//! Where TR-106 (and the XML Schema types it builds on) leaves room, this module decides:
+//!
+//! - `boolean`: exactly `true`, `false`, `1`, `0` (case-sensitive); always written
+//!   `true`/`false`.
+//! - integers: `-?[0-9]+`, the `-` only for `int` and `long` (so `-0` is not an `unsignedInt`);
+//!   no `+`, no whitespace; leading zeros are accepted (`007` is 7). Out of range is a type
+//!   error.
+//! - `decimal`: `-?([0-9]+(\.[0-9]*)?|\.[0-9]+)`, i.e. the XML Schema decimal form without a
+//!   leading `+` (consistent with the integers): `.5`, `5.` and `-0` are accepted; exponents,
+//!   `NaN` and infinities are not. Stored as `f64`; a text too large for `f64` is a type error.
+//!   Written in the shortest text that parses back to the same `f64`, never with an exponent,
+//!   integral values without a fraction (`2.50` → `2.5`, `2.0` → `2`, `-0` → `0`).
+//! - `dateTime`: `YYYY-MM-DDThh:mm:ss[.f{1,6}][Z|±hh:mm]`, upper-case `T`/`Z`, a real calendar
+//!   date in years 0001-9999, hours 0-23 (`24:00:00` rejected), minutes and seconds 0-59 (no
+//!   leap second). An offset is converted to UTC and the result must still lie within
+//!   0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999Z. A text **without zone designator is
+//!   taken as UTC**. Written as `YYYY-MM-DDThh:mm:ssZ` with `.f` (trailing zeros trimmed) only
+//!   when the microseconds are not zero.
+//! - `base64`: standard alphabet, `=` padding, length a multiple of 4, no whitespace, empty
+//!   allowed. Stored canonically: re-encoded from the decoded bytes, so unused low bits of the
+//!   last character are cleared (`QR==` is stored as `QQ==`).
+//! - `hexBinary`: an even number of hex digits in either case, empty allowed; **stored
+//!   lower-case** so that equal bytes have equal text.
+//! - `string`: any text.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -127,53 +154,635 @@ pub struct ListConstraint {
 }
 
 impl ParamType {
+    /// Every type, in declaration order.
+    pub const ALL: [ParamType; 10] = [
+        ParamType::String,
+        ParamType::Boolean,
+        ParamType::Int,
+        ParamType::UnsignedInt,
+        ParamType::Long,
+        ParamType::UnsignedLong,
+        ParamType::Decimal,
+        ParamType::DateTime,
+        ParamType::Base64,
+        ParamType::HexBinary,
+    ];
+
     /// The TR-106 name of the type (`"unsignedInt"`, ...).
     pub fn name(self) -> &'static str {
-        todo_value_impl(self)
+        match self {
+            ParamType::String => "string",
+            ParamType::Boolean => "boolean",
+            ParamType::Int => "int",
+            ParamType::UnsignedInt => "unsignedInt",
+            ParamType::Long => "long",
+            ParamType::UnsignedLong => "unsignedLong",
+            ParamType::Decimal => "decimal",
+            ParamType::DateTime => "dateTime",
+            ParamType::Base64 => "base64",
+            ParamType::HexBinary => "hexBinary",
+        }
+    }
+
+    /// The type with the TR-106 name `name` (exact, case-sensitive), if any.
+    pub fn from_name(name: &str) -> Option<ParamType> {
+        ParamType::ALL.into_iter().find(|t| t.name() == name)
     }
 
     /// Parses the wire text of a value of this type (no constraints checked).
+    ///
+    /// See the module documentation for the accepted forms. Every failure is
+    /// [`ValueError::WrongType`].
     pub fn parse(self, text: &str) -> Result<Value, ValueError> {
-        Err(ValueError::WrongType { expected: self, text: text.to_owned() })
+        let value = match self {
+            ParamType::String => Some(Value::String(text.into())),
+            ParamType::Boolean => match text {
+                "true" | "1" => Some(Value::Boolean(true)),
+                "false" | "0" => Some(Value::Boolean(false)),
+                _ => None,
+            },
+            ParamType::Int => integer_text(text, true)
+                .and_then(|t| t.parse().ok())
+                .map(Value::Int),
+            ParamType::UnsignedInt => integer_text(text, false)
+                .and_then(|t| t.parse().ok())
+                .map(Value::UnsignedInt),
+            ParamType::Long => integer_text(text, true)
+                .and_then(|t| t.parse().ok())
+                .map(Value::Long),
+            ParamType::UnsignedLong => integer_text(text, false)
+                .and_then(|t| t.parse().ok())
+                .map(Value::UnsignedLong),
+            ParamType::Decimal => parse_decimal(text).map(Value::Decimal),
+            ParamType::DateTime => DateTime::parse(text).map(Value::DateTime),
+            ParamType::Base64 => base64_decode(text)
+                .map(|bytes| Value::Base64(base64_encode(&bytes).into_boxed_str())),
+            ParamType::HexBinary => {
+                hex_len(text).map(|_| Value::HexBinary(text.to_ascii_lowercase().into_boxed_str()))
+            }
+        };
+        value.ok_or_else(|| ValueError::WrongType {
+            expected: self,
+            text: text.to_owned(),
+        })
     }
 
     /// The value a parameter of this type has when nothing set it ("", false, 0,
     /// 0001-01-01T00:00:00Z).
     pub fn zero(self) -> Value {
-        Value::String("".into())
+        match self {
+            ParamType::String => Value::String("".into()),
+            ParamType::Boolean => Value::Boolean(false),
+            ParamType::Int => Value::Int(0),
+            ParamType::UnsignedInt => Value::UnsignedInt(0),
+            ParamType::Long => Value::Long(0),
+            ParamType::UnsignedLong => Value::UnsignedLong(0),
+            ParamType::Decimal => Value::Decimal(0.0),
+            ParamType::DateTime => Value::DateTime(DateTime::UNKNOWN),
+            ParamType::Base64 => Value::Base64("".into()),
+            ParamType::HexBinary => Value::HexBinary("".into()),
+        }
     }
 }
 
-fn todo_value_impl(_t: ParamType) -> &'static str {
-    "?"
+impl fmt::Display for ParamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `text` when it is `-?[0-9]+` (the `-` only when `signed`), else `None`.
+fn integer_text(text: &str, signed: bool) -> Option<&str> {
+    let digits = match text.strip_prefix('-') {
+        Some(rest) if signed => rest,
+        Some(_) => return None,
+        None => text,
+    };
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+}
+
+/// Parses `-?([0-9]+(\.[0-9]*)?|\.[0-9]+)` into a finite `f64` (negative zero becomes zero).
+fn parse_decimal(text: &str) -> Option<f64> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, frac),
+        None => (unsigned, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    // `+ 0.0` turns -0.0 into 0.0.
+    v.is_finite().then_some(v + 0.0)
+}
+
+/// The number of bytes `text` encodes as hexBinary (an even number of hex digits), if valid.
+fn hex_len(text: &str) -> Option<usize> {
+    (text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())).then_some(text.len() / 2)
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_digit(b: u8) -> Option<u32> {
+    let v = match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
+/// Decodes standard padded base64 (length a multiple of 4, `=` padding only at the end).
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let quads = bytes.len() / 4;
+    for (i, quad) in bytes.chunks_exact(4).enumerate() {
+        let pad = quad.iter().rev().take_while(|&&b| b == b'=').count();
+        if pad > 2 || (pad > 0 && i + 1 != quads) {
+            return None;
+        }
+        let mut acc: u32 = 0;
+        for &b in &quad[..4 - pad] {
+            acc = (acc << 6) | base64_digit(b)?;
+        }
+        acc <<= 6 * pad;
+        let [_, b0, b1, b2] = acc.to_be_bytes();
+        out.extend_from_slice(&[b0, b1, b2][..3 - pad]);
+    }
+    Some(out)
+}
+
+/// Encodes bytes as standard padded base64.
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let mut buf = [0u8; 3];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        let acc = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = (acc >> (18 - 6 * i)) & 0x3f;
+                out.push(char::from(BASE64_ALPHABET[index as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The number of bytes a (valid, padded) base64 text decodes to.
+fn base64_len(text: &str) -> usize {
+    let pad = text.bytes().rev().take_while(|&b| b == b'=').count();
+    (text.len() / 4 * 3).saturating_sub(pad)
+}
+
+const SECS_PER_DAY: i64 = 86_400;
+
+/// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d` (Howard Hinnant's
+/// `days_from_civil`). `m` is 1..=12, `d` 1..=31.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // [0, 399]
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 }); // March = 0
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    // mp and d are small and non-negative, so the conversions cannot fail.
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
+}
+
+fn is_leap_year(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// The value of a run of ASCII digits, or `None` if `bytes` is empty or has a non-digit.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || bytes.len() > 9 {
+        return None;
+    }
+    bytes.iter().try_fold(0u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+impl DateTime {
+    /// `0001-01-01T00:00:00Z`, the TR-106 "unknown time" and the zero value of `dateTime`.
+    pub const UNKNOWN: DateTime = DateTime {
+        secs: -62_135_596_800,
+        micros: 0,
+    };
+
+    /// The latest representable TR-106 time, `9999-12-31T23:59:59.999999Z`.
+    pub const MAX: DateTime = DateTime {
+        secs: 253_402_300_799,
+        micros: 999_999,
+    };
+
+    /// The time `secs` seconds after 1970-01-01T00:00:00Z.
+    pub fn from_unix(secs: i64) -> DateTime {
+        DateTime { secs, micros: 0 }
+    }
+
+    /// True for [`DateTime::UNKNOWN`].
+    pub fn is_unknown(&self) -> bool {
+        *self == DateTime::UNKNOWN
+    }
+
+    /// Parses `YYYY-MM-DDThh:mm:ss[.f{1,6}][Z|±hh:mm]`, converting an offset to UTC. A text
+    /// without zone designator is taken as UTC. The date must be a real calendar date, hours
+    /// 0-23, minutes and seconds 0-59, and the result (after the offset) between
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+    pub fn parse(text: &str) -> Option<DateTime> {
+        let b = text.as_bytes();
+        if b.len() < 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let year = i64::from(digits(&b[0..4])?);
+        let month = digits(&b[5..7])?;
+        let day = digits(&b[8..10])?;
+        let hour = i64::from(digits(&b[11..13])?);
+        let minute = i64::from(digits(&b[14..16])?);
+        let second = i64::from(digits(&b[17..19])?);
+        if year < 1
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let mut rest = &b[19..];
+        let mut micros = 0;
+        if let Some(after_dot) = rest.strip_prefix(b".") {
+            let n = after_dot.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 || n > 6 {
+                return None;
+            }
+            // Pad to six digits: ".5" is 500000 µs.
+            micros = digits(&after_dot[..n])? * 10u32.pow(6 - n as u32);
+            rest = &after_dot[n..];
+        }
+        let offset = match rest {
+            b"" | b"Z" => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let oh = i64::from(digits(&[*h1, *h2])?);
+                let om = i64::from(digits(&[*m1, *m2])?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = oh * 3600 + om * 60;
+                if *sign == b'-' { -off } else { off }
+            }
+            _ => return None,
+        };
+        let local =
+            days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + minute * 60 + second;
+        let dt = DateTime {
+            secs: local - offset,
+            micros,
+        };
+        (DateTime::UNKNOWN..=DateTime::MAX)
+            .contains(&dt)
+            .then_some(dt)
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ss[.ffffff]Z`; the fraction appears only when `micros` is not zero and has
+/// its trailing zeros trimmed.
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(SECS_PER_DAY);
+        let tod = self.secs.rem_euclid(SECS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            tod / 3600,
+            tod / 60 % 60,
+            tod % 60
+        )?;
+        if self.micros != 0 {
+            let frac = format!("{:06}", self.micros);
+            write!(f, ".{}", frac.trim_end_matches('0'))?;
+        }
+        f.write_str("Z")
+    }
 }
 
 impl Value {
     /// The type of this value.
     pub fn param_type(&self) -> ParamType {
-        ParamType::String
+        match self {
+            Value::String(_) => ParamType::String,
+            Value::Boolean(_) => ParamType::Boolean,
+            Value::Int(_) => ParamType::Int,
+            Value::UnsignedInt(_) => ParamType::UnsignedInt,
+            Value::Long(_) => ParamType::Long,
+            Value::UnsignedLong(_) => ParamType::UnsignedLong,
+            Value::Decimal(_) => ParamType::Decimal,
+            Value::DateTime(_) => ParamType::DateTime,
+            Value::Base64(_) => ParamType::Base64,
+            Value::HexBinary(_) => ParamType::HexBinary,
+        }
     }
 
     /// Compares two values of the same type for search expressions (`<`, `>` ...). `None` when
-    /// the types differ or the type has no order (string, boolean, base64, hexBinary).
+    /// the types differ or the type has no order (string, boolean, base64, hexBinary), and for
+    /// a NaN decimal.
     pub fn compare(&self, other: &Value) -> Option<Ordering> {
-        let _ = other;
-        None
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::UnsignedInt(a), Value::UnsignedInt(b)) => Some(a.cmp(b)),
+            (Value::Long(a), Value::Long(b)) => Some(a.cmp(b)),
+            (Value::UnsignedLong(a), Value::UnsignedLong(b)) => Some(a.cmp(b)),
+            (Value::Decimal(a), Value::Decimal(b)) => a.partial_cmp(b),
+            (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    /// The `==` of search expressions: true when both values have the same type and are equal
+    /// (decimals numerically, so `0` equals `-0`; a NaN equals nothing). Values of different
+    /// types are never equal.
+    pub fn loose_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Decimal(a), Value::Decimal(b)) => a == b,
+            _ => self == other,
+        }
+    }
+
+    /// The text of a `string`, `base64` or `hexBinary` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) | Value::Base64(s) | Value::HexBinary(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a `boolean`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The value of any integer type when it is not negative.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::Int(v) => u64::try_from(v).ok(),
+            Value::UnsignedInt(v) => Some(u64::from(v)),
+            Value::Long(v) => u64::try_from(v).ok(),
+            Value::UnsignedLong(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value of any integer type when it fits an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Int(v) => Some(i64::from(v)),
+            Value::UnsignedInt(v) => Some(i64::from(v)),
+            Value::Long(v) => Some(v),
+            Value::UnsignedLong(v) => i64::try_from(v).ok(),
+            _ => None,
+        }
+    }
+
+    /// The value of any integer type as an `i128` (always exact).
+    fn as_i128(&self) -> Option<i128> {
+        match *self {
+            Value::Int(v) => Some(i128::from(v)),
+            Value::UnsignedInt(v) => Some(i128::from(v)),
+            Value::Long(v) => Some(i128::from(v)),
+            Value::UnsignedLong(v) => Some(i128::from(v)),
+            _ => None,
+        }
     }
 }
 
 /// The canonical wire text of a value (`true`, `42`, `2024-05-01T12:00:00Z`, ...).
+///
+/// Decimals are written in the shortest form that parses back to the same `f64`, never in
+/// exponent notation, and without a fractional part when integral (`2.0` → `2`, `-0.0` → `0`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("")
+        match self {
+            Value::String(s) | Value::Base64(s) | Value::HexBinary(s) => f.write_str(s),
+            Value::Boolean(b) => f.write_str(if *b { "true" } else { "false" }),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::UnsignedInt(v) => write!(f, "{v}"),
+            Value::Long(v) => write!(f, "{v}"),
+            Value::UnsignedLong(v) => write!(f, "{v}"),
+            // `+ 0.0` writes -0.0 as "0"; Rust's `Display` for f64 is shortest-round-trip and
+            // never uses an exponent.
+            Value::Decimal(v) => write!(f, "{}", v + 0.0),
+            Value::DateTime(dt) => write!(f, "{dt}"),
+        }
     }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s.into_boxed_str())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Boolean(b)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(v: i32) -> Value {
+        Value::Int(v)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(v: u32) -> Value {
+        Value::UnsignedInt(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Long(v)
+    }
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Value {
+        Value::UnsignedLong(v)
+    }
+}
+
+impl From<DateTime> for Value {
+    fn from(dt: DateTime) -> Value {
+        Value::DateTime(dt)
+    }
+}
+
+/// The items of a TR-106 comma-separated list, with the whitespace around each item trimmed. A
+/// blank text is the empty list; otherwise empty items (`a,,b`) are kept as `""`.
+pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.trim();
+    (!text.is_empty())
+        .then(|| text.split(',').map(str::trim))
+        .into_iter()
+        .flatten()
 }
 
 impl Constraints {
     /// Parses `text` as a value of type `ty` under these constraints: for a list, every item is
     /// parsed and checked and the whole list is returned as a `Value::String` of the normalised
     /// items joined by `,`.
+    ///
+    /// Checks, in order: for a list, `max_items`; then each item (or the single value) is
+    /// parsed ([`ValueError::WrongType`] naming the offending item text) and checked against
+    /// `enumeration` (exact match on the canonical text), `range` (integer types and decimal)
+    /// and `max_len` (characters of a string, decoded bytes of base64/hexBinary; ignored for
+    /// other types); finally the list `max_len` applies to the normalised list text. Constraint
+    /// failures in a list name the 1-based item number.
     pub fn parse(&self, ty: ParamType, text: &str) -> Result<Value, ValueError> {
-        ty.parse(text)
+        let Some(list) = self.list else {
+            return self.parse_one(ty, text);
+        };
+        let count = list_items(text).count();
+        if let Some(max) = list.max_items {
+            if count > max as usize {
+                return Err(ValueError::Constraint(format!(
+                    "list has {count} items, more than the maximum of {max}"
+                )));
+            }
+        }
+        let mut joined = String::with_capacity(text.len());
+        for (i, item) in list_items(text).enumerate() {
+            let value = self.parse_one(ty, item).map_err(|e| match e {
+                ValueError::Constraint(why) => {
+                    ValueError::Constraint(format!("item {} ('{item}'): {why}", i + 1))
+                }
+                wrong_type => wrong_type,
+            })?;
+            if i > 0 {
+                joined.push(',');
+            }
+            joined.push_str(&value.to_string());
+        }
+        if let Some(max) = list.max_len {
+            let len = joined.chars().count();
+            if len > max as usize {
+                return Err(ValueError::Constraint(format!(
+                    "list of {len} characters longer than {max} characters"
+                )));
+            }
+        }
+        Ok(Value::String(joined.into_boxed_str()))
+    }
+
+    /// Parses and checks one value (or list item).
+    fn parse_one(&self, ty: ParamType, text: &str) -> Result<Value, ValueError> {
+        let value = ty.parse(text)?;
+        if let Some(allowed) = self.enumeration {
+            let canonical = value.to_string();
+            if !allowed.contains(&canonical.as_str()) {
+                return Err(ValueError::Constraint(format!(
+                    "'{canonical}' is not one of: {}",
+                    allowed.join(", ")
+                )));
+            }
+        }
+        if let Some((min, max)) = self.range {
+            check_range(&value, min, max)?;
+        }
+        if let Some(max) = self.max_len {
+            let (len, unit) = match &value {
+                Value::String(s) => (s.chars().count(), "characters"),
+                Value::Base64(s) => (base64_len(s), "bytes"),
+                Value::HexBinary(s) => (s.len() / 2, "bytes"),
+                _ => (0, ""),
+            };
+            if len > max as usize {
+                return Err(ValueError::Constraint(format!("longer than {max} {unit}")));
+            }
+        }
+        Ok(value)
+    }
+}
+
+/// Checks an integer or decimal value against an inclusive range; other types pass.
+fn check_range(value: &Value, min: i128, max: i128) -> Result<(), ValueError> {
+    let (below, above) = if let Some(v) = value.as_i128() {
+        (v < min, v > max)
+    } else if let Value::Decimal(v) = *value {
+        // i128 → f64 rounds only beyond 2^53, far outside any practical decimal range.
+        (v < min as f64, v > max as f64)
+    } else {
+        return Ok(());
+    };
+    if below {
+        Err(ValueError::Constraint(format!(
+            "value {value} below minimum {min}"
+        )))
+    } else if above {
+        Err(ValueError::Constraint(format!(
+            "value {value} above maximum {max}"
+        )))
+    } else {
+        Ok(())
     }
 }

@@ -786,3 +786,913 @@ fn check_range(value: &Value, min: i128, max: i128) -> Result<(), ValueError> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(ty: ParamType, text: &str) -> Value {
+        match ty.parse(text) {
+            Ok(v) => v,
+            Err(e) => panic!("{} {text:?} should parse: {e}", ty.name()),
+        }
+    }
+
+    fn assert_valid(ty: ParamType, cases: &[(&str, Value)]) {
+        for (text, want) in cases {
+            let got = ok(ty, text);
+            assert_eq!(&got, want, "{} {text:?}", ty.name());
+            assert_eq!(got.param_type(), ty);
+            // Display round-trips through parse.
+            let shown = got.to_string();
+            assert_eq!(
+                ty.parse(&shown).as_ref(),
+                Ok(&got),
+                "round trip of {shown:?}"
+            );
+        }
+    }
+
+    fn assert_invalid(ty: ParamType, cases: &[&str]) {
+        for text in cases {
+            match ty.parse(text) {
+                Err(e) => {
+                    assert!(e.is_type_error(), "{text:?}: {e}");
+                    assert_eq!(
+                        e,
+                        ValueError::WrongType {
+                            expected: ty,
+                            text: (*text).to_owned()
+                        }
+                    );
+                }
+                Ok(v) => panic!("{} {text:?} should not parse, got {v:?}", ty.name()),
+            }
+        }
+    }
+
+    fn dt(text: &str) -> DateTime {
+        match DateTime::parse(text) {
+            Some(d) => d,
+            None => panic!("{text:?} should parse"),
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for ty in ParamType::ALL {
+            assert_eq!(ParamType::from_name(ty.name()), Some(ty));
+            assert_eq!(ty.to_string(), ty.name());
+        }
+        assert_eq!(ParamType::UnsignedInt.name(), "unsignedInt");
+        assert_eq!(
+            ParamType::from_name("hexBinary"),
+            Some(ParamType::HexBinary)
+        );
+        assert_eq!(ParamType::from_name("unsignedint"), None);
+        assert_eq!(ParamType::from_name(""), None);
+        assert_eq!(ParamType::from_name("list"), None);
+    }
+
+    #[test]
+    fn zero_values() {
+        assert_eq!(ParamType::String.zero(), Value::String("".into()));
+        assert_eq!(ParamType::Boolean.zero(), Value::Boolean(false));
+        assert_eq!(ParamType::Int.zero(), Value::Int(0));
+        assert_eq!(ParamType::UnsignedInt.zero(), Value::UnsignedInt(0));
+        assert_eq!(ParamType::Long.zero(), Value::Long(0));
+        assert_eq!(ParamType::UnsignedLong.zero(), Value::UnsignedLong(0));
+        assert_eq!(ParamType::Decimal.zero(), Value::Decimal(0.0));
+        assert_eq!(
+            ParamType::DateTime.zero().to_string(),
+            "0001-01-01T00:00:00Z"
+        );
+        assert_eq!(ParamType::Base64.zero(), Value::Base64("".into()));
+        assert_eq!(ParamType::HexBinary.zero(), Value::HexBinary("".into()));
+        for ty in ParamType::ALL {
+            let z = ty.zero();
+            assert_eq!(z.param_type(), ty);
+            assert_eq!(ty.parse(&z.to_string()), Ok(z));
+        }
+    }
+
+    #[test]
+    fn string_accepts_anything() {
+        for text in ["", " ", "a,b", "ünïcödé", "true", "\n"] {
+            assert_eq!(ok(ParamType::String, text), Value::String(text.into()));
+            assert_eq!(ok(ParamType::String, text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn boolean() {
+        use Value::Boolean as B;
+        assert_valid(
+            ParamType::Boolean,
+            &[
+                ("true", B(true)),
+                ("false", B(false)),
+                ("1", B(true)),
+                ("0", B(false)),
+            ],
+        );
+        assert_eq!(ok(ParamType::Boolean, "1").to_string(), "true");
+        assert_eq!(ok(ParamType::Boolean, "0").to_string(), "false");
+        assert_invalid(
+            ParamType::Boolean,
+            &[
+                "", "True", "FALSE", "yes", "2", "01", " true", "true ", "t", "-1",
+            ],
+        );
+    }
+
+    #[test]
+    fn int() {
+        use Value::Int as I;
+        assert_valid(
+            ParamType::Int,
+            &[
+                ("0", I(0)),
+                ("-0", I(0)),
+                ("42", I(42)),
+                ("-42", I(-42)),
+                ("007", I(7)),
+                ("2147483647", I(i32::MAX)),
+                ("-2147483648", I(i32::MIN)),
+                ("-1", I(-1)),
+            ],
+        );
+        assert_eq!(ok(ParamType::Int, "007").to_string(), "7");
+        assert_invalid(
+            ParamType::Int,
+            &[
+                "",
+                "-",
+                "+1",
+                " 1",
+                "1 ",
+                "1.0",
+                "1e3",
+                "0x10",
+                "2147483648",
+                "-2147483649",
+                "--1",
+                "1-",
+                "١",
+                "99999999999999999999999",
+            ],
+        );
+    }
+
+    #[test]
+    fn unsigned_int() {
+        use Value::UnsignedInt as U;
+        assert_valid(
+            ParamType::UnsignedInt,
+            &[
+                ("0", U(0)),
+                ("1", U(1)),
+                ("65535", U(65535)),
+                ("4294967295", U(u32::MAX)),
+                ("0004294967295", U(u32::MAX)),
+                ("100", U(100)),
+                ("2147483648", U(2_147_483_648)),
+                ("9", U(9)),
+            ],
+        );
+        assert_invalid(
+            ParamType::UnsignedInt,
+            &[
+                "",
+                "-0",
+                "-1",
+                "+1",
+                "4294967296",
+                "1.5",
+                " 7",
+                "7 ",
+                "abc",
+                "1,2",
+            ],
+        );
+    }
+
+    #[test]
+    fn long() {
+        use Value::Long as L;
+        assert_valid(
+            ParamType::Long,
+            &[
+                ("0", L(0)),
+                ("-0", L(0)),
+                ("9223372036854775807", L(i64::MAX)),
+                ("-9223372036854775808", L(i64::MIN)),
+                ("4294967296", L(4_294_967_296)),
+                ("-4294967296", L(-4_294_967_296)),
+                ("12", L(12)),
+                ("-12", L(-12)),
+            ],
+        );
+        assert_invalid(
+            ParamType::Long,
+            &[
+                "",
+                "-",
+                "+0",
+                "9223372036854775808",
+                "-9223372036854775809",
+                "1.0",
+                "1_000",
+                " ",
+                "1e10",
+            ],
+        );
+    }
+
+    #[test]
+    fn unsigned_long() {
+        use Value::UnsignedLong as UL;
+        assert_valid(
+            ParamType::UnsignedLong,
+            &[
+                ("0", UL(0)),
+                ("18446744073709551615", UL(u64::MAX)),
+                ("18446744073709551614", UL(u64::MAX - 1)),
+                ("9223372036854775808", UL(1 << 63)),
+                ("1", UL(1)),
+                ("00", UL(0)),
+                ("123456789", UL(123_456_789)),
+                ("4294967296", UL(1 << 32)),
+            ],
+        );
+        assert_invalid(
+            ParamType::UnsignedLong,
+            &[
+                "",
+                "-0",
+                "-1",
+                "+5",
+                "18446744073709551616",
+                "1.",
+                "0x0",
+                "١٢",
+                " 1",
+            ],
+        );
+    }
+
+    #[test]
+    fn decimal() {
+        use Value::Decimal as D;
+        assert_valid(
+            ParamType::Decimal,
+            &[
+                ("0", D(0.0)),
+                ("-0", D(0.0)),
+                ("-0.0", D(0.0)),
+                ("1", D(1.0)),
+                ("-12.5", D(-12.5)),
+                ("2.50", D(2.5)),
+                (".5", D(0.5)),
+                ("5.", D(5.0)),
+                ("-.25", D(-0.25)),
+                ("0.1", D(0.1)),
+                ("123456789012345678901234567890", D(1.2345678901234568e29)),
+                ("0.0000001", D(1e-7)),
+            ],
+        );
+        assert_invalid(
+            ParamType::Decimal,
+            &[
+                "", ".", "-", "-.", "+1", "1e5", "1E5", "NaN", "nan", "inf", "-inf", "infinity",
+                "1.2.3", " 1", "1 ", "1,5", "0x1", "--1", "1-",
+            ],
+        );
+        // Too large for f64.
+        let huge = "9".repeat(400);
+        assert_invalid(ParamType::Decimal, &[huge.as_str()]);
+    }
+
+    #[test]
+    fn decimal_display() {
+        let cases = [
+            ("2.0", "2"),
+            ("2.50", "2.5"),
+            ("-0", "0"),
+            ("0.1", "0.1"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            ("1000000000000000000000", "1000000000000000000000"),
+            ("0.0000001", "0.0000001"),
+            ("-3.14159", "-3.14159"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(ok(ParamType::Decimal, text).to_string(), want, "{text}");
+        }
+        assert_eq!(Value::Decimal(-0.0).to_string(), "0");
+        assert_eq!(Value::Decimal(1e300).to_string().len(), 301);
+        assert!(!Value::Decimal(1e-300).to_string().contains('e'));
+        for v in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -1e-300,
+            5e-324,
+        ] {
+            let shown = Value::Decimal(v).to_string();
+            assert!(!shown.contains(['e', 'E']), "{shown}");
+            assert_eq!(ParamType::Decimal.parse(&shown), Ok(Value::Decimal(v)));
+        }
+    }
+
+    #[test]
+    fn datetime_valid() {
+        let cases = [
+            ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+            ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+            ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+            ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z"),
+            ("2000-02-29T00:00:00Z", "2000-02-29T00:00:00Z"),
+            ("2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"),
+            ("1600-02-29T10:00:00Z", "1600-02-29T10:00:00Z"),
+            ("2023-12-31T23:59:59Z", "2023-12-31T23:59:59Z"),
+            ("2024-05-01T12:00:00", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T12:00:00.5Z", "2024-05-01T12:00:00.5Z"),
+            ("2024-05-01T12:00:00.000001Z", "2024-05-01T12:00:00.000001Z"),
+            ("2024-05-01T12:00:00.120000Z", "2024-05-01T12:00:00.12Z"),
+            ("2024-05-01T12:00:00.000Z", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T14:30:00+02:30", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T07:00:00-05:00", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T12:00:00+00:00", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T12:00:00-00:00", "2024-05-01T12:00:00Z"),
+            ("2024-03-01T00:30:00+01:00", "2024-02-29T23:30:00Z"),
+            ("2023-12-31T20:00:00-05:00", "2024-01-01T01:00:00Z"),
+            ("1969-12-31T23:59:59.25Z", "1969-12-31T23:59:59.25Z"),
+            ("0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00Z"),
+        ];
+        for (text, want) in cases {
+            let v = ok(ParamType::DateTime, text);
+            assert_eq!(v.to_string(), want, "{text}");
+            assert_eq!(ParamType::DateTime.parse(want), Ok(v.clone()), "{want}");
+            assert_eq!(DateTime::parse(text).map(Value::DateTime), Some(v));
+        }
+        assert_eq!(dt("1970-01-01T00:00:00Z"), DateTime::from_unix(0));
+        assert_eq!(
+            dt("2001-09-09T01:46:40Z"),
+            DateTime::from_unix(1_000_000_000)
+        );
+        assert_eq!(dt("1969-12-31T23:59:59Z"), DateTime::from_unix(-1));
+        assert_eq!(dt("0001-01-01T00:00:00Z"), DateTime::UNKNOWN);
+        assert!(DateTime::UNKNOWN.is_unknown());
+        assert_eq!(dt("9999-12-31T23:59:59.999999Z"), DateTime::MAX);
+        assert_eq!(dt("2024-05-01T12:00:00.5Z").micros, 500_000);
+        assert_eq!(DateTime::UNKNOWN.to_string(), "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn datetime_invalid() {
+        assert_invalid(
+            ParamType::DateTime,
+            &[
+                "",
+                "2024-05-01",
+                "2024-05-01T12:00Z",
+                "1900-02-29T00:00:00Z",
+                "2023-02-29T00:00:00Z",
+                "2100-02-29T00:00:00Z",
+                "2024-02-30T00:00:00Z",
+                "2024-04-31T00:00:00Z",
+                "2024-13-01T00:00:00Z",
+                "2024-00-01T00:00:00Z",
+                "2024-01-00T00:00:00Z",
+                "2024-01-32T00:00:00Z",
+                "2024-05-01T24:00:00Z",
+                "2024-05-01T23:60:00Z",
+                "2024-05-01T23:59:60Z",
+                "0000-01-01T00:00:00Z",
+                "10000-01-01T00:00:00Z",
+                "-0001-01-01T00:00:00Z",
+                "2024-05-01 12:00:00Z",
+                "2024-05-01t12:00:00Z",
+                "2024-05-01T12:00:00z",
+                "2024-05-01T12:00:00.Z",
+                "2024-05-01T12:00:00.1234567Z",
+                "2024-05-01T12:00:00+0200",
+                "2024-05-01T12:00:00+02",
+                "2024-05-01T12:00:00+24:00",
+                "2024-05-01T12:00:00+02:60",
+                "2024-05-01T12:00:00ZZ",
+                "2024-05-01T12:00:00Z ",
+                " 2024-05-01T12:00:00Z",
+                "2024-5-01T12:00:00Z",
+                "2024-05-01T1:00:00Z",
+                "+024-05-01T12:00:00Z",
+                "2024-05-01T12:00:00.5.5Z",
+                "0001-01-01T00:00:00+00:01",
+                "9999-12-31T23:59:59-00:01",
+                "2024-05-01T12:00:00\u{e9}",
+                "２０２４-05-01T12:00:00Z",
+            ],
+        );
+    }
+
+    #[test]
+    fn datetime_civil_conversion_exhaustive_days() {
+        // Every day from year 1 to 9999 maps to a valid date and back, one day apart.
+        let first = days_from_civil(1, 1, 1);
+        let last = days_from_civil(9999, 12, 31);
+        let mut prev = civil_from_days(first - 1);
+        for day in first..=last {
+            let (y, m, d) = civil_from_days(day);
+            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
+            assert_eq!(days_from_civil(y, m, d), day);
+            let (py, pm, pd) = prev;
+            assert!((y, m, d) > (py, pm, pd));
+            prev = (y, m, d);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(DateTime::UNKNOWN.secs, first * SECS_PER_DAY);
+    }
+
+    #[test]
+    fn datetime_display_never_panics() {
+        for secs in [i64::MIN, i64::MAX, 0, -1, DateTime::UNKNOWN.secs - 1] {
+            for micros in [0, 1, 999_999, u32::MAX] {
+                let _ = DateTime { secs, micros }.to_string();
+            }
+        }
+    }
+
+    #[test]
+    fn datetime_ordering() {
+        let a = ok(ParamType::DateTime, "2024-05-01T12:00:00Z");
+        let b = ok(ParamType::DateTime, "2024-05-01T12:00:00.000001Z");
+        let c = ok(ParamType::DateTime, "2024-05-01T13:00:00+02:00"); // 11:00Z
+        let unknown = ParamType::DateTime.zero();
+        assert_eq!(a.compare(&b), Some(Ordering::Less));
+        assert_eq!(b.compare(&a), Some(Ordering::Greater));
+        assert_eq!(c.compare(&a), Some(Ordering::Less));
+        assert_eq!(unknown.compare(&c), Some(Ordering::Less));
+        assert_eq!(
+            a.compare(&ok(ParamType::DateTime, "2024-05-01T14:00:00+02:00")),
+            Some(Ordering::Equal)
+        );
+        assert!(a.loose_eq(&ok(ParamType::DateTime, "2024-05-01T07:00:00-05:00")));
+        assert!(!a.loose_eq(&b));
+        assert!(DateTime::from_unix(-1) < DateTime::from_unix(0));
+    }
+
+    #[test]
+    fn base64() {
+        use Value::Base64 as B;
+        assert_valid(
+            ParamType::Base64,
+            &[
+                ("", B("".into())),
+                ("QQ==", B("QQ==".into())),
+                ("QUI=", B("QUI=".into())),
+                ("QUJD", B("QUJD".into())),
+                ("SGVsbG8sIHdvcmxkIQ==", B("SGVsbG8sIHdvcmxkIQ==".into())),
+                ("+/+/", B("+/+/".into())),
+                ("AAAA", B("AAAA".into())),
+                ("QR==", B("QQ==".into())),
+            ],
+        );
+        assert_invalid(
+            ParamType::Base64,
+            &[
+                "Q", "QQ", "QQ=", "QQ===", "Q===", "====", "QQ==QQ==", "Q=Q=", "QUJD\n", "QU JD",
+                "-_-_", "QUJ*", "QQ=A",
+            ],
+        );
+        assert_eq!(
+            base64_decode("SGVsbG8sIHdvcmxkIQ=="),
+            Some(b"Hello, world!".to_vec())
+        );
+        for n in 0..=9usize {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 200) as u8).collect();
+            let enc = base64_encode(&bytes);
+            assert_eq!(enc.len() % 4, 0);
+            assert_eq!(base64_decode(&enc), Some(bytes));
+            assert_eq!(base64_len(&enc), n);
+        }
+    }
+
+    #[test]
+    fn hex_binary() {
+        use Value::HexBinary as H;
+        assert_valid(
+            ParamType::HexBinary,
+            &[
+                ("", H("".into())),
+                ("00", H("00".into())),
+                ("ff", H("ff".into())),
+                ("FF", H("ff".into())),
+                ("DeadBeef", H("deadbeef".into())),
+                ("0123456789abcdefABCDEF", H("0123456789abcdefabcdef".into())),
+            ],
+        );
+        assert_invalid(
+            ParamType::HexBinary,
+            &["0", "abc", "0g", "0x00", " 00", "00 ", "é0", "-1"],
+        );
+    }
+
+    #[test]
+    fn compare_numbers() {
+        let int = |s| ok(ParamType::Int, s);
+        assert_eq!(int("-5").compare(&int("3")), Some(Ordering::Less));
+        assert_eq!(int("3").compare(&int("3")), Some(Ordering::Equal));
+        assert_eq!(
+            Value::UnsignedLong(u64::MAX).compare(&Value::UnsignedLong(0)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            Value::Long(i64::MIN).compare(&Value::Long(0)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::UnsignedInt(1).compare(&Value::UnsignedInt(2)),
+            Some(Ordering::Less)
+        );
+
+        let dec = |s| ok(ParamType::Decimal, s);
+        assert_eq!(dec("-12.5").compare(&dec("-12.25")), Some(Ordering::Less));
+        assert_eq!(dec("0.1").compare(&dec(".1")), Some(Ordering::Equal));
+        assert_eq!(dec("2.0").compare(&dec("2")), Some(Ordering::Equal));
+        assert_eq!(dec("10").compare(&dec("9.99")), Some(Ordering::Greater));
+        assert_eq!(dec("-0").compare(&dec("0")), Some(Ordering::Equal));
+        assert!(dec("2.50").loose_eq(&dec("2.5")));
+        assert!(Value::Decimal(-0.0).loose_eq(&Value::Decimal(0.0)));
+        assert!(!Value::Decimal(f64::NAN).loose_eq(&Value::Decimal(f64::NAN)));
+        assert_eq!(Value::Decimal(f64::NAN).compare(&dec("1")), None);
+    }
+
+    #[test]
+    fn compare_across_types_and_unordered_types() {
+        let values = [
+            Value::from("5"),
+            Value::from(true),
+            Value::from(5i32),
+            Value::from(5u32),
+            Value::from(5i64),
+            Value::from(5u64),
+            Value::Decimal(5.0),
+            Value::from(DateTime::from_unix(5)),
+            Value::Base64("QQ==".into()),
+            Value::HexBinary("05".into()),
+        ];
+        for (i, a) in values.iter().enumerate() {
+            for (j, b) in values.iter().enumerate() {
+                if i != j {
+                    assert_eq!(a.compare(b), None, "{a:?} vs {b:?}");
+                    assert!(!a.loose_eq(b), "{a:?} == {b:?}");
+                }
+            }
+            let ordered = !matches!(
+                a,
+                Value::String(_) | Value::Boolean(_) | Value::Base64(_) | Value::HexBinary(_)
+            );
+            assert_eq!(a.compare(a).is_some(), ordered, "{a:?}");
+            assert!(a.loose_eq(a));
+        }
+        assert!(Value::from("a").loose_eq(&Value::from("a")));
+        assert!(!Value::from("a").loose_eq(&Value::from("A")));
+        assert!(Value::from(true).loose_eq(&ok(ParamType::Boolean, "1")));
+        assert!(ok(ParamType::HexBinary, "AB").loose_eq(&ok(ParamType::HexBinary, "ab")));
+    }
+
+    #[test]
+    fn accessors_and_from() {
+        assert_eq!(Value::from("x").as_str(), Some("x"));
+        assert_eq!(Value::from(String::from("y")), Value::String("y".into()));
+        assert_eq!(Value::Base64("QQ==".into()).as_str(), Some("QQ=="));
+        assert_eq!(Value::HexBinary("ab".into()).as_str(), Some("ab"));
+        assert_eq!(Value::from(1i32).as_str(), None);
+        assert_eq!(Value::from(true).as_bool(), Some(true));
+        assert_eq!(Value::from("true").as_bool(), None);
+
+        assert_eq!(Value::from(-1i32).as_u64(), None);
+        assert_eq!(Value::from(7i32).as_u64(), Some(7));
+        assert_eq!(Value::from(u32::MAX).as_u64(), Some(u64::from(u32::MAX)));
+        assert_eq!(Value::from(-1i64).as_u64(), None);
+        assert_eq!(Value::from(u64::MAX).as_u64(), Some(u64::MAX));
+        assert_eq!(Value::Decimal(1.0).as_u64(), None);
+
+        assert_eq!(Value::from(i32::MIN).as_i64(), Some(i64::from(i32::MIN)));
+        assert_eq!(Value::from(u32::MAX).as_i64(), Some(i64::from(u32::MAX)));
+        assert_eq!(Value::from(i64::MIN).as_i64(), Some(i64::MIN));
+        assert_eq!(Value::from(i64::MAX as u64).as_i64(), Some(i64::MAX));
+        assert_eq!(Value::from(i64::MAX as u64 + 1).as_i64(), None);
+        assert_eq!(Value::from(false).as_i64(), None);
+
+        assert_eq!(Value::from(DateTime::UNKNOWN), ParamType::DateTime.zero());
+    }
+
+    #[test]
+    fn list_items_splitting() {
+        let items = |t| list_items(t).collect::<Vec<_>>();
+        assert_eq!(items(""), Vec::<&str>::new());
+        assert_eq!(items("   "), Vec::<&str>::new());
+        assert_eq!(items("a"), ["a"]);
+        assert_eq!(items(" a , b ,c "), ["a", "b", "c"]);
+        assert_eq!(items("a,,b"), ["a", "", "b"]);
+        assert_eq!(items("a,"), ["a", ""]);
+        assert_eq!(items("\ta\t,\nb"), ["a", "b"]);
+    }
+
+    const AB: &[&str] = &["A", "B"];
+
+    fn constraint_err(c: &Constraints, ty: ParamType, text: &str) -> String {
+        match c.parse(ty, text) {
+            Err(ValueError::Constraint(why)) => why,
+            other => panic!("{text:?}: expected a constraint error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_constraints_is_plain_parse() {
+        let c = Constraints::default();
+        for ty in ParamType::ALL {
+            assert_eq!(c.parse(ty, &ty.zero().to_string()), Ok(ty.zero()));
+        }
+        assert!(
+            c.parse(ParamType::Int, "x")
+                .is_err_and(|e| e.is_type_error())
+        );
+    }
+
+    #[test]
+    fn enumeration_constraint() {
+        let c = Constraints {
+            enumeration: Some(AB),
+            ..Default::default()
+        };
+        assert_eq!(c.parse(ParamType::String, "A"), Ok(Value::from("A")));
+        assert_eq!(c.parse(ParamType::String, "B"), Ok(Value::from("B")));
+        assert_eq!(
+            constraint_err(&c, ParamType::String, "7"),
+            "'7' is not one of: A, B"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::String, "a"),
+            "'a' is not one of: A, B"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::String, ""),
+            "'' is not one of: A, B"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::String, " A"),
+            "' A' is not one of: A, B"
+        );
+
+        // Enumerated numbers match on the canonical text.
+        let c = Constraints {
+            enumeration: Some(&["1", "2"]),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, "01"),
+            Ok(Value::UnsignedInt(1))
+        );
+        assert!(constraint_err(&c, ParamType::UnsignedInt, "3").contains("not one of: 1, 2"));
+    }
+
+    #[test]
+    fn range_constraint() {
+        let c = Constraints {
+            range: Some((0, 65535)),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, "0"),
+            Ok(Value::UnsignedInt(0))
+        );
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, "65535"),
+            Ok(Value::UnsignedInt(65535))
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::UnsignedInt, "70000"),
+            "value 70000 above maximum 65535"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::Int, "-1"),
+            "value -1 below minimum 0"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::Long, "65536"),
+            "value 65536 above maximum 65535"
+        );
+        // A type error still wins over a range error.
+        assert!(
+            c.parse(ParamType::UnsignedInt, "-1")
+                .is_err_and(|e| e.is_type_error())
+        );
+
+        let c = Constraints {
+            range: Some((-10, 10)),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.parse(ParamType::Decimal, "-10.0"),
+            Ok(Value::Decimal(-10.0))
+        );
+        assert_eq!(
+            c.parse(ParamType::Decimal, "9.999"),
+            Ok(Value::Decimal(9.999))
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::Decimal, "10.001"),
+            "value 10.001 above maximum 10"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::Decimal, "-10.5"),
+            "value -10.5 below minimum -10"
+        );
+
+        let c = Constraints {
+            range: Some((0, i128::from(u64::MAX))),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.parse(ParamType::UnsignedLong, "18446744073709551615"),
+            Ok(Value::UnsignedLong(u64::MAX))
+        );
+        // Range does not apply to non-numeric types.
+        assert_eq!(c.parse(ParamType::String, "-5"), Ok(Value::from("-5")));
+    }
+
+    #[test]
+    fn max_len_constraint() {
+        let c = Constraints {
+            max_len: Some(4),
+            ..Default::default()
+        };
+        assert_eq!(c.parse(ParamType::String, "abcd"), Ok(Value::from("abcd")));
+        assert_eq!(c.parse(ParamType::String, "äöüß"), Ok(Value::from("äöüß")));
+        assert_eq!(
+            constraint_err(&c, ParamType::String, "abcde"),
+            "longer than 4 characters"
+        );
+
+        // Binary lengths count decoded bytes.
+        assert_eq!(
+            c.parse(ParamType::HexBinary, "DEADBEEF"),
+            Ok(Value::HexBinary("deadbeef".into()))
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::HexBinary, "0011223344"),
+            "longer than 4 bytes"
+        );
+        assert!(c.parse(ParamType::Base64, "AAAAAA==").is_ok()); // 4 bytes
+        assert!(c.parse(ParamType::Base64, "AAAA").is_ok()); // 3 bytes
+        assert_eq!(
+            constraint_err(&c, ParamType::Base64, "AAAAAAA="),
+            "longer than 4 bytes"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::Base64, "AAAAAAAA"),
+            "longer than 4 bytes"
+        );
+
+        let c = Constraints {
+            max_len: Some(64),
+            ..Default::default()
+        };
+        assert_eq!(
+            constraint_err(&c, ParamType::String, &"x".repeat(65)),
+            "longer than 64 characters"
+        );
+        // max_len does not apply to numbers.
+        assert!(
+            c.parse(ParamType::UnsignedLong, "18446744073709551615")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn list_constraints() {
+        let list = |max_items, max_len| Some(ListConstraint { max_items, max_len });
+        let c = Constraints {
+            list: list(Some(3), None),
+            ..Default::default()
+        };
+        assert_eq!(c.parse(ParamType::UnsignedInt, ""), Ok(Value::from("")));
+        assert_eq!(c.parse(ParamType::UnsignedInt, "  "), Ok(Value::from("")));
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, " 1 , 02,3 "),
+            Ok(Value::from("1,2,3"))
+        );
+        assert_eq!(
+            c.parse(ParamType::Boolean, "1,false"),
+            Ok(Value::from("true,false"))
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::UnsignedInt, "1,2,3,4"),
+            "list has 4 items, more than the maximum of 3"
+        );
+        // An invalid item is a type error naming the item.
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, "1, x ,3"),
+            Err(ValueError::WrongType {
+                expected: ParamType::UnsignedInt,
+                text: "x".into()
+            })
+        );
+        assert_eq!(
+            c.parse(ParamType::UnsignedInt, "1,,3"),
+            Err(ValueError::WrongType {
+                expected: ParamType::UnsignedInt,
+                text: "".into()
+            })
+        );
+        // Strings may have empty items.
+        assert_eq!(c.parse(ParamType::String, "a, ,b"), Ok(Value::from("a,,b")));
+
+        // Item constraints apply to each item and name it.
+        let c = Constraints {
+            enumeration: Some(AB),
+            max_len: Some(1),
+            list: list(None, Some(5)),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.parse(ParamType::String, "A, B, A"),
+            Ok(Value::from("A,B,A"))
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::String, "A,C"),
+            "item 2 ('C'): 'C' is not one of: A, B"
+        );
+        // Whole-list length counts the normalised text: "A,B,A" is 5 characters.
+        assert_eq!(
+            constraint_err(&c, ParamType::String, "A,B,A,B"),
+            "list of 7 characters longer than 5 characters"
+        );
+
+        let c = Constraints {
+            range: Some((1, 10)),
+            max_len: Some(2),
+            list: list(Some(4), None),
+            ..Default::default()
+        };
+        assert_eq!(
+            constraint_err(&c, ParamType::Int, "1,5,11"),
+            "item 3 ('11'): value 11 above maximum 10"
+        );
+        assert_eq!(
+            constraint_err(&c, ParamType::HexBinary, "00,001122"),
+            "item 2 ('001122'): longer than 2 bytes"
+        );
+        assert_eq!(
+            c.parse(ParamType::Decimal, "1.50, 2"),
+            Ok(Value::from("1.5,2"))
+        );
+        assert_eq!(
+            c.parse(ParamType::DateTime, "2024-05-01T14:00:00+02:00"),
+            Ok(Value::from("2024-05-01T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let inputs = [
+            "",
+            "-",
+            ".",
+            "T",
+            "Z",
+            "=",
+            "é",
+            "\u{0}",
+            "-.",
+            "9999-99-99T99:99:99Z",
+            "2024-05-01T12:00:00.",
+            "2024-05-01T12:00:00+",
+            "2024-05-01T12:00:00+é:00",
+            "2024-05-01T12:00:00.ééé",
+            "ééééééééééééééééééééé",
+            "2024-05-01Té2:00:00Z",
+        ];
+        let c = Constraints {
+            enumeration: Some(AB),
+            range: Some((i128::MIN, i128::MAX)),
+            max_len: Some(0),
+            list: Some(ListConstraint {
+                max_items: Some(0),
+                max_len: Some(0),
+            }),
+        };
+        for ty in ParamType::ALL {
+            for text in inputs {
+                let _ = ty.parse(text);
+                let _ = c.parse(ty, text);
+                let _ = Constraints::default().parse(ty, text);
+            }
+        }
+    }
+}

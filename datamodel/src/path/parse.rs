@@ -497,3 +497,578 @@ fn write_condition(condition: &Condition, f: &mut fmt::Formatter<'_>) -> fmt::Re
     f.write_str(&value[copied..])?;
     f.write_char('"')
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Segment {
+        Segment::Name(s.into())
+    }
+
+    fn names(list: &[&str]) -> Vec<Segment> {
+        list.iter().map(|s| name(s)).collect()
+    }
+
+    fn follow(param: &str, index: RefIndex) -> Segment {
+        Segment::Follow(Reference {
+            param: param.into(),
+            index,
+        })
+    }
+
+    fn cond(steps: Vec<Segment>, param: &str, op: Op, value: &str, quoted: bool) -> Condition {
+        Condition {
+            param: RelParam {
+                steps,
+                name: param.into(),
+            },
+            op,
+            value: value.into(),
+            quoted,
+        }
+    }
+
+    fn with(mut segments: Vec<Segment>, more: Vec<Segment>) -> Vec<Segment> {
+        segments.extend(more);
+        segments
+    }
+
+    fn param(s: &str) -> Tail {
+        Tail::Param(s.into())
+    }
+
+    /// Parses, checks that the printed form re-parses to the same AST, returns both.
+    fn round_trip(text: &str) -> (Path, String) {
+        let parsed = Path::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let printed = parsed.to_string();
+        assert_eq!(
+            Path::parse(&printed),
+            Ok(parsed.clone()),
+            "{text:?} printed as {printed:?}"
+        );
+        (parsed, printed)
+    }
+
+    /// Valid paths, each with its canonical form when that differs from the input.
+    const VALID: &[(&str, Option<&str>)] = &[
+        ("Device.", None),
+        ("Device.LocalAgent.", None),
+        ("Device.LocalAgent.EndpointID", None),
+        ("Device.LocalAgent.Controller.1.EndpointID", None),
+        ("Device.LocalAgent.Controller.4294967295.", None),
+        ("Device.IP.Interface.3.", None),
+        ("Device.IP.Interface.*.Status", None),
+        ("Device.IP.Interface.*.IPv4Address.*.", None),
+        ("Device.Reboot()", None),
+        ("Device.Boot!", None),
+        ("Device.LocalAgent.Controller.1.SendOnBoardRequest()", None),
+        ("Device.LocalAgent.TransferComplete!", None),
+        ("Device.LocalAgent.Controller.{i}.MTP.{i}.", None),
+        ("Device.LocalAgent.Controller.{i}.MTP.{i}.Enable", None),
+        (
+            "Device.LocalAgent.Controller.[EndpointID==\"ctrl1\"].Enable",
+            None,
+        ),
+        ("Device.WiFi.SSID.[SSIDReference+.SSID==\"MyHome\"].", None),
+        (
+            "Device.IP.Interface.[Type==\"Normal\"&&Stats.ErrorsSent>0].IPv4Address.[AddressingType==\"Static\"].IPAddress",
+            None,
+        ),
+        ("Device.LocalAgent.Subscription.[ID==\"a%22b%25c\"].", None),
+        (
+            "Device.X.[ Enable == true && Count >= 3 ].",
+            Some("Device.X.[Enable==true&&Count>=3]."),
+        ),
+        (
+            "Device.X.[\tA\t!=\t\"x y\"\t].",
+            Some("Device.X.[A!=\"x y\"]."),
+        ),
+        ("Device.X.[A==1 ].", Some("Device.X.[A==1].")),
+        ("Device.NAT.PortMapping.1.Interface+.Name", None),
+        ("Device.IP.Interface.1.LowerLayers#*+.", None),
+        ("Device.WiFi.SSID.1.LowerLayers#1+.Name", None),
+        ("Device.WiFi.SSID.1.LowerLayers#12+.Status", None),
+        (
+            "Device.WiFi.AccessPoint.[SSIDReference+.SSID==\"MyHome\"].AssociatedDevice.[OperatingStandard==\"ac\"].SignalStrength",
+            None,
+        ),
+        ("Device.DSL.Line.[Enable==true].CurrentProfile", None),
+        ("Device.DSL.Line.[Enable==1].CurrentProfile", None),
+        (
+            "Device.IP.Interface.*.IPv6Address.[ValidLifetime<2021-06-06T08:00:00Z].IPAddress",
+            None,
+        ),
+        ("Device.USB.USBHosts.Host.*.Device.[DeviceClass==08].", None),
+        (
+            "Device.PCP.Client.*.Server.[Capabilities~=\"IPv6Firewall\"].",
+            None,
+        ),
+        (
+            "Device.PeriodicStatistics.SampleSet.[SampleSeconds~=5].",
+            None,
+        ),
+        ("Device.X.[A<-5].", None),
+        ("Device.X.[A<=2.5&&B>+3].", None),
+        ("Device.X.[A>=0].", None),
+        ("Device.X.[Alias==\"\"].", None),
+        ("Device.X.[Alias==\"[]&&]\"].", None),
+        (
+            "Device.X.[Alias==\"%41%2%\"].",
+            Some("Device.X.[Alias==\"%2541%252%25\"]."),
+        ),
+        ("Device.X.[Alias==\"caf\u{e9} \u{1F600}\"].Name", None),
+        ("Device.X.[V==caf\u{e9}].", None),
+        ("Device.X.[A.B.C==1&&D#2+.E==2&&F#*+.G+.H==3].", None),
+        (
+            "Device.NAT.PortMapping.[RemoteHost==\"\"&&ExternalPort==0&&Protocol==\"TCP\"].",
+            None,
+        ),
+        ("Device.X.1.Ref+.Y.[Z==1].*.W!", None),
+        ("_x.y-z._1-2.", None),
+        ("Device.X-Vendor_Thing.Enable", None),
+        ("Device.X.[A==x,y,z(1)].", None),
+        ("Device.DeviceInfo.FirmwareImage.*.Activate()", None),
+    ];
+
+    #[test]
+    fn valid_paths_parse_and_round_trip() {
+        assert!(VALID.len() >= 40);
+        for &(text, canonical) in VALID {
+            let (_, printed) = round_trip(text);
+            assert_eq!(
+                printed,
+                canonical.unwrap_or(text),
+                "canonical form of {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn valid_paths_have_the_expected_ast() {
+        use RefIndex::{All, Nth, Single};
+        let dev = |more: &[&str]| with(names(&["Device"]), names(more));
+        let cases: Vec<(&str, Path)> = vec![
+            (
+                "Device.",
+                Path {
+                    segments: dev(&[]),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.LocalAgent.Controller.1.EndpointID",
+                Path {
+                    segments: with(
+                        dev(&["LocalAgent", "Controller"]),
+                        vec![Segment::Instance(1)],
+                    ),
+                    tail: param("EndpointID"),
+                },
+            ),
+            (
+                "Device.LocalAgent.Controller.4294967295.",
+                Path {
+                    segments: with(
+                        dev(&["LocalAgent", "Controller"]),
+                        vec![Segment::Instance(u32::MAX)],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.Reboot()",
+                Path {
+                    segments: dev(&[]),
+                    tail: Tail::Command("Reboot".into()),
+                },
+            ),
+            (
+                "Device.Boot!",
+                Path {
+                    segments: dev(&[]),
+                    tail: Tail::Event("Boot".into()),
+                },
+            ),
+            (
+                "Device.IP.Interface.*.Status",
+                Path {
+                    segments: with(dev(&["IP", "Interface"]), vec![Segment::Wildcard]),
+                    tail: param("Status"),
+                },
+            ),
+            (
+                "Device.LocalAgent.Controller.{i}.MTP.{i}.",
+                Path {
+                    segments: with(
+                        dev(&["LocalAgent", "Controller"]),
+                        vec![Segment::Placeholder, name("MTP"), Segment::Placeholder],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.LocalAgent.Controller.[EndpointID==\"ctrl1\"].Enable",
+                Path {
+                    segments: with(
+                        dev(&["LocalAgent", "Controller"]),
+                        vec![Segment::Search(vec![cond(
+                            vec![],
+                            "EndpointID",
+                            Op::Eq,
+                            "ctrl1",
+                            true,
+                        )])],
+                    ),
+                    tail: param("Enable"),
+                },
+            ),
+            (
+                "Device.WiFi.SSID.[SSIDReference+.SSID==\"MyHome\"].",
+                Path {
+                    segments: with(
+                        dev(&["WiFi", "SSID"]),
+                        vec![Segment::Search(vec![cond(
+                            vec![follow("SSIDReference", Single)],
+                            "SSID",
+                            Op::Eq,
+                            "MyHome",
+                            true,
+                        )])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.IP.Interface.[Type==\"Normal\"&&Stats.ErrorsSent>0].IPv4Address.[AddressingType==\"Static\"].IPAddress",
+                Path {
+                    segments: with(
+                        dev(&["IP", "Interface"]),
+                        vec![
+                            Segment::Search(vec![
+                                cond(vec![], "Type", Op::Eq, "Normal", true),
+                                cond(names(&["Stats"]), "ErrorsSent", Op::Gt, "0", false),
+                            ]),
+                            name("IPv4Address"),
+                            Segment::Search(vec![cond(
+                                vec![],
+                                "AddressingType",
+                                Op::Eq,
+                                "Static",
+                                true,
+                            )]),
+                        ],
+                    ),
+                    tail: param("IPAddress"),
+                },
+            ),
+            (
+                "Device.LocalAgent.Subscription.[ID==\"a%22b%25c\"].",
+                Path {
+                    segments: with(
+                        dev(&["LocalAgent", "Subscription"]),
+                        vec![Segment::Search(vec![cond(
+                            vec![],
+                            "ID",
+                            Op::Eq,
+                            "a\"b%c",
+                            true,
+                        )])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.X.[ Enable == true && Count >= 3 ].",
+                Path {
+                    segments: with(
+                        dev(&["X"]),
+                        vec![Segment::Search(vec![
+                            cond(vec![], "Enable", Op::Eq, "true", false),
+                            cond(vec![], "Count", Op::Ge, "3", false),
+                        ])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.X.[A!=1&&B~=2&&C<3&&D>4&&E<=5&&F>=-6].",
+                Path {
+                    segments: with(
+                        dev(&["X"]),
+                        vec![Segment::Search(vec![
+                            cond(vec![], "A", Op::Ne, "1", false),
+                            cond(vec![], "B", Op::Contains, "2", false),
+                            cond(vec![], "C", Op::Lt, "3", false),
+                            cond(vec![], "D", Op::Gt, "4", false),
+                            cond(vec![], "E", Op::Le, "5", false),
+                            cond(vec![], "F", Op::Ge, "-6", false),
+                        ])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.NAT.PortMapping.1.Interface+.Name",
+                Path {
+                    segments: with(
+                        dev(&["NAT", "PortMapping"]),
+                        vec![Segment::Instance(1), follow("Interface", Single)],
+                    ),
+                    tail: param("Name"),
+                },
+            ),
+            (
+                "Device.IP.Interface.1.LowerLayers#*+.",
+                Path {
+                    segments: with(
+                        dev(&["IP", "Interface"]),
+                        vec![Segment::Instance(1), follow("LowerLayers", All)],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.WiFi.SSID.1.LowerLayers#12+.Status",
+                Path {
+                    segments: with(
+                        dev(&["WiFi", "SSID"]),
+                        vec![Segment::Instance(1), follow("LowerLayers", Nth(12))],
+                    ),
+                    tail: param("Status"),
+                },
+            ),
+            (
+                "Device.X.[A.B==1&&D#2+.E==\"\"&&F#*+.G+.H==caf\u{e9}].",
+                Path {
+                    segments: with(
+                        dev(&["X"]),
+                        vec![Segment::Search(vec![
+                            cond(names(&["A"]), "B", Op::Eq, "1", false),
+                            cond(vec![follow("D", Nth(2))], "E", Op::Eq, "", true),
+                            cond(
+                                vec![follow("F", All), follow("G", Single)],
+                                "H",
+                                Op::Eq,
+                                "caf\u{e9}",
+                                false,
+                            ),
+                        ])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+            (
+                "Device.X.[Alias==\"%41%2%\"].",
+                Path {
+                    segments: with(
+                        dev(&["X"]),
+                        vec![Segment::Search(vec![cond(
+                            vec![],
+                            "Alias",
+                            Op::Eq,
+                            "%41%2%",
+                            true,
+                        )])],
+                    ),
+                    tail: Tail::Object,
+                },
+            ),
+        ];
+        for (text, expected) in cases {
+            let (parsed, _) = round_trip(text);
+            assert_eq!(parsed, expected, "{text:?}");
+        }
+    }
+
+    /// Invalid paths, with the offset of the error where it is worth pinning down.
+    const INVALID: &[(&str, Option<usize>)] = &[
+        ("", Some(0)),
+        (".", Some(0)),
+        (".Device.", Some(0)),
+        ("Device", Some(6)),
+        ("Reboot()", Some(6)),
+        ("Boot!", Some(4)),
+        ("1.Device.", Some(0)),
+        ("*.", Some(0)),
+        ("Device..", Some(7)),
+        ("Device.X..Y", Some(9)),
+        ("Device.IP.Interface.0.", Some(20)),
+        ("Device.IP.Interface.01.", Some(20)),
+        ("Device.IP.Interface.4294967296.", Some(20)),
+        ("Device.IP.Interface.99999999999999999999999.", Some(20)),
+        ("Device.IP.Interface.1", Some(21)),
+        ("Device.IP.Interface.*", Some(21)),
+        ("Device.IP.Interface.{i}", Some(23)),
+        ("Device.IP.Interface.[A==1]", Some(26)),
+        ("Device.IP.Interface.1.Ref+", Some(26)),
+        ("Device.IP.Interface.1a.", Some(21)),
+        ("Device.IP.Interface.*x.", Some(21)),
+        ("Device.IP.Interface.{j}.", Some(20)),
+        ("Device.IP.Interface.{i.", Some(20)),
+        ("Device.IP.Interface.{Type==\"Normal\"}.Status", Some(20)),
+        ("Device. IP.", Some(7)),
+        ("Device.IP .", Some(9)),
+        ("Device.IP.\u{e9}.", Some(10)),
+        ("Device.caf\u{e9}.", Some(10)),
+        ("Device.1X.", Some(8)),
+        ("Device.Reboot().", Some(15)),
+        ("Device.Reboot(", Some(14)),
+        ("Device.Reboot(x)", Some(14)),
+        ("Device.Boot!.", Some(12)),
+        ("Device.Boot!!", Some(12)),
+        ("Device.X$.", Some(8)),
+        ("Device.IP.Interface.[].", Some(21)),
+        ("Device.IP.Interface.[ ].", Some(22)),
+        ("Device.IP.Interface.[A==1&&].", Some(27)),
+        ("Device.IP.Interface.[A==1&& ].", Some(28)),
+        ("Device.IP.Interface.[A==1||B==2].", Some(25)),
+        ("Device.IP.Interface.[A==1&B==2].", Some(25)),
+        ("Device.IP.Interface.[A==1 & B==2].", Some(26)),
+        ("Device.IP.Interface.[A==].", Some(24)),
+        ("Device.IP.Interface.[A== ].", Some(25)),
+        ("Device.IP.Interface.[A=1].", Some(22)),
+        ("Device.IP.Interface.[A===1].", Some(24)),
+        ("Device.IP.Interface.[A1].", Some(23)),
+        ("Device.IP.Interface.[==1].", Some(21)),
+        ("Device.IP.Interface.[A==\"x].", Some(24)),
+        ("Device.IP.Interface.[A==\"x\"y].", Some(27)),
+        ("Device.IP.Interface.[A==1", Some(25)),
+        ("Device.IP.Interface.[A==1 B==2].", Some(26)),
+        ("Device.IP.Interface.[A.==1].", Some(23)),
+        ("Device.IP.Interface.[A.*.B==1].", Some(23)),
+        (
+            "Device.IP.Interface.[Type==\"Normal\"&&IPv4Address.*.AddressingType==\"Static\"].Status",
+            Some(49),
+        ),
+        ("Device.IP.Interface.[A+==1].", Some(23)),
+        ("Device.IP.Interface.[A . B==1].", Some(23)),
+        ("Device.IP.Interface.[A==1]x.", Some(26)),
+        ("Device.IP.Interface.[A==1]]", Some(26)),
+        ("Device.X.Ref#0+.", Some(13)),
+        ("Device.X.Ref#01+.", Some(13)),
+        ("Device.X.Ref#+.", Some(13)),
+        ("Device.X.Ref#1.", Some(14)),
+        ("Device.X.Ref#*.", Some(14)),
+        ("Device.X.Ref++.", Some(13)),
+        ("Device.X.Ref+Y.", Some(13)),
+        ("Device.X.[R#0+.A==1].", Some(12)),
+        ("Device.X.[A==1\u{e9}\"].", Some(16)),
+        ("Device.X.[A==\n1].", Some(13)),
+        ("Device.X\n", Some(8)),
+        ("Device.X.Y ", Some(10)),
+    ];
+
+    #[test]
+    fn invalid_paths_are_rejected_at_the_right_offset() {
+        assert!(INVALID.len() >= 40);
+        for &(text, at) in INVALID {
+            let error = match Path::parse(text) {
+                Ok(p) => panic!("{text:?} parsed as {p:?}"),
+                Err(e) => e,
+            };
+            if let Some(at) = at {
+                assert_eq!(error.at, at, "{text:?}: {error}");
+            }
+            assert!(text.is_char_boundary(error.at), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn error_reasons() {
+        let reason = |text: &str| Path::parse(text).map(|_| ()).unwrap_err().reason;
+        assert_eq!(reason("Device.X.0."), "instance number 0 is not allowed");
+        assert_eq!(reason("Device.X.[A==\"x]."), "unterminated string");
+        assert_eq!(reason("Device.X.[]."), "empty search expression");
+        assert_eq!(reason("Device.X.[A==1||B==1]."), "'||' is not supported");
+        assert_eq!(reason("Device.X.1"), "an object path must end with '.'");
+        assert_eq!(reason("Device..X"), "empty segment");
+        assert_eq!(reason("Device.X.Ref#0+."), "list index 0 is not allowed");
+        assert_eq!(reason("Device.X.4294967296."), "number too large");
+        assert_eq!(reason(""), "empty path");
+    }
+
+    #[test]
+    fn length_limit() {
+        let mut text = String::from("Device.");
+        while text.len() + 2 < MAX_LEN {
+            text.push_str("A.");
+        }
+        while text.len() < MAX_LEN {
+            text.push('B');
+        }
+        assert_eq!(text.len(), MAX_LEN);
+        round_trip(&text);
+        text.push('.');
+        assert_eq!(
+            Path::parse(&text).map(|_| ()).unwrap_err().reason,
+            "path too long"
+        );
+
+        // The limit falls inside a multi-byte character: the offset stays on a boundary.
+        let long = format!("Device.X.[A==\"{}\"].", "\u{e9}".repeat(MAX_LEN));
+        let error = Path::parse(&long).unwrap_err();
+        assert!(long.is_char_boundary(error.at));
+
+        // A stray '%' prints as "%25": refuse a path whose printed form would be too long.
+        let head = "Device.X.[A==\"";
+        let tail = "\"].";
+        let filler = MAX_LEN - head.len() - tail.len() - 1;
+        let fits = format!("{head}%{}{tail}", "a".repeat(filler - 2));
+        round_trip(&fits);
+        let too_long = format!("{head}%{}{tail}", "a".repeat(filler));
+        assert_eq!(too_long.len(), MAX_LEN);
+        assert_eq!(Path::parse(&too_long).unwrap_err().reason, "path too long");
+    }
+
+    #[test]
+    fn is_search() {
+        assert!(!Path::parse("Device.X.1.Y").unwrap().is_search());
+        assert!(!Path::parse("Device.X.{i}.Y").unwrap().is_search());
+        assert!(Path::parse("Device.X.*.Y").unwrap().is_search());
+        assert!(Path::parse("Device.X.[A==1].Y").unwrap().is_search());
+        assert!(Path::parse("Device.X.Ref+.Y").unwrap().is_search());
+    }
+
+    /// Random strings over the path alphabet: never a panic, every success re-parses identically.
+    #[test]
+    fn random_inputs_never_panic_and_round_trip() {
+        const PIECES: &[&str] = &[
+            "Device.", ".", "0", "1", "9", "[", "]", "\"", "&", "&&", "=", "==", "!", "<", ">",
+            "~", "*", "+", "#", "{", "}", "{i}", "(", ")", "i", "A", "_", "-", " ", "%", "%22",
+            "%25", "\u{e9}", "X", "Name", "\t",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut ok = 0;
+        let mut text = String::new();
+        for _ in 0..50_000 {
+            text.clear();
+            let len = next() % 24;
+            if next() % 2 == 0 {
+                text.push_str("Device.X.");
+            }
+            for _ in 0..len {
+                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            match Path::parse(&text) {
+                Ok(parsed) => {
+                    ok += 1;
+                    let printed = parsed.to_string();
+                    assert_eq!(Path::parse(&printed), Ok(parsed), "{text:?} -> {printed:?}");
+                }
+                Err(e) => {
+                    assert!(e.at <= text.len(), "{text:?}: {e}");
+                    assert!(text.is_char_boundary(e.at), "{text:?}: {e}");
+                }
+            }
+        }
+        assert!(ok > 100, "only {ok} random paths were valid");
+    }
+}

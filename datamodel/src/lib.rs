@@ -7,5 +7,7 @@
 //! Never does: USP message handling (that is the agent's core), network or MTP I/O, reading the
 //! clock (time is passed in), or threads of its own. It is owned by one thread.
 
+pub mod error;
 pub mod path;
+pub mod store;
 pub mod value;

@@ -246,3 +246,304 @@ impl response::RespType {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::msg::{Get, GetResp, NotifyResp};
+
+    fn get_msg() -> Msg {
+        Msg::request(
+            "id-1",
+            request::ReqType::Get(Get {
+                param_paths: vec!["Device.DeviceInfo.".into()],
+                max_depth: 2,
+            }),
+        )
+    }
+
+    fn nsc_record() -> Record {
+        Record::no_session_context_msg("1.4", "proto::agent", "proto::controller", &get_msg())
+    }
+
+    #[test]
+    fn no_session_context_round_trip() {
+        let bytes = nsc_record().to_bytes();
+        let rec = Record::from_bytes(&bytes).unwrap();
+        assert_eq!(rec.version, "1.4");
+        assert_eq!(rec.to_id, "proto::agent");
+        assert_eq!(rec.from_id, "proto::controller");
+        assert_eq!(
+            rec.known_payload_security(),
+            Some(record::record::PayloadSecurity::Plaintext)
+        );
+        let msg = rec.decode_no_session_context_msg().unwrap();
+        assert_eq!(msg, get_msg());
+        assert_eq!(msg.msg_id(), Some("id-1"));
+        assert_eq!(msg.msg_type(), Some(MsgType::Get));
+        assert_eq!(msg.body_msg_type(), Some(MsgType::Get));
+    }
+
+    #[test]
+    fn empty_input_is_the_default_message() {
+        // An empty buffer is a valid protobuf encoding of a message with every field unset.
+        let rec = Record::from_bytes(&[]).unwrap();
+        assert_eq!(rec, Record::default());
+        assert_eq!(rec.no_session_context_payload(), None);
+        assert_eq!(
+            rec.decode_no_session_context_msg(),
+            Err(PayloadError::NotNoSessionContext)
+        );
+        let msg = Msg::from_bytes(&[]).unwrap();
+        assert_eq!(msg.msg_id(), None);
+        assert_eq!(msg.msg_type(), None);
+        assert_eq!(msg.body_msg_type(), None);
+    }
+
+    #[test]
+    fn empty_payload_decodes_to_an_empty_msg() {
+        let rec = Record::no_session_context("1.4", "a", "b", Vec::new());
+        let rec = Record::from_bytes(&rec.to_bytes()).unwrap();
+        assert_eq!(rec.no_session_context_payload(), Some(&[][..]));
+        assert_eq!(rec.decode_no_session_context_msg(), Ok(Msg::default()));
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        for garbage in [
+            &[0xff; 16][..],
+            &[0x0a, 0x05, b'a'][..], // string field claiming 5 bytes, only 1 present
+            &[0x07][..],             // field 0 (invalid tag)
+            &[0x0b][..],             // group start (wire type 3) with no end
+            &[
+                0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+            ][..], // overlong varint
+        ] {
+            assert!(Record::from_bytes(garbage).is_err(), "{garbage:02x?}");
+            assert!(Msg::from_bytes(garbage).is_err(), "{garbage:02x?}");
+        }
+    }
+
+    #[test]
+    fn truncated_records_never_panic_and_lose_the_tail() {
+        let full = nsc_record().to_bytes();
+        for len in 0..full.len() {
+            // Must not panic; a prefix may happen to decode if it ends on a field boundary.
+            let _ = Record::from_bytes(&full[..len]);
+        }
+        // Cutting the last byte lands inside the record_type field (the last one encoded).
+        assert!(Record::from_bytes(&full[..full.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn truncated_payload_is_a_decode_error() {
+        let msg = get_msg().to_bytes();
+        let rec = Record::no_session_context("1.4", "a", "b", msg[..msg.len() - 1].to_vec());
+        let rec = Record::from_bytes(&rec.to_bytes()).unwrap();
+        assert!(matches!(
+            rec.decode_no_session_context_msg(),
+            Err(PayloadError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn other_record_types_have_no_msg() {
+        let rec = Record {
+            record_type: Some(RecordType::WebsocketConnect(
+                record::WebSocketConnectRecord {},
+            )),
+            ..Record::default()
+        };
+        assert_eq!(rec.no_session_context_payload(), None);
+        assert_eq!(
+            rec.decode_no_session_context_msg(),
+            Err(PayloadError::NotNoSessionContext)
+        );
+    }
+
+    #[test]
+    fn header_without_body() {
+        let msg = Msg {
+            header: Some(Header {
+                msg_id: "x".into(),
+                msg_type: MsgType::GetResp.into(),
+            }),
+            body: None,
+        };
+        let msg = Msg::from_bytes(&msg.to_bytes()).unwrap();
+        assert_eq!(msg.msg_id(), Some("x"));
+        assert_eq!(msg.msg_type(), Some(MsgType::GetResp));
+        assert_eq!(msg.body_msg_type(), None);
+        // A body whose request has no kind set carries no type either.
+        let msg = Msg {
+            body: Some(Body {
+                msg_body: Some(body::MsgBody::Request(msg::Request { req_type: None })),
+            }),
+            ..msg
+        };
+        assert_eq!(msg.body_msg_type(), None);
+    }
+
+    #[test]
+    fn unknown_msg_type_is_none_not_a_panic() {
+        // Header { msg_id: "q", msg_type: 99 } inside a Msg, built by hand on the wire.
+        let bytes = [0x0a, 0x05, 0x0a, 0x01, b'q', 0x10, 99];
+        let msg = Msg::from_bytes(&bytes).unwrap();
+        assert_eq!(msg.msg_id(), Some("q"));
+        assert_eq!(msg.msg_type(), None);
+        let header = msg.header.as_ref().unwrap();
+        assert_eq!(header.msg_type, 99, "the raw value is preserved");
+        assert_eq!(header.known_msg_type(), None);
+        // The prost-generated getter, by contrast, falls back to the default (ERROR).
+        assert_eq!(header.msg_type(), MsgType::Error);
+        assert_eq!(msg.to_bytes(), bytes, "re-encodes unchanged");
+        // Negative enum values (10-byte varints) are accepted too.
+        let neg = Header {
+            msg_id: String::new(),
+            msg_type: -1,
+        };
+        assert_eq!(
+            Header::decode(&*neg.encode_to_vec())
+                .unwrap()
+                .known_msg_type(),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_payload_security_is_none() {
+        let rec = Record {
+            payload_security: 7,
+            ..Record::default()
+        };
+        let rec = Record::from_bytes(&rec.to_bytes()).unwrap();
+        assert_eq!(rec.known_payload_security(), None);
+    }
+
+    #[test]
+    fn constructors_pick_the_matching_msg_type() {
+        use request::ReqType as Q;
+        use response::RespType as S;
+        let requests = [
+            (Q::Get(Default::default()), MsgType::Get),
+            (
+                Q::GetSupportedDm(Default::default()),
+                MsgType::GetSupportedDm,
+            ),
+            (Q::GetInstances(Default::default()), MsgType::GetInstances),
+            (Q::Set(Default::default()), MsgType::Set),
+            (Q::Add(Default::default()), MsgType::Add),
+            (Q::Delete(Default::default()), MsgType::Delete),
+            (Q::Operate(Default::default()), MsgType::Operate),
+            (Q::Notify(Default::default()), MsgType::Notify),
+            (
+                Q::GetSupportedProtocol(Default::default()),
+                MsgType::GetSupportedProto,
+            ),
+            (Q::Register(Default::default()), MsgType::Register),
+            (Q::Deregister(Default::default()), MsgType::Deregister),
+        ];
+        for (req, want) in requests {
+            let msg = Msg::request("r", req);
+            assert_eq!(msg.msg_type(), Some(want));
+            assert_eq!(msg.body_msg_type(), Some(want));
+        }
+        let responses = [
+            (S::GetResp(GetResp::default()), MsgType::GetResp),
+            (
+                S::GetSupportedDmResp(Default::default()),
+                MsgType::GetSupportedDmResp,
+            ),
+            (
+                S::GetInstancesResp(Default::default()),
+                MsgType::GetInstancesResp,
+            ),
+            (S::SetResp(Default::default()), MsgType::SetResp),
+            (S::AddResp(Default::default()), MsgType::AddResp),
+            (S::DeleteResp(Default::default()), MsgType::DeleteResp),
+            (S::OperateResp(Default::default()), MsgType::OperateResp),
+            (S::NotifyResp(NotifyResp::default()), MsgType::NotifyResp),
+            (
+                S::GetSupportedProtocolResp(Default::default()),
+                MsgType::GetSupportedProtoResp,
+            ),
+            (S::RegisterResp(Default::default()), MsgType::RegisterResp),
+            (
+                S::DeregisterResp(Default::default()),
+                MsgType::DeregisterResp,
+            ),
+        ];
+        for (resp, want) in responses {
+            let msg = Msg::response("s", resp);
+            assert_eq!(msg.msg_type(), Some(want));
+            assert_eq!(msg.body_msg_type(), Some(want));
+        }
+        let err = Msg::error("e", msg::Error::default());
+        assert_eq!(err.msg_type(), Some(MsgType::Error));
+        assert_eq!(err.body_msg_type(), Some(MsgType::Error));
+    }
+
+    /// xorshift64: a tiny deterministic PRNG, enough to spray bytes.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+    }
+
+    /// Decodes `bytes` every way the helpers allow; asserts only that successful decodes
+    /// re-encode to something that decodes to the same value.
+    fn exercise(bytes: &[u8]) {
+        if let Ok(rec) = Record::from_bytes(bytes) {
+            assert_eq!(Record::from_bytes(&rec.to_bytes()).unwrap(), rec);
+            let _ = rec.known_payload_security();
+            if let Ok(msg) = rec.decode_no_session_context_msg() {
+                assert_eq!(Msg::from_bytes(&msg.to_bytes()).unwrap(), msg);
+            }
+        }
+        if let Ok(msg) = Msg::from_bytes(bytes) {
+            assert_eq!(Msg::from_bytes(&msg.to_bytes()).unwrap(), msg);
+            let _ = (msg.msg_id(), msg.msg_type(), msg.body_msg_type());
+        }
+    }
+
+    #[test]
+    fn pseudo_random_garbage_never_panics() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let valid_record = nsc_record().to_bytes();
+        let valid_msg = get_msg().to_bytes();
+        let mut buf = Vec::new();
+        for i in 0..20_000 {
+            buf.clear();
+            match i % 3 {
+                // Pure noise of length 0..=96.
+                0 => {
+                    let len = (rng.next() % 97) as usize;
+                    buf.extend((0..len).map(|_| rng.next() as u8));
+                }
+                // A valid Record or Msg with a few bytes overwritten (keeps most structure).
+                _ => {
+                    buf.extend_from_slice(if i % 3 == 1 {
+                        &valid_record
+                    } else {
+                        &valid_msg
+                    });
+                    for _ in 0..=(rng.next() % 4) {
+                        let at = (rng.next() as usize) % buf.len();
+                        buf[at] = rng.next() as u8;
+                    }
+                    let keep = buf.len() - (rng.next() % 3) as usize;
+                    buf.truncate(keep);
+                }
+            }
+            exercise(&buf);
+        }
+    }
+}

@@ -2,6 +2,20 @@
 //!
 //! Every decoding helper returns a `Result` or an `Option`; none of them panics, whatever the
 //! input bytes.
+//!
+//! ```
+//! use usp_proto::msg::{Get, Msg, header::MsgType, request::ReqType};
+//! use usp_proto::record::Record;
+//!
+//! let get = Msg::request("id-1", ReqType::Get(Get { param_paths: vec!["Device.".into()], max_depth: 0 }));
+//! let wire = Record::no_session_context_msg("1.4", "os::agent", "self::ctrl", &get).to_bytes();
+//!
+//! let record = Record::from_bytes(&wire)?;
+//! let msg = record.decode_no_session_context_msg()?;
+//! assert_eq!(msg.msg_type(), Some(MsgType::Get));
+//! assert_eq!(msg.msg_id(), Some("id-1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

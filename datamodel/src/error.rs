@@ -1,8 +1,8 @@
 //! The error every data-model operation reports: a USP error code and a message for the
 //! controller.
 
-pub use usp_proto::ErrorCode;
 use std::fmt;
+pub use usp_proto::ErrorCode;
 
 /// A failed data-model operation, ready to be put in a USP response.
 #[derive(Clone, Debug, PartialEq, Eq)]

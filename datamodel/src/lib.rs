@@ -1,13 +1,23 @@
 //! The TR-181 data-model engine of the USP agent.
 //!
 //! Owns: the path grammar ([`path`]), typed values ([`value`]), the supported data model
-//! (schema), object instances, transactions, persistence through a storage trait, and the plugin
-//! API through which each TR-181 area is served.
+//! ([`schema`]), object instances and transactions ([`DataModel`]), persistence through the
+//! [`store::Store`] trait, and the plugin API ([`plugin::Plugin`]) through which each TR-181
+//! area is served, with the built-in areas in [`modules`].
 //!
 //! Never does: USP message handling (that is the agent's core), network or MTP I/O, reading the
-//! clock (time is passed in), or threads of its own. It is owned by one thread.
+//! clock (time is passed in as [`plugin::Now`]), or threads of its own. It is owned by one
+//! thread; other threads reach it through that thread.
 
 pub mod error;
 pub mod path;
+pub mod plugin;
+pub mod schema;
 pub mod store;
+pub mod tree;
 pub mod value;
+
+mod dm;
+
+pub use dm::{BuildError, DataModel, Item, Target, Walked};
+pub use error::{ErrorCode, UspError};

@@ -201,18 +201,16 @@ impl ParamType {
                 "false" | "0" => Some(Value::Boolean(false)),
                 _ => None,
             },
-            ParamType::Int => integer_text(text, true)
-                .and_then(|t| t.parse().ok())
-                .map(Value::Int),
-            ParamType::UnsignedInt => integer_text(text, false)
-                .and_then(|t| t.parse().ok())
-                .map(Value::UnsignedInt),
-            ParamType::Long => integer_text(text, true)
-                .and_then(|t| t.parse().ok())
-                .map(Value::Long),
-            ParamType::UnsignedLong => integer_text(text, false)
-                .and_then(|t| t.parse().ok())
-                .map(Value::UnsignedLong),
+            ParamType::Int => integer_text(text, true).and_then(|t| t.parse().ok()).map(Value::Int),
+            ParamType::UnsignedInt => {
+                integer_text(text, false).and_then(|t| t.parse().ok()).map(Value::UnsignedInt)
+            }
+            ParamType::Long => {
+                integer_text(text, true).and_then(|t| t.parse().ok()).map(Value::Long)
+            }
+            ParamType::UnsignedLong => {
+                integer_text(text, false).and_then(|t| t.parse().ok()).map(Value::UnsignedLong)
+            }
             ParamType::Decimal => parse_decimal(text).map(Value::Decimal),
             ParamType::DateTime => DateTime::parse(text).map(Value::DateTime),
             ParamType::Base64 => base64_decode(text)
@@ -221,10 +219,7 @@ impl ParamType {
                 hex_len(text).map(|_| Value::HexBinary(text.to_ascii_lowercase().into_boxed_str()))
             }
         };
-        value.ok_or_else(|| ValueError::WrongType {
-            expected: self,
-            text: text.to_owned(),
-        })
+        value.ok_or_else(|| ValueError::WrongType { expected: self, text: text.to_owned() })
     }
 
     /// The value a parameter of this type has when nothing set it ("", false, 0,
@@ -373,11 +368,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
     let y = yoe + era * 400 + i64::from(m <= 2);
     // mp and d are small and non-negative, so the conversions cannot fail.
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 fn is_leap_year(y: i64) -> bool {
@@ -399,23 +390,17 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() || bytes.len() > 9 {
         return None;
     }
-    bytes.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-    })
+    bytes
+        .iter()
+        .try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
 }
 
 impl DateTime {
     /// `0001-01-01T00:00:00Z`, the TR-106 "unknown time" and the zero value of `dateTime`.
-    pub const UNKNOWN: DateTime = DateTime {
-        secs: -62_135_596_800,
-        micros: 0,
-    };
+    pub const UNKNOWN: DateTime = DateTime { secs: -62_135_596_800, micros: 0 };
 
     /// The latest representable TR-106 time, `9999-12-31T23:59:59.999999Z`.
-    pub const MAX: DateTime = DateTime {
-        secs: 253_402_300_799,
-        micros: 999_999,
-    };
+    pub const MAX: DateTime = DateTime { secs: 253_402_300_799, micros: 999_999 };
 
     /// The time `secs` seconds after 1970-01-01T00:00:00Z.
     pub fn from_unix(secs: i64) -> DateTime {
@@ -484,13 +469,8 @@ impl DateTime {
         };
         let local =
             days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + minute * 60 + second;
-        let dt = DateTime {
-            secs: local - offset,
-            micros,
-        };
-        (DateTime::UNKNOWN..=DateTime::MAX)
-            .contains(&dt)
-            .then_some(dt)
+        let dt = DateTime { secs: local - offset, micros };
+        (DateTime::UNKNOWN..=DateTime::MAX).contains(&dt).then_some(dt)
     }
 }
 
@@ -501,13 +481,7 @@ impl fmt::Display for DateTime {
         let days = self.secs.div_euclid(SECS_PER_DAY);
         let tod = self.secs.rem_euclid(SECS_PER_DAY);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            tod / 3600,
-            tod / 60 % 60,
-            tod % 60
-        )?;
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", tod / 3600, tod / 60 % 60, tod % 60)?;
         if self.micros != 0 {
             let frac = format!("{:06}", self.micros);
             write!(f, ".{}", frac.trim_end_matches('0'))?;
@@ -681,10 +655,7 @@ impl From<DateTime> for Value {
 /// blank text is the empty list; otherwise empty items (`a,,b`) are kept as `""`.
 pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
     let text = text.trim();
-    (!text.is_empty())
-        .then(|| text.split(',').map(str::trim))
-        .into_iter()
-        .flatten()
+    (!text.is_empty()).then(|| text.split(',').map(str::trim)).into_iter().flatten()
 }
 
 impl Constraints {
@@ -775,13 +746,9 @@ fn check_range(value: &Value, min: i128, max: i128) -> Result<(), ValueError> {
         return Ok(());
     };
     if below {
-        Err(ValueError::Constraint(format!(
-            "value {value} below minimum {min}"
-        )))
+        Err(ValueError::Constraint(format!("value {value} below minimum {min}")))
     } else if above {
-        Err(ValueError::Constraint(format!(
-            "value {value} above maximum {max}"
-        )))
+        Err(ValueError::Constraint(format!("value {value} above maximum {max}")))
     } else {
         Ok(())
     }
@@ -805,11 +772,7 @@ mod tests {
             assert_eq!(got.param_type(), ty);
             // Display round-trips through parse.
             let shown = got.to_string();
-            assert_eq!(
-                ty.parse(&shown).as_ref(),
-                Ok(&got),
-                "round trip of {shown:?}"
-            );
+            assert_eq!(ty.parse(&shown).as_ref(), Ok(&got), "round trip of {shown:?}");
         }
     }
 
@@ -818,13 +781,7 @@ mod tests {
             match ty.parse(text) {
                 Err(e) => {
                     assert!(e.is_type_error(), "{text:?}: {e}");
-                    assert_eq!(
-                        e,
-                        ValueError::WrongType {
-                            expected: ty,
-                            text: (*text).to_owned()
-                        }
-                    );
+                    assert_eq!(e, ValueError::WrongType { expected: ty, text: (*text).to_owned() });
                 }
                 Ok(v) => panic!("{} {text:?} should not parse, got {v:?}", ty.name()),
             }
@@ -845,10 +802,7 @@ mod tests {
             assert_eq!(ty.to_string(), ty.name());
         }
         assert_eq!(ParamType::UnsignedInt.name(), "unsignedInt");
-        assert_eq!(
-            ParamType::from_name("hexBinary"),
-            Some(ParamType::HexBinary)
-        );
+        assert_eq!(ParamType::from_name("hexBinary"), Some(ParamType::HexBinary));
         assert_eq!(ParamType::from_name("unsignedint"), None);
         assert_eq!(ParamType::from_name(""), None);
         assert_eq!(ParamType::from_name("list"), None);
@@ -863,10 +817,7 @@ mod tests {
         assert_eq!(ParamType::Long.zero(), Value::Long(0));
         assert_eq!(ParamType::UnsignedLong.zero(), Value::UnsignedLong(0));
         assert_eq!(ParamType::Decimal.zero(), Value::Decimal(0.0));
-        assert_eq!(
-            ParamType::DateTime.zero().to_string(),
-            "0001-01-01T00:00:00Z"
-        );
+        assert_eq!(ParamType::DateTime.zero().to_string(), "0001-01-01T00:00:00Z");
         assert_eq!(ParamType::Base64.zero(), Value::Base64("".into()));
         assert_eq!(ParamType::HexBinary.zero(), Value::HexBinary("".into()));
         for ty in ParamType::ALL {
@@ -889,20 +840,13 @@ mod tests {
         use Value::Boolean as B;
         assert_valid(
             ParamType::Boolean,
-            &[
-                ("true", B(true)),
-                ("false", B(false)),
-                ("1", B(true)),
-                ("0", B(false)),
-            ],
+            &[("true", B(true)), ("false", B(false)), ("1", B(true)), ("0", B(false))],
         );
         assert_eq!(ok(ParamType::Boolean, "1").to_string(), "true");
         assert_eq!(ok(ParamType::Boolean, "0").to_string(), "false");
         assert_invalid(
             ParamType::Boolean,
-            &[
-                "", "True", "FALSE", "yes", "2", "01", " true", "true ", "t", "-1",
-            ],
+            &["", "True", "FALSE", "yes", "2", "01", " true", "true ", "t", "-1"],
         );
     }
 
@@ -962,18 +906,7 @@ mod tests {
         );
         assert_invalid(
             ParamType::UnsignedInt,
-            &[
-                "",
-                "-0",
-                "-1",
-                "+1",
-                "4294967296",
-                "1.5",
-                " 7",
-                "7 ",
-                "abc",
-                "1,2",
-            ],
+            &["", "-0", "-1", "+1", "4294967296", "1.5", " 7", "7 ", "abc", "1,2"],
         );
     }
 
@@ -1027,17 +960,7 @@ mod tests {
         );
         assert_invalid(
             ParamType::UnsignedLong,
-            &[
-                "",
-                "-0",
-                "-1",
-                "+5",
-                "18446744073709551616",
-                "1.",
-                "0x0",
-                "١٢",
-                " 1",
-            ],
+            &["", "-0", "-1", "+5", "18446744073709551616", "1.", "0x0", "١٢", " 1"],
         );
     }
 
@@ -1092,14 +1015,7 @@ mod tests {
         assert_eq!(Value::Decimal(-0.0).to_string(), "0");
         assert_eq!(Value::Decimal(1e300).to_string().len(), 301);
         assert!(!Value::Decimal(1e-300).to_string().contains('e'));
-        for v in [
-            0.1 + 0.2,
-            1.0 / 3.0,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            -1e-300,
-            5e-324,
-        ] {
+        for v in [0.1 + 0.2, 1.0 / 3.0, f64::MAX, f64::MIN_POSITIVE, -1e-300, 5e-324] {
             let shown = Value::Decimal(v).to_string();
             assert!(!shown.contains(['e', 'E']), "{shown}");
             assert_eq!(ParamType::Decimal.parse(&shown), Ok(Value::Decimal(v)));
@@ -1139,10 +1055,7 @@ mod tests {
             assert_eq!(DateTime::parse(text).map(Value::DateTime), Some(v));
         }
         assert_eq!(dt("1970-01-01T00:00:00Z"), DateTime::from_unix(0));
-        assert_eq!(
-            dt("2001-09-09T01:46:40Z"),
-            DateTime::from_unix(1_000_000_000)
-        );
+        assert_eq!(dt("2001-09-09T01:46:40Z"), DateTime::from_unix(1_000_000_000));
         assert_eq!(dt("1969-12-31T23:59:59Z"), DateTime::from_unix(-1));
         assert_eq!(dt("0001-01-01T00:00:00Z"), DateTime::UNKNOWN);
         assert!(DateTime::UNKNOWN.is_unknown());
@@ -1267,10 +1180,7 @@ mod tests {
                 "-_-_", "QUJ*", "QQ=A",
             ],
         );
-        assert_eq!(
-            base64_decode("SGVsbG8sIHdvcmxkIQ=="),
-            Some(b"Hello, world!".to_vec())
-        );
+        assert_eq!(base64_decode("SGVsbG8sIHdvcmxkIQ=="), Some(b"Hello, world!".to_vec()));
         for n in 0..=9usize {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 200) as u8).collect();
             let enc = base64_encode(&bytes);
@@ -1294,10 +1204,7 @@ mod tests {
                 ("0123456789abcdefABCDEF", H("0123456789abcdefabcdef".into())),
             ],
         );
-        assert_invalid(
-            ParamType::HexBinary,
-            &["0", "abc", "0g", "0x00", " 00", "00 ", "é0", "-1"],
-        );
+        assert_invalid(ParamType::HexBinary, &["0", "abc", "0g", "0x00", " 00", "00 ", "é0", "-1"]);
     }
 
     #[test]
@@ -1309,14 +1216,8 @@ mod tests {
             Value::UnsignedLong(u64::MAX).compare(&Value::UnsignedLong(0)),
             Some(Ordering::Greater)
         );
-        assert_eq!(
-            Value::Long(i64::MIN).compare(&Value::Long(0)),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            Value::UnsignedInt(1).compare(&Value::UnsignedInt(2)),
-            Some(Ordering::Less)
-        );
+        assert_eq!(Value::Long(i64::MIN).compare(&Value::Long(0)), Some(Ordering::Less));
+        assert_eq!(Value::UnsignedInt(1).compare(&Value::UnsignedInt(2)), Some(Ordering::Less));
 
         let dec = |s| ok(ParamType::Decimal, s);
         assert_eq!(dec("-12.5").compare(&dec("-12.25")), Some(Ordering::Less));
@@ -1418,93 +1319,42 @@ mod tests {
         for ty in ParamType::ALL {
             assert_eq!(c.parse(ty, &ty.zero().to_string()), Ok(ty.zero()));
         }
-        assert!(
-            c.parse(ParamType::Int, "x")
-                .is_err_and(|e| e.is_type_error())
-        );
+        assert!(c.parse(ParamType::Int, "x").is_err_and(|e| e.is_type_error()));
     }
 
     #[test]
     fn enumeration_constraint() {
-        let c = Constraints {
-            enumeration: Some(AB),
-            ..Default::default()
-        };
+        let c = Constraints { enumeration: Some(AB), ..Default::default() };
         assert_eq!(c.parse(ParamType::String, "A"), Ok(Value::from("A")));
         assert_eq!(c.parse(ParamType::String, "B"), Ok(Value::from("B")));
-        assert_eq!(
-            constraint_err(&c, ParamType::String, "7"),
-            "'7' is not one of: A, B"
-        );
-        assert_eq!(
-            constraint_err(&c, ParamType::String, "a"),
-            "'a' is not one of: A, B"
-        );
-        assert_eq!(
-            constraint_err(&c, ParamType::String, ""),
-            "'' is not one of: A, B"
-        );
-        assert_eq!(
-            constraint_err(&c, ParamType::String, " A"),
-            "' A' is not one of: A, B"
-        );
+        assert_eq!(constraint_err(&c, ParamType::String, "7"), "'7' is not one of: A, B");
+        assert_eq!(constraint_err(&c, ParamType::String, "a"), "'a' is not one of: A, B");
+        assert_eq!(constraint_err(&c, ParamType::String, ""), "'' is not one of: A, B");
+        assert_eq!(constraint_err(&c, ParamType::String, " A"), "' A' is not one of: A, B");
 
         // Enumerated numbers match on the canonical text.
-        let c = Constraints {
-            enumeration: Some(&["1", "2"]),
-            ..Default::default()
-        };
-        assert_eq!(
-            c.parse(ParamType::UnsignedInt, "01"),
-            Ok(Value::UnsignedInt(1))
-        );
+        let c = Constraints { enumeration: Some(&["1", "2"]), ..Default::default() };
+        assert_eq!(c.parse(ParamType::UnsignedInt, "01"), Ok(Value::UnsignedInt(1)));
         assert!(constraint_err(&c, ParamType::UnsignedInt, "3").contains("not one of: 1, 2"));
     }
 
     #[test]
     fn range_constraint() {
-        let c = Constraints {
-            range: Some((0, 65535)),
-            ..Default::default()
-        };
-        assert_eq!(
-            c.parse(ParamType::UnsignedInt, "0"),
-            Ok(Value::UnsignedInt(0))
-        );
-        assert_eq!(
-            c.parse(ParamType::UnsignedInt, "65535"),
-            Ok(Value::UnsignedInt(65535))
-        );
+        let c = Constraints { range: Some((0, 65535)), ..Default::default() };
+        assert_eq!(c.parse(ParamType::UnsignedInt, "0"), Ok(Value::UnsignedInt(0)));
+        assert_eq!(c.parse(ParamType::UnsignedInt, "65535"), Ok(Value::UnsignedInt(65535)));
         assert_eq!(
             constraint_err(&c, ParamType::UnsignedInt, "70000"),
             "value 70000 above maximum 65535"
         );
-        assert_eq!(
-            constraint_err(&c, ParamType::Int, "-1"),
-            "value -1 below minimum 0"
-        );
-        assert_eq!(
-            constraint_err(&c, ParamType::Long, "65536"),
-            "value 65536 above maximum 65535"
-        );
+        assert_eq!(constraint_err(&c, ParamType::Int, "-1"), "value -1 below minimum 0");
+        assert_eq!(constraint_err(&c, ParamType::Long, "65536"), "value 65536 above maximum 65535");
         // A type error still wins over a range error.
-        assert!(
-            c.parse(ParamType::UnsignedInt, "-1")
-                .is_err_and(|e| e.is_type_error())
-        );
+        assert!(c.parse(ParamType::UnsignedInt, "-1").is_err_and(|e| e.is_type_error()));
 
-        let c = Constraints {
-            range: Some((-10, 10)),
-            ..Default::default()
-        };
-        assert_eq!(
-            c.parse(ParamType::Decimal, "-10.0"),
-            Ok(Value::Decimal(-10.0))
-        );
-        assert_eq!(
-            c.parse(ParamType::Decimal, "9.999"),
-            Ok(Value::Decimal(9.999))
-        );
+        let c = Constraints { range: Some((-10, 10)), ..Default::default() };
+        assert_eq!(c.parse(ParamType::Decimal, "-10.0"), Ok(Value::Decimal(-10.0)));
+        assert_eq!(c.parse(ParamType::Decimal, "9.999"), Ok(Value::Decimal(9.999)));
         assert_eq!(
             constraint_err(&c, ParamType::Decimal, "10.001"),
             "value 10.001 above maximum 10"
@@ -1514,10 +1364,7 @@ mod tests {
             "value -10.5 below minimum -10"
         );
 
-        let c = Constraints {
-            range: Some((0, i128::from(u64::MAX))),
-            ..Default::default()
-        };
+        let c = Constraints { range: Some((0, i128::from(u64::MAX))), ..Default::default() };
         assert_eq!(
             c.parse(ParamType::UnsignedLong, "18446744073709551615"),
             Ok(Value::UnsignedLong(u64::MAX))
@@ -1528,69 +1375,39 @@ mod tests {
 
     #[test]
     fn max_len_constraint() {
-        let c = Constraints {
-            max_len: Some(4),
-            ..Default::default()
-        };
+        let c = Constraints { max_len: Some(4), ..Default::default() };
         assert_eq!(c.parse(ParamType::String, "abcd"), Ok(Value::from("abcd")));
         assert_eq!(c.parse(ParamType::String, "äöüß"), Ok(Value::from("äöüß")));
-        assert_eq!(
-            constraint_err(&c, ParamType::String, "abcde"),
-            "longer than 4 characters"
-        );
+        assert_eq!(constraint_err(&c, ParamType::String, "abcde"), "longer than 4 characters");
 
         // Binary lengths count decoded bytes.
         assert_eq!(
             c.parse(ParamType::HexBinary, "DEADBEEF"),
             Ok(Value::HexBinary("deadbeef".into()))
         );
-        assert_eq!(
-            constraint_err(&c, ParamType::HexBinary, "0011223344"),
-            "longer than 4 bytes"
-        );
+        assert_eq!(constraint_err(&c, ParamType::HexBinary, "0011223344"), "longer than 4 bytes");
         assert!(c.parse(ParamType::Base64, "AAAAAA==").is_ok()); // 4 bytes
         assert!(c.parse(ParamType::Base64, "AAAA").is_ok()); // 3 bytes
-        assert_eq!(
-            constraint_err(&c, ParamType::Base64, "AAAAAAA="),
-            "longer than 4 bytes"
-        );
-        assert_eq!(
-            constraint_err(&c, ParamType::Base64, "AAAAAAAA"),
-            "longer than 4 bytes"
-        );
+        assert_eq!(constraint_err(&c, ParamType::Base64, "AAAAAAA="), "longer than 4 bytes");
+        assert_eq!(constraint_err(&c, ParamType::Base64, "AAAAAAAA"), "longer than 4 bytes");
 
-        let c = Constraints {
-            max_len: Some(64),
-            ..Default::default()
-        };
+        let c = Constraints { max_len: Some(64), ..Default::default() };
         assert_eq!(
             constraint_err(&c, ParamType::String, &"x".repeat(65)),
             "longer than 64 characters"
         );
         // max_len does not apply to numbers.
-        assert!(
-            c.parse(ParamType::UnsignedLong, "18446744073709551615")
-                .is_ok()
-        );
+        assert!(c.parse(ParamType::UnsignedLong, "18446744073709551615").is_ok());
     }
 
     #[test]
     fn list_constraints() {
         let list = |max_items, max_len| Some(ListConstraint { max_items, max_len });
-        let c = Constraints {
-            list: list(Some(3), None),
-            ..Default::default()
-        };
+        let c = Constraints { list: list(Some(3), None), ..Default::default() };
         assert_eq!(c.parse(ParamType::UnsignedInt, ""), Ok(Value::from("")));
         assert_eq!(c.parse(ParamType::UnsignedInt, "  "), Ok(Value::from("")));
-        assert_eq!(
-            c.parse(ParamType::UnsignedInt, " 1 , 02,3 "),
-            Ok(Value::from("1,2,3"))
-        );
-        assert_eq!(
-            c.parse(ParamType::Boolean, "1,false"),
-            Ok(Value::from("true,false"))
-        );
+        assert_eq!(c.parse(ParamType::UnsignedInt, " 1 , 02,3 "), Ok(Value::from("1,2,3")));
+        assert_eq!(c.parse(ParamType::Boolean, "1,false"), Ok(Value::from("true,false")));
         assert_eq!(
             constraint_err(&c, ParamType::UnsignedInt, "1,2,3,4"),
             "list has 4 items, more than the maximum of 3"
@@ -1598,17 +1415,11 @@ mod tests {
         // An invalid item is a type error naming the item.
         assert_eq!(
             c.parse(ParamType::UnsignedInt, "1, x ,3"),
-            Err(ValueError::WrongType {
-                expected: ParamType::UnsignedInt,
-                text: "x".into()
-            })
+            Err(ValueError::WrongType { expected: ParamType::UnsignedInt, text: "x".into() })
         );
         assert_eq!(
             c.parse(ParamType::UnsignedInt, "1,,3"),
-            Err(ValueError::WrongType {
-                expected: ParamType::UnsignedInt,
-                text: "".into()
-            })
+            Err(ValueError::WrongType { expected: ParamType::UnsignedInt, text: "".into() })
         );
         // Strings may have empty items.
         assert_eq!(c.parse(ParamType::String, "a, ,b"), Ok(Value::from("a,,b")));
@@ -1620,10 +1431,7 @@ mod tests {
             list: list(None, Some(5)),
             ..Default::default()
         };
-        assert_eq!(
-            c.parse(ParamType::String, "A, B, A"),
-            Ok(Value::from("A,B,A"))
-        );
+        assert_eq!(c.parse(ParamType::String, "A, B, A"), Ok(Value::from("A,B,A")));
         assert_eq!(
             constraint_err(&c, ParamType::String, "A,C"),
             "item 2 ('C'): 'C' is not one of: A, B"
@@ -1648,10 +1456,7 @@ mod tests {
             constraint_err(&c, ParamType::HexBinary, "00,001122"),
             "item 2 ('001122'): longer than 2 bytes"
         );
-        assert_eq!(
-            c.parse(ParamType::Decimal, "1.50, 2"),
-            Ok(Value::from("1.5,2"))
-        );
+        assert_eq!(c.parse(ParamType::Decimal, "1.50, 2"), Ok(Value::from("1.5,2")));
         assert_eq!(
             c.parse(ParamType::DateTime, "2024-05-01T14:00:00+02:00"),
             Ok(Value::from("2024-05-01T12:00:00Z"))
@@ -1682,10 +1487,7 @@ mod tests {
             enumeration: Some(AB),
             range: Some((i128::MIN, i128::MAX)),
             max_len: Some(0),
-            list: Some(ListConstraint {
-                max_items: Some(0),
-                max_len: Some(0),
-            }),
+            list: Some(ListConstraint { max_items: Some(0), max_len: Some(0) }),
         };
         for ty in ParamType::ALL {
             for text in inputs {

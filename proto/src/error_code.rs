@@ -95,116 +95,44 @@ pub enum ErrorCode {
 /// Every named code with its number and its text from the TR-369 error table.
 const TABLE: &[(ErrorCode, u32, &str)] = &[
     (ErrorCode::MessageFailed, 7000, "Message failed"),
-    (
-        ErrorCode::MessageNotSupported,
-        7001,
-        "Message not supported",
-    ),
+    (ErrorCode::MessageNotSupported, 7001, "Message not supported"),
     (ErrorCode::RequestDenied, 7002, "Request denied"),
     (ErrorCode::InternalError, 7003, "Internal error"),
     (ErrorCode::InvalidArguments, 7004, "Invalid arguments"),
     (ErrorCode::ResourcesExceeded, 7005, "Resources exceeded"),
     (ErrorCode::PermissionDenied, 7006, "Permission denied"),
-    (
-        ErrorCode::InvalidConfiguration,
-        7007,
-        "Invalid configuration",
-    ),
+    (ErrorCode::InvalidConfiguration, 7007, "Invalid configuration"),
     (ErrorCode::InvalidPathSyntax, 7008, "Invalid path syntax"),
-    (
-        ErrorCode::ParameterActionFailed,
-        7009,
-        "Parameter action failed",
-    ),
-    (
-        ErrorCode::UnsupportedParameter,
-        7010,
-        "Unsupported parameter",
-    ),
+    (ErrorCode::ParameterActionFailed, 7009, "Parameter action failed"),
+    (ErrorCode::UnsupportedParameter, 7010, "Unsupported parameter"),
     (ErrorCode::InvalidType, 7011, "Invalid type"),
     (ErrorCode::InvalidValue, 7012, "Invalid value"),
-    (
-        ErrorCode::ParamReadOnly,
-        7013,
-        "Attempt to update non-writeable parameter",
-    ),
+    (ErrorCode::ParamReadOnly, 7013, "Attempt to update non-writeable parameter"),
     (ErrorCode::ValueConflict, 7014, "Value conflict"),
     (ErrorCode::OperationError, 7015, "Operation error"),
     (ErrorCode::ObjectDoesNotExist, 7016, "Object does not exist"),
-    (
-        ErrorCode::ObjectNotCreated,
-        7017,
-        "Object could not be created",
-    ),
+    (ErrorCode::ObjectNotCreated, 7017, "Object could not be created"),
     (ErrorCode::NotATable, 7018, "Object is not a table"),
-    (
-        ErrorCode::ObjectNotCreatable,
-        7019,
-        "Attempt to create non-creatable object",
-    ),
-    (
-        ErrorCode::ObjectNotUpdated,
-        7020,
-        "Object could not be updated",
-    ),
-    (
-        ErrorCode::RequiredParamFailed,
-        7021,
-        "Required parameter failed",
-    ),
+    (ErrorCode::ObjectNotCreatable, 7019, "Attempt to create non-creatable object"),
+    (ErrorCode::ObjectNotUpdated, 7020, "Object could not be updated"),
+    (ErrorCode::RequiredParamFailed, 7021, "Required parameter failed"),
     (ErrorCode::CommandFailure, 7022, "Command failure"),
     (ErrorCode::CommandCanceled, 7023, "Command canceled"),
     (ErrorCode::ObjectNotDeletable, 7024, "Delete failure"),
-    (
-        ErrorCode::UniqueKeyConflict,
-        7025,
-        "Object exists with duplicate key",
-    ),
+    (ErrorCode::UniqueKeyConflict, 7025, "Object exists with duplicate key"),
     (ErrorCode::InvalidPath, 7026, "Invalid path"),
-    (
-        ErrorCode::InvalidCommandArgs,
-        7027,
-        "Invalid command arguments",
-    ),
+    (ErrorCode::InvalidCommandArgs, 7027, "Invalid command arguments"),
     (ErrorCode::RegisterFailure, 7028, "Register failure"),
     (ErrorCode::AlreadyInUse, 7029, "Already in use"),
     (ErrorCode::DeregisterFailure, 7030, "Deregister failure"),
-    (
-        ErrorCode::PathAlreadyRegistered,
-        7031,
-        "Path already registered",
-    ),
-    (
-        ErrorCode::RecordNotParsed,
-        7100,
-        "Record could not be parsed",
-    ),
-    (
-        ErrorCode::SecureSessionRequired,
-        7101,
-        "Secure session required",
-    ),
-    (
-        ErrorCode::SecureSessionNotSupported,
-        7102,
-        "Secure session not supported",
-    ),
-    (
-        ErrorCode::SegmentationNotSupported,
-        7103,
-        "Segmentation and reassembly not supported",
-    ),
+    (ErrorCode::PathAlreadyRegistered, 7031, "Path already registered"),
+    (ErrorCode::RecordNotParsed, 7100, "Record could not be parsed"),
+    (ErrorCode::SecureSessionRequired, 7101, "Secure session required"),
+    (ErrorCode::SecureSessionNotSupported, 7102, "Secure session not supported"),
+    (ErrorCode::SegmentationNotSupported, 7103, "Segmentation and reassembly not supported"),
     (ErrorCode::InvalidRecordValue, 7104, "Invalid Record value"),
-    (
-        ErrorCode::SessionContextTerminated,
-        7105,
-        "Session Context terminated",
-    ),
-    (
-        ErrorCode::SessionContextNotAllowed,
-        7106,
-        "Session Context not allowed",
-    ),
+    (ErrorCode::SessionContextTerminated, 7105, "Session Context terminated"),
+    (ErrorCode::SessionContextNotAllowed, 7106, "Session Context not allowed"),
 ];
 
 impl ErrorCode {
@@ -212,19 +140,13 @@ impl ErrorCode {
     pub fn code(self) -> u32 {
         match self {
             ErrorCode::Other(n) => n,
-            named => TABLE
-                .iter()
-                .find(|(c, _, _)| *c == named)
-                .map_or(7003, |(_, n, _)| *n),
+            named => TABLE.iter().find(|(c, _, _)| *c == named).map_or(7003, |(_, n, _)| *n),
         }
     }
 
     /// The code for a number received on the wire; unnamed numbers become [`ErrorCode::Other`].
     pub fn from_code(n: u32) -> ErrorCode {
-        TABLE
-            .iter()
-            .find(|(_, num, _)| *num == n)
-            .map_or(ErrorCode::Other(n), |(c, _, _)| *c)
+        TABLE.iter().find(|(_, num, _)| *num == n).map_or(ErrorCode::Other(n), |(c, _, _)| *c)
     }
 
     /// The short text of the TR-369 error table ("Invalid path", ...); generic for `Other`.
@@ -233,10 +155,7 @@ impl ErrorCode {
             ErrorCode::Other(n) if (7200..7300).contains(&n) => "Data model defined error",
             ErrorCode::Other(n) if (7800..8000).contains(&n) => "Vendor defined error",
             ErrorCode::Other(_) => "Unknown error",
-            named => TABLE
-                .iter()
-                .find(|(c, _, _)| *c == named)
-                .map_or("", |(_, _, t)| *t),
+            named => TABLE.iter().find(|(c, _, _)| *c == named).map_or("", |(_, _, t)| *t),
         }
     }
 }

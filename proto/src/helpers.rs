@@ -84,9 +84,7 @@ impl Record {
             payload_security: record::record::PayloadSecurity::Plaintext.into(),
             mac_signature: Vec::new(),
             sender_cert: Vec::new(),
-            record_type: Some(RecordType::NoSessionContext(NoSessionContextRecord {
-                payload,
-            })),
+            record_type: Some(RecordType::NoSessionContext(NoSessionContextRecord { payload })),
         }
     }
 
@@ -112,9 +110,7 @@ impl Record {
 
     /// Decodes the `usp.Msg` carried by a NoSessionContext Record.
     pub fn decode_no_session_context_msg(&self) -> Result<Msg, PayloadError> {
-        let payload = self
-            .no_session_context_payload()
-            .ok_or(PayloadError::NotNoSessionContext)?;
+        let payload = self.no_session_context_payload().ok_or(PayloadError::NotNoSessionContext)?;
         Ok(Msg::decode(payload)?)
     }
 
@@ -151,13 +147,8 @@ impl Msg {
     #[must_use]
     pub fn new(msg_id: impl Into<String>, msg_type: MsgType, msg_body: body::MsgBody) -> Self {
         Self {
-            header: Some(Header {
-                msg_id: msg_id.into(),
-                msg_type: msg_type.into(),
-            }),
-            body: Some(Body {
-                msg_body: Some(msg_body),
-            }),
+            header: Some(Header { msg_id: msg_id.into(), msg_type: msg_type.into() }),
+            body: Some(Body { msg_body: Some(msg_body) }),
         }
     }
 
@@ -165,13 +156,7 @@ impl Msg {
     #[must_use]
     pub fn request(msg_id: impl Into<String>, req: request::ReqType) -> Self {
         let msg_type = req.msg_type();
-        Self::new(
-            msg_id,
-            msg_type,
-            body::MsgBody::Request(msg::Request {
-                req_type: Some(req),
-            }),
-        )
+        Self::new(msg_id, msg_type, body::MsgBody::Request(msg::Request { req_type: Some(req) }))
     }
 
     /// Builds a response Msg; the header's message type follows from the response kind.
@@ -181,9 +166,7 @@ impl Msg {
         Self::new(
             msg_id,
             msg_type,
-            body::MsgBody::Response(msg::Response {
-                resp_type: Some(resp),
-            }),
+            body::MsgBody::Response(msg::Response { resp_type: Some(resp) }),
         )
     }
 
@@ -288,10 +271,7 @@ mod tests {
         assert_eq!(rec.version, "1.4");
         assert_eq!(rec.to_id, "proto::agent");
         assert_eq!(rec.from_id, "proto::controller");
-        assert_eq!(
-            rec.known_payload_security(),
-            Some(record::record::PayloadSecurity::Plaintext)
-        );
+        assert_eq!(rec.known_payload_security(), Some(record::record::PayloadSecurity::Plaintext));
         let msg = rec.decode_no_session_context_msg().unwrap();
         assert_eq!(msg, get_msg());
         assert_eq!(msg.msg_id(), Some("id-1"));
@@ -305,10 +285,7 @@ mod tests {
         let rec = Record::from_bytes(&[]).unwrap();
         assert_eq!(rec, Record::default());
         assert_eq!(rec.no_session_context_payload(), None);
-        assert_eq!(
-            rec.decode_no_session_context_msg(),
-            Err(PayloadError::NotNoSessionContext)
-        );
+        assert_eq!(rec.decode_no_session_context_msg(), Err(PayloadError::NotNoSessionContext));
         let msg = Msg::from_bytes(&[]).unwrap();
         assert_eq!(msg.msg_id(), None);
         assert_eq!(msg.msg_type(), None);
@@ -330,9 +307,7 @@ mod tests {
             &[0x0a, 0x05, b'a'][..], // string field claiming 5 bytes, only 1 present
             &[0x07][..],             // field 0 (invalid tag)
             &[0x0b][..],             // group start (wire type 3) with no end
-            &[
-                0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
-            ][..], // overlong varint
+            &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01][..], // overlong varint
         ] {
             assert!(Record::from_bytes(garbage).is_err(), "{garbage:02x?}");
             assert!(Msg::from_bytes(garbage).is_err(), "{garbage:02x?}");
@@ -355,34 +330,23 @@ mod tests {
         let msg = get_msg().to_bytes();
         let rec = Record::no_session_context("1.4", "a", "b", msg[..msg.len() - 1].to_vec());
         let rec = Record::from_bytes(&rec.to_bytes()).unwrap();
-        assert!(matches!(
-            rec.decode_no_session_context_msg(),
-            Err(PayloadError::Decode(_))
-        ));
+        assert!(matches!(rec.decode_no_session_context_msg(), Err(PayloadError::Decode(_))));
     }
 
     #[test]
     fn other_record_types_have_no_msg() {
         let rec = Record {
-            record_type: Some(RecordType::WebsocketConnect(
-                record::WebSocketConnectRecord {},
-            )),
+            record_type: Some(RecordType::WebsocketConnect(record::WebSocketConnectRecord {})),
             ..Record::default()
         };
         assert_eq!(rec.no_session_context_payload(), None);
-        assert_eq!(
-            rec.decode_no_session_context_msg(),
-            Err(PayloadError::NotNoSessionContext)
-        );
+        assert_eq!(rec.decode_no_session_context_msg(), Err(PayloadError::NotNoSessionContext));
     }
 
     #[test]
     fn header_without_body() {
         let msg = Msg {
-            header: Some(Header {
-                msg_id: "x".into(),
-                msg_type: MsgType::GetResp.into(),
-            }),
+            header: Some(Header { msg_id: "x".into(), msg_type: MsgType::GetResp.into() }),
             body: None,
         };
         let msg = Msg::from_bytes(&msg.to_bytes()).unwrap();
@@ -413,24 +377,13 @@ mod tests {
         assert_eq!(header.msg_type(), MsgType::Error);
         assert_eq!(msg.to_bytes(), bytes, "re-encodes unchanged");
         // Negative enum values (10-byte varints) are accepted too.
-        let neg = Header {
-            msg_id: String::new(),
-            msg_type: -1,
-        };
-        assert_eq!(
-            Header::decode(&*neg.encode_to_vec())
-                .unwrap()
-                .known_msg_type(),
-            None
-        );
+        let neg = Header { msg_id: String::new(), msg_type: -1 };
+        assert_eq!(Header::decode(&*neg.encode_to_vec()).unwrap().known_msg_type(), None);
     }
 
     #[test]
     fn unknown_payload_security_is_none() {
-        let rec = Record {
-            payload_security: 7,
-            ..Record::default()
-        };
+        let rec = Record { payload_security: 7, ..Record::default() };
         let rec = Record::from_bytes(&rec.to_bytes()).unwrap();
         assert_eq!(rec.known_payload_security(), None);
     }
@@ -441,20 +394,14 @@ mod tests {
         use response::RespType as S;
         let requests = [
             (Q::Get(Default::default()), MsgType::Get),
-            (
-                Q::GetSupportedDm(Default::default()),
-                MsgType::GetSupportedDm,
-            ),
+            (Q::GetSupportedDm(Default::default()), MsgType::GetSupportedDm),
             (Q::GetInstances(Default::default()), MsgType::GetInstances),
             (Q::Set(Default::default()), MsgType::Set),
             (Q::Add(Default::default()), MsgType::Add),
             (Q::Delete(Default::default()), MsgType::Delete),
             (Q::Operate(Default::default()), MsgType::Operate),
             (Q::Notify(Default::default()), MsgType::Notify),
-            (
-                Q::GetSupportedProtocol(Default::default()),
-                MsgType::GetSupportedProto,
-            ),
+            (Q::GetSupportedProtocol(Default::default()), MsgType::GetSupportedProto),
             (Q::Register(Default::default()), MsgType::Register),
             (Q::Deregister(Default::default()), MsgType::Deregister),
         ];
@@ -465,28 +412,16 @@ mod tests {
         }
         let responses = [
             (S::GetResp(GetResp::default()), MsgType::GetResp),
-            (
-                S::GetSupportedDmResp(Default::default()),
-                MsgType::GetSupportedDmResp,
-            ),
-            (
-                S::GetInstancesResp(Default::default()),
-                MsgType::GetInstancesResp,
-            ),
+            (S::GetSupportedDmResp(Default::default()), MsgType::GetSupportedDmResp),
+            (S::GetInstancesResp(Default::default()), MsgType::GetInstancesResp),
             (S::SetResp(Default::default()), MsgType::SetResp),
             (S::AddResp(Default::default()), MsgType::AddResp),
             (S::DeleteResp(Default::default()), MsgType::DeleteResp),
             (S::OperateResp(Default::default()), MsgType::OperateResp),
             (S::NotifyResp(NotifyResp::default()), MsgType::NotifyResp),
-            (
-                S::GetSupportedProtocolResp(Default::default()),
-                MsgType::GetSupportedProtoResp,
-            ),
+            (S::GetSupportedProtocolResp(Default::default()), MsgType::GetSupportedProtoResp),
             (S::RegisterResp(Default::default()), MsgType::RegisterResp),
-            (
-                S::DeregisterResp(Default::default()),
-                MsgType::DeregisterResp,
-            ),
+            (S::DeregisterResp(Default::default()), MsgType::DeregisterResp),
         ];
         for (resp, want) in responses {
             let msg = Msg::response("s", resp);
@@ -544,11 +479,7 @@ mod tests {
                 }
                 // A valid Record or Msg with a few bytes overwritten (keeps most structure).
                 _ => {
-                    buf.extend_from_slice(if i % 3 == 1 {
-                        &valid_record
-                    } else {
-                        &valid_msg
-                    });
+                    buf.extend_from_slice(if i % 3 == 1 { &valid_record } else { &valid_msg });
                     for _ in 0..=(rng.next() % 4) {
                         let at = (rng.next() as usize) % buf.len();
                         buf[at] = rng.next() as u8;

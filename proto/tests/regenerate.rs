@@ -39,11 +39,7 @@ fn temp_dir() -> PathBuf {
 fn committed_generated_code_is_up_to_date() {
     let committed_dir = crate_dir().join("src").join("generated");
     let regenerate = std::env::var("USP_PROTO_REGENERATE").is_ok_and(|v| v == "1");
-    let out_dir = if regenerate {
-        committed_dir.clone()
-    } else {
-        temp_dir()
-    };
+    let out_dir = if regenerate { committed_dir.clone() } else { temp_dir() };
     generate(&out_dir);
 
     // prost-build must produce exactly the files we commit, no more and no fewer.

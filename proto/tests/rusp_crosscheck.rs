@@ -54,10 +54,7 @@ fn check_record(ours: &orec::Record) {
     assert_eq!(theirs, expected, "prost → rusp-lib");
 
     let their_bytes = expected.to_vec().unwrap();
-    assert_eq!(
-        their_bytes, our_bytes,
-        "Records have no maps: encodings are identical"
-    );
+    assert_eq!(their_bytes, our_bytes, "Records have no maps: encodings are identical");
     let back = orec::Record::decode(their_bytes.as_slice()).unwrap();
     assert_eq!(&back, ours, "rusp-lib → prost");
 }
@@ -141,9 +138,7 @@ fn record_session_context_every_sar_state() {
 
 #[test]
 fn record_websocket_connect() {
-    check_record_both_securities(RecordType::WebsocketConnect(
-        orec::WebSocketConnectRecord {},
-    ));
+    check_record_both_securities(RecordType::WebsocketConnect(orec::WebSocketConnectRecord {}));
 }
 
 #[test]
@@ -197,17 +192,11 @@ fn header_every_msg_type() {
     for v in 0..=22 {
         let msg_type = MsgType::try_from(v).unwrap();
         check_msg(&o::Msg {
-            header: Some(o::Header {
-                msg_id: format!("hdr-{v}"),
-                msg_type: msg_type.into(),
-            }),
+            header: Some(o::Header { msg_id: format!("hdr-{v}"), msg_type: msg_type.into() }),
             body: None,
         });
     }
-    assert!(
-        MsgType::try_from(23).is_err(),
-        "USP 1.4 defines 23 message types"
-    );
+    assert!(MsgType::try_from(23).is_err(), "USP 1.4 defines 23 message types");
 }
 
 #[test]
@@ -217,10 +206,7 @@ fn msg_get() {
 
 #[test]
 fn msg_get_resp() {
-    check_msg(&o::Msg::response(
-        "get-1",
-        RespType::GetResp(build::get_resp()),
-    ));
+    check_msg(&o::Msg::response("get-1", RespType::GetResp(build::get_resp())));
 }
 
 #[test]
@@ -230,10 +216,7 @@ fn msg_set() {
 
 #[test]
 fn msg_set_resp() {
-    check_msg(&o::Msg::response(
-        "set-1",
-        RespType::SetResp(build::set_resp()),
-    ));
+    check_msg(&o::Msg::response("set-1", RespType::SetResp(build::set_resp())));
 }
 
 #[test]
@@ -243,10 +226,7 @@ fn msg_add() {
 
 #[test]
 fn msg_add_resp() {
-    check_msg(&o::Msg::response(
-        "add-1",
-        RespType::AddResp(build::add_resp()),
-    ));
+    check_msg(&o::Msg::response("add-1", RespType::AddResp(build::add_resp())));
 }
 
 #[test]
@@ -256,10 +236,7 @@ fn msg_delete() {
 
 #[test]
 fn msg_delete_resp() {
-    check_msg(&o::Msg::response(
-        "del-1",
-        RespType::DeleteResp(build::delete_resp()),
-    ));
+    check_msg(&o::Msg::response("del-1", RespType::DeleteResp(build::delete_resp())));
 }
 
 #[test]
@@ -269,20 +246,13 @@ fn msg_operate() {
 
 #[test]
 fn msg_operate_resp() {
-    check_msg(&o::Msg::response(
-        "op-1",
-        RespType::OperateResp(build::operate_resp()),
-    ));
+    check_msg(&o::Msg::response("op-1", RespType::OperateResp(build::operate_resp())));
 }
 
 #[test]
 fn msg_notify_every_notification_kind() {
     let kinds = build::notifications();
-    assert_eq!(
-        kinds.len(),
-        7,
-        "six kinds, OperationComplete with both outcomes"
-    );
+    assert_eq!(kinds.len(), 7, "six kinds, OperationComplete with both outcomes");
     for (i, notification) in kinds.into_iter().enumerate() {
         check_msg(&o::Msg::request(
             format!("notify-{i}"),
@@ -295,18 +265,13 @@ fn msg_notify_every_notification_kind() {
 fn msg_notify_resp() {
     check_msg(&o::Msg::response(
         "notify-1",
-        RespType::NotifyResp(o::NotifyResp {
-            subscription_id: s("sub-7"),
-        }),
+        RespType::NotifyResp(o::NotifyResp { subscription_id: s("sub-7") }),
     ));
 }
 
 #[test]
 fn msg_get_supported_dm() {
-    check_msg(&o::Msg::request(
-        "gsdm-1",
-        ReqType::GetSupportedDm(build::get_supported_dm()),
-    ));
+    check_msg(&o::Msg::request("gsdm-1", ReqType::GetSupportedDm(build::get_supported_dm())));
 }
 
 #[test]
@@ -330,10 +295,7 @@ fn msg_get_instances() {
 
 #[test]
 fn msg_get_instances_resp() {
-    check_msg(&o::Msg::response(
-        "gi-1",
-        RespType::GetInstancesResp(build::get_instances_resp()),
-    ));
+    check_msg(&o::Msg::response("gi-1", RespType::GetInstancesResp(build::get_instances_resp())));
 }
 
 #[test]
@@ -363,12 +325,8 @@ fn msg_register() {
         ReqType::Register(o::Register {
             allow_partial: true,
             reg_paths: vec![
-                o::register::RegistrationPath {
-                    path: s("Device.Foo."),
-                },
-                o::register::RegistrationPath {
-                    path: s("Device.Bar."),
-                },
+                o::register::RegistrationPath { path: s("Device.Foo.") },
+                o::register::RegistrationPath { path: s("Device.Bar.") },
             ],
         }),
     ));
@@ -376,28 +334,20 @@ fn msg_register() {
 
 #[test]
 fn msg_register_resp() {
-    check_msg(&o::Msg::response(
-        "reg-1",
-        RespType::RegisterResp(build::register_resp()),
-    ));
+    check_msg(&o::Msg::response("reg-1", RespType::RegisterResp(build::register_resp())));
 }
 
 #[test]
 fn msg_deregister() {
     check_msg(&o::Msg::request(
         "dereg-1",
-        ReqType::Deregister(o::Deregister {
-            paths: strs(&["Device.Foo.", ""]),
-        }),
+        ReqType::Deregister(o::Deregister { paths: strs(&["Device.Foo.", ""]) }),
     ));
 }
 
 #[test]
 fn msg_deregister_resp() {
-    check_msg(&o::Msg::response(
-        "dereg-1",
-        RespType::DeregisterResp(build::deregister_resp()),
-    ));
+    check_msg(&o::Msg::response("dereg-1", RespType::DeregisterResp(build::deregister_resp())));
 }
 
 #[test]
@@ -430,12 +380,7 @@ fn msg_with_empty_request_and_response() {
         o::body::MsgBody::Request(o::Request { req_type: None }),
         o::body::MsgBody::Response(o::Response { resp_type: None }),
     ] {
-        check_msg(&o::Msg {
-            header: None,
-            body: Some(o::Body {
-                msg_body: Some(msg_body),
-            }),
-        });
+        check_msg(&o::Msg { header: None, body: Some(o::Body { msg_body: Some(msg_body) }) });
     }
 }
 
@@ -488,11 +433,7 @@ mod build {
                 UpdateObject {
                     obj_path: s("Device.LocalAgent.Controller.1."),
                     param_settings: vec![
-                        UpdateParamSetting {
-                            param: s("Enable"),
-                            value: s("true"),
-                            required: true,
-                        },
+                        UpdateParamSetting { param: s("Enable"), value: s("true"), required: true },
                         UpdateParamSetting {
                             param: s("Alias"),
                             value: s("cpe-1"),
@@ -571,11 +512,7 @@ mod build {
                 CreateObject {
                     obj_path: s("Device.LocalAgent.Subscription."),
                     param_settings: vec![
-                        CreateParamSetting {
-                            param: s("ID"),
-                            value: s("sub-1"),
-                            required: true,
-                        },
+                        CreateParamSetting { param: s("ID"), value: s("sub-1"), required: true },
                         CreateParamSetting {
                             param: s("NotifType"),
                             value: s("ValueChange"),
@@ -583,10 +520,7 @@ mod build {
                         },
                     ],
                 },
-                CreateObject {
-                    obj_path: s("Device.IP.Interface."),
-                    param_settings: Vec::new(),
-                },
+                CreateObject { obj_path: s("Device.IP.Interface."), param_settings: Vec::new() },
             ],
         }
     }
@@ -629,10 +563,7 @@ mod build {
     pub fn delete() -> o::Delete {
         o::Delete {
             allow_partial: true,
-            obj_paths: strs(&[
-                "Device.LocalAgent.Subscription.4.",
-                "Device.NAT.PortMapping.*.",
-            ]),
+            obj_paths: strs(&["Device.LocalAgent.Subscription.4.", "Device.NAT.PortMapping.*."]),
         }
     }
 
@@ -711,11 +642,7 @@ mod build {
     }
 
     pub fn notify(notification: o::notify::Notification) -> o::Notify {
-        o::Notify {
-            subscription_id: s("sub-1"),
-            send_resp: true,
-            notification: Some(notification),
-        }
+        o::Notify { subscription_id: s("sub-1"), send_resp: true, notification: Some(notification) }
     }
 
     /// Every notification kind; OperationComplete once per outcome.
@@ -745,9 +672,7 @@ mod build {
                 obj_path: s("Device.Hosts.Host.9."),
                 unique_keys: kv(&[("PhysAddress", "00:11:22:33:44:55")]),
             }),
-            N::ObjDeletion(ObjectDeletion {
-                obj_path: s("Device.Hosts.Host.8."),
-            }),
+            N::ObjDeletion(ObjectDeletion { obj_path: s("Device.Hosts.Host.8.") }),
             N::OperComplete(complete(OperationResp::ReqOutputArgs(OutputArgs {
                 output_args: kv(&[("SuccessCount", "3"), ("FailureCount", "0")]),
             }))),
@@ -820,20 +745,13 @@ mod build {
                     event_name: s("Boot!"),
                     arg_names: strs(&["Cause", "CommandKey"]),
                 },
-                SupportedEventResult {
-                    event_name: s("Periodic!"),
-                    arg_names: Vec::new(),
-                },
+                SupportedEventResult { event_name: s("Periodic!"), arg_names: Vec::new() },
             ],
             supported_params: supported_params.clone(),
             divergent_paths: strs(&["Device.Foo.1.", "Device.Foo.2."]),
             unique_key_sets: vec![
-                SupportedUniqueKeySet {
-                    key_names: strs(&["Alias"]),
-                },
-                SupportedUniqueKeySet {
-                    key_names: strs(&["Name", "Type"]),
-                },
+                SupportedUniqueKeySet { key_names: strs(&["Alias"]) },
+                SupportedUniqueKeySet { key_names: strs(&["Name", "Type"]) },
             ],
         };
         o::GetSupportedDmResp {
@@ -973,9 +891,9 @@ mod conv {
             sender_cert: x.sender_cert.clone(),
             record_type: match &x.record_type {
                 None => R::None,
-                Some(O::NoSessionContext(n)) => R::no_session_context(rr::NoSessionContextRecord {
-                    payload: n.payload.clone(),
-                }),
+                Some(O::NoSessionContext(n)) => {
+                    R::no_session_context(rr::NoSessionContextRecord { payload: n.payload.clone() })
+                }
                 Some(O::SessionContext(c)) => R::session_context(rr::SessionContextRecord {
                     session_id: c.session_id,
                     sequence_id: c.sequence_id,
@@ -1035,10 +953,10 @@ mod conv {
 
     pub fn msg(x: &o::Msg) -> r::Msg {
         r::Msg {
-            header: x.header.as_ref().map(|h| r::Header {
-                msg_id: h.msg_id.clone(),
-                msg_type: msg_type(h.msg_type()),
-            }),
+            header: x
+                .header
+                .as_ref()
+                .map(|h| r::Header { msg_id: h.msg_id.clone(), msg_type: msg_type(h.msg_type()) }),
             body: x.body.as_ref().map(|b| r::Body {
                 msg_body: match &b.msg_body {
                     None => r::mod_Body::OneOfmsg_body::None,
@@ -1090,10 +1008,9 @@ mod conv {
         r::Request {
             req_type: match &x.req_type {
                 None => R::None,
-                Some(O::Get(v)) => R::get(r::Get {
-                    param_paths: v.param_paths.clone(),
-                    max_depth: v.max_depth,
-                }),
+                Some(O::Get(v)) => {
+                    R::get(r::Get { param_paths: v.param_paths.clone(), max_depth: v.max_depth })
+                }
                 Some(O::GetSupportedDm(v)) => R::get_supported_dm(r::GetSupportedDM {
                     obj_paths: v.obj_paths.clone(),
                     first_level_only: v.first_level_only,
@@ -1131,14 +1048,10 @@ mod conv {
                     reg_paths: v
                         .reg_paths
                         .iter()
-                        .map(|p| r::mod_Register::RegistrationPath {
-                            path: p.path.clone(),
-                        })
+                        .map(|p| r::mod_Register::RegistrationPath { path: p.path.clone() })
                         .collect(),
                 }),
-                Some(O::Deregister(v)) => R::deregister(r::Deregister {
-                    paths: v.paths.clone(),
-                }),
+                Some(O::Deregister(v)) => R::deregister(r::Deregister { paths: v.paths.clone() }),
             },
         }
     }
@@ -1156,9 +1069,9 @@ mod conv {
                 Some(O::AddResp(v)) => R::add_resp(add_resp(v)),
                 Some(O::DeleteResp(v)) => R::delete_resp(delete_resp(v)),
                 Some(O::OperateResp(v)) => R::operate_resp(operate_resp(v)),
-                Some(O::NotifyResp(v)) => R::notify_resp(r::NotifyResp {
-                    subscription_id: v.subscription_id.clone(),
-                }),
+                Some(O::NotifyResp(v)) => {
+                    R::notify_resp(r::NotifyResp { subscription_id: v.subscription_id.clone() })
+                }
                 Some(O::GetSupportedProtocolResp(v)) => {
                     R::get_supported_protocol_resp(r::GetSupportedProtocolResp {
                         agent_supported_protocol_versions: v
@@ -1256,9 +1169,9 @@ mod conv {
                     obj_path: c.obj_path.clone(),
                     unique_keys: kv(&c.unique_keys),
                 }),
-                Some(O::ObjDeletion(d)) => R::obj_deletion(rn::ObjectDeletion {
-                    obj_path: d.obj_path.clone(),
-                }),
+                Some(O::ObjDeletion(d)) => {
+                    R::obj_deletion(rn::ObjectDeletion { obj_path: d.obj_path.clone() })
+                }
                 Some(O::OperComplete(c)) => {
                     use o::notify::operation_complete::OperationResp as OR;
                     use rn::mod_OperationComplete as rc;

@@ -140,9 +140,9 @@ impl Path {
     /// True when the path selects instances by `*` or `[...]`, or follows a reference, i.e. it
     /// may resolve to zero or many objects (a "search path" in TR-369's sense).
     pub fn is_search(&self) -> bool {
-        self.segments.iter().any(|s| {
-            matches!(s, Segment::Wildcard | Segment::Search(_) | Segment::Follow(_))
-        })
+        self.segments
+            .iter()
+            .any(|s| matches!(s, Segment::Wildcard | Segment::Search(_) | Segment::Follow(_)))
     }
 }
 

@@ -1,0 +1,375 @@
+//! Path resolution: a typed [`Path`] against the schema and the instances, giving the object
+//! instances (and the parameter, command or event in each) that the path designates.
+//!
+//! Cost is linear in the rows visited: an instance number is a map lookup, a wildcard or a
+//! search walks the rows of the tables it crosses once.
+
+use super::DataModel;
+use crate::error::{ErrorCode, UspError};
+use crate::path::{Condition, Op, Path, RefIndex, Reference, Segment, Tail};
+use crate::plugin::Requester;
+use crate::schema::{CmdId, EventId, ObjId, ParamId, Storage};
+use crate::value::{Value, list_items};
+
+/// What a target designates inside its object instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// The object instance itself (or the table, when the target has no number for it).
+    Object,
+    /// A parameter.
+    Param(ParamId),
+    /// A command.
+    Command(CmdId),
+    /// An event.
+    Event(EventId),
+}
+
+/// One resolved object instance (or table) and what the path designates in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The object.
+    pub obj: ObjId,
+    /// The instance numbers of the tables on its path; one short for a table itself.
+    pub numbers: Vec<u32>,
+    /// What is designated.
+    pub item: Item,
+}
+
+impl Target {
+    /// True when the target is a table as a whole (`Device.LocalAgent.Controller.`).
+    pub fn is_table(&self, dm: &DataModel) -> bool {
+        self.numbers.len() < dm.schema.depth(self.obj)
+    }
+    /// The instance path of the object (`Device.LocalAgent.Controller.1.`).
+    pub fn obj_path(&self, dm: &DataModel) -> String {
+        dm.schema.instance_path(self.obj, &self.numbers)
+    }
+}
+
+/// A cursor while walking segments: an object with the numbers chosen so far.
+#[derive(Clone, Debug)]
+struct Cursor {
+    obj: ObjId,
+    numbers: Vec<u32>,
+}
+
+/// Reference following may not go deeper than this (a reference loop ends with an error).
+const MAX_REFERENCE_DEPTH: u8 = 8;
+
+impl DataModel {
+    /// Resolves a path of the instantiated data model. A non-search path naming a missing
+    /// instance fails with 7016; a name the schema does not know fails with 7026; a search path
+    /// may resolve to nothing.
+    pub fn resolve(&mut self, who: &Requester, path: &Path) -> Result<Vec<Target>, UspError> {
+        self.resolve_depth(who, path, 0)
+    }
+
+    fn resolve_depth(
+        &mut self,
+        who: &Requester,
+        path: &Path,
+        depth: u8,
+    ) -> Result<Vec<Target>, UspError> {
+        let search = path.is_search();
+        let mut segments = path.segments.iter();
+        match segments.next() {
+            Some(Segment::Name(n)) if &**n == "Device" => {}
+            _ => return Err(UspError::invalid_path(path)),
+        }
+        let mut cursors = vec![Cursor { obj: ObjId::ROOT, numbers: Vec::new() }];
+        for segment in segments {
+            let mut next = Vec::with_capacity(cursors.len());
+            for cursor in cursors {
+                self.step(who, path, search, depth, cursor, segment, &mut next)?;
+            }
+            cursors = next;
+        }
+        cursors.into_iter().map(|c| self.finish_target(path, c)).collect()
+    }
+
+    /// Applies one segment to one cursor, pushing the resulting cursors.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        who: &Requester,
+        path: &Path,
+        search: bool,
+        depth: u8,
+        cursor: Cursor,
+        segment: &Segment,
+        out: &mut Vec<Cursor>,
+    ) -> Result<(), UspError> {
+        let at_table = self.at_table(&cursor);
+        match segment {
+            Segment::Name(name) => {
+                if at_table {
+                    return Err(UspError::invalid_path(path));
+                }
+                let child = self
+                    .schema
+                    .child(cursor.obj, name)
+                    .ok_or_else(|| UspError::invalid_path(path))?;
+                out.push(Cursor { obj: child, numbers: cursor.numbers });
+            }
+            Segment::Instance(n) => {
+                if !at_table {
+                    return Err(UspError::invalid_path(path));
+                }
+                self.sync_rows(cursor.obj, &cursor.numbers);
+                let mut numbers = cursor.numbers;
+                numbers.push(*n);
+                if self.tree.exists(&self.schema, cursor.obj, &numbers) {
+                    out.push(Cursor { obj: cursor.obj, numbers });
+                } else if !search {
+                    return Err(UspError::no_object(
+                        self.schema.instance_path(cursor.obj, &numbers),
+                    ));
+                }
+            }
+            Segment::Wildcard | Segment::Search(_) => {
+                if !at_table {
+                    return Err(UspError::invalid_path(path));
+                }
+                for n in self.row_numbers(cursor.obj, &cursor.numbers) {
+                    let mut numbers = cursor.numbers.clone();
+                    numbers.push(n);
+                    let row = Cursor { obj: cursor.obj, numbers };
+                    let keep = match segment {
+                        Segment::Search(conds) => self.matches(who, &row, conds, depth)?,
+                        _ => true,
+                    };
+                    if keep {
+                        out.push(row);
+                    }
+                }
+            }
+            Segment::Placeholder => {
+                return Err(UspError::new(
+                    ErrorCode::InvalidPathSyntax,
+                    format!("{{i}} is only allowed in supported data model paths: {path}"),
+                ));
+            }
+            Segment::Follow(reference) => {
+                if at_table {
+                    return Err(UspError::invalid_path(path));
+                }
+                out.extend(self.follow(who, &cursor, reference, depth)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn at_table(&self, cursor: &Cursor) -> bool {
+        cursor.numbers.len() < self.schema.depth(cursor.obj)
+    }
+
+    fn finish_target(&self, path: &Path, cursor: Cursor) -> Result<Target, UspError> {
+        let at_table = self.at_table(&cursor);
+        let item = match &path.tail {
+            Tail::Object => Item::Object,
+            _ if at_table => return Err(UspError::invalid_path(path)),
+            Tail::Param(name) => Item::Param(
+                self.schema
+                    .param_by_name(cursor.obj, name)
+                    .ok_or_else(|| UspError::invalid_path(path))?,
+            ),
+            Tail::Command(name) => Item::Command(
+                self.schema
+                    .command_by_name(cursor.obj, name)
+                    .ok_or_else(|| UspError::invalid_path(path))?,
+            ),
+            Tail::Event(name) => Item::Event(
+                self.schema
+                    .event_by_name(cursor.obj, name)
+                    .ok_or_else(|| UspError::invalid_path(path))?,
+            ),
+        };
+        Ok(Target { obj: cursor.obj, numbers: cursor.numbers, item })
+    }
+
+    /// The instance numbers of a table under the parent named by `numbers`, ascending.
+    pub(crate) fn row_numbers(&mut self, table: ObjId, numbers: &[u32]) -> Vec<u32> {
+        self.sync_rows(table, numbers);
+        self.tree
+            .table(&self.schema, table, numbers)
+            .map(|t| t.rows.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Follows a reference parameter of `cursor` to the object instances it names.
+    fn follow(
+        &mut self,
+        who: &Requester,
+        cursor: &Cursor,
+        reference: &Reference,
+        depth: u8,
+    ) -> Result<Vec<Cursor>, UspError> {
+        let param = self.schema.param_by_name(cursor.obj, &reference.param).ok_or_else(|| {
+            UspError::invalid_path(format!(
+                "{}{}",
+                self.schema.instance_path(cursor.obj, &cursor.numbers),
+                reference.param
+            ))
+        })?;
+        let text = self.read_one(who, cursor.obj, &cursor.numbers, param)?.to_string();
+        let items: Vec<&str> = match reference.index {
+            RefIndex::Single => vec![text.trim()],
+            RefIndex::Nth(n) => list_items(&text).nth(n as usize - 1).into_iter().collect(),
+            RefIndex::All => list_items(&text).collect(),
+        };
+        let mut out = Vec::new();
+        for item in items.into_iter().filter(|i| !i.is_empty()) {
+            out.extend(self.resolve_reference(who, item, depth)?);
+        }
+        Ok(out)
+    }
+
+    /// Resolves the value of a reference parameter (`Device.IP.Interface.1`, possibly with
+    /// unique-key addressing) to object instances; a dangling reference resolves to nothing.
+    fn resolve_reference(
+        &mut self,
+        who: &Requester,
+        value: &str,
+        depth: u8,
+    ) -> Result<Vec<Cursor>, UspError> {
+        if depth >= MAX_REFERENCE_DEPTH {
+            return Err(UspError::new(ErrorCode::InvalidPathSyntax, "references nest too deeply"));
+        }
+        let text = if value.ends_with('.') { value.to_owned() } else { format!("{value}.") };
+        let Ok(path) = Path::parse(&text) else { return Ok(Vec::new()) };
+        match self.resolve_depth(who, &path, depth + 1) {
+            Ok(targets) => {
+                Ok(targets.into_iter().map(|t| Cursor { obj: t.obj, numbers: t.numbers }).collect())
+            }
+            Err(e)
+                if e.code == ErrorCode::ObjectDoesNotExist || e.code == ErrorCode::InvalidPath =>
+            {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when every condition of a search expression holds for the row.
+    fn matches(
+        &mut self,
+        who: &Requester,
+        row: &Cursor,
+        conds: &[Condition],
+        depth: u8,
+    ) -> Result<bool, UspError> {
+        for cond in conds {
+            if !self.condition_holds(who, row, cond, depth)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn condition_holds(
+        &mut self,
+        who: &Requester,
+        row: &Cursor,
+        cond: &Condition,
+        depth: u8,
+    ) -> Result<bool, UspError> {
+        // Walk the relative steps: single-instance children or references.
+        let mut cursors = vec![row.clone()];
+        for step in &cond.param.steps {
+            let mut next = Vec::new();
+            for c in cursors {
+                match step {
+                    Segment::Name(n) => match self.schema.child(c.obj, n) {
+                        Some(child) if !self.schema.obj(child).multi => {
+                            next.push(Cursor { obj: child, numbers: c.numbers })
+                        }
+                        _ => {
+                            return Err(bad_condition(
+                                cond,
+                                "the relative path must stay in single-instance objects",
+                            ));
+                        }
+                    },
+                    Segment::Follow(r) => next.extend(self.follow(who, &c, r, depth)?),
+                    _ => return Err(bad_condition(cond, "unexpected step")),
+                }
+            }
+            cursors = next;
+        }
+        for c in cursors {
+            let param = self
+                .schema
+                .param_by_name(c.obj, &cond.param.name)
+                .ok_or_else(|| bad_condition(cond, "unknown parameter"))?;
+            let value = self.read_one(who, c.obj, &c.numbers, param)?;
+            if compare(&value, cond)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Reads one parameter of one instance (for references and search expressions).
+    pub(crate) fn read_one(
+        &mut self,
+        who: &Requester,
+        obj: ObjId,
+        numbers: &[u32],
+        param: ParamId,
+    ) -> Result<Value, UspError> {
+        if let Storage::Stored(_) = self.schema.param(param).storage {
+            if let Some(v) = self.tree.stored(&self.schema, numbers, param) {
+                return Ok(v.clone());
+            }
+        }
+        let mut values = self.read_params(who, obj, numbers, &[param]);
+        values.pop().unwrap_or_else(|| Err(UspError::internal("no value returned")))
+    }
+}
+
+fn bad_condition(cond: &Condition, why: &str) -> UspError {
+    let steps = cond.param.steps.len();
+    UspError::new(
+        ErrorCode::InvalidPath,
+        format!("invalid search expression on {} ({} step(s)): {why}", cond.param.name, steps),
+    )
+}
+
+/// Evaluates `value op literal` with the typing rules of TR-369 search expressions: `==`/`!=`
+/// for every type, ordering only for numbers and dateTime, `~=` for list membership.
+fn compare(value: &Value, cond: &Condition) -> Result<bool, UspError> {
+    let ty = value.param_type();
+    match cond.op {
+        Op::Contains => {
+            let text = value.to_string();
+            Ok(list_items(&text).any(|item| item == &*cond.value))
+        }
+        Op::Eq | Op::Ne => {
+            let equal = match ty.parse(&cond.value) {
+                Ok(literal) => value.loose_eq(&literal),
+                Err(_) => false,
+            };
+            Ok(equal == (cond.op == Op::Eq))
+        }
+        Op::Lt | Op::Gt | Op::Le | Op::Ge => {
+            let literal = ty.parse(&cond.value).map_err(|_| {
+                UspError::new(
+                    ErrorCode::InvalidPathSyntax,
+                    format!("'{}' is not a {} for {}", cond.value, ty.name(), cond.param.name),
+                )
+            })?;
+            let Some(ord) = value.compare(&literal) else {
+                return Err(UspError::new(
+                    ErrorCode::InvalidPathSyntax,
+                    format!("{} is a {}: only == and != apply", cond.param.name, ty.name()),
+                ));
+            };
+            Ok(match cond.op {
+                Op::Lt => ord.is_lt(),
+                Op::Gt => ord.is_gt(),
+                Op::Le => ord.is_le(),
+                _ => ord.is_ge(),
+            })
+        }
+    }
+}

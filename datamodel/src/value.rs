@@ -293,7 +293,8 @@ fn base64_digit(b: u8) -> Option<u32> {
 }
 
 /// Decodes standard padded base64 (length a multiple of 4, `=` padding only at the end).
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+/// Decodes standard base64 with `=` padding (no whitespace); `None` when malformed.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     if bytes.len() % 4 != 0 {
         return None;
@@ -317,7 +318,8 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Encodes bytes as standard padded base64.
-fn base64_encode(bytes: &[u8]) -> String {
+/// Encodes bytes as standard base64 with `=` padding.
+pub fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let mut buf = [0u8; 3];

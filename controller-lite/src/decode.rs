@@ -1,0 +1,124 @@
+//! `uspctl decode`: a captured USP Record or Msg, given as raw bytes, hex or base64, printed as
+//! readable text.
+
+use std::fmt::Write as _;
+use usp_datamodel::value::base64_decode;
+use usp_proto::msg::Msg;
+use usp_proto::record::Record;
+use usp_proto::record::record::RecordType;
+
+/// Why input could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeFailure {
+    /// The text is neither hex nor base64.
+    NotHexOrBase64,
+    /// The bytes are neither a USP Record nor a USP Msg.
+    NotUsp(String),
+}
+
+impl std::fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeFailure::NotHexOrBase64 => f.write_str("input is neither hex nor base64"),
+            DecodeFailure::NotUsp(e) => write!(f, "not a USP Record or Msg: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeFailure {}
+
+/// Turns text into bytes: hex (spaces, newlines and a `0x` prefix allowed) or base64.
+pub fn text_to_bytes(text: &str) -> Result<Vec<u8>, DecodeFailure> {
+    let compact: String = text.split_whitespace().collect();
+    let hex = compact.strip_prefix("0x").unwrap_or(&compact);
+    if hex.len() % 2 == 0 && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(hex
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| (hex_digit(pair[0]) << 4) | hex_digit(pair[1]))
+            .collect());
+    }
+    base64_decode(&compact).ok_or(DecodeFailure::NotHexOrBase64)
+}
+
+fn hex_digit(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b - b'A' + 10,
+    }
+}
+
+/// Describes bytes holding a USP Record (with its Msg decoded) or a bare Msg.
+pub fn describe(bytes: &[u8]) -> Result<String, DecodeFailure> {
+    match Record::from_bytes(bytes) {
+        Ok(record) if record.record_type.is_some() => Ok(describe_record(&record)),
+        _ => match Msg::from_bytes(bytes) {
+            Ok(msg) if msg.header.is_some() => Ok(format!("{msg:#?}\n")),
+            Ok(_) => Err(DecodeFailure::NotUsp("no record type and no message header".into())),
+            Err(e) => Err(DecodeFailure::NotUsp(e.to_string())),
+        },
+    }
+}
+
+fn describe_record(record: &Record) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Record version {:?} from {:?} to {:?}",
+        record.version, record.from_id, record.to_id
+    );
+    match &record.record_type {
+        Some(RecordType::NoSessionContext(_)) => match record.decode_no_session_context_msg() {
+            Ok(msg) => {
+                let _ = writeln!(out, "NoSessionContext payload:\n{msg:#?}");
+            }
+            Err(e) => {
+                let _ = writeln!(out, "NoSessionContext payload does not decode as a Msg: {e}");
+            }
+        },
+        Some(other) => {
+            let _ = writeln!(out, "{other:#?}");
+        }
+        None => {}
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use usp_proto::msg::{Get, header::MsgType, request::ReqType};
+
+    fn get_record() -> Vec<u8> {
+        let get = Get { param_paths: vec!["Device.DeviceInfo.".into()], max_depth: 2 };
+        let msg = Msg::request("m-1", ReqType::Get(get));
+        Record::no_session_context_msg("1.4", "os::agent", "self::ctl", &msg).to_bytes()
+    }
+
+    #[test]
+    fn decodes_a_record_given_as_hex_with_spaces() {
+        let hex: String = get_record().iter().map(|b| format!("{b:02x} ")).collect();
+        let text = describe(&text_to_bytes(&hex).unwrap()).unwrap();
+        assert!(text.contains("from \"self::ctl\" to \"os::agent\""), "{text}");
+        assert!(text.contains("Device.DeviceInfo."), "{text}");
+        assert!(text.contains("max_depth: 2"), "{text}");
+    }
+
+    #[test]
+    fn decodes_base64_and_bare_messages() {
+        let msg = Msg::request("m-2", ReqType::Get(Get { param_paths: vec![], max_depth: 0 }));
+        let b64 = usp_datamodel::value::base64_encode(&msg.to_bytes());
+        let text = describe(&text_to_bytes(&b64).unwrap()).unwrap();
+        assert!(text.contains("m-2"), "{text}");
+        assert_eq!(msg.msg_type(), Some(MsgType::Get));
+    }
+
+    #[test]
+    fn garbage_is_reported_not_panicked() {
+        assert_eq!(text_to_bytes("zz!"), Err(DecodeFailure::NotHexOrBase64));
+        assert!(describe(&[0xff, 0xff, 0xff]).is_err());
+        assert!(describe(&[]).is_err());
+    }
+}

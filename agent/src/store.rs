@@ -2,11 +2,11 @@
 //!
 //! One file holds three tables keyed by instance path, one per kind of [`Item`]:
 //!
-//! | table      | columns                              | item            |
-//! |------------|--------------------------------------|-----------------|
-//! | `values`   | `path TEXT PRIMARY KEY, value TEXT`  | [`Item::Value`]   |
-//! | `rows`     | `path TEXT PRIMARY KEY, key TEXT`    | [`Item::Row`]     |
-//! | `counters` | `path TEXT PRIMARY KEY, next INTEGER`| [`Item::Counter`] |
+//! | table      | columns                                        | item              |
+//! |------------|------------------------------------------------|-------------------|
+//! | `values`   | `path TEXT PRIMARY KEY, value TEXT NOT NULL`   | [`Item::Value`]   |
+//! | `rows`     | `path TEXT PRIMARY KEY, key TEXT` (NULL: none) | [`Item::Row`]     |
+//! | `counters` | `path TEXT PRIMARY KEY, next INTEGER NOT NULL` | [`Item::Counter`] |
 //!
 //! The tables are `WITHOUT ROWID`: the path is the only key, so the row lives in the primary-key
 //! b-tree itself and prefix deletion ([`Change::RemoveRow`]) is a range scan of that tree.

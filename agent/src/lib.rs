@@ -1,0 +1,16 @@
+//! The library of the uspagent daemon, a USP (TR-369) agent for OpenWrt routers meant as a
+//! drop-in replacement for the Broadband Forum's obuspa.
+//!
+//! Owns, for now:
+//! - persistence: [`store::SqliteStore`], the SQLite backend of the data model's
+//!   [`usp_datamodel::store::Store`] trait, with atomic batches and recovery from a corrupt
+//!   database file;
+//! - the obuspa-compatible factory-reset file (`obuspa -r FILE`): [`reset_file`] parses it into
+//!   validated parameter settings.
+//!
+//! Never does: interpret the data model (paths and values are the engine's business, in
+//! `usp_datamodel`; this crate stores and reads them as text), decide *when* a factory reset
+//! happens or apply one (the daemon's start-up logic does), spawn threads, or unsafe code.
+
+pub mod reset_file;
+pub mod store;

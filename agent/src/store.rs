@@ -1,0 +1,372 @@
+//! [`SqliteStore`]: the data model's persistent items in an SQLite database.
+//!
+//! One file holds three tables keyed by instance path, one per kind of [`Item`]:
+//!
+//! | table      | columns                                        | item              |
+//! |------------|------------------------------------------------|-------------------|
+//! | `values`   | `path TEXT PRIMARY KEY, value TEXT NOT NULL`   | [`Item::Value`]   |
+//! | `rows`     | `path TEXT PRIMARY KEY, key TEXT` (NULL: none) | [`Item::Row`]     |
+//! | `counters` | `path TEXT PRIMARY KEY, next INTEGER NOT NULL` | [`Item::Counter`] |
+//!
+//! The tables are `WITHOUT ROWID`: the path is the only key, so the row lives in the primary-key
+//! b-tree itself and prefix deletion ([`Change::RemoveRow`]) is a range scan of that tree.
+//! `PRAGMA user_version` holds the schema version ([`SCHEMA_VERSION`]).
+//!
+//! A database that cannot be used (not an SQLite file, corrupt, failing `PRAGMA quick_check`,
+//! another program's database, or a schema from a newer agent) is moved aside by
+//! [`SqliteStore::open_or_recover`], which starts a fresh one: the agent then rebuilds its
+//! configuration from defaults and the factory-reset file, and the old file stays for analysis.
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use usp_datamodel::store::{Change, Item, Store, StoreError};
+
+/// The schema version written to `PRAGMA user_version` by this code.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The tables, created together with `user_version` in one transaction.
+const SCHEMA: &str = "
+CREATE TABLE \"values\" (path TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE rows (path TEXT PRIMARY KEY NOT NULL, key TEXT) WITHOUT ROWID;
+CREATE TABLE counters (path TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL) WITHOUT ROWID;
+";
+
+const SELECT_VALUES: &str = "SELECT path, value FROM \"values\"";
+const SELECT_ROWS: &str = "SELECT path, key FROM rows";
+const SELECT_COUNTERS: &str = "SELECT path, next FROM counters";
+
+const PUT_VALUE: &str = "INSERT OR REPLACE INTO \"values\" (path, value) VALUES (?1, ?2)";
+const PUT_ROW: &str = "INSERT OR REPLACE INTO rows (path, key) VALUES (?1, ?2)";
+const PUT_COUNTER: &str = "INSERT OR REPLACE INTO counters (path, next) VALUES (?1, ?2)";
+
+/// `DELETE ... WHERE path >= ?1 AND path < ?2` for each table, and the unbounded form used when
+/// the prefix has no successor (empty, or ending with `char::MAX`).
+const REMOVE_RANGE: [&str; 3] = [
+    "DELETE FROM \"values\" WHERE path >= ?1 AND path < ?2",
+    "DELETE FROM rows WHERE path >= ?1 AND path < ?2",
+    "DELETE FROM counters WHERE path >= ?1 AND path < ?2",
+];
+const REMOVE_FROM: [&str; 3] = [
+    "DELETE FROM \"values\" WHERE path >= ?1",
+    "DELETE FROM rows WHERE path >= ?1",
+    "DELETE FROM counters WHERE path >= ?1",
+];
+
+/// The persistent store of the agent: an SQLite database file.
+///
+/// Durability: the database runs in WAL mode with `synchronous=NORMAL`. Every batch is one
+/// transaction, appended to the write-ahead log with checksummed frames and fsynced only at
+/// checkpoints. A crash of the agent loses nothing that was committed; a power cut or kernel
+/// crash may lose the last few committed batches, but never leaves part of a batch: on the next
+/// open SQLite ignores an incomplete transaction at the end of the log, so the database is always
+/// in the state after some complete batch. This trades the last seconds of changes for far fewer
+/// flash writes and fsyncs, which suits a router.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// Why opening failed: either the file is unusable as our database (moving it aside and
+/// starting afresh helps) or something else is wrong (permissions, a missing directory, the
+/// database locked by another process) and moving the file would only lose data.
+enum OpenError {
+    Unusable(String),
+    Fatal(StoreError),
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it (and its tables) if the file does not exist.
+    ///
+    /// Fails when the directory does not exist, the file cannot be opened or is not a usable
+    /// uspagent database; use [`SqliteStore::open_or_recover`] to replace an unusable file.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        match open_inner(path) {
+            Ok(store) => Ok(store),
+            Err(OpenError::Fatal(e)) => Err(e),
+            Err(OpenError::Unusable(reason)) => {
+                Err(StoreError(format!("database {} is unusable: {reason}", path.display())))
+            }
+        }
+    }
+
+    /// Opens the database at `path` like [`SqliteStore::open`], then checks it with
+    /// `PRAGMA quick_check`. When the file is unusable (not an SQLite database, corrupt, failing
+    /// the check, another program's database, or a newer schema), it is renamed to
+    /// `<path>.corrupt-<n>` (the first free `n` from 1; its `-wal` and `-shm` files follow as
+    /// `<path>.corrupt-<n>-wal` and `-shm`, so SQLite still finds them when the moved file is
+    /// opened), the reason is logged, and a fresh empty database is created at `path`.
+    ///
+    /// Returns the store and, when a file was moved aside, its new path: the caller then knows
+    /// the configuration must be rebuilt from defaults. Failures that a fresh file would not
+    /// cure (a missing directory, permissions, a lock held by another process) are returned as
+    /// errors and nothing is moved.
+    pub fn open_or_recover(
+        path: impl AsRef<Path>,
+    ) -> Result<(SqliteStore, Option<PathBuf>), StoreError> {
+        let path = path.as_ref();
+        let reason = match open_inner(path) {
+            Ok(store) => match store.check() {
+                Ok(()) => return Ok((store, None)),
+                Err(OpenError::Fatal(e)) => return Err(e),
+                Err(OpenError::Unusable(reason)) => reason,
+            },
+            Err(OpenError::Fatal(e)) => return Err(e),
+            Err(OpenError::Unusable(reason)) => reason,
+        };
+        // The failed connection is closed by now: renaming under an open handle would leave
+        // SQLite writing to the moved file.
+        let aside = move_aside(path)?;
+        log::error!(
+            "database {} is unusable ({reason}); moved it aside to {} and starting with an \
+             empty database",
+            path.display(),
+            aside.display()
+        );
+        let store = SqliteStore::open(path)?;
+        Ok((store, Some(aside)))
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `PRAGMA quick_check`; an error describes the first problems SQLite found.
+    pub fn quick_check(&self) -> Result<(), StoreError> {
+        self.check().map_err(|e| match e {
+            OpenError::Fatal(e) => e,
+            OpenError::Unusable(reason) => StoreError(format!("{}: {reason}", self.path.display())),
+        })
+    }
+
+    fn check(&self) -> Result<(), OpenError> {
+        let problems = (|| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = self.conn.prepare("PRAGMA quick_check(5)")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })()
+        .map_err(|e| classify(&self.path, "running quick_check on", e))?;
+        if problems.len() == 1 && problems[0] == "ok" {
+            Ok(())
+        } else {
+            Err(OpenError::Unusable(format!("quick_check failed: {}", problems.join("; "))))
+        }
+    }
+
+    fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
+        StoreError(format!("{what} {}: {e}", self.path.display()))
+    }
+}
+
+/// Opens, configures and (when new) initializes the database.
+fn open_inner(path: &Path) -> Result<SqliteStore, OpenError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(OpenError::Fatal(StoreError(format!(
+            "cannot open database {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))));
+    }
+    let mut conn = Connection::open(path).map_err(|e| classify(path, "opening", e))?;
+    // The first statement that reads the file: a file that is not a database fails here.
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| classify(path, "reading the schema version of", e))?;
+    if version == 0 {
+        // Version 0 is also what another program's database says (obuspa's, say): refuse to
+        // touch it, not even to switch its journal mode.
+        let foreign: Option<String> = conn
+            .query_row("SELECT name FROM sqlite_master LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| classify(path, "reading", e))?;
+        if let Some(name) = foreign {
+            return Err(OpenError::Unusable(format!(
+                "not a uspagent database (schema version 0, but it holds `{name}`)"
+            )));
+        }
+    } else if version != SCHEMA_VERSION {
+        return Err(OpenError::Unusable(format!(
+            "schema version {version} is not {SCHEMA_VERSION}, the version this agent uses"
+        )));
+    }
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(|e| classify(path, "setting WAL mode on", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        log::warn!("database {}: journal_mode is {mode}, not wal", path.display());
+    }
+    conn.execute_batch("PRAGMA synchronous=NORMAL")
+        .map_err(|e| classify(path, "configuring", e))?;
+    if version == 0 {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(path, "initializing", e))?;
+        tx.execute_batch(SCHEMA)
+            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+            .and_then(|()| tx.commit())
+            .map_err(|e| classify(path, "initializing", e))?;
+    }
+    for sql in [SELECT_VALUES, SELECT_ROWS, SELECT_COUNTERS] {
+        if let Err(e) = conn.prepare_cached(sql) {
+            return Err(match classify(path, "reading", e) {
+                OpenError::Unusable(r) => OpenError::Unusable(r),
+                OpenError::Fatal(e) => OpenError::Unusable(format!("schema does not match: {e}")),
+            });
+        }
+    }
+    Ok(SqliteStore { conn, path: path.to_path_buf() })
+}
+
+/// Sorts an SQLite error into "the file is unusable" (corrupt, not a database) and the rest.
+fn classify(path: &Path, what: &str, e: rusqlite::Error) -> OpenError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            OpenError::Unusable(e.to_string())
+        }
+        _ => OpenError::Fatal(StoreError(format!("{what} database {}: {e}", path.display()))),
+    }
+}
+
+/// Renames the database and its `-wal`/`-shm` files to the first free `<path>.corrupt-<n>`.
+fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let with_suffix = |p: &Path, suffix: &str| {
+        let mut s = p.as_os_str().to_os_string();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    let taken = |p: &Path| p.symlink_metadata().is_ok();
+    let mut n = 1u32;
+    let aside = loop {
+        let candidate = with_suffix(path, &format!(".corrupt-{n}"));
+        if !taken(&candidate)
+            && !taken(&with_suffix(&candidate, "-wal"))
+            && !taken(&with_suffix(&candidate, "-shm"))
+        {
+            break candidate;
+        }
+        n = n
+            .checked_add(1)
+            .ok_or_else(|| StoreError(format!("no free name to move {} aside", path.display())))?;
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let from = with_suffix(path, suffix);
+        if !taken(&from) {
+            continue;
+        }
+        let to = with_suffix(&aside, suffix);
+        std::fs::rename(&from, &to).map_err(|e| {
+            StoreError(format!("cannot move {} aside to {}: {e}", from.display(), to.display()))
+        })?;
+    }
+    Ok(aside)
+}
+
+/// The smallest string greater than every string that starts with `prefix`: the prefix with
+/// its last character incremented. SQLite compares TEXT bytewise and UTF-8 preserves code point
+/// order, so `prefix <= path < successor` holds exactly for the paths starting with `prefix`.
+/// `None` when no such string exists (empty prefix, or one ending with `char::MAX`).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars = prefix.chars();
+    let last = chars.next_back()?;
+    let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32)?;
+    let mut s = String::with_capacity(prefix.len() + 1);
+    s.push_str(chars.as_str());
+    s.push(next);
+    Some(s)
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut stmt =
+            self.conn.prepare_cached(SELECT_VALUES).map_err(|e| self.err("reading", e))?;
+        let rows = stmt
+            .query_map([], |r| Ok(Item::Value { path: r.get(0)?, value: r.get(1)? }))
+            .map_err(|e| self.err("reading", e))?;
+        for item in rows {
+            items.push(item.map_err(|e| self.err("reading", e))?);
+        }
+        drop(stmt);
+        let mut stmt = self.conn.prepare_cached(SELECT_ROWS).map_err(|e| self.err("reading", e))?;
+        let rows = stmt
+            .query_map([], |r| Ok(Item::Row { path: r.get(0)?, key: r.get(1)? }))
+            .map_err(|e| self.err("reading", e))?;
+        for item in rows {
+            items.push(item.map_err(|e| self.err("reading", e))?);
+        }
+        drop(stmt);
+        let mut stmt =
+            self.conn.prepare_cached(SELECT_COUNTERS).map_err(|e| self.err("reading", e))?;
+        let rows = stmt
+            .query_map([], |r| Ok(Item::Counter { path: r.get(0)?, next: r.get(1)? }))
+            .map_err(|e| self.err("reading", e))?;
+        for item in rows {
+            items.push(item.map_err(|e| self.err("reading", e))?);
+        }
+        Ok(items)
+    }
+
+    fn write(&mut self, batch: &[Change]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| StoreError(format!("writing to {}: {e}", path.display()));
+        // IMMEDIATE takes the write lock up front; dropping the transaction without commit (on
+        // any error below) rolls the whole batch back.
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        for change in batch {
+            match change {
+                Change::Put(Item::Value { path, value }) => {
+                    tx.prepare_cached(PUT_VALUE)
+                        .and_then(|mut s| s.execute(params![path, value]))
+                        .map_err(err)?;
+                }
+                Change::Put(Item::Row { path, key }) => {
+                    tx.prepare_cached(PUT_ROW)
+                        .and_then(|mut s| s.execute(params![path, key]))
+                        .map_err(err)?;
+                }
+                Change::Put(Item::Counter { path, next }) => {
+                    tx.prepare_cached(PUT_COUNTER)
+                        .and_then(|mut s| s.execute(params![path, next]))
+                        .map_err(err)?;
+                }
+                Change::RemoveRow(prefix) => match successor(prefix) {
+                    Some(end) => {
+                        for sql in REMOVE_RANGE {
+                            tx.prepare_cached(sql)
+                                .and_then(|mut s| s.execute(params![prefix, end]))
+                                .map_err(err)?;
+                        }
+                    }
+                    None => {
+                        for sql in REMOVE_FROM {
+                            tx.prepare_cached(sql)
+                                .and_then(|mut s| s.execute(params![prefix]))
+                                .map_err(err)?;
+                        }
+                    }
+                },
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

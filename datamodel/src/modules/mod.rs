@@ -16,8 +16,13 @@
 //!   [`local_agent::Requests`]).
 //! - `Device.LocalAgent.Subscription.{i}.Recipient` is read-only: the core puts the creating
 //!   controller's instance path among the initial values it passes to `add_row`.
-//! - The default ControllerTrust role is applied by the core as factory defaults, from
-//!   [`local_agent::trust_default_entries`].
+//! - The default ControllerTrust role ("Full Access") is a factory default: the core calls
+//!   [`local_agent::apply_trust_defaults`] after `DataModel::new` (it applies
+//!   [`local_agent::trust_default_entries`] when the Role table is empty).
+//! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
+//!   read-only, stored and volatile: the MTP layer updates them with internal sets.
+//! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
+//!   restart.
 
 mod device;
 mod device_info;
@@ -115,6 +120,9 @@ pub(crate) const UINT_MAX: i128 = u32::MAX as i128;
 mod tests {
     use super::testutil::*;
     use super::*;
+    use crate::plugin::Requester;
+    use crate::schema::ObjId;
+    use crate::{Item, Target};
 
     #[test]
     fn default_identity_derives_the_endpoint_id() {
@@ -123,19 +131,27 @@ mod tests {
     }
 
     #[test]
-    fn builtin_registers_and_every_object_reads() {
+    fn builtin_registers_and_every_instance_reads() {
         let mut t = Lab::new(builtin(&AgentIdentity::default()));
         assert_eq!(t.get("Device.RootDataModelVersion"), "2.19");
         assert_eq!(t.get("Device.LocalAgent.EndpointID"), "os::00D09E-LAB0001");
         assert_eq!(t.get("Device.DeviceInfo.SerialNumber"), "LAB0001");
-        for (obj, def) in t.dm.schema().objects().map(|(o, d)| (o, d.clone())).collect::<Vec<_>>() {
-            if def.multi {
-                continue;
-            }
-            if t.dm.schema().depth(obj) > 0 {
-                continue;
-            }
-            let read = t.dm.read_all(&crate::plugin::Requester::Internal, obj, &[]);
+        assert!(local_agent::apply_trust_defaults(&mut t.dm).expect("defaults"));
+        let who = Requester::Internal;
+        let c = t.add_as(who.clone(), "Device.LocalAgent.Controller.", &[]).expect("add");
+        t.add_as(who.clone(), &format!("{c}MTP."), &[]).expect("add");
+        t.add_as(who.clone(), &format!("{c}BootParameter."), &[]).expect("add");
+        t.add_as(who.clone(), "Device.LocalAgent.MTP.", &[]).expect("add");
+        t.add_as(who.clone(), "Device.LocalAgent.Subscription.", &[]).expect("add");
+        t.add_as(who.clone(), "Device.LocalAgent.Request.", &[]).expect("add");
+        let root = Target { obj: ObjId::ROOT, numbers: Vec::new(), item: Item::Object };
+        let walked = t.dm.walk(&root, 0);
+        let tables = t.dm.schema().objects().filter(|(_, d)| d.multi).count();
+        let rows = walked.iter().filter(|w| t.dm.schema().obj(w.obj).multi).count();
+        assert_eq!(rows, tables, "one row of every table");
+        for w in walked {
+            let def = t.dm.schema().obj(w.obj).clone();
+            let read = t.dm.read_all(&who, w.obj, &w.numbers);
             assert_eq!(read.len(), def.params.len(), "every parameter of {} reads", def.path);
         }
     }

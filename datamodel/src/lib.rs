@@ -10,6 +10,7 @@
 //! thread; other threads reach it through that thread.
 
 pub mod error;
+pub mod modules;
 pub mod path;
 pub mod plugin;
 pub mod schema;

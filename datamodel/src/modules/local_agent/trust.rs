@@ -1,0 +1,217 @@
+//! `Device.LocalAgent.ControllerTrust.`: roles and their permissions.
+//!
+//! A plugin cannot add rows, so the default role is a factory default: the core calls
+//! [`apply_defaults`] after building the data model (or puts [`default_entries`] into its
+//! factory-defaults file). Permission strings are checked on Add and Set:
+//! four characters, each the letter of its position in `rwxn` or `-`.
+
+use crate::error::{ErrorCode, UspError};
+use crate::path::Path;
+use crate::plugin::{Ctx, Instance, Plugin, Requester};
+use crate::schema::{ObjAccess, ParamId, SchemaBuilder};
+use crate::value::{ParamType, Value};
+use crate::{DataModel, Item};
+
+/// The four permission parameters of a `Permission.{i}` row.
+const PERMISSION_PARAMS: &[&str] = &["Param", "Obj", "InstantiatedObj", "CommandEvent"];
+
+/// The `Device.LocalAgent.ControllerTrust.` plugin.
+#[derive(Debug, Default)]
+pub struct ControllerTrust;
+
+/// The factory-default ControllerTrust entries: role 1 "Full Access", enabled, with one
+/// permission granting everything on `Device.`. Path and value pairs for
+/// `DataModel::apply_default`; [`apply_defaults`] applies them when no role exists.
+pub fn default_entries() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("Device.LocalAgent.ControllerTrust.Role.1.Alias", "full-access"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Name", "Full Access"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Enable", "true"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Alias", "all"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Enable", "true"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Order", "1"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Targets", "Device."),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Param", "rwxn"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.Obj", "rwxn"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.InstantiatedObj", "rwxn"),
+        ("Device.LocalAgent.ControllerTrust.Role.1.Permission.1.CommandEvent", "rwxn"),
+    ]
+}
+
+/// Applies [`default_entries`] in one transaction when the Role table is empty (first start,
+/// or after a factory reset); returns whether it did. Call after `DataModel::new`.
+pub fn apply_defaults(dm: &mut DataModel) -> Result<bool, UspError> {
+    let count = Path::parse("Device.LocalAgent.ControllerTrust.RoleNumberOfEntries")
+        .map_err(|e| UspError::internal(e.to_string()))?;
+    let target = dm.resolve(&Requester::Internal, &count)?.remove(0);
+    let Item::Param(param) = target.item else { return Err(UspError::internal("no count")) };
+    let rows = dm.read_params(&Requester::Internal, target.obj, &target.numbers, &[param]);
+    if rows.into_iter().next().and_then(|v| v.ok()).and_then(|v| v.as_u64()) != Some(0) {
+        return Ok(false);
+    }
+    dm.begin(Requester::Internal);
+    // Not `add_only`: the first entry creates the row, and the others must still apply.
+    for (path, value) in default_entries() {
+        if let Err(e) = dm.apply_default(path, value, false) {
+            dm.abort();
+            return Err(e);
+        }
+    }
+    dm.commit();
+    Ok(true)
+}
+
+/// Checks a permission string: `rwxn` with any letters replaced by `-`.
+fn check_permission(name: &str, value: &Value) -> Result<(), UspError> {
+    let text = value.as_str().unwrap_or_default();
+    let ok = text.len() == 4
+        && text.chars().zip("rwxn".chars()).all(|(c, letter)| c == letter || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(UspError::new(
+            ErrorCode::InvalidValue,
+            format!("{name} must be four characters, each its letter of rwxn or -: '{text}'"),
+        ))
+    }
+}
+
+/// Checks the permission strings among `changes`.
+fn check_changes(ctx: &Ctx, changes: &[(ParamId, Value)]) -> Result<(), UspError> {
+    for (p, v) in changes {
+        let name = &*ctx.schema().param(*p).name;
+        if PERMISSION_PARAMS.contains(&name) {
+            check_permission(name, v)?;
+        }
+    }
+    Ok(())
+}
+
+impl Plugin for ControllerTrust {
+    fn name(&self) -> &'static str {
+        "ControllerTrust"
+    }
+
+    fn register(&mut self, b: &mut SchemaBuilder) {
+        let ct = b.object("Device.LocalAgent.ControllerTrust.");
+        b.param(ct, "UntrustedRole", ParamType::String).rw().list().reference();
+        b.param(ct, "BannedRole", ParamType::String).rw().reference();
+        b.param(ct, "SecuredRoles", ParamType::String).rw().list().reference();
+        b.param(ct, "TOFUAllowed", ParamType::Boolean).rw().default("false");
+        b.param(ct, "TOFUInactivityTimer", ParamType::UnsignedInt).rw().default("0");
+
+        let role = b.table("Device.LocalAgent.ControllerTrust.Role.{i}.", ObjAccess::AddDelete);
+        b.alias(role);
+        b.param(role, "Enable", ParamType::Boolean).rw().default("false");
+        b.param(role, "Name", ParamType::String).rw();
+        b.unique_key(role, &["Name"]);
+
+        let perm = b.table(
+            "Device.LocalAgent.ControllerTrust.Role.{i}.Permission.{i}.",
+            ObjAccess::AddDelete,
+        );
+        b.alias(perm);
+        b.param(perm, "Enable", ParamType::Boolean).rw().default("false");
+        b.param(perm, "Order", ParamType::UnsignedInt).rw().default("0");
+        b.unique_key(perm, &["Order"]);
+        b.param(perm, "Targets", ParamType::String).rw().list();
+        for name in PERMISSION_PARAMS {
+            b.param(perm, name, ParamType::String).rw().max_len(4).default("----");
+        }
+    }
+
+    fn get(
+        &mut self,
+        _ctx: &mut Ctx,
+        _inst: &Instance,
+        params: &[ParamId],
+        _out: &mut Vec<Value>,
+    ) -> Result<(), UspError> {
+        Err(UspError::internal(format!("ControllerTrust has no live parameters ({params:?})")))
+    }
+
+    fn validate(
+        &mut self,
+        ctx: &mut Ctx,
+        _inst: &Instance,
+        changes: &[(ParamId, Value)],
+    ) -> Result<(), UspError> {
+        check_changes(ctx, changes)
+    }
+
+    fn add(
+        &mut self,
+        ctx: &mut Ctx,
+        _row: &Instance,
+        params: &[(ParamId, Value)],
+    ) -> Result<Option<String>, UspError> {
+        check_changes(ctx, params)?;
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::modules::local_agent::LocalAgent;
+    use crate::modules::testutil::*;
+
+    fn plugins() -> Vec<Box<dyn Plugin>> {
+        vec![Box::new(LocalAgent::new(Default::default())), Box::new(ControllerTrust)]
+    }
+
+    const ROLE: &str = "Device.LocalAgent.ControllerTrust.Role.";
+
+    #[test]
+    fn default_entries_apply_when_no_role_exists() {
+        let mut t = Lab::new(plugins());
+        assert!(apply_defaults(&mut t.dm).unwrap());
+        t.dm.flush().unwrap();
+        assert_eq!(t.get("Device.LocalAgent.ControllerTrust.RoleNumberOfEntries"), "1");
+        assert_eq!(t.get(&format!("{ROLE}1.Name")), "Full Access");
+        assert_eq!(t.get(&format!("{ROLE}1.Alias")), "full-access");
+        assert_eq!(t.get(&format!("{ROLE}1.Enable")), "true");
+        assert_eq!(t.get(&format!("{ROLE}1.PermissionNumberOfEntries")), "1");
+        let perm = t.read_all(&format!("{ROLE}1.Permission.1."));
+        assert_eq!(perm.len(), 8);
+        assert!(perm.contains(&("Targets".into(), "Device.".into())));
+        assert!(perm.contains(&("Order".into(), "1".into())));
+        for name in PERMISSION_PARAMS {
+            assert!(perm.contains(&((*name).into(), "rwxn".into())), "{name}");
+        }
+
+        // A controller's change survives a restart: the defaults apply only to an empty table.
+        t.set(&format!("{ROLE}1."), &[("Enable", "false")]).unwrap();
+        let mut t = t.restart(plugins());
+        assert!(!apply_defaults(&mut t.dm).unwrap());
+        assert_eq!(t.get(&format!("{ROLE}1.Enable")), "false");
+        assert_eq!(t.get("Device.LocalAgent.ControllerTrust.RoleNumberOfEntries"), "1");
+    }
+
+    #[test]
+    fn every_parameter_reads() {
+        let mut t = Lab::new(plugins());
+        assert_eq!(t.read_all("Device.LocalAgent.ControllerTrust.").len(), 6);
+        let r = t.add(ROLE, &[("Name", "Viewer")]).unwrap();
+        assert_eq!(t.read_all(&r).len(), 4);
+    }
+
+    #[test]
+    fn permission_strings_are_checked() {
+        let mut t = Lab::new(plugins());
+        let r = t.add(ROLE, &[("Name", "Viewer")]).unwrap();
+        let table = format!("{r}Permission.");
+        let e = t.add(&table, &[("Param", "wr--")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue);
+        let p = t.add(&table, &[("Param", "r---"), ("Targets", "Device.DeviceInfo.")]).unwrap();
+        assert_eq!(t.get(&format!("{p}Obj")), "----");
+        let e = t.set(&p, &[("Obj", "rwx")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue);
+        let e = t.set(&p, &[("Obj", "rwxnn")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue);
+        t.set(&p, &[("Obj", "r--n")]).unwrap();
+        let e = t.add(ROLE, &[("Name", "Viewer")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UniqueKeyConflict);
+    }
+}

@@ -86,7 +86,12 @@ pub enum SystemRequest {
         reason: String,
     },
     /// `Device.FactoryReset()`.
-    FactoryReset,
+    FactoryReset {
+        /// The `Cause` to report in the next `Boot!`.
+        cause: String,
+        /// The `Reason` input argument.
+        reason: String,
+    },
 }
 
 /// Something the message core must know about: notifications to evaluate, operations ended,
@@ -186,6 +191,15 @@ impl Ctx<'_> {
     /// The stored value of `param` in `inst` (as committed or changed in this transaction).
     pub fn stored(&self, inst: &Instance, param: ParamId) -> Option<&Value> {
         self.tree.stored(self.schema, &inst.numbers, param)
+    }
+    /// The instance numbers of the rows of `table` under the parent instance named by
+    /// `parent` (one number per table above `table`), ascending. External tables show the rows
+    /// of their last enumeration.
+    pub fn rows(&self, table: ObjId, parent: &[u32]) -> Vec<u32> {
+        self.tree
+            .table(self.schema, table, parent)
+            .map(|t| t.rows.keys().copied().collect())
+            .unwrap_or_default()
     }
     /// Sets a stored parameter once this call returns (the engine emits ValueChange and
     /// persists it as for any write).

@@ -108,7 +108,9 @@ impl Plugin for Device {
             ctx.system(SystemRequest::Reboot { cause, reason });
             Ok(Outcome::Done(Vec::new()))
         } else if &*name == "FactoryReset" {
-            ctx.system(SystemRequest::FactoryReset);
+            let cause = arg_text(input, "Cause");
+            let reason = arg_text(input, "Reason");
+            ctx.system(SystemRequest::FactoryReset { cause, reason });
             Ok(Outcome::Done(Vec::new()))
         } else if &*name == "ScheduleTimer" {
             let delay = input
@@ -185,9 +187,11 @@ mod tests {
     #[test]
     fn factory_reset_asks_the_host() {
         let mut t = lab();
-        let (_, out) = t.operate("Device.FactoryReset()", &[]).unwrap();
+        let (_, out) = t.operate("Device.FactoryReset()", &[("Reason", "rma")]).unwrap();
         assert_eq!(out, Outcome::Done(vec![]));
-        assert_eq!(t.events(), vec![DmEvent::System(SystemRequest::FactoryReset)]);
+        let want =
+            SystemRequest::FactoryReset { cause: "RemoteFactoryReset".into(), reason: "rma".into() };
+        assert_eq!(t.events(), vec![DmEvent::System(want)]);
     }
 
     #[test]

@@ -191,6 +191,16 @@ impl SchemaBuilder {
         &mut self.schema.events[id.0 as usize]
     }
 
+    /// The id of the parameter `name` of `obj`, declared earlier.
+    pub fn param_id(&self, obj: ObjId, name: &str) -> Option<ParamId> {
+        self.schema.param_by_name(obj, name)
+    }
+
+    /// The id of the command `name` of `obj`, declared earlier.
+    pub fn command_id(&self, obj: ObjId, name: &str) -> Option<CmdId> {
+        self.schema.command_by_name(obj, name)
+    }
+
     /// Looks up an object declared earlier (by any plugin) by its supported path.
     pub fn lookup(&self, path: &str) -> Option<ObjId> {
         self.schema.obj_by_path(path)

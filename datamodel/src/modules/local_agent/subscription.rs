@@ -10,10 +10,6 @@ use crate::plugin::{Ctx, Instance, Plugin};
 use crate::schema::{ObjAccess, ParamId, SchemaBuilder};
 use crate::value::{ParamType, Value};
 
-/// How far start-up looks for subscription rows (instance numbers are never reused, so a long
-/// life of short-lived subscriptions pushes them up). See the report on `Ctx` row listing.
-const PROBE_LIMIT: u32 = 1 << 16;
-
 /// The `Device.LocalAgent.Subscription.{i}.` plugin.
 #[derive(Debug, Default)]
 pub struct Subscriptions;
@@ -57,7 +53,7 @@ impl Plugin for Subscriptions {
         };
         let Some(persistent) = schema.param_by_name(table, "Persistent") else { return };
         let mut volatile = Vec::new();
-        for n in 1..=PROBE_LIMIT {
+        for n in ctx.rows(table, &[]) {
             let inst = Instance { obj: table, numbers: vec![n], keys: vec![None] };
             match ctx.stored(&inst, persistent) {
                 Some(Value::Boolean(true)) | None => {}

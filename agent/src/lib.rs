@@ -6,11 +6,14 @@
 //!   [`usp_datamodel::store::Store`] trait, with atomic batches and recovery from a corrupt
 //!   database file;
 //! - the obuspa-compatible factory-reset file (`obuspa -r FILE`): [`reset_file`] parses it into
-//!   validated parameter settings.
+//!   validated parameter settings;
+//! - start-up: [`startup::start`] builds the data model from the database, or from the reset
+//!   file on a first start.
 //!
 //! Never does: interpret the data model (paths and values are the engine's business, in
 //! `usp_datamodel`; this crate stores and reads them as text), decide *when* a factory reset
 //! happens or apply one (the daemon's start-up logic does), spawn threads, or unsafe code.
 
 pub mod reset_file;
+pub mod startup;
 pub mod store;

@@ -189,8 +189,10 @@ mod tests {
         let mut t = lab();
         let (_, out) = t.operate("Device.FactoryReset()", &[("Reason", "rma")]).unwrap();
         assert_eq!(out, Outcome::Done(vec![]));
-        let want =
-            SystemRequest::FactoryReset { cause: "RemoteFactoryReset".into(), reason: "rma".into() };
+        let want = SystemRequest::FactoryReset {
+            cause: "RemoteFactoryReset".into(),
+            reason: "rma".into(),
+        };
         assert_eq!(t.events(), vec![DmEvent::System(want)]);
     }
 

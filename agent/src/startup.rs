@@ -1,0 +1,154 @@
+//! Building the data model at start-up: the database when it holds a configuration, the
+//! factory-reset file (obuspa's `-r FILE`) when it does not.
+//!
+//! Rules, as obuspa users expect them:
+//! - first start, or a database that was unusable and moved aside: every line of the reset file
+//!   is applied, then the default ControllerTrust role;
+//! - later starts: the database is the configuration; only `+` lines whose row does not exist
+//!   yet are applied (a firmware upgrade can add new defaults without overwriting settings);
+//! - any bad line (syntax, unknown path, invalid value) stops the start with a message naming
+//!   the file and the line, and nothing of the file is applied: the agent never starts half
+//!   configured.
+//!
+//! Lines for obuspa's own `Internal.` namespace have no meaning here and are skipped.
+
+use crate::reset_file::{ResetEntry, parse_reset_file};
+use crate::store::SqliteStore;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use usp_datamodel::modules::{AgentIdentity, builtin, local_agent};
+use usp_datamodel::plugin::{Now, Requester};
+use usp_datamodel::store::{Store, StoreError};
+use usp_datamodel::{BuildError, DataModel, UspError};
+
+/// A data model ready to serve, and how it came to be.
+pub struct Started {
+    /// The data model.
+    pub dm: DataModel,
+    /// True when the configuration came from the reset file (first start or recovery).
+    pub from_defaults: bool,
+    /// Where an unusable database was moved, if it was.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// Why the agent cannot start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The database could not be opened (and moving it aside would not help).
+    Store(StoreError),
+    /// The reset file could not be read.
+    ReadResetFile {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// Lines of the reset file are malformed; each error names its line.
+    ResetFileSyntax {
+        /// The file.
+        file: PathBuf,
+        /// Every malformed line.
+        errors: Vec<crate::reset_file::ResetFileError>,
+    },
+    /// A line of the reset file names something the data model refuses.
+    ResetFileValue {
+        /// The file.
+        file: PathBuf,
+        /// The line number (from 1).
+        line: usize,
+        /// Why the data model refused it.
+        error: UspError,
+    },
+    /// The data model could not be built.
+    Build(BuildError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Store(e) => write!(f, "{e}"),
+            StartError::ReadResetFile { file, error } => {
+                write!(f, "cannot read the reset file {}: {error}", file.display())
+            }
+            StartError::ResetFileSyntax { file, errors } => {
+                write!(f, "{} has errors:", file.display())?;
+                errors.iter().try_for_each(|e| write!(f, "\n  {e}"))
+            }
+            StartError::ResetFileValue { file, line, error } => {
+                write!(f, "{}: line {line}: {}", file.display(), error.msg)
+            }
+            StartError::Build(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Opens (or recovers) the database at `db` and builds the data model with the built-in
+/// modules, applying the reset file `reset_file` as described in the module doc.
+pub fn start(
+    db: &Path,
+    reset_file: Option<&Path>,
+    identity: &AgentIdentity,
+    now: Now,
+) -> Result<Started, StartError> {
+    let entries = match reset_file {
+        Some(file) => read_entries(file)?,
+        None => Vec::new(),
+    };
+    let (mut store, moved_aside) = SqliteStore::open_or_recover(db).map_err(StartError::Store)?;
+    let from_defaults = store.load().map_err(StartError::Store)?.is_empty();
+    let mut dm =
+        DataModel::new(builtin(identity), Box::new(store), now).map_err(StartError::Build)?;
+    let file = reset_file.map(Path::to_path_buf).unwrap_or_default();
+    apply_entries(&mut dm, &entries, from_defaults)
+        .map_err(|(line, error)| StartError::ResetFileValue { file: file.clone(), line, error })?;
+    if from_defaults {
+        local_agent::apply_trust_defaults(&mut dm).map_err(|error| StartError::ResetFileValue {
+            file: file.clone(),
+            line: 0,
+            error,
+        })?;
+    }
+    dm.flush().map_err(StartError::Store)?;
+    Ok(Started { dm, from_defaults, moved_aside })
+}
+
+fn read_entries(file: &Path) -> Result<Vec<ResetEntry>, StartError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| StartError::ReadResetFile { file: file.to_path_buf(), error })?;
+    parse_reset_file(&text)
+        .map_err(|errors| StartError::ResetFileSyntax { file: file.to_path_buf(), errors })
+}
+
+/// Applies the entries in one transaction: all lines when `all`, else only `+` lines.
+fn apply_entries(
+    dm: &mut DataModel,
+    entries: &[ResetEntry],
+    all: bool,
+) -> Result<(), (usize, UspError)> {
+    dm.begin(Requester::Internal);
+    for entry in entries {
+        if entry.path.starts_with("Internal.") {
+            log::info!(
+                "reset file line {}: {} is obuspa-internal, skipped",
+                entry.line,
+                entry.path
+            );
+            continue;
+        }
+        if !all && !entry.add_only {
+            continue;
+        }
+        if let Err(e) = dm.apply_default(&entry.path, &entry.value, !all) {
+            dm.abort();
+            return Err((entry.line, e));
+        }
+    }
+    dm.commit();
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -320,9 +320,7 @@ impl DataModel {
     /// Gives every empty string unique key of a new row the value `cpe-<n>` (made unique).
     fn assign_keys(&mut self, table: ObjId, numbers: &[u32]) {
         let n = numbers.last().copied().unwrap_or(0);
-        let keys: Vec<ParamId> =
-            self.schema.obj(table).unique_keys.iter().flatten().copied().collect();
-        for param in keys {
+        for param in self.key_params(table) {
             let empty = matches!(self.tree.stored(&self.schema, numbers, param), Some(Value::String(s)) if s.is_empty());
             if !empty {
                 continue;

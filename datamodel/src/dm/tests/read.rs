@@ -184,3 +184,19 @@ fn instances_below_an_instance_and_an_object() {
     assert_eq!(insts(&mut f, "Device.Test.", false).len(), 5);
     assert!(insts(&mut f, "Device.Test.Item.2.", false).is_empty());
 }
+
+#[test]
+fn unique_keys_are_listed_once_each() {
+    let mut f = fx();
+    add(&mut f.dm, "Device.Test.Pair.", &[("A", "x"), ("B", "y")]);
+    let pair = obj(&f.dm, "Device.Test.Pair.{i}.");
+    let keys = f.dm.unique_keys(pair, &[1]);
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["Alias", "A", "B", "L"]);
+    let item = obj(&f.dm, "Device.Test.Item.{i}.");
+    add(&mut f.dm, "Device.Test.Item.", &[("Name", "n")]);
+    assert_eq!(
+        f.dm.unique_keys(item, &[1]),
+        [("Alias".to_string(), "cpe-1".to_string()), ("Name".to_string(), "n".to_string())]
+    );
+}

@@ -350,7 +350,8 @@ impl DataModel {
     }
 
     /// Fails with 7025 when, after `changes`, a unique-key set of the row's table has the same
-    /// values as in another row under the same parent. Only stored keys are compared.
+    /// values as in another row under the same parent. Only sets made of stored keys only are
+    /// compared.
     fn check_unique(
         &self,
         obj: ObjId,
@@ -371,12 +372,14 @@ impl DataModel {
             let mut slots = Vec::with_capacity(set.len());
             let mut mine = Vec::with_capacity(set.len());
             for key in set {
-                let Storage::Stored(slot) = self.schema.param(*key).storage else { continue };
+                let Storage::Stored(slot) = self.schema.param(*key).storage else { break };
                 let new = changes.iter().find(|(p, _)| p == key).map(|(_, v)| v);
                 slots.push(slot as usize);
                 mine.push(new.or_else(|| this.values.get(slot as usize)).cloned());
             }
-            if slots.is_empty() {
+            // A set with a live key is the plugin's to enforce: comparing only its stored part
+            // would report conflicts between rows that differ in the live part.
+            if slots.is_empty() || slots.len() != set.len() {
                 continue;
             }
             let clash = rows.rows.iter().any(|(n, row)| {

@@ -253,3 +253,18 @@ fn delete_emits_object_deleted_for_every_nested_row() {
     );
     assert_eq!(resolve_err(&mut f.dm, "Device.Test.Item.1.Sub.1."), ErrorCode::ObjectDoesNotExist);
 }
+
+#[test]
+fn compound_unique_keys() {
+    let mut f = fx();
+    add(&mut f.dm, "Device.Test.Pair.", &[("A", "x"), ("B", "1")]);
+    // Same A, other B: the set (A, B) differs and (L, A) differs through live L.
+    add(&mut f.dm, "Device.Test.Pair.", &[("A", "x"), ("B", "2")]);
+    let c = ctrl();
+    let e = tx(&mut f.dm, &c, |dm| add_in(dm, &c, "Device.Test.Pair.", &[("A", "x"), ("B", "1")]));
+    assert_eq!(e.expect_err("dup").code, ErrorCode::UniqueKeyConflict);
+    let e = tx(&mut f.dm, &c, |dm| set_in(dm, &c, "Device.Test.Pair.2.", &[("B", "1")]));
+    assert_eq!(e.expect_err("dup").code, ErrorCode::UniqueKeyConflict);
+    tx(&mut f.dm, &c, |dm| set_in(dm, &c, "Device.Test.Pair.2.", &[("A", "y"), ("B", "1")]))
+        .expect("distinct");
+}

@@ -193,6 +193,26 @@ impl DataModel {
         n: u32,
         values: &[(ParamId, Value)],
     ) -> Result<Vec<u32>, UspError> {
+        let mark = self.tx.as_ref().map_or(0, |t| t.undo.len());
+        let result = self.fill_row(table, parent, n, values);
+        if result.is_err() {
+            // A failed Add leaves nothing behind, even if the transaction goes on
+            // (`allow_partial`).
+            let undone = self.tx.as_mut().map(|t| t.undo.split_off(mark)).unwrap_or_default();
+            for undo in undone.into_iter().rev() {
+                self.undo(undo);
+            }
+        }
+        result
+    }
+
+    fn fill_row(
+        &mut self,
+        table: ObjId,
+        parent: &[u32],
+        n: u32,
+        values: &[(ParamId, Value)],
+    ) -> Result<Vec<u32>, UspError> {
         let who = self.tx_requester()?;
         let mut numbers = parent.to_vec();
         numbers.push(n);

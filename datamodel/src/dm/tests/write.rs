@@ -268,3 +268,18 @@ fn compound_unique_keys() {
     tx(&mut f.dm, &c, |dm| set_in(dm, &c, "Device.Test.Pair.2.", &[("A", "y"), ("B", "1")]))
         .expect("distinct");
 }
+
+#[test]
+fn failed_add_leaves_no_row_when_the_transaction_goes_on() {
+    let mut f = three_items();
+    let c = ctrl();
+    f.dm.begin(c.clone());
+    let e = add_in(&mut f.dm, &c, "Device.Test.Item.", &[("Name", "a")]).expect_err("dup");
+    assert_eq!(e.code, ErrorCode::UniqueKeyConflict);
+    let e = add_in(&mut f.dm, &c, "Device.Test.Item.", &[("Name", "veto")]).expect_err("veto");
+    assert_eq!(e.code, ErrorCode::InvalidValue);
+    add_in(&mut f.dm, &c, "Device.Test.Item.", &[("Name", "ok")]).expect("add");
+    f.dm.commit();
+    assert_eq!(values(&mut f.dm, "Device.Test.Item.*.Name"), ["a", "b", "c", "ok"]);
+    assert_eq!(brief(&events(&mut f.dm)), ["+Device.Test.Item.6."]);
+}

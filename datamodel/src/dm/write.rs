@@ -8,6 +8,7 @@ use crate::schema::{ObjId, ParamAccess, ParamId, Storage};
 use crate::store::{Change, Item};
 use crate::tree::Node;
 use crate::value::Value;
+use std::collections::HashSet;
 
 /// The transaction in progress.
 pub(crate) struct Tx {
@@ -444,37 +445,73 @@ impl DataModel {
 
     /// Turns a committed undo log into events and persistence changes.
     fn record(&mut self, undo: Vec<Undo>) {
-        let mut created: Vec<(ObjId, Vec<u32>)> = Vec::new();
-        let mut events: Vec<DmEvent> = Vec::new();
+        // Rows this transaction added (still there or not): what happens inside them is
+        // reported with their creation, or not at all if they are gone again.
+        let added: HashSet<(ObjId, &[u32])> = undo
+            .iter()
+            .filter_map(|u| match u {
+                Undo::Added { table, numbers } => Some((*table, &numbers[..])),
+                _ => None,
+            })
+            .collect();
+        let schema = &self.schema;
+        let in_added = |obj: ObjId, numbers: &[u32]| {
+            !added.is_empty()
+                && schema
+                    .chain(obj)
+                    .iter()
+                    .enumerate()
+                    .take(numbers.len())
+                    .any(|(i, t)| added.contains(&(*t, &numbers[..=i])))
+        };
+        let mut seen: HashSet<(&[u32], ParamId)> = HashSet::new();
+        // What to report, in log order.
+        enum Rec<'a> {
+            Created(ObjId, &'a [u32]),
+            Removed(ObjId, &'a [u32], &'a Node),
+            Changed(&'a [u32], ParamId, &'a Value),
+        }
+        let mut recs: Vec<Rec> = Vec::new();
         for u in &undo {
             match u {
                 Undo::Added { table, numbers } => {
-                    if self.tree.exists(&self.schema, *table, numbers) {
-                        created.push((*table, numbers.clone()));
-                        self.persist_row(*table, numbers);
-                        let path = self.schema.instance_path(*table, numbers);
-                        let keys = self.unique_keys(*table, numbers);
-                        events.push(DmEvent::ObjectCreated { path, keys });
+                    if self.tree.exists(schema, *table, numbers) {
+                        recs.push(Rec::Created(*table, numbers));
                     }
                 }
                 Undo::Removed { table, numbers, node } => {
-                    let path = self.schema.instance_path(*table, numbers);
-                    if self.persists(*table) {
-                        self.pending.push(Change::RemoveRow(path.clone()));
+                    if !in_added(*table, numbers) {
+                        recs.push(Rec::Removed(*table, numbers, node));
                     }
-                    self.deleted_events(*table, numbers, node, &mut events);
                 }
                 Undo::Value { numbers, param, old } => {
-                    let def = self.schema.param(*param);
-                    // Values written into a row created in this transaction are reported
-                    // with its creation, not as changes.
-                    let in_new_row = created
-                        .iter()
-                        .any(|(_, n)| numbers.len() >= n.len() && numbers[..n.len()] == n[..]);
-                    if in_new_row {
-                        continue;
+                    let obj = schema.param(*param).obj;
+                    // The first entry of a parameter holds its value before the transaction.
+                    if !in_added(obj, numbers) && seen.insert((&numbers[..], *param)) {
+                        recs.push(Rec::Changed(numbers, *param, old));
                     }
-                    let Some(current) = self.tree.stored(&self.schema, numbers, *param).cloned()
+                }
+            }
+        }
+        let mut events: Vec<DmEvent> = Vec::new();
+        for rec in recs {
+            match rec {
+                Rec::Created(table, numbers) => {
+                    self.persist_row(table, numbers);
+                    let path = self.schema.instance_path(table, numbers);
+                    let keys = self.unique_keys(table, numbers);
+                    events.push(DmEvent::ObjectCreated { path, keys });
+                }
+                Rec::Removed(table, numbers, node) => {
+                    let path = self.schema.instance_path(table, numbers);
+                    if self.persists(table) {
+                        self.pending.push(Change::RemoveRow(path));
+                    }
+                    self.deleted_events(table, numbers, node, &mut events);
+                }
+                Rec::Changed(numbers, param, old) => {
+                    let def = self.schema.param(param);
+                    let Some(current) = self.tree.stored(&self.schema, numbers, param).cloned()
                     else {
                         continue;
                     };
@@ -490,9 +527,6 @@ impl DataModel {
                         }));
                     }
                     if def.value_change {
-                        events.retain(
-                            |e| !matches!(e, DmEvent::ValueChanged { path: p, .. } if *p == path),
-                        );
                         events.push(DmEvent::ValueChanged { path, value: current.to_string() });
                     }
                 }

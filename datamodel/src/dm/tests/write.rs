@@ -283,3 +283,49 @@ fn failed_add_leaves_no_row_when_the_transaction_goes_on() {
     assert_eq!(values(&mut f.dm, "Device.Test.Item.*.Name"), ["a", "b", "c", "ok"]);
     assert_eq!(brief(&events(&mut f.dm)), ["+Device.Test.Item.6."]);
 }
+
+#[test]
+fn row_added_and_deleted_in_one_transaction_emits_nothing() {
+    let mut f = three_items();
+    let who = Requester::Internal;
+    tx(&mut f.dm, &who, |dm| {
+        let p = add_in(dm, &who, "Device.Test.Item.", &[("Name", "tmp")])?;
+        add_in(dm, &who, &format!("{p}Sub."), &[])?;
+        del_in(dm, &who, &p)
+    })
+    .expect("tx");
+    assert_eq!(brief(&events(&mut f.dm)), Vec::<String>::new());
+    f.dm.flush().expect("flush");
+    assert!(!f.store.has_row("Device.Test.Item.4."));
+}
+
+#[test]
+fn value_changes_in_other_tables_with_the_same_numbers_are_reported() {
+    let mut f = fx();
+    f.s.borrow_mut().ports = vec!["a".into()];
+    assert_eq!(objs(&mut f.dm, "Device.Test.Port.*."), ["Device.Test.Port.1."]);
+    events(&mut f.dm);
+    let who = Requester::Internal;
+    tx(&mut f.dm, &who, |dm| {
+        add_in(dm, &who, "Device.Test.Item.", &[("Name", "n")])?;
+        set_in(dm, &who, "Device.Test.Port.1.", &[("Label", "uplink")])
+    })
+    .expect("tx");
+    assert_eq!(
+        brief(&events(&mut f.dm)),
+        ["+Device.Test.Item.1.", "Device.Test.Port.1.Label=uplink"]
+    );
+}
+
+#[test]
+fn value_set_and_set_back_in_one_transaction_emits_nothing() {
+    let mut f = three_items();
+    f.dm.flush().expect("flush");
+    let who = Requester::Internal;
+    tx(&mut f.dm, &who, |dm| {
+        set_in(dm, &who, "Device.Test.Item.1.", &[("Count", "1")])?;
+        set_in(dm, &who, "Device.Test.Item.1.", &[("Count", "100")])
+    })
+    .expect("set");
+    assert_eq!(brief(&events(&mut f.dm)), Vec::<String>::new());
+}

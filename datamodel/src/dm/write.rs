@@ -10,6 +10,9 @@ use crate::tree::Node;
 use crate::value::Value;
 use std::collections::HashSet;
 
+/// A batch of changes for one plugin: (plugin, stored rather than live, changes).
+type Group = (PluginId, bool, Vec<(ParamId, Value)>);
+
 /// The transaction in progress.
 pub(crate) struct Tx {
     who: Requester,
@@ -313,11 +316,8 @@ impl DataModel {
     }
 
     /// Splits changes into batches per (plugin, stored-or-live), keeping order.
-    fn group_by_plugin(
-        &self,
-        changes: &[(ParamId, Value)],
-    ) -> Vec<(PluginId, bool, Vec<(ParamId, Value)>)> {
-        let mut groups: Vec<(PluginId, bool, Vec<(ParamId, Value)>)> = Vec::new();
+    fn group_by_plugin(&self, changes: &[(ParamId, Value)]) -> Vec<Group> {
+        let mut groups: Vec<Group> = Vec::new();
         for (param, value) in changes {
             let def = self.schema.param(*param);
             let stored = matches!(def.storage, Storage::Stored(_));

@@ -123,12 +123,15 @@ impl SchemaBuilder {
     pub fn param(&mut self, obj: ObjId, name: &str, ty: ParamType) -> &mut ParamDef {
         let id = ParamId(self.schema.params.len() as u32);
         let key = (obj, Box::from(name));
-        if self.schema.param_index.contains_key(&key) {
-            self.errors
-                .push(SchemaError::Duplicate(format!("{}{name}", self.schema.obj(obj).path)));
-        } else {
-            self.schema.param_index.insert(key, id);
-            self.schema.objects[obj.0 as usize].params.push(id);
+        match self.schema.param_index.entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                let path = format!("{}{name}", self.schema.objects[obj.0 as usize].path);
+                self.errors.push(SchemaError::Duplicate(path));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(id);
+                self.schema.objects[obj.0 as usize].params.push(id);
+            }
         }
         self.schema.params.push(ParamDef {
             name: name.into(),

@@ -12,7 +12,7 @@ use usp_datamodel::error::UspError;
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::{Ctx, Instance, Now, Plugin, Requester};
 use usp_datamodel::schema::{ObjAccess, ObjId, ParamId, SchemaBuilder};
-use usp_datamodel::store::MemStore;
+use usp_datamodel::store::{Change, Item as StoreItem, MemStore, Store, StoreError};
 use usp_datamodel::value::{ParamType, Value};
 
 /// `Device.Test.Item.{i}.` with Alias, Name (unique), Count, Enabled and a live Status.
@@ -44,6 +44,18 @@ impl Plugin for BenchPlugin {
     }
 }
 
+/// A store that keeps nothing, to measure the engine's own memory.
+struct NullStore;
+
+impl Store for NullStore {
+    fn load(&mut self) -> Result<Vec<StoreItem>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn write(&mut self, _batch: &[Change]) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 fn vm_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -60,9 +72,8 @@ struct Model {
     count: ParamId,
 }
 
-fn model() -> Model {
-    let dm = DataModel::new(vec![Box::new(BenchPlugin)], Box::new(MemStore::new()), Now::default())
-        .expect("build");
+fn model(store: Box<dyn Store>) -> Model {
+    let dm = DataModel::new(vec![Box::new(BenchPlugin)], store, Now::default()).expect("build");
     let item = dm.schema().obj_by_path("Device.Test.Item.{i}.").expect("item");
     let name = dm.schema().param_by_name(item, "Name").expect("Name");
     let count = dm.schema().param_by_name(item, "Count").expect("Count");
@@ -142,12 +153,25 @@ fn main() {
 
     // 2. Memory per row (first, before larger models leave freed memory in the heap).
     let before = vm_rss_kib();
-    let mut m = model();
+    let mut m = model(Box::new(NullStore));
     fill(&mut m, 10_000);
-    let after = vm_rss_kib();
-    let per = (after.saturating_sub(before)) as f64 * 1024.0 / 10_000.0;
-    println!("memory: {per:.0} bytes/row for 10k rows (VmRSS {before} kB -> {after} kB)");
-    println!("process VmRSS with the 10k-row model: {after} kB");
+    let engine = vm_rss_kib();
+    let store = MemStore::new();
+    let mut m2 = model(Box::new(store.clone()));
+    fill(&mut m2, 10_000);
+    drop(m2);
+    let with_store = vm_rss_kib();
+    let per = |a: u64, b: u64| (b.saturating_sub(a)) as f64 * 1024.0 / 10_000.0;
+    println!(
+        "memory: {:.0} bytes/row in the engine for 10k rows (VmRSS {before} kB -> {engine} kB)",
+        per(before, engine)
+    );
+    println!(
+        "        {:.0} bytes/row more for the same rows kept in a MemStore ({} items)",
+        per(engine, with_store),
+        store.len()
+    );
+    println!("process VmRSS with the 10k-row model: {engine} kB");
     drop(m);
     println!();
 
@@ -160,7 +184,7 @@ fn main() {
     );
     let mut per_inst: Vec<(u32, f64, f64, f64)> = Vec::new();
     for n in [1_000u32, 10_000, 20_000] {
-        let mut m = model();
+        let mut m = model(Box::new(MemStore::new()));
         let add = fill(&mut m, n);
         let reps = (200_000 / n).clamp(3, 50);
         let (w, tw) = best(&mut m, &wildcard, reps);

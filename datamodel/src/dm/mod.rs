@@ -15,6 +15,9 @@ mod resolve;
 mod sync;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 pub use read::Walked;
 pub use resolve::{Item, Target};
 

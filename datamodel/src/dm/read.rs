@@ -163,11 +163,20 @@ impl DataModel {
         Instance { obj, numbers: numbers[..numbers.len().min(chain.len())].to_vec(), keys }
     }
 
+    /// Every parameter of a unique-key set of `obj`, each once, in declaration order of the sets.
+    pub(crate) fn key_params(&self, obj: ObjId) -> Vec<ParamId> {
+        let mut params: Vec<ParamId> = Vec::new();
+        for p in self.schema.obj(obj).unique_keys.iter().flatten() {
+            if !params.contains(p) {
+                params.push(*p);
+            }
+        }
+        params
+    }
+
     /// The unique-key values of a row, name and text, for ObjectCreation and GetInstances.
     pub fn unique_keys(&mut self, obj: ObjId, numbers: &[u32]) -> Vec<(String, String)> {
-        let mut params: Vec<ParamId> =
-            self.schema.obj(obj).unique_keys.iter().flatten().copied().collect();
-        params.dedup();
+        let params = self.key_params(obj);
         let values = self.read_params(&Requester::Internal, obj, numbers, &params);
         params
             .into_iter()

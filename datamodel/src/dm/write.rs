@@ -8,6 +8,10 @@ use crate::schema::{ObjId, ParamAccess, ParamId, Storage};
 use crate::store::{Change, Item};
 use crate::tree::Node;
 use crate::value::Value;
+use std::collections::HashSet;
+
+/// A batch of changes for one plugin: (plugin, stored rather than live, changes).
+type Group = (PluginId, bool, Vec<(ParamId, Value)>);
 
 /// The transaction in progress.
 pub(crate) struct Tx {
@@ -193,6 +197,26 @@ impl DataModel {
         n: u32,
         values: &[(ParamId, Value)],
     ) -> Result<Vec<u32>, UspError> {
+        let mark = self.tx.as_ref().map_or(0, |t| t.undo.len());
+        let result = self.fill_row(table, parent, n, values);
+        if result.is_err() {
+            // A failed Add leaves nothing behind, even if the transaction goes on
+            // (`allow_partial`).
+            let undone = self.tx.as_mut().map(|t| t.undo.split_off(mark)).unwrap_or_default();
+            for undo in undone.into_iter().rev() {
+                self.undo(undo);
+            }
+        }
+        result
+    }
+
+    fn fill_row(
+        &mut self,
+        table: ObjId,
+        parent: &[u32],
+        n: u32,
+        values: &[(ParamId, Value)],
+    ) -> Result<Vec<u32>, UspError> {
         let who = self.tx_requester()?;
         let mut numbers = parent.to_vec();
         numbers.push(n);
@@ -292,11 +316,8 @@ impl DataModel {
     }
 
     /// Splits changes into batches per (plugin, stored-or-live), keeping order.
-    fn group_by_plugin(
-        &self,
-        changes: &[(ParamId, Value)],
-    ) -> Vec<(PluginId, bool, Vec<(ParamId, Value)>)> {
-        let mut groups: Vec<(PluginId, bool, Vec<(ParamId, Value)>)> = Vec::new();
+    fn group_by_plugin(&self, changes: &[(ParamId, Value)]) -> Vec<Group> {
+        let mut groups: Vec<Group> = Vec::new();
         for (param, value) in changes {
             let def = self.schema.param(*param);
             let stored = matches!(def.storage, Storage::Stored(_));
@@ -320,9 +341,7 @@ impl DataModel {
     /// Gives every empty string unique key of a new row the value `cpe-<n>` (made unique).
     fn assign_keys(&mut self, table: ObjId, numbers: &[u32]) {
         let n = numbers.last().copied().unwrap_or(0);
-        let keys: Vec<ParamId> =
-            self.schema.obj(table).unique_keys.iter().flatten().copied().collect();
-        for param in keys {
+        for param in self.key_params(table) {
             let empty = matches!(self.tree.stored(&self.schema, numbers, param), Some(Value::String(s)) if s.is_empty());
             if !empty {
                 continue;
@@ -352,7 +371,8 @@ impl DataModel {
     }
 
     /// Fails with 7025 when, after `changes`, a unique-key set of the row's table has the same
-    /// values as in another row under the same parent. Only stored keys are compared.
+    /// values as in another row under the same parent. Only sets made of stored keys only are
+    /// compared.
     fn check_unique(
         &self,
         obj: ObjId,
@@ -373,12 +393,14 @@ impl DataModel {
             let mut slots = Vec::with_capacity(set.len());
             let mut mine = Vec::with_capacity(set.len());
             for key in set {
-                let Storage::Stored(slot) = self.schema.param(*key).storage else { continue };
+                let Storage::Stored(slot) = self.schema.param(*key).storage else { break };
                 let new = changes.iter().find(|(p, _)| p == key).map(|(_, v)| v);
                 slots.push(slot as usize);
                 mine.push(new.or_else(|| this.values.get(slot as usize)).cloned());
             }
-            if slots.is_empty() {
+            // A set with a live key is the plugin's to enforce: comparing only its stored part
+            // would report conflicts between rows that differ in the live part.
+            if slots.is_empty() || slots.len() != set.len() {
                 continue;
             }
             let clash = rows.rows.iter().any(|(n, row)| {
@@ -423,37 +445,73 @@ impl DataModel {
 
     /// Turns a committed undo log into events and persistence changes.
     fn record(&mut self, undo: Vec<Undo>) {
-        let mut created: Vec<(ObjId, Vec<u32>)> = Vec::new();
-        let mut events: Vec<DmEvent> = Vec::new();
+        // Rows this transaction added (still there or not): what happens inside them is
+        // reported with their creation, or not at all if they are gone again.
+        let added: HashSet<(ObjId, &[u32])> = undo
+            .iter()
+            .filter_map(|u| match u {
+                Undo::Added { table, numbers } => Some((*table, &numbers[..])),
+                _ => None,
+            })
+            .collect();
+        let schema = &self.schema;
+        let in_added = |obj: ObjId, numbers: &[u32]| {
+            !added.is_empty()
+                && schema
+                    .chain(obj)
+                    .iter()
+                    .enumerate()
+                    .take(numbers.len())
+                    .any(|(i, t)| added.contains(&(*t, &numbers[..=i])))
+        };
+        let mut seen: HashSet<(&[u32], ParamId)> = HashSet::new();
+        // What to report, in log order.
+        enum Rec<'a> {
+            Created(ObjId, &'a [u32]),
+            Removed(ObjId, &'a [u32], &'a Node),
+            Changed(&'a [u32], ParamId, &'a Value),
+        }
+        let mut recs: Vec<Rec> = Vec::new();
         for u in &undo {
             match u {
                 Undo::Added { table, numbers } => {
-                    if self.tree.exists(&self.schema, *table, numbers) {
-                        created.push((*table, numbers.clone()));
-                        self.persist_row(*table, numbers);
-                        let path = self.schema.instance_path(*table, numbers);
-                        let keys = self.unique_keys(*table, numbers);
-                        events.push(DmEvent::ObjectCreated { path, keys });
+                    if self.tree.exists(schema, *table, numbers) {
+                        recs.push(Rec::Created(*table, numbers));
                     }
                 }
                 Undo::Removed { table, numbers, node } => {
-                    let path = self.schema.instance_path(*table, numbers);
-                    if self.persists(*table) {
-                        self.pending.push(Change::RemoveRow(path.clone()));
+                    if !in_added(*table, numbers) {
+                        recs.push(Rec::Removed(*table, numbers, node));
                     }
-                    self.deleted_events(*table, numbers, node, &mut events);
                 }
                 Undo::Value { numbers, param, old } => {
-                    let def = self.schema.param(*param);
-                    // Values written into a row created in this transaction are reported
-                    // with its creation, not as changes.
-                    let in_new_row = created
-                        .iter()
-                        .any(|(_, n)| numbers.len() >= n.len() && numbers[..n.len()] == n[..]);
-                    if in_new_row {
-                        continue;
+                    let obj = schema.param(*param).obj;
+                    // The first entry of a parameter holds its value before the transaction.
+                    if !in_added(obj, numbers) && seen.insert((&numbers[..], *param)) {
+                        recs.push(Rec::Changed(numbers, *param, old));
                     }
-                    let Some(current) = self.tree.stored(&self.schema, numbers, *param).cloned()
+                }
+            }
+        }
+        let mut events: Vec<DmEvent> = Vec::new();
+        for rec in recs {
+            match rec {
+                Rec::Created(table, numbers) => {
+                    self.persist_row(table, numbers);
+                    let path = self.schema.instance_path(table, numbers);
+                    let keys = self.unique_keys(table, numbers);
+                    events.push(DmEvent::ObjectCreated { path, keys });
+                }
+                Rec::Removed(table, numbers, node) => {
+                    let path = self.schema.instance_path(table, numbers);
+                    if self.persists(table) {
+                        self.pending.push(Change::RemoveRow(path));
+                    }
+                    self.deleted_events(table, numbers, node, &mut events);
+                }
+                Rec::Changed(numbers, param, old) => {
+                    let def = self.schema.param(param);
+                    let Some(current) = self.tree.stored(&self.schema, numbers, param).cloned()
                     else {
                         continue;
                     };
@@ -469,9 +527,6 @@ impl DataModel {
                         }));
                     }
                     if def.value_change {
-                        events.retain(
-                            |e| !matches!(e, DmEvent::ValueChanged { path: p, .. } if *p == path),
-                        );
                         events.push(DmEvent::ValueChanged { path, value: current.to_string() });
                     }
                 }

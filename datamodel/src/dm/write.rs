@@ -94,8 +94,11 @@ impl DataModel {
                 if e.is_type_error() { ErrorCode::InvalidType } else { ErrorCode::InvalidValue };
             UspError::new(code, format!("{}: {e}", path()))
         })?;
+        // An empty Alias in an Add means "assign one" (R-ADD.5); any other must start with a
+        // letter.
         if def.immutable_key
             && &*def.name == "Alias"
+            && !(creating && text.is_empty())
             && !text.starts_with(|c: char| c.is_ascii_alphabetic())
         {
             return Err(UspError::new(
@@ -342,8 +345,13 @@ impl DataModel {
     fn assign_keys(&mut self, table: ObjId, numbers: &[u32]) {
         let n = numbers.last().copied().unwrap_or(0);
         for param in self.key_params(table) {
+            // Only keys a controller could have given are the agent's to fill (R-ADD.5); keys
+            // the agent sets itself (read-only ones, enumerations) are the plugin's business.
+            let def = self.schema.param(param);
+            let controller_key =
+                def.access != ParamAccess::ReadOnly && def.constraints.enumeration.is_none();
             let empty = matches!(self.tree.stored(&self.schema, numbers, param), Some(Value::String(s)) if s.is_empty());
-            if !empty {
+            if !controller_key || !empty {
                 continue;
             }
             let mut candidate = format!("cpe-{n}");

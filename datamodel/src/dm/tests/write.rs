@@ -329,3 +329,16 @@ fn value_set_and_set_back_in_one_transaction_emits_nothing() {
     .expect("set");
     assert_eq!(brief(&events(&mut f.dm)), Vec::<String>::new());
 }
+
+#[test]
+fn an_empty_alias_in_an_add_is_assigned_but_not_accepted_in_a_set() {
+    let mut f = fx();
+    let c = ctrl();
+    let p = tx(&mut f.dm, &c, |dm| {
+        add_in(dm, &c, "Device.Test.Item.", &[("Alias", ""), ("Name", "e")])
+    })
+    .expect("add with empty Alias");
+    assert_eq!(value(&mut f.dm, &format!("{p}Alias")), "cpe-1");
+    let e = tx(&mut f.dm, &c, |dm| add_in(dm, &c, "Device.Test.Item.", &[("Alias", "9lives")]));
+    assert_eq!(e.expect_err("digit").code, ErrorCode::InvalidValue);
+}

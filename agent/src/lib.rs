@@ -2,6 +2,10 @@
 //! drop-in replacement for the Broadband Forum's obuspa.
 //!
 //! Owns, for now:
+//! - the USP message core: [`core::Core`], a sans-IO state machine that turns received USP
+//!   Records into the Records to send (Get, Set, Add, Delete, Operate, GetInstances,
+//!   GetSupportedDM, GetSupportedProtocol, Record-level checks, OperationComplete
+//!   notifications), with time passed in and no I/O of its own;
 //! - persistence: [`store::SqliteStore`], the SQLite backend of the data model's
 //!   [`usp_datamodel::store::Store`] trait, with atomic batches and recovery from a corrupt
 //!   database file;
@@ -14,6 +18,7 @@
 //! `usp_datamodel`; this crate stores and reads them as text), decide *when* a factory reset
 //! happens or apply one (the daemon's start-up logic does), spawn threads, or unsafe code.
 
+pub mod core;
 pub mod reset_file;
 pub mod startup;
 pub mod store;

@@ -1,0 +1,142 @@
+//! Add (TR-369 "The Add Message").
+//!
+//! - Transactions and `allow_partial` as for Set (see `set`): one for the whole message when
+//!   false (any failure: an Error, nothing created), one per `obj_path` when true.
+//! - `obj_path` names a table, or is a search path matching tables (R-ADD.2a, TP-469 1.95):
+//!   one `CreatedObjectResult` per matched table, all sharing the requested path; one failing
+//!   table fails the whole `obj_path`. A search path matching nothing gives one empty
+//!   `oper_success` (R-MSG.4a).
+//! - Not a table (a single-instance object or a row): 7018; a table controllers may not add
+//!   to: 7019; unknown parameter 7010; bad value 7011/7012; a failed required parameter — and
+//!   every unique key given, which TR-369 counts as required (TP-469 1.88) — fails the object
+//!   with 7021 (the Error's `param_errs` name each failed parameter as `<table path><name>`,
+//!   since no instance exists). A failed non-required parameter goes into the success's
+//!   `param_errs` (relative name, R-ADD.4).
+//! - `unique_keys` returns every unique key of the new row, the agent-assigned ones included
+//!   (R-ADD.5).
+
+use usp_datamodel::plugin::Requester;
+use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
+use usp_proto::msg::add_resp::created_object_result::OperationStatus;
+use usp_proto::msg::add_resp::created_object_result::operation_status::{
+    OperStatus, OperationFailure, OperationSuccess,
+};
+use usp_proto::msg::add_resp::{CreatedObjectResult, ParameterError};
+use usp_proto::msg::{self, Add, AddResp};
+
+use super::parse_path;
+use super::set::{ObjFailure, Setting, check_settings};
+
+/// Answers an Add; `Err` is the Error message of a failed `allow_partial=false` request.
+pub(super) fn handle(
+    dm: &mut DataModel,
+    who: &Requester,
+    req: &Add,
+) -> Result<AddResp, msg::Error> {
+    let mut results = Vec::new();
+    if !req.allow_partial {
+        dm.begin(who.clone());
+    }
+    for co in &req.create_objs {
+        if req.allow_partial {
+            dm.begin(who.clone());
+        }
+        match create(dm, who, co) {
+            Ok(successes) => {
+                if req.allow_partial {
+                    dm.commit();
+                }
+                for s in successes {
+                    results.push(result(&co.obj_path, OperStatus::OperSuccess(s)));
+                }
+            }
+            Err(failure) => {
+                dm.abort();
+                if !req.allow_partial {
+                    return Err(failure.into_error(&co.obj_path));
+                }
+                let status = OperStatus::OperFailure(OperationFailure {
+                    err_code: failure.err.code.code(),
+                    err_msg: failure.err.msg,
+                });
+                results.push(result(&co.obj_path, status));
+            }
+        }
+    }
+    if !req.allow_partial {
+        dm.commit();
+    }
+    Ok(AddResp { created_obj_results: results })
+}
+
+fn result(requested: &str, status: OperStatus) -> CreatedObjectResult {
+    CreatedObjectResult {
+        requested_path: requested.to_owned(),
+        oper_status: Some(OperationStatus { oper_status: Some(status) }),
+    }
+}
+
+/// Creates one row in every table an `obj_path` matches, in the current transaction.
+fn create(
+    dm: &mut DataModel,
+    who: &Requester,
+    co: &msg::add::CreateObject,
+) -> Result<Vec<OperationSuccess>, ObjFailure> {
+    let path = parse_path(&co.obj_path).map_err(ObjFailure::plain)?;
+    let targets = dm.resolve(who, &path).map_err(ObjFailure::plain)?;
+    if targets.is_empty() {
+        return Ok(vec![OperationSuccess::default()]);
+    }
+    let settings: Vec<Setting> = co
+        .param_settings
+        .iter()
+        .map(|s| Setting { name: &s.param, value: &s.value, required: s.required })
+        .collect();
+    let mut out = Vec::with_capacity(targets.len());
+    for target in targets {
+        let def = dm.schema().obj(target.obj);
+        if target.item != Item::Object || !def.multi || !target.is_table(dm) {
+            let what =
+                if target.item == Item::Object { target.obj_path(dm) } else { co.obj_path.clone() };
+            return Err(ObjFailure::plain(UspError::new(
+                ErrorCode::NotATable,
+                format!("{} is not a table", super::short(&what)),
+            )));
+        }
+        if !def.access.can_add() {
+            return Err(ObjFailure::plain(UspError::new(
+                ErrorCode::ObjectNotCreatable,
+                format!("{} does not allow Add", def.path),
+            )));
+        }
+        let table_path = target.obj_path(dm);
+        let checked = check_settings(dm, who, target.obj, &settings, true);
+        if checked.required_failed() {
+            let params = checked.failed.into_iter().map(|f| (f.name, f.err)).collect();
+            return Err(ObjFailure {
+                err: UspError::new(
+                    ErrorCode::RequiredParamFailed,
+                    format!("a required parameter of the new {table_path} instance failed"),
+                ),
+                instances: vec![(table_path, params)],
+            });
+        }
+        let numbers =
+            dm.add_row(target.obj, &target.numbers, &checked.good).map_err(ObjFailure::plain)?;
+        let unique_keys = dm.unique_keys(target.obj, &numbers).into_iter().collect();
+        out.push(OperationSuccess {
+            instantiated_path: dm.schema().instance_path(target.obj, &numbers),
+            param_errs: checked
+                .failed
+                .into_iter()
+                .map(|f| ParameterError {
+                    param: f.name,
+                    err_code: f.err.code.code(),
+                    err_msg: f.err.msg,
+                })
+                .collect(),
+            unique_keys,
+        });
+    }
+    Ok(out)
+}

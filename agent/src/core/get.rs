@@ -1,0 +1,108 @@
+//! Get (TR-369 "The Get Message").
+//!
+//! - One `RequestedPathResult` per requested path, errors per path: 7008 for bad syntax (and
+//!   over-long paths), 7026 for a path outside the supported model **and** for a non-search
+//!   path naming a missing instance (R-GET.0 asks 7026 where the engine says 7016), and for
+//!   command and event paths (they match no Object or Parameter).
+//! - A parameter path: `resolved_path` is the parent object instance, `result_params` holds
+//!   that one parameter (R-GET.2/3); an unreadable parameter leaves its instance out.
+//! - An object path: one `ResolvedPathResult` per object instance of the subtree (USP 1.2
+//!   clarification: "each Sub-Object is returned in its own resolved_path"), with relative
+//!   parameter names, depth limited by `max_depth` (0 = all; 1 = the object's own parameters,
+//!   TP-469 1.89; a table and its rows count as one level, as in the spec's `max_depth` table).
+//!   Objects that declare no parameter at all are not listed (they carry no data, and R-GET.1b
+//!   asks an empty result for an object without parameters or sub-objects); objects whose
+//!   parameters are all unreadable are listed with empty `result_params` (R-GET.4).
+//! - A search path matching nothing: empty `resolved_path_results`, no error (R-GET.1a).
+
+use std::collections::BTreeMap;
+
+use usp_datamodel::plugin::Requester;
+use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
+use usp_proto::msg::get_resp::{RequestedPathResult, ResolvedPathResult};
+use usp_proto::msg::{Get, GetResp};
+
+use super::parse_path;
+
+/// Answers a Get.
+pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &Get) -> GetResp {
+    let req_path_results =
+        req.param_paths.iter().map(|p| one_path(dm, who, p, req.max_depth)).collect();
+    GetResp { req_path_results }
+}
+
+fn one_path(
+    dm: &mut DataModel,
+    who: &Requester,
+    text: &str,
+    max_depth: u32,
+) -> RequestedPathResult {
+    match resolve_and_read(dm, who, text, max_depth) {
+        Ok(resolved_path_results) => RequestedPathResult {
+            requested_path: text.to_owned(),
+            err_code: 0,
+            err_msg: String::new(),
+            resolved_path_results,
+        },
+        Err(e) => {
+            let code = if e.code == ErrorCode::ObjectDoesNotExist {
+                ErrorCode::InvalidPath
+            } else {
+                e.code
+            };
+            RequestedPathResult {
+                requested_path: text.to_owned(),
+                err_code: code.code(),
+                err_msg: e.msg,
+                resolved_path_results: Vec::new(),
+            }
+        }
+    }
+}
+
+fn resolve_and_read(
+    dm: &mut DataModel,
+    who: &Requester,
+    text: &str,
+    max_depth: u32,
+) -> Result<Vec<ResolvedPathResult>, UspError> {
+    let path = parse_path(text)?;
+    let targets = dm.resolve(who, &path)?;
+    let mut out = Vec::new();
+    for target in targets {
+        match target.item {
+            Item::Param(param) => {
+                let value = dm.read_params(who, target.obj, &target.numbers, &[param]);
+                let Some(Ok(value)) = value.into_iter().next() else { continue };
+                let name = dm.schema().param(param).name.to_string();
+                out.push(ResolvedPathResult {
+                    resolved_path: target.obj_path(dm),
+                    result_params: BTreeMap::from([(name, value.to_string())]),
+                });
+            }
+            Item::Object => {
+                for w in dm.walk(&target, max_depth) {
+                    if dm.schema().obj(w.obj).params.is_empty() {
+                        continue;
+                    }
+                    let values = dm.read_all(who, w.obj, &w.numbers);
+                    let result_params = values
+                        .into_iter()
+                        .map(|(p, v)| (dm.schema().param(p).name.to_string(), v.to_string()))
+                        .collect();
+                    out.push(ResolvedPathResult {
+                        resolved_path: dm.schema().instance_path(w.obj, &w.numbers),
+                        result_params,
+                    });
+                }
+            }
+            Item::Command(_) | Item::Event(_) => {
+                return Err(UspError::new(
+                    ErrorCode::InvalidPath,
+                    format!("{text} is a command or event path; Get reads objects and parameters"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

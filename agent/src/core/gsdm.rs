@@ -1,0 +1,263 @@
+//! GetSupportedDM (TR-369 "The GetSupportedDM Message").
+//!
+//! - A path may be in supported notation (`Device.Test.Item.{i}.`), with the final `{i}.`
+//!   omitted (`Device.Test.Item.`), or an instantiated path (`Device.Test.Item.1.`) as long as
+//!   the instance exists (else 7016). `{i}` followed by an instance number, a name after a
+//!   table without `{i}`, search expressions and reference following: 7026. Syntax: 7008.
+//! - An object path reports the object, then either its immediate children
+//!   (`first_level_only`, the children "with no details": no parameters, commands or events,
+//!   but their `unique_key_sets` as in the spec's example) or every descendant, in declaration
+//!   order, each with the details the `return_*` flags ask for.
+//! - A parameter, command or event path reports its object with only that item; the flags are
+//!   ignored (TP-469 1.105–1.107).
+//! - `writeOnceReadOnly` parameters are reported `PARAM_READ_WRITE` (spec); `divergent_paths`
+//!   is always empty (no mount points).
+
+use usp_datamodel::path::{Segment, Tail};
+use usp_datamodel::plugin::Requester;
+use usp_datamodel::schema::{ObjAccess, ObjId, ParamAccess, Schema};
+use usp_datamodel::value::ParamType;
+use usp_datamodel::{DataModel, UspError};
+use usp_proto::msg::get_supported_dm_resp::{
+    CmdType, ObjAccessType, ParamAccessType, ParamValueType, RequestedObjectResult,
+    SupportedCommandResult, SupportedEventResult, SupportedObjectResult, SupportedParamResult,
+    SupportedUniqueKeySet, ValueChangeType,
+};
+use usp_proto::msg::{GetSupportedDm, GetSupportedDmResp};
+
+use super::{DATA_MODEL_URI, parse_path};
+
+/// Answers a GetSupportedDM.
+pub(super) fn handle(
+    dm: &mut DataModel,
+    who: &Requester,
+    req: &GetSupportedDm,
+) -> GetSupportedDmResp {
+    let req_obj_results = req
+        .obj_paths
+        .iter()
+        .map(|p| match one_path(dm, who, p, req) {
+            Ok(supported_objs) => RequestedObjectResult {
+                req_obj_path: p.clone(),
+                err_code: 0,
+                err_msg: String::new(),
+                data_model_inst_uri: DATA_MODEL_URI.into(),
+                supported_objs,
+            },
+            Err(e) => RequestedObjectResult {
+                req_obj_path: p.clone(),
+                err_code: e.code.code(),
+                err_msg: e.msg,
+                data_model_inst_uri: String::new(),
+                supported_objs: Vec::new(),
+            },
+        })
+        .collect();
+    GetSupportedDmResp { req_obj_results }
+}
+
+fn one_path(
+    dm: &mut DataModel,
+    who: &Requester,
+    text: &str,
+    req: &GetSupportedDm,
+) -> Result<Vec<SupportedObjectResult>, UspError> {
+    let path = parse_path(text)?;
+    let invalid = || UspError::invalid_path(super::short(text));
+    let mut segments = path.segments.iter();
+    if !matches!(segments.next(), Some(Segment::Name(n)) if &**n == "Device") {
+        return Err(invalid());
+    }
+    let schema = dm.schema();
+    let mut obj = ObjId::ROOT;
+    let mut indexed = true; // the current object is not a table waiting for its `{i}`
+    let mut placeholder = false;
+    let mut numbers = Vec::new();
+    for seg in segments {
+        match seg {
+            Segment::Name(n) if indexed => {
+                obj = schema.child(obj, n).ok_or_else(invalid)?;
+                indexed = !schema.obj(obj).multi;
+            }
+            Segment::Placeholder | Segment::Wildcard if !indexed => {
+                placeholder = true;
+                indexed = true;
+            }
+            Segment::Instance(n) if !indexed && !placeholder => {
+                numbers.push(*n);
+                indexed = true;
+            }
+            _ => return Err(invalid()),
+        }
+    }
+    if !numbers.is_empty() {
+        let depth = numbers.len();
+        let chain = schema.chain(obj);
+        let table = chain.get(depth - 1).copied().ok_or_else(invalid)?;
+        let inst = schema.instance_path(table, &numbers);
+        let inst = super::parse_path(&inst)?;
+        dm.resolve(who, &inst)?;
+    }
+    let schema = dm.schema();
+    let item_only = |mut o: SupportedObjectResult| {
+        o.supported_params.clear();
+        o.supported_commands.clear();
+        o.supported_events.clear();
+        o.unique_key_sets.clear();
+        o
+    };
+    let all = Flags { params: true, commands: true, events: true, keys: true };
+    let out = match &path.tail {
+        Tail::Object => {
+            let flags = Flags {
+                params: req.return_params,
+                commands: req.return_commands,
+                events: req.return_events,
+                keys: req.return_unique_key_sets,
+            };
+            let mut out = vec![describe(schema, obj, flags)];
+            if req.first_level_only {
+                let child_flags = Flags { keys: req.return_unique_key_sets, ..Flags::NONE };
+                for &c in &schema.obj(obj).children {
+                    out.push(describe(schema, c, child_flags));
+                }
+            } else {
+                descendants(schema, obj, flags, &mut out);
+            }
+            out
+        }
+        _ if !indexed => return Err(invalid()),
+        Tail::Param(name) => {
+            let p = schema.param_by_name(obj, name).ok_or_else(invalid)?;
+            let mut o = item_only(describe(schema, obj, Flags::NONE));
+            o.supported_params.push(param_result(schema, p));
+            vec![o]
+        }
+        Tail::Command(name) => {
+            let c = schema.command_by_name(obj, name).ok_or_else(invalid)?;
+            let mut o = item_only(describe(schema, obj, all));
+            o.supported_commands.push(command_result(schema, c));
+            vec![o]
+        }
+        Tail::Event(name) => {
+            let e = schema.event_by_name(obj, name).ok_or_else(invalid)?;
+            let mut o = item_only(describe(schema, obj, all));
+            o.supported_events.push(event_result(schema, e));
+            vec![o]
+        }
+    };
+    Ok(out)
+}
+
+#[derive(Clone, Copy)]
+struct Flags {
+    params: bool,
+    commands: bool,
+    events: bool,
+    keys: bool,
+}
+
+impl Flags {
+    const NONE: Flags = Flags { params: false, commands: false, events: false, keys: false };
+}
+
+fn descendants(schema: &Schema, obj: ObjId, flags: Flags, out: &mut Vec<SupportedObjectResult>) {
+    for &c in &schema.obj(obj).children {
+        out.push(describe(schema, c, flags));
+        descendants(schema, c, flags, out);
+    }
+}
+
+fn describe(schema: &Schema, obj: ObjId, flags: Flags) -> SupportedObjectResult {
+    let def = schema.obj(obj);
+    let access = match def.access {
+        ObjAccess::ReadOnly => ObjAccessType::ObjReadOnly,
+        ObjAccess::AddDelete => ObjAccessType::ObjAddDelete,
+        ObjAccess::AddOnly => ObjAccessType::ObjAddOnly,
+        ObjAccess::DeleteOnly => ObjAccessType::ObjDeleteOnly,
+    };
+    SupportedObjectResult {
+        supported_obj_path: def.path.to_string(),
+        access: access.into(),
+        is_multi_instance: def.multi,
+        supported_params: if flags.params {
+            def.params.iter().map(|&p| param_result(schema, p)).collect()
+        } else {
+            Vec::new()
+        },
+        supported_commands: if flags.commands {
+            def.commands.iter().map(|&c| command_result(schema, c)).collect()
+        } else {
+            Vec::new()
+        },
+        supported_events: if flags.events {
+            def.events.iter().map(|&e| event_result(schema, e)).collect()
+        } else {
+            Vec::new()
+        },
+        divergent_paths: Vec::new(),
+        unique_key_sets: if flags.keys {
+            def.unique_keys
+                .iter()
+                .map(|set| SupportedUniqueKeySet {
+                    key_names: set.iter().map(|&p| schema.param(p).name.to_string()).collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn param_result(schema: &Schema, p: usp_datamodel::schema::ParamId) -> SupportedParamResult {
+    let def = schema.param(p);
+    let access = match def.access {
+        ParamAccess::ReadOnly => ParamAccessType::ParamReadOnly,
+        ParamAccess::ReadWrite | ParamAccess::WriteOnceReadOnly => ParamAccessType::ParamReadWrite,
+        ParamAccess::WriteOnly => ParamAccessType::ParamWriteOnly,
+    };
+    let value_change = if def.value_change {
+        ValueChangeType::ValueChangeAllowed
+    } else {
+        ValueChangeType::ValueChangeWillIgnore
+    };
+    SupportedParamResult {
+        param_name: def.name.to_string(),
+        access: access.into(),
+        value_type: value_type(def.ty).into(),
+        value_change: value_change.into(),
+    }
+}
+
+fn value_type(ty: ParamType) -> ParamValueType {
+    match ty {
+        ParamType::String => ParamValueType::ParamString,
+        ParamType::Boolean => ParamValueType::ParamBoolean,
+        ParamType::Int => ParamValueType::ParamInt,
+        ParamType::UnsignedInt => ParamValueType::ParamUnsignedInt,
+        ParamType::Long => ParamValueType::ParamLong,
+        ParamType::UnsignedLong => ParamValueType::ParamUnsignedLong,
+        ParamType::Decimal => ParamValueType::ParamDecimal,
+        ParamType::DateTime => ParamValueType::ParamDateTime,
+        ParamType::Base64 => ParamValueType::ParamBase64,
+        ParamType::HexBinary => ParamValueType::ParamHexBinary,
+    }
+}
+
+fn command_result(schema: &Schema, c: usp_datamodel::schema::CmdId) -> SupportedCommandResult {
+    let def = schema.command(c);
+    SupportedCommandResult {
+        command_name: format!("{}()", def.name),
+        input_arg_names: def.inputs.iter().map(|a| a.name.to_string()).collect(),
+        output_arg_names: def.outputs.iter().map(|a| a.name.to_string()).collect(),
+        command_type: if def.is_async { CmdType::CmdAsync } else { CmdType::CmdSync }.into(),
+    }
+}
+
+fn event_result(schema: &Schema, e: usp_datamodel::schema::EventId) -> SupportedEventResult {
+    let def = schema.event(e);
+    SupportedEventResult {
+        event_name: format!("{}!", def.name),
+        arg_names: def.args.iter().map(|a| a.name.to_string()).collect(),
+    }
+}

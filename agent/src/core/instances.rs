@@ -1,0 +1,71 @@
+//! GetInstances (TR-369 "The GetInstances Message").
+//!
+//! - Paths name tables (`Device.Test.Item.`), table rows (`Device.Test.Item.1.`, whose child
+//!   tables' rows are listed) or search paths over them. A single-instance object is refused
+//!   with 7018 "Object is not a table" (the spec: obj_paths are "Path Names or Search Paths to
+//!   Multi-Instance Objects", and 7018 is listed for GetInstances). A parameter, command or
+//!   event path is 7026; bad syntax 7008; a non-search path naming a missing instance 7016.
+//! - `first_level_only`: only the rows of the tables named (or directly below a named row);
+//!   otherwise every row of every table below, depth first.
+//! - Every row comes with its unique keys; a search path matching nothing gives an empty
+//!   `curr_insts` (TP-469 1.83).
+
+use usp_datamodel::plugin::Requester;
+use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
+use usp_proto::msg::get_instances_resp::{CurrInstance, RequestedPathResult};
+use usp_proto::msg::{GetInstances, GetInstancesResp};
+
+use super::parse_path;
+
+/// Answers a GetInstances.
+pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &GetInstances) -> GetInstancesResp {
+    let req_path_results = req
+        .obj_paths
+        .iter()
+        .map(|p| match one_path(dm, who, p, req.first_level_only) {
+            Ok(curr_insts) => RequestedPathResult {
+                requested_path: p.clone(),
+                err_code: 0,
+                err_msg: String::new(),
+                curr_insts,
+            },
+            Err(e) => RequestedPathResult {
+                requested_path: p.clone(),
+                err_code: e.code.code(),
+                err_msg: e.msg,
+                curr_insts: Vec::new(),
+            },
+        })
+        .collect();
+    GetInstancesResp { req_path_results }
+}
+
+fn one_path(
+    dm: &mut DataModel,
+    who: &Requester,
+    text: &str,
+    first_level_only: bool,
+) -> Result<Vec<CurrInstance>, UspError> {
+    let path = parse_path(text)?;
+    let targets = dm.resolve(who, &path)?;
+    let mut out = Vec::new();
+    for target in targets {
+        if target.item != Item::Object {
+            return Err(UspError::invalid_path(super::short(text)));
+        }
+        if !dm.schema().obj(target.obj).multi {
+            return Err(UspError::new(
+                ErrorCode::NotATable,
+                format!("{} is not a table", target.obj_path(dm)),
+            ));
+        }
+        for row in dm.instances(&target, first_level_only) {
+            let unique_keys = dm.unique_keys(row.obj, &row.numbers).into_iter().collect();
+            out.push(CurrInstance {
+                instantiated_obj_path: dm.schema().instance_path(row.obj, &row.numbers),
+                unique_keys,
+            });
+        }
+    }
+    Ok(out)
+}

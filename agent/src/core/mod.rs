@@ -1,0 +1,397 @@
+//! The sans-IO USP message core: bytes of a USP Record in, Records to send out.
+//!
+//! [`Core`] owns the [`DataModel`] and the agent's Endpoint ID. The host (the MTP layer and the
+//! main loop) feeds it every received Record with [`Core::handle_record`], asks
+//! [`Core::poll_timeout`] when it next needs to be woken and then calls
+//! [`Core::handle_timeout`]. The core never reads a clock, opens a socket or spawns a thread:
+//! time is passed in as [`Now`], and everything to send comes back as [`Outgoing`] Records. The
+//! style is the one of quinn-proto and smoltcp: protocol logic as a state machine, tested by
+//! scripted exchanges (see the `tests` module).
+//!
+//! One file per message: [`record`] (Record-level checks, Connect and Disconnect Records),
+//! `get`, `gsdm` (GetSupportedDM), `instances` (GetInstances), `protocol`
+//! (GetSupportedProtocol), `set`, `add`, `delete` and `operate` (with the completion of
+//! asynchronous commands and the OperationComplete notification).
+//!
+//! # Decisions where TR-369 leaves room
+//!
+//! - Messages are handled one at a time, to completion, on one thread: a duplicate msg_id can
+//!   never arrive "before the original was answered" (R-MSG.4), so no duplicate detection is
+//!   done.
+//! - R-MSG.10: the header's `msg_type` is "for information only"; when it differs from the
+//!   body, the body's request type is used (and the mismatch is logged). A Msg whose body is
+//!   missing is answered with Error 7004 when its header names a request type, with Error 7001
+//!   ("Message not supported", the code the MTP chapter suggests for messages a newer peer may
+//!   send) when its header type is a value this agent does not know, and ignored when its header
+//!   names a response, an Error or a Notify (we never answer a response). A Msg without header
+//!   or with an empty msg_id cannot be answered (R-MTP.5) and is ignored.
+//! - Register, Deregister and Notify requests are answered with Error 7001 (this agent is not a
+//!   USP Broker).
+//! - See each message's module for its own decisions.
+
+mod add;
+mod delete;
+mod get;
+mod gsdm;
+mod instances;
+mod operate;
+mod protocol;
+pub mod record;
+mod set;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use usp_datamodel::path::Path;
+use usp_datamodel::plugin::{DmEvent, Now, Requester, SystemRequest};
+use usp_datamodel::schema::{ObjId, ParamId};
+use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
+use usp_proto::msg::{self, Msg, body, header::MsgType, request::ReqType, response::RespType};
+use usp_proto::record::Record;
+
+pub use record::{ConnectKind, connect_record, disconnect_record};
+
+/// The USP protocol versions this agent speaks, newest last.
+pub const SUPPORTED_VERSIONS: &[&str] = &["1.0", "1.1", "1.2", "1.3", "1.4"];
+
+/// The version put in agent-originated Records.
+pub const OWN_VERSION: &str = "1.4";
+
+/// The URI of the data model reported by GetSupportedDM (TR-181 Issue 2 Amendment 19 Corr. 1).
+pub const DATA_MODEL_URI: &str = "urn:broadband-forum-org:tr-181-2-19-1";
+
+/// Paths longer than this are refused with 7008 before being parsed (a path of the real data
+/// model is a few hundred bytes; this bounds the work a hostile controller can cause).
+pub const MAX_PATH_LEN: usize = 4096;
+
+/// A Record to send, and the Endpoint ID of its recipient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    /// The Endpoint ID of the recipient (the controller).
+    pub to: String,
+    /// The Record, ready to be encoded with [`Record::to_bytes`].
+    pub record: Record,
+}
+
+/// An asynchronous command the core started and still waits for.
+#[derive(Clone, Debug)]
+struct PendingOp {
+    handle: usp_datamodel::plugin::OpHandle,
+    /// The `Device.LocalAgent.Request.{i}.` row, when the table exists.
+    request: Option<(ObjId, Vec<u32>)>,
+    /// The object instance path the command belongs to (`Device.Test.Item.1.`).
+    obj_path: String,
+    /// The command's object and numbers (for subscription matching).
+    target: Target,
+    /// The command name with its parentheses (`Run()`).
+    command_name: String,
+    command_key: String,
+}
+
+/// A Notify sent with `send_resp=true` and not yet acknowledged (the hook for the retry logic
+/// of the next step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingNotify {
+    /// The controller it was sent to.
+    pub to: String,
+    /// The msg_id of the Notify.
+    pub msg_id: String,
+    /// The subscription's ID.
+    pub subscription_id: String,
+}
+
+/// The USP message core of the agent (see the module documentation).
+pub struct Core {
+    dm: DataModel,
+    endpoint_id: String,
+    /// Prefix of agent-originated msg_ids: the wall-clock seconds at start, in hex, so that ids
+    /// stay unique across restarts when the clock is set.
+    msg_prefix: String,
+    next_msg: u64,
+    ops: Vec<PendingOp>,
+    notifies: Vec<PendingNotify>,
+    system: Vec<SystemRequest>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("endpoint_id", &self.endpoint_id).finish()
+    }
+}
+
+impl Core {
+    /// A core serving `dm` as the agent `endpoint_id`.
+    pub fn new(dm: DataModel, endpoint_id: impl Into<String>) -> Core {
+        let start = dm.now().wall.secs;
+        Core {
+            dm,
+            endpoint_id: endpoint_id.into(),
+            msg_prefix: format!("{start:x}"),
+            next_msg: 1,
+            ops: Vec::new(),
+            notifies: Vec::new(),
+            system: Vec::new(),
+        }
+    }
+
+    /// The agent's Endpoint ID.
+    pub fn endpoint_id(&self) -> &str {
+        &self.endpoint_id
+    }
+
+    /// The data model (for the host: defaults file, CLI).
+    pub fn dm(&mut self) -> &mut DataModel {
+        &mut self.dm
+    }
+
+    /// Handles one received Record (the bytes of one MTP frame) and returns the Records to
+    /// send. Never panics, whatever the bytes.
+    pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Vec<Outgoing> {
+        self.dm.tick(now, false);
+        let mut out = record::handle(self, bytes);
+        self.after_message(&mut out);
+        out
+    }
+
+    /// The uptime at which [`Core::handle_timeout`] must be called next, if any.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.dm.next_wake()
+    }
+
+    /// Advances time: lets the plugins whose wake time has come run, and returns what their
+    /// work produced (OperationComplete notifications, ...).
+    pub fn handle_timeout(&mut self, now: Now) -> Vec<Outgoing> {
+        self.dm.tick(now, false);
+        let mut out = Vec::new();
+        self.after_message(&mut out);
+        out
+    }
+
+    /// Like [`Core::handle_timeout`], after another thread used the data model's waker: every
+    /// plugin is polled.
+    pub fn handle_wake(&mut self, now: Now) -> Vec<Outgoing> {
+        self.dm.tick(now, true);
+        let mut out = Vec::new();
+        self.after_message(&mut out);
+        out
+    }
+
+    /// Takes the reboot and factory-reset requests the host must carry out (after sending what
+    /// `handle_record` returned).
+    pub fn take_system_requests(&mut self) -> Vec<SystemRequest> {
+        std::mem::take(&mut self.system)
+    }
+
+    /// The Notify messages sent with `send_resp=true` and not yet acknowledged.
+    pub fn pending_notifies(&self) -> &[PendingNotify] {
+        &self.notifies
+    }
+
+    /// Processes the data-model events and persists the committed changes.
+    fn after_message(&mut self, out: &mut Vec<Outgoing>) {
+        for event in self.dm.drain_events() {
+            match event {
+                DmEvent::OperationComplete { handle, result } => {
+                    operate::completed(self, handle, result, out);
+                }
+                DmEvent::System(request) => self.system.push(request),
+                other => log::trace!("event not handled yet: {other:?}"),
+            }
+        }
+        // Completing operations changes the Request table: persist and drop those events too.
+        for event in self.dm.drain_events() {
+            if let DmEvent::System(request) = event {
+                self.system.push(request);
+            }
+        }
+        if let Err(e) = self.dm.flush() {
+            log::error!("cannot persist the data model: {e}");
+        }
+    }
+
+    /// A fresh msg_id for an agent-originated message.
+    fn new_msg_id(&mut self) -> String {
+        let id = format!("{}-{}", self.msg_prefix, self.next_msg);
+        self.next_msg += 1;
+        id
+    }
+
+    /// Answers one decoded Msg from the controller `from`; `None` when nothing is to be sent.
+    fn handle_msg(&mut self, from: &str, msg: Msg) -> Option<Msg> {
+        let Some(header) = msg.header.as_ref() else {
+            log::warn!("{from}: message without header ignored");
+            return None;
+        };
+        let msg_id = header.msg_id.clone();
+        if msg_id.is_empty() {
+            log::warn!("{from}: message without msg_id ignored");
+            return None;
+        }
+        let header_type = header.known_msg_type();
+        let raw_type = header.msg_type;
+        let Some(msg_body) = msg.body.and_then(|b| b.msg_body) else {
+            return match header_type {
+                None => Some(error_msg(
+                    msg_id,
+                    ErrorCode::MessageNotSupported,
+                    format!("message type {raw_type} not supported"),
+                )),
+                Some(t) if is_request_type(t) => {
+                    Some(error_msg(msg_id, ErrorCode::InvalidArguments, "the message has no body"))
+                }
+                Some(t) => {
+                    log::warn!("{from}: {t:?} without body ignored");
+                    None
+                }
+            };
+        };
+        match msg_body {
+            body::MsgBody::Request(msg::Request { req_type: Some(req) }) => {
+                if header_type != Some(req.msg_type()) {
+                    log::warn!(
+                        "{from}: header type {raw_type} differs from the body ({:?}); using the body",
+                        req.msg_type()
+                    );
+                }
+                self.handle_request(from, msg_id, req)
+            }
+            body::MsgBody::Request(msg::Request { req_type: None }) => {
+                if header_type.is_none() {
+                    Some(error_msg(
+                        msg_id,
+                        ErrorCode::MessageNotSupported,
+                        format!("message type {raw_type} not supported"),
+                    ))
+                } else {
+                    Some(error_msg(msg_id, ErrorCode::InvalidArguments, "empty request"))
+                }
+            }
+            body::MsgBody::Response(msg::Response { resp_type: Some(RespType::NotifyResp(r)) }) => {
+                self.notify_resp(from, &msg_id, &r.subscription_id);
+                None
+            }
+            body::MsgBody::Response(_) => {
+                log::warn!("{from}: unexpected response {msg_id} ignored");
+                None
+            }
+            body::MsgBody::Error(e) => {
+                log::warn!("{from}: Error {} for {msg_id}: {}", e.err_code, e.err_msg);
+                self.notifies.retain(|n| !(n.to == from && n.msg_id == msg_id));
+                None
+            }
+        }
+    }
+
+    fn handle_request(&mut self, from: &str, msg_id: String, req: ReqType) -> Option<Msg> {
+        let who = Requester::Controller(from.into());
+        let resp = match req {
+            ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, &r)),
+            ReqType::GetSupportedDm(r) => {
+                RespType::GetSupportedDmResp(gsdm::handle(&mut self.dm, &who, &r))
+            }
+            ReqType::GetInstances(r) => {
+                RespType::GetInstancesResp(instances::handle(&mut self.dm, &who, &r))
+            }
+            ReqType::GetSupportedProtocol(r) => {
+                RespType::GetSupportedProtocolResp(protocol::handle(&r))
+            }
+            ReqType::Set(r) => match set::handle(&mut self.dm, &who, &r) {
+                Ok(resp) => RespType::SetResp(resp),
+                Err(e) => return Some(Msg::error(msg_id, e)),
+            },
+            ReqType::Add(r) => match add::handle(&mut self.dm, &who, &r) {
+                Ok(resp) => RespType::AddResp(resp),
+                Err(e) => return Some(Msg::error(msg_id, e)),
+            },
+            ReqType::Delete(r) => match delete::handle(&mut self.dm, &who, &r) {
+                Ok(resp) => RespType::DeleteResp(resp),
+                Err(e) => return Some(Msg::error(msg_id, e)),
+            },
+            ReqType::Operate(r) => match operate::handle(self, from, &who, &r) {
+                Ok(Some(resp)) => RespType::OperateResp(resp),
+                Ok(None) => return None,
+                Err(e) => return Some(Msg::error(msg_id, e)),
+            },
+            ReqType::Register(_) | ReqType::Deregister(_) | ReqType::Notify(_) => {
+                return Some(error_msg(
+                    msg_id,
+                    ErrorCode::MessageNotSupported,
+                    "this agent does not accept this message type",
+                ));
+            }
+        };
+        Some(Msg::response(msg_id, resp))
+    }
+
+    /// A NotifyResp: the notification is delivered (the retry logic of the next step hooks in
+    /// here).
+    fn notify_resp(&mut self, from: &str, msg_id: &str, subscription_id: &str) {
+        let before = self.notifies.len();
+        self.notifies.retain(|n| !(n.to == from && n.msg_id == msg_id));
+        if self.notifies.len() == before {
+            log::debug!("{from}: NotifyResp {msg_id} ({subscription_id}) for no pending Notify");
+        }
+    }
+}
+
+fn is_request_type(t: MsgType) -> bool {
+    matches!(
+        t,
+        MsgType::Get
+            | MsgType::Set
+            | MsgType::Add
+            | MsgType::Delete
+            | MsgType::Operate
+            | MsgType::GetSupportedDm
+            | MsgType::GetInstances
+            | MsgType::GetSupportedProto
+            | MsgType::Register
+            | MsgType::Deregister
+    )
+}
+
+/// An Error message.
+fn error_msg(msg_id: String, code: ErrorCode, text: impl Into<String>) -> Msg {
+    Msg::error(
+        msg_id,
+        msg::Error { err_code: code.code(), err_msg: text.into(), param_errs: vec![] },
+    )
+}
+
+/// Parses a requested path, refusing over-long ones (7008).
+fn parse_path(text: &str) -> Result<Path, UspError> {
+    if text.len() > MAX_PATH_LEN {
+        return Err(UspError::new(
+            ErrorCode::InvalidPathSyntax,
+            format!("path longer than {MAX_PATH_LEN} bytes"),
+        ));
+    }
+    Path::parse(text)
+        .map_err(|e| UspError::new(ErrorCode::InvalidPathSyntax, format!("{}: {e}", short(text))))
+}
+
+/// The first characters of a text, for error messages about possibly huge inputs.
+fn short(text: &str) -> &str {
+    match text.char_indices().nth(120) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// Finds the parameter named by a relative path (`Name`, `Stats.Hits`) below `obj`, crossing
+/// single-instance sub-objects only.
+fn relative_param(dm: &DataModel, obj: ObjId, rel: &str) -> Option<ParamId> {
+    let schema = dm.schema();
+    let mut parts: Vec<&str> = rel.split('.').collect();
+    let name = parts.pop()?;
+    let mut cur = obj;
+    for part in parts {
+        let child = schema.child(cur, part)?;
+        if schema.obj(child).multi {
+            return None;
+        }
+        cur = child;
+    }
+    schema.param_by_name(cur, name)
+}

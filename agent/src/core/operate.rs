@@ -1,0 +1,267 @@
+//! Operate (TR-369 "Defined Operations Mechanism", "The Operate Message") and the end of
+//! asynchronous commands.
+//!
+//! - The message itself fails (an Error, even with `send_resp=false`, as R-OPR.4's note
+//!   allows) only when `command` is not a usable path: bad syntax 7008, not a command path or
+//!   not in the supported model 7026, a missing instance in a non-search path 7016.
+//! - Otherwise one `OperationResult` per matched command, failures in `cmd_failure`, never an
+//!   Error (R-OPR.1); a missing mandatory argument is `cmd_failure` 7027 (R-OPR.5, from the
+//!   engine), unknown arguments are ignored and defaults applied (R-OPR.6/7, engine).
+//! - Synchronous: `req_output_args`. Asynchronous: a `Device.LocalAgent.Request.{i}.` row
+//!   (Originator = controller, Command = the executed command path, CommandKey, Status =
+//!   `Active`) is created as the agent itself and linked to the run; `req_obj_path` names it. If
+//!   the data model has no Request table the run still proceeds and `req_obj_path` is empty.
+//! - `send_resp=false`: no OperateResp at all (R-OPR.4, TP-469 1.62/1.65).
+//! - When the run ends, the Request row gets Status `Success`/`Error` and is deleted (R-OPR.0),
+//!   and a Notify OperationComplete goes to the recipient of every enabled
+//!   `Device.LocalAgent.Subscription.{i}.` with NotifType `OperationComplete` whose
+//!   ReferenceList names the command (a command path resolving to it, or an object path above
+//!   it), with `send_resp` = NotifRetry. No Subscription table: no notification.
+
+use std::collections::BTreeMap;
+
+use usp_datamodel::path::Tail;
+use usp_datamodel::plugin::{OpHandle, Outcome, Requester};
+use usp_datamodel::schema::ObjId;
+use usp_datamodel::value::list_items;
+use usp_datamodel::{DataModel, ErrorCode, Item, Target, UspError};
+use usp_proto::msg::notify::operation_complete::{self, OperationResp as DoneResp};
+use usp_proto::msg::notify::{Notification, OperationComplete};
+use usp_proto::msg::operate_resp::OperationResult;
+use usp_proto::msg::operate_resp::operation_result::{CommandFailure, OperationResp, OutputArgs};
+use usp_proto::msg::request::ReqType;
+use usp_proto::msg::{self, Msg, Notify, Operate, OperateResp};
+use usp_proto::record::Record;
+
+use super::{Core, OWN_VERSION, Outgoing, PendingNotify, PendingOp, parse_path};
+
+fn error(e: UspError) -> msg::Error {
+    msg::Error { err_code: e.code.code(), err_msg: e.msg, param_errs: Vec::new() }
+}
+
+/// Answers an Operate: `Ok(None)` when no response is to be sent.
+pub(super) fn handle(
+    core: &mut Core,
+    from: &str,
+    who: &Requester,
+    req: &Operate,
+) -> Result<Option<OperateResp>, msg::Error> {
+    let path = parse_path(&req.command).map_err(error)?;
+    if !matches!(path.tail, Tail::Command(_)) {
+        return Err(error(UspError::new(
+            ErrorCode::InvalidPath,
+            format!("{} is not a command path", super::short(&req.command)),
+        )));
+    }
+    let targets = core.dm.resolve(who, &path).map_err(error)?;
+    let args: Vec<(String, String)> =
+        req.input_args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut operation_results = Vec::with_capacity(targets.len());
+    for target in targets {
+        let Item::Command(cmd) = target.item else { continue };
+        let def = core.dm.schema().command(cmd);
+        let (name, is_async) = (format!("{}()", def.name), def.is_async);
+        let obj_path = target.obj_path(&core.dm);
+        let executed_command = format!("{obj_path}{name}");
+        let resp = match core.dm.operate(who, &target, &args) {
+            Err(e) => OperationResp::CmdFailure(CommandFailure {
+                err_code: e.code.code(),
+                err_msg: e.msg,
+            }),
+            Ok((_, Outcome::Done(out))) => OperationResp::ReqOutputArgs(OutputArgs {
+                output_args: out
+                    .into_iter()
+                    .map(|(k, v)| (k.into_string(), v.to_string()))
+                    .collect(),
+            }),
+            Ok((handle, Outcome::Running)) if is_async => {
+                let request =
+                    start_request(core, from, handle, &executed_command, &req.command_key);
+                let req_path = request
+                    .as_ref()
+                    .map(|(t, n)| core.dm.schema().instance_path(*t, n))
+                    .unwrap_or_default();
+                core.ops.push(PendingOp {
+                    handle,
+                    request,
+                    obj_path,
+                    target: target.clone(),
+                    command_name: name,
+                    command_key: req.command_key.clone(),
+                });
+                OperationResp::ReqObjPath(req_path)
+            }
+            Ok((_, Outcome::Running)) => {
+                log::error!("the synchronous command {executed_command} claims to run on");
+                OperationResp::CmdFailure(CommandFailure {
+                    err_code: ErrorCode::InternalError.code(),
+                    err_msg: "the command did not complete".into(),
+                })
+            }
+        };
+        operation_results.push(OperationResult { executed_command, operation_resp: Some(resp) });
+    }
+    Ok(req.send_resp.then_some(OperateResp { operation_results }))
+}
+
+/// The `Device.LocalAgent.Request.{i}.` table, if declared.
+fn request_table(dm: &DataModel) -> Option<ObjId> {
+    dm.schema().obj_by_path("Device.LocalAgent.Request.{i}.")
+}
+
+/// Creates and links the Request row of an asynchronous run.
+fn start_request(
+    core: &mut Core,
+    from: &str,
+    handle: OpHandle,
+    command: &str,
+    command_key: &str,
+) -> Option<(ObjId, Vec<u32>)> {
+    let dm = &mut core.dm;
+    let table = request_table(dm)?;
+    let internal = Requester::Internal;
+    let mut values = Vec::new();
+    for (name, text) in [
+        ("Originator", from),
+        ("Command", command),
+        ("CommandKey", command_key),
+        ("Status", "Active"),
+    ] {
+        let Some(p) = dm.schema().param_by_name(table, name) else { continue };
+        match dm.check_value(&internal, p, text, true) {
+            Ok(v) => values.push((p, v)),
+            Err(e) => log::warn!("Request.{name}: {e}"),
+        }
+    }
+    dm.begin(internal);
+    match dm.add_row(table, &[], &values) {
+        Ok(numbers) => {
+            dm.commit();
+            let inst = dm.instance(table, &numbers);
+            dm.link_request(handle, inst);
+            Some((table, numbers))
+        }
+        Err(e) => {
+            dm.abort();
+            log::error!("cannot create the Request row for {command}: {e}");
+            None
+        }
+    }
+}
+
+/// An asynchronous run ended: close its Request row and notify the subscribers.
+pub(super) fn completed(
+    core: &mut Core,
+    handle: OpHandle,
+    result: Result<Vec<(String, String)>, UspError>,
+    out: &mut Vec<Outgoing>,
+) {
+    let Some(i) = core.ops.iter().position(|o| o.handle == handle) else {
+        log::debug!("completion of an operation the core did not start ({handle:?})");
+        return;
+    };
+    let op = core.ops.remove(i);
+    if let Some((table, numbers)) = &op.request {
+        let dm = &mut core.dm;
+        dm.begin(Requester::Internal);
+        if let Some(p) = dm.schema().param_by_name(*table, "Status") {
+            let status = if result.is_ok() { "Success" } else { "Error" };
+            match dm.check_value(&Requester::Internal, p, status, true) {
+                Ok(v) => {
+                    if let Err(e) = dm.set_values(*table, numbers, &[(p, v)]) {
+                        log::debug!("Request Status: {e}");
+                    }
+                }
+                Err(e) => log::debug!("Request Status: {e}"),
+            }
+        }
+        if let Err(e) = dm.delete_row(*table, numbers) {
+            log::debug!("Request row already gone: {e}");
+        }
+        dm.commit();
+    }
+    let operation_resp = match result {
+        Ok(args) => DoneResp::ReqOutputArgs(operation_complete::OutputArgs {
+            output_args: args.into_iter().collect::<BTreeMap<_, _>>(),
+        }),
+        Err(e) => DoneResp::CmdFailure(operation_complete::CommandFailure {
+            err_code: e.code.code(),
+            err_msg: e.msg,
+        }),
+    };
+    for (subscription_id, to, send_resp) in subscribers(core, &op) {
+        let notify = Notify {
+            subscription_id: subscription_id.clone(),
+            send_resp,
+            notification: Some(Notification::OperComplete(OperationComplete {
+                obj_path: op.obj_path.clone(),
+                command_name: op.command_name.clone(),
+                command_key: op.command_key.clone(),
+                operation_resp: Some(operation_resp.clone()),
+            })),
+        };
+        let msg_id = core.new_msg_id();
+        let msg = Msg::request(msg_id.clone(), ReqType::Notify(notify));
+        if send_resp {
+            core.notifies.push(PendingNotify { to: to.clone(), msg_id, subscription_id });
+        }
+        let record = Record::no_session_context_msg(OWN_VERSION, &to, &core.endpoint_id, &msg);
+        out.push(Outgoing { to, record });
+    }
+}
+
+/// The (subscription ID, recipient Endpoint ID, NotifRetry) of every enabled OperationComplete
+/// subscription covering the operation.
+fn subscribers(core: &mut Core, op: &PendingOp) -> Vec<(String, String, bool)> {
+    let schema = core.dm.schema();
+    let Some(table) = schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") else {
+        return Vec::new();
+    };
+    let names = ["Enable", "NotifType", "ReferenceList", "Recipient", "ID", "NotifRetry"];
+    let Some(params) =
+        names.iter().map(|n| schema.param_by_name(table, n)).collect::<Option<Vec<_>>>()
+    else {
+        log::warn!("Device.LocalAgent.Subscription.{{i}}. lacks a parameter the core needs");
+        return Vec::new();
+    };
+    let target = Target { obj: table, numbers: Vec::new(), item: Item::Object };
+    let rows = core.dm.instances(&target, true);
+    let mut found = Vec::new();
+    for row in rows {
+        let values: Vec<String> = core
+            .dm
+            .read_params(&Requester::Internal, table, &row.numbers, &params)
+            .into_iter()
+            .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+            .collect();
+        let [enable, kind, refs, recipient, id, retry] = &values[..] else { continue };
+        if enable != "true" || kind != "OperationComplete" || !covers(&mut core.dm, refs, op) {
+            continue;
+        }
+        let Some(eid) = core.recipient_eid(recipient) else {
+            log::debug!("subscription {id}: recipient {recipient} is not a controller");
+            continue;
+        };
+        found.push((id.clone(), eid, retry == "true"));
+    }
+    found
+}
+
+/// True when a ReferenceList names the operation's command or an object above it.
+fn covers(dm: &mut DataModel, refs: &str, op: &PendingOp) -> bool {
+    for item in list_items(refs) {
+        let Ok(path) = parse_path(item.trim()) else { continue };
+        let Ok(targets) = dm.resolve(&Requester::Internal, &path) else { continue };
+        for t in targets {
+            let hit = match t.item {
+                Item::Command(_) => t == op.target,
+                Item::Object => op.obj_path.starts_with(&t.obj_path(dm)),
+                _ => false,
+            };
+            if hit {
+                return true;
+            }
+        }
+    }
+    false
+}

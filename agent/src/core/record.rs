@@ -1,0 +1,245 @@
+//! The USP Record layer: which Records are accepted, answered or ignored, and the Connect and
+//! Disconnect Records the MTP layer sends.
+//!
+//! Rules (TR-369 "Message Transfer Protocols" and TP-469 §2–3):
+//!
+//! - Bytes that are not a Record (garbage, truncated) are logged and dropped: R-MTP.5 allows an
+//!   Error reply only when the Message ID can be extracted, which needs a decodable Record.
+//! - `to_id` other than our Endpoint ID (R-E2E.1, TP-469 2.2), an empty `from_id`, or a
+//!   `from_id` equal to ours (TP-469 2.1): ignored silently.
+//! - A `from_id` that is not a known controller: ignored (see [`Core::is_known_controller`]).
+//! - Every `version` is accepted (a newer peer "can expect to receive messages it may not
+//!   understand", which the message layer answers with 7001); the reply carries the request's
+//!   version when it is one of [`SUPPORTED_VERSIONS`], else [`OWN_VERSION`].
+//! - A SessionContext Record: this agent does not support E2E session contexts, so it answers
+//!   with a DisconnectRecord 7106 "Session Context not allowed" (R-E2E.6a).
+//! - WebSocket, MQTT, STOMP and UDS Connect Records and Disconnect Records from the controller:
+//!   consumed silently (they only matter to a controller, or to session contexts we do not
+//!   support).
+//! - A NoSessionContext Record whose `payload_security` is not PLAINTEXT (TLS12 needs a session
+//!   context, R-E2E.41) or whose payload is not a `usp.Msg`: logged and dropped (the msg_id
+//!   cannot be extracted).
+
+use usp_datamodel::ErrorCode;
+use usp_datamodel::plugin::Requester;
+use usp_datamodel::{Item, Target};
+use usp_proto::msg::Msg;
+use usp_proto::record::mqtt_connect_record::MqttVersion;
+use usp_proto::record::record::{PayloadSecurity, RecordType};
+use usp_proto::record::stomp_connect_record::StompVersion;
+use usp_proto::record::{
+    DisconnectRecord, MqttConnectRecord, Record, StompConnectRecord, UdsConnectRecord,
+    WebSocketConnectRecord,
+};
+
+use super::{Core, OWN_VERSION, Outgoing, SUPPORTED_VERSIONS};
+
+/// The MTP a Connect Record announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectKind {
+    /// WebSocketConnectRecord.
+    WebSocket,
+    /// MQTTConnectRecord.
+    Mqtt {
+        /// The MQTT protocol version in use.
+        version: MqttVersion,
+        /// The topic the agent subscribed to (where controllers reach it).
+        subscribed_topic: String,
+    },
+    /// STOMPConnectRecord.
+    Stomp {
+        /// The STOMP protocol version in use.
+        version: StompVersion,
+        /// The destination the agent subscribed to.
+        subscribed_destination: String,
+    },
+    /// UDSConnectRecord.
+    Uds,
+}
+
+/// A Connect Record from `from_id` (the agent) to `to_id` (the controller), sent by the MTP
+/// layer once a channel is up (R-MTP.6, R-MTP.8).
+pub fn connect_record(kind: ConnectKind, to_id: &str, from_id: &str) -> Record {
+    let record_type = match kind {
+        ConnectKind::WebSocket => RecordType::WebsocketConnect(WebSocketConnectRecord {}),
+        ConnectKind::Mqtt { version, subscribed_topic } => {
+            RecordType::MqttConnect(MqttConnectRecord { version: version.into(), subscribed_topic })
+        }
+        ConnectKind::Stomp { version, subscribed_destination } => {
+            RecordType::StompConnect(StompConnectRecord {
+                version: version.into(),
+                subscribed_destination,
+            })
+        }
+        ConnectKind::Uds => RecordType::UdsConnect(UdsConnectRecord {}),
+    };
+    bare_record(OWN_VERSION, to_id, from_id, record_type)
+}
+
+/// A DisconnectRecord with a reason text and a Record error code (7100–7199, R-MTP.9).
+pub fn disconnect_record(to_id: &str, from_id: &str, reason: &str, code: ErrorCode) -> Record {
+    disconnect_versioned(OWN_VERSION, to_id, from_id, reason, code)
+}
+
+fn disconnect_versioned(
+    version: &str,
+    to_id: &str,
+    from_id: &str,
+    reason: &str,
+    code: ErrorCode,
+) -> Record {
+    let record_type = RecordType::Disconnect(DisconnectRecord {
+        reason: reason.into(),
+        reason_code: code.code(),
+    });
+    bare_record(version, to_id, from_id, record_type)
+}
+
+fn bare_record(version: &str, to_id: &str, from_id: &str, record_type: RecordType) -> Record {
+    Record {
+        version: version.into(),
+        to_id: to_id.into(),
+        from_id: from_id.into(),
+        payload_security: PayloadSecurity::Plaintext.into(),
+        mac_signature: Vec::new(),
+        sender_cert: Vec::new(),
+        record_type: Some(record_type),
+    }
+}
+
+/// The version to answer a Record of version `theirs` with.
+pub fn reply_version(theirs: &str) -> &'static str {
+    SUPPORTED_VERSIONS.iter().copied().find(|v| *v == theirs).unwrap_or(OWN_VERSION)
+}
+
+/// Handles one received Record (see the module documentation).
+pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
+    let record = match Record::from_bytes(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            log::warn!("dropping {} bytes that are not a USP Record: {e}", bytes.len());
+            return Vec::new();
+        }
+    };
+    if record.to_id != core.endpoint_id {
+        log::debug!("ignoring a Record for {:?}", super::short(&record.to_id));
+        return Vec::new();
+    }
+    if record.from_id.is_empty() || record.from_id == core.endpoint_id {
+        log::warn!("ignoring a Record from {:?}", super::short(&record.from_id));
+        return Vec::new();
+    }
+    let from = record.from_id.clone();
+    if !core.is_known_controller(&from) {
+        log::warn!("ignoring a Record from the unknown controller {:?}", super::short(&from));
+        return Vec::new();
+    }
+    let version = reply_version(&record.version);
+    if !SUPPORTED_VERSIONS.contains(&record.version.as_str()) {
+        log::info!("{from}: Record version {:?}; answering with {version}", record.version);
+    }
+    match record.record_type {
+        None => {
+            log::warn!("{from}: Record without a record type ignored");
+            Vec::new()
+        }
+        Some(RecordType::SessionContext(_)) => {
+            log::info!("{from}: session contexts are not supported; sending Disconnect 7106");
+            let reply = disconnect_versioned(
+                version,
+                &from,
+                &core.endpoint_id,
+                "Session Context not allowed",
+                ErrorCode::SessionContextNotAllowed,
+            );
+            vec![Outgoing { to: from, record: reply }]
+        }
+        Some(
+            RecordType::WebsocketConnect(_)
+            | RecordType::MqttConnect(_)
+            | RecordType::StompConnect(_)
+            | RecordType::UdsConnect(_),
+        ) => {
+            log::debug!("{from}: Connect Record");
+            Vec::new()
+        }
+        Some(RecordType::Disconnect(d)) => {
+            log::info!("{from}: Disconnect Record {} ({})", d.reason_code, d.reason);
+            Vec::new()
+        }
+        Some(RecordType::NoSessionContext(nsc)) => {
+            if record.payload_security != i32::from(PayloadSecurity::Plaintext) {
+                log::warn!("{from}: payload security without a session context; ignored");
+                return Vec::new();
+            }
+            let msg = match Msg::from_bytes(&nsc.payload) {
+                Ok(m) => m,
+                Err(e) => {
+                    log::warn!("{from}: payload is not a USP Msg ({e}); ignored");
+                    return Vec::new();
+                }
+            };
+            match core.handle_msg(&from, msg) {
+                Some(reply) => {
+                    let record =
+                        Record::no_session_context_msg(version, &from, &core.endpoint_id, &reply);
+                    vec![Outgoing { to: from, record }]
+                }
+                None => Vec::new(),
+            }
+        }
+    }
+}
+
+impl Core {
+    /// True when `eid` may talk to this agent: it is the `EndpointID` of a row of
+    /// `Device.LocalAgent.Controller.{i}.`.
+    ///
+    /// When the data model has no such table (a test or tool without the LocalAgent module),
+    /// every controller is accepted.
+    pub fn is_known_controller(&mut self, eid: &str) -> bool {
+        let Some((table, param)) = self.controller_table() else { return true };
+        self.controller_rows(table, param).iter().any(|(_, e)| e == eid)
+    }
+
+    /// The Controller table and its EndpointID parameter, if declared.
+    fn controller_table(
+        &self,
+    ) -> Option<(usp_datamodel::schema::ObjId, usp_datamodel::schema::ParamId)> {
+        let schema = self.dm.schema();
+        let table = schema.obj_by_path("Device.LocalAgent.Controller.{i}.")?;
+        let param = schema.param_by_name(table, "EndpointID")?;
+        Some((table, param))
+    }
+
+    /// Every Controller row with its EndpointID.
+    fn controller_rows(
+        &mut self,
+        table: usp_datamodel::schema::ObjId,
+        param: usp_datamodel::schema::ParamId,
+    ) -> Vec<(u32, String)> {
+        let target = Target { obj: table, numbers: Vec::new(), item: Item::Object };
+        let rows = self.dm.instances(&target, true);
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let value = self.dm.read_params(&Requester::Internal, table, &row.numbers, &[param]);
+            if let Some(Ok(v)) = value.into_iter().next() {
+                out.push((row.numbers.last().copied().unwrap_or(0), v.to_string()));
+            }
+        }
+        out
+    }
+
+    /// The EndpointID of the controller a `Recipient` reference names
+    /// (`Device.LocalAgent.Controller.3` or with a trailing dot).
+    pub(super) fn recipient_eid(&mut self, recipient: &str) -> Option<String> {
+        let (table, param) = self.controller_table()?;
+        let n: u32 = recipient
+            .trim()
+            .trim_end_matches('.')
+            .strip_prefix("Device.LocalAgent.Controller.")?
+            .parse()
+            .ok()?;
+        self.controller_rows(table, param).into_iter().find(|(i, _)| *i == n).map(|(_, e)| e)
+    }
+}

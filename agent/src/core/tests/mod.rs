@@ -1,0 +1,10 @@
+//! Scripted conversations with the core: a test data model, a fake clock, and one test per
+//! behaviour, named after the TP-469 test case it covers where there is one.
+
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+mod operate;
+mod read;
+mod records;
+mod write;

@@ -13,6 +13,7 @@ mod operate;
 mod read;
 mod resolve;
 mod sync;
+mod watch;
 mod write;
 
 #[cfg(test)]
@@ -20,6 +21,7 @@ mod tests;
 
 pub use read::Walked;
 pub use resolve::{Item, Target};
+pub use watch::DEFAULT_POLL_INTERVAL;
 
 use crate::plugin::{Ctx, DmEvent, Effects, Now, Plugin, PluginId, Requester, Wake};
 use crate::schema::{Schema, SchemaBuilder, SchemaError};
@@ -63,6 +65,7 @@ pub struct DataModel {
     pending: Vec<Change>,
     next_handle: u64,
     running: Vec<operate::Running>,
+    watches: watch::Watches,
 }
 
 impl fmt::Debug for DataModel {
@@ -98,6 +101,7 @@ impl DataModel {
             pending: Vec::new(),
             next_handle: 1,
             running: Vec::new(),
+            watches: watch::Watches::default(),
         };
         dm.load().map_err(BuildError::Store)?;
         for i in 0..dm.plugins.len() {
@@ -126,6 +130,7 @@ impl DataModel {
     /// `woken` is set, after a [`Wake`]).
     pub fn tick(&mut self, now: Now, woken: bool) {
         self.now = now;
+        self.poll_watches();
         let due = self.effects.wake_at.is_some_and(|w| w <= now.uptime);
         if !(due || woken) {
             return;
@@ -139,7 +144,10 @@ impl DataModel {
 
     /// When the engine next needs [`DataModel::tick`], as uptime.
     pub fn next_wake(&self) -> Option<Duration> {
-        self.effects.wake_at
+        match (self.effects.wake_at, self.watches.next_poll()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Takes the events produced since the last call (committed changes, plugin pushes,

@@ -10,4 +10,5 @@ mod operate;
 mod persist;
 mod read;
 mod resolve;
+mod watch;
 mod write;

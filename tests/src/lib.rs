@@ -1,0 +1,64 @@
+//! Shared helpers for the cross-crate scenarios in `tests/tests/`: a controller that speaks to
+//! an agent [`Core`] in memory with real USP Records.
+//!
+//! Owns test scaffolding only; never part of a shipped binary.
+
+use std::path::Path;
+use std::time::Duration;
+use usp_datamodel::modules::AgentIdentity;
+use usp_datamodel::plugin::Now;
+use usp_proto::msg::{Msg, body, response::RespType};
+use usp_proto::record::Record;
+use uspagent::core::Core;
+
+/// The agent's Endpoint ID in the scenarios.
+pub const AGENT: &str = "os::00D09E-LAB0001";
+/// The controller's Endpoint ID in the scenarios (configured by [`RESET_FILE`]).
+pub const CONTROLLER: &str = "self::lab-controller";
+/// A factory-reset file in obuspa's syntax that makes [`CONTROLLER`] known.
+pub const RESET_FILE: &str = "\
+Device.LocalAgent.Controller.1.EndpointID \"self::lab-controller\"
+Device.LocalAgent.Controller.1.Enable true
+";
+
+/// An agent core on an SQLite database, driven by a controller with a fake clock.
+pub struct Lab {
+    /// The agent.
+    pub core: Core,
+    /// Seconds of fake uptime.
+    pub uptime: u64,
+    next_id: u32,
+}
+
+impl Lab {
+    /// Starts the agent on the database `db`, from `reset` on a first start.
+    pub fn start(db: &Path, reset: &Path) -> Lab {
+        let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
+        let started = uspagent::startup::start(db, Some(reset), &identity, Now::default())
+            .unwrap_or_else(|e| panic!("agent start failed: {e}"));
+        Lab { core: Core::new(started.dm, AGENT), uptime: 0, next_id: 0 }
+    }
+
+    /// Sends a request from the controller and returns the messages the agent sends back.
+    pub fn send(&mut self, req: usp_proto::msg::request::ReqType) -> Vec<Msg> {
+        self.next_id += 1;
+        let msg = Msg::request(format!("t-{}", self.next_id), req);
+        let record = Record::no_session_context_msg("1.4", AGENT, CONTROLLER, &msg);
+        let now = Now { uptime: Duration::from_secs(self.uptime), ..Now::default() };
+        self.core
+            .handle_record(now, &record.to_bytes())
+            .into_iter()
+            .map(|out| out.record.decode_no_session_context_msg().expect("agent sends a Msg"))
+            .collect()
+    }
+
+    /// Sends a request and returns the single response body it must produce.
+    pub fn call(&mut self, req: usp_proto::msg::request::ReqType) -> RespType {
+        let mut replies = self.send(req);
+        assert_eq!(replies.len(), 1, "one reply expected: {replies:#?}");
+        match replies.pop().and_then(|m| m.body).and_then(|b| b.msg_body) {
+            Some(body::MsgBody::Response(r)) => r.resp_type.expect("a response type"),
+            other => panic!("expected a response, got {other:#?}"),
+        }
+    }
+}

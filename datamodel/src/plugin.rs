@@ -251,6 +251,12 @@ impl Ctx<'_> {
     }
 }
 
+/// The [`Plugin::get`] of a plugin that declares no live parameters: the engine never calls
+/// it, so a call is an internal error naming the plugin.
+pub fn no_live_parameters(plugin: &str, params: &[ParamId]) -> Result<(), UspError> {
+    Err(UspError::internal(format!("{plugin} has no live parameters ({params:?})")))
+}
+
 /// A TR-181 area served by the agent. Registered in one static table (see
 /// [`crate::modules::builtin`]); the engine calls it from the data-model thread only.
 pub trait Plugin {

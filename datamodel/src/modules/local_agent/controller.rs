@@ -73,7 +73,7 @@ impl Plugin for Controllers {
         params: &[ParamId],
         _out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
-        Err(UspError::internal(format!("Controller has no live parameters ({params:?})")))
+        crate::plugin::no_live_parameters("Controller", params)
     }
 
     fn operate(

@@ -48,7 +48,7 @@ impl Plugin for Requests {
         params: &[ParamId],
         _out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
-        Err(UspError::internal(format!("Request has no live parameters ({params:?})")))
+        crate::plugin::no_live_parameters("Request", params)
     }
 
     fn operate(

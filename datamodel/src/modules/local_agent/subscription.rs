@@ -72,7 +72,7 @@ impl Plugin for Subscriptions {
         params: &[ParamId],
         _out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
-        Err(UspError::internal(format!("Subscription has no live parameters ({params:?})")))
+        crate::plugin::no_live_parameters("Subscription", params)
     }
 
     fn add(

@@ -127,7 +127,7 @@ impl Plugin for ControllerTrust {
         params: &[ParamId],
         _out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
-        Err(UspError::internal(format!("ControllerTrust has no live parameters ({params:?})")))
+        crate::plugin::no_live_parameters("ControllerTrust", params)
     }
 
     fn validate(

@@ -40,7 +40,7 @@ pub(crate) struct Table {
     /// External key → instance number, for external rows.
     pub(crate) by_key: HashMap<Box<str>, u32>,
     /// The unique-key index: `(hash << 32) | instance number`, for every row and every indexed
-    /// key of the table (see [`Tree::key_defs`]); the hash covers the key's number and values.
+    /// key of the table (see [`key_defs`]); the hash covers the key's number and values.
     /// Rows with equal keys (defaults of external rows, say) simply have equal hashes.
     keys: BTreeSet<u64>,
     /// True once an external table was enumerated since start (the first listing after a

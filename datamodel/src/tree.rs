@@ -6,11 +6,11 @@
 //! external key; rows are found by instance number in a `BTreeMap`, so a lookup costs
 //! O(depth · log rows) and a wildcard walks only the rows it returns.
 //!
-//! Each table also indexes its rows' stored unique keys (see [`Table::keys`]), so that checking
+//! Each table also indexes its rows' stored unique keys (see `Table::keys`), so that checking
 //! a key for uniqueness costs O(log rows) instead of a scan of the table. The index holds only
 //! a hash and an instance number per row and key (about 8 bytes in a B-tree); a lookup compares
 //! the actual values of the few rows with the same hash. Every change of a row or of a stored
-//! value goes through [`Tree::insert_row`], [`Tree::remove_row`] or [`Tree::set_stored`], which
+//! value goes through `Tree::insert_row`, `Tree::remove_row` or `Tree::set_stored`, which
 //! keep the index in step; only loading writes raw and rebuilds the index once at the end.
 
 use crate::schema::{ObjId, ParamAccess, ParamId, Schema, Storage};

@@ -25,6 +25,8 @@ impl DataModel {
                 log::warn!("ignoring stored item not in the data model: {item:?}");
             }
         }
+        // Rows and values were written raw: index the unique keys once.
+        self.tree.rebuild_keys(&self.schema);
         Ok(())
     }
 
@@ -79,7 +81,7 @@ impl DataModel {
                         return true;
                     }
                 };
-                match self.tree.stored_mut(&self.schema, &numbers, param) {
+                match self.tree.stored_mut_unindexed(&self.schema, &numbers, param) {
                     Some(slot) => {
                         *slot = parsed;
                         true

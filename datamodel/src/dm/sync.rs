@@ -51,7 +51,7 @@ impl DataModel {
     fn apply_listing(&mut self, table: ObjId, parent: &[u32], keys: Vec<String>) {
         let persist = self.persists(table);
         let schema = &self.schema;
-        let Some(rows) = self.tree.table_mut(schema, table, parent) else { return };
+        let Some((rows, index)) = self.tree.table_keys_mut(schema, table, parent) else { return };
         let first = !rows.listed;
         rows.listed = true;
         let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
@@ -65,16 +65,12 @@ impl DataModel {
             let n = rows.allocate();
             let mut node = Node::new(schema, table);
             node.key = Some(key.as_str().into());
-            rows.rows.insert(n, node);
-            rows.by_key.insert(key.as_str().into(), n);
+            index.insert(rows, n, node);
             created.push(n);
         }
         let mut removed = Vec::new();
         for n in gone {
-            if let Some(node) = rows.rows.remove(&n) {
-                if let Some(k) = &node.key {
-                    rows.by_key.remove(k);
-                }
+            if let Some(node) = index.remove(rows, n) {
                 removed.push((n, node));
             }
         }

@@ -224,15 +224,11 @@ impl DataModel {
         let mut numbers = parent.to_vec();
         numbers.push(n);
         let node = Node::new(&self.schema, table);
-        if let Some(rows) = self.tree.table_mut(&self.schema, table, parent) {
-            rows.rows.insert(n, node);
-        }
+        self.tree.insert_row(&self.schema, table, parent, n, node);
         self.push_undo(Undo::Added { table, numbers: numbers.clone() });
         for (param, value) in values {
             if let Storage::Stored(_) = self.schema.param(*param).storage {
-                if let Some(slot) = self.tree.stored_mut(&self.schema, &numbers, *param) {
-                    *slot = value.clone();
-                }
+                self.tree.set_stored(&self.schema, &numbers, *param, value.clone());
             }
         }
         self.assign_keys(table, &numbers);
@@ -289,9 +285,7 @@ impl DataModel {
         self.enlist(plugin);
         self.call(plugin, &who, |p, ctx| p.delete(ctx, &inst))?;
         let (parent, n) = numbers.split_at(numbers.len() - 1);
-        if let Some(node) =
-            self.tree.table_mut(&self.schema, obj, parent).and_then(|t| remove_row(t, n[0]))
-        {
+        if let Some(node) = self.tree.remove_row(&self.schema, obj, parent, n[0]) {
             self.push_undo(Undo::Removed { table: obj, numbers: numbers.to_vec(), node });
         }
         Ok(())
@@ -333,12 +327,13 @@ impl DataModel {
     }
 
     fn write_stored(&mut self, numbers: &[u32], param: ParamId, value: Value) {
-        let Some(slot) = self.tree.stored_mut(&self.schema, numbers, param) else { return };
-        if *slot == value {
-            return;
+        match self.tree.stored(&self.schema, numbers, param) {
+            Some(current) if *current != value => {}
+            _ => return,
         }
-        let old = std::mem::replace(slot, value);
-        self.push_undo(Undo::Value { numbers: numbers.to_vec(), param, old });
+        if let Some(old) = self.tree.set_stored(&self.schema, numbers, param, value) {
+            self.push_undo(Undo::Value { numbers: numbers.to_vec(), param, old });
+        }
     }
 
     /// Gives every empty string unique key of a new row the value `cpe-<n>` (made unique).
@@ -360,22 +355,17 @@ impl DataModel {
                 k += 1;
                 candidate = format!("cpe-{n}-{k}");
             }
-            if let Some(slot) = self.tree.stored_mut(&self.schema, numbers, param) {
-                *slot = Value::String(candidate.into());
-            }
+            self.tree.set_stored(&self.schema, numbers, param, Value::String(candidate.into()));
         }
     }
 
+    /// True when another row of the table has `text` as its value of `param` (an index lookup:
+    /// every assignable key is indexed on its own).
     fn key_taken(&self, table: ObjId, numbers: &[u32], param: ParamId, text: &str) -> bool {
         let (parent, own) = numbers.split_at(numbers.len() - 1);
-        let Some(rows) = self.tree.table(&self.schema, table, parent) else { return false };
-        let slot = match self.schema.param(param).storage {
-            Storage::Stored(s) => s as usize,
-            _ => return false,
-        };
-        rows.rows.iter().any(|(n, row)| {
-            *n != own[0] && matches!(row.values.get(slot), Some(Value::String(s)) if &**s == text)
-        })
+        let Storage::Stored(slot) = self.schema.param(param).storage else { return false };
+        let value = Value::String(text.into());
+        self.tree.key_used(&self.schema, table, parent, own[0], &[slot], &[&value])
     }
 
     /// Fails with 7025 when, after `changes`, a unique-key set of the row's table has the same
@@ -403,19 +393,16 @@ impl DataModel {
             for key in set {
                 let Storage::Stored(slot) = self.schema.param(*key).storage else { break };
                 let new = changes.iter().find(|(p, _)| p == key).map(|(_, v)| v);
-                slots.push(slot as usize);
-                mine.push(new.or_else(|| this.values.get(slot as usize)).cloned());
+                let Some(v) = new.or_else(|| this.values.get(slot as usize)) else { break };
+                slots.push(slot);
+                mine.push(v);
             }
             // A set with a live key is the plugin's to enforce: comparing only its stored part
             // would report conflicts between rows that differ in the live part.
             if slots.is_empty() || slots.len() != set.len() {
                 continue;
             }
-            let clash = rows.rows.iter().any(|(n, row)| {
-                *n != own[0]
-                    && slots.iter().zip(&mine).all(|(s, v)| row.values.get(*s) == v.as_ref())
-            });
-            if clash {
+            if self.tree.key_used(&self.schema, obj, parent, own[0], &slots, &mine) {
                 let names: Vec<&str> = set.iter().map(|k| &*self.schema.param(*k).name).collect();
                 return Err(UspError::new(
                     ErrorCode::UniqueKeyConflict,
@@ -429,24 +416,16 @@ impl DataModel {
     fn undo(&mut self, undo: Undo) {
         match undo {
             Undo::Value { numbers, param, old } => {
-                if let Some(slot) = self.tree.stored_mut(&self.schema, &numbers, param) {
-                    *slot = old;
-                }
+                self.tree.set_stored(&self.schema, &numbers, param, old);
             }
             Undo::Added { table, numbers } => {
                 let (parent, n) = numbers.split_at(numbers.len() - 1);
-                if let Some(rows) = self.tree.table_mut(&self.schema, table, parent) {
-                    remove_row(rows, n[0]);
-                }
+                self.tree.remove_row(&self.schema, table, parent, n[0]);
             }
             Undo::Removed { table, numbers, node } => {
+                // The rows below come back with their own tables' key indexes.
                 let (parent, n) = numbers.split_at(numbers.len() - 1);
-                if let Some(rows) = self.tree.table_mut(&self.schema, table, parent) {
-                    if let Some(key) = &node.key {
-                        rows.by_key.insert(key.clone(), n[0]);
-                    }
-                    rows.rows.insert(n[0], node);
-                }
+                self.tree.insert_row(&self.schema, table, parent, n[0], node);
             }
         }
     }
@@ -595,13 +574,4 @@ impl DataModel {
         }
         out.push(DmEvent::ObjectDeleted { path: self.schema.instance_path(table, numbers) });
     }
-}
-
-/// Removes a row and its external-key entry.
-fn remove_row(rows: &mut crate::tree::Table, n: u32) -> Option<Node> {
-    let node = rows.rows.remove(&n)?;
-    if let Some(key) = &node.key {
-        rows.by_key.remove(key);
-    }
-    Some(node)
 }

@@ -293,9 +293,25 @@ pub(super) fn fx() -> Fx {
 impl Fx {
     /// Drops the model and builds a new one on the same store (a restart).
     pub fn restart(&mut self) {
+        check_keys(&mut self.dm);
         self.dm.flush().expect("flush");
         self.dm = build_on(&self.store, &self.s);
+        check_keys(&mut self.dm);
     }
+}
+
+/// Every test ends with a check of the unique-key index against the rows.
+impl Drop for Fx {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            check_keys(&mut self.dm);
+        }
+    }
+}
+
+/// Panics unless every table's unique-key index matches its rows.
+pub(super) fn check_keys(dm: &mut DataModel) {
+    dm.tree.check_keys(&dm.schema);
 }
 
 /// Parses a path.

@@ -6,6 +6,7 @@
 mod fixture;
 
 mod external;
+mod keys;
 mod operate;
 mod persist;
 mod read;

@@ -76,8 +76,8 @@ impl SchemaBuilder {
                 params: Vec::new(),
                 commands: Vec::new(),
                 events: Vec::new(),
-                child_index: HashMap::new(),
-                param_index: HashMap::new(),
+                child_index: vec![HashMap::new()],
+                param_index: vec![HashMap::new()],
             },
             plugin: PluginId(0),
             pending_keys: Vec::new(),
@@ -122,7 +122,7 @@ impl SchemaBuilder {
     /// Declares a parameter (read-only and live by default; see the [`ParamDef`] setters).
     pub fn param(&mut self, obj: ObjId, name: &str, ty: ParamType) -> &mut ParamDef {
         let id = ParamId(self.schema.params.len() as u32);
-        match self.schema.param_index.entry((obj, Box::from(name))) {
+        match self.schema.param_index[obj.0 as usize].entry(Box::from(name)) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 let path = format!("{}{name}", self.schema.obj(obj).path);
                 self.errors.push(SchemaError::Duplicate(path));
@@ -248,7 +248,9 @@ impl SchemaBuilder {
             slot_tables: Vec::new(),
         });
         self.schema.objects[parent.0 as usize].children.push(id);
-        self.schema.child_index.insert((parent, name.clone()), id);
+        self.schema.child_index[parent.0 as usize].insert(name.clone(), id);
+        self.schema.child_index.push(HashMap::new());
+        self.schema.param_index.push(HashMap::new());
         if multi {
             let count = format!("{name}NumberOfEntries");
             self.param(parent, &count, ParamType::UnsignedInt).storage = Storage::EntryCount(id);

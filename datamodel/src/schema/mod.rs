@@ -238,9 +238,9 @@ pub struct Schema {
     commands: Vec<CommandDef>,
     events: Vec<EventDef>,
     /// (parent, name) → child object.
-    child_index: HashMap<(ObjId, Box<str>), ObjId>,
+    child_index: Vec<HashMap<Box<str>, ObjId>>,
     /// (object, name) → parameter.
-    param_index: HashMap<(ObjId, Box<str>), ParamId>,
+    param_index: Vec<HashMap<Box<str>, ParamId>>,
 }
 
 impl Schema {
@@ -266,11 +266,11 @@ impl Schema {
     }
     /// The child object `name` of `parent`.
     pub fn child(&self, parent: ObjId, name: &str) -> Option<ObjId> {
-        self.child_index.get(&(parent, Box::from(name))).copied()
+        self.child_index.get(parent.0 as usize)?.get(name).copied()
     }
     /// The parameter `name` of `obj`.
     pub fn param_by_name(&self, obj: ObjId, name: &str) -> Option<ParamId> {
-        self.param_index.get(&(obj, Box::from(name))).copied()
+        self.param_index.get(obj.0 as usize)?.get(name).copied()
     }
     /// The command `name` of `obj`.
     pub fn command_by_name(&self, obj: ObjId, name: &str) -> Option<CmdId> {

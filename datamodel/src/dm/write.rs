@@ -161,7 +161,9 @@ impl DataModel {
                 format!("{} does not allow Add", def.path),
             ));
         }
-        let parent = &parent[..self.schema.depth(table) - 1];
+        let Some(parent) = parent.get(..self.schema.depth(table) - 1) else {
+            return Err(UspError::invalid_path(self.schema.instance_path(table, parent)));
+        };
         let Some(rows) = self.tree.table_mut(&self.schema, table, parent) else {
             return Err(UspError::no_object(self.schema.instance_path(table, parent)));
         };

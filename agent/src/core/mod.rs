@@ -72,6 +72,12 @@ pub struct Outgoing {
     pub to: String,
     /// The Record, ready to be encoded with [`Record::to_bytes`].
     pub record: Record,
+    /// `true` for the answer to the Record just handled (a response, an Error, a
+    /// DisconnectRecord): the host sends it back where that Record came from (the MQTT
+    /// Response Topic, the STOMP `reply-to-dest`, the same WebSocket session). `false` for
+    /// agent-originated Records (notifications), which go to the MTP the controller is
+    /// reachable on.
+    pub in_reply: bool,
 }
 
 /// An asynchronous command the core started and still waits for.
@@ -112,6 +118,9 @@ pub struct Core {
     ops: Vec<PendingOp>,
     notifies: Vec<PendingNotify>,
     system: Vec<SystemRequest>,
+    /// Path prefixes whose changes the host wants to hear of ([`Core::watch_config`]).
+    config_prefixes: Vec<String>,
+    config_dirty: bool,
 }
 
 impl std::fmt::Debug for Core {
@@ -132,6 +141,27 @@ impl Core {
             ops: Vec::new(),
             notifies: Vec::new(),
             system: Vec::new(),
+            config_prefixes: Vec::new(),
+            config_dirty: false,
+        }
+    }
+
+    /// Asks to be told (by [`Core::take_config_changed`]) when a committed change touches a
+    /// path starting with one of `prefixes` (a value set, a row added or deleted): the host
+    /// reconfigures its MTPs when `Device.MQTT.` or `Device.LocalAgent.MTP.` change.
+    pub fn watch_config(&mut self, prefixes: &[&str]) {
+        self.config_prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
+    }
+
+    /// Whether a watched path changed since the last call.
+    pub fn take_config_changed(&mut self) -> bool {
+        std::mem::take(&mut self.config_dirty)
+    }
+
+    /// Notes a change of `path` for [`Core::take_config_changed`].
+    fn note_change(&mut self, path: &str) {
+        if !self.config_dirty && self.config_prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+            self.config_dirty = true;
         }
     }
 
@@ -196,6 +226,9 @@ impl Core {
                     operate::completed(self, handle, result, out);
                 }
                 DmEvent::System(request) => self.system.push(request),
+                DmEvent::ValueChanged { path, .. }
+                | DmEvent::ObjectCreated { path, .. }
+                | DmEvent::ObjectDeleted { path } => self.note_change(&path),
                 other => log::trace!("event not handled yet: {other:?}"),
             }
         }

@@ -206,7 +206,7 @@ pub(super) fn completed(
             core.notifies.push(PendingNotify { to: to.clone(), msg_id, subscription_id });
         }
         let record = Record::no_session_context_msg(OWN_VERSION, &to, &core.endpoint_id, &msg);
-        out.push(Outgoing { to, record });
+        out.push(Outgoing { to, record, in_reply: false });
     }
 }
 

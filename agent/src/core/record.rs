@@ -152,7 +152,7 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
                 "Session Context not allowed",
                 ErrorCode::SessionContextNotAllowed,
             );
-            vec![Outgoing { to: from, record: reply }]
+            vec![Outgoing { to: from, record: reply, in_reply: true }]
         }
         Some(
             RecordType::WebsocketConnect(_)
@@ -183,7 +183,7 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
                 Some(reply) => {
                     let record =
                         Record::no_session_context_msg(version, &from, &core.endpoint_id, &reply);
-                    vec![Outgoing { to: from, record }]
+                    vec![Outgoing { to: from, record, in_reply: true }]
                 }
                 None => Vec::new(),
             }

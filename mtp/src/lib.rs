@@ -1,0 +1,169 @@
+//! The USP Message Transfer Protocols, shared by the agent (`uspagent`) and the lab controller
+//! (`uspctl`): MQTT 5.0 / 3.1.1, STOMP 1.2 and WebSocket (client and server), each optionally
+//! over TLS.
+//!
+//! Every transport is a *link*: a thread (or a few) that owns one connection (or one listening
+//! socket and its sessions), keeps it up by itself (reconnecting with the back-off the data
+//! model configures, see [`retry::RetryPolicy`]) and talks to its owner in two directions:
+//!
+//! - owner → link: a [`Link`] handle with [`Link::send`] (a Record to a destination) and
+//!   [`Link::stop`]; dropping the handle stops the link too.
+//! - link → owner: [`MtpEvent`]s (up, a Record received, down) passed to an [`EventSink`], a
+//!   callback the owner gives at spawn time (the agent forwards them into its single input
+//!   channel; uspctl into its own).
+//!
+//! What this crate owns: sockets, framing, the MTP's own handshakes (MQTT CONNECT/SUBSCRIBE,
+//! STOMP CONNECT/SUBSCRIBE, the WebSocket upgrade with `v1.usp`), keep-alives, reconnection,
+//! TLS. What it never does: decode or build USP Records (the payload is opaque bytes; the agent
+//! builds the Connect Records from [`ConnectInfo`]), read the data model (configuration arrives
+//! as plain structs), or decide which controller a Record goes to (the owner names the
+//! destination).
+//!
+//! Protocol logic that can be written without I/O is (the STOMP frame codec and session, the
+//! retry schedule), and is tested by scripted exchanges; the I/O threads are thin.
+//!
+//! Cargo features: `mqtt`, `stomp`, `websocket`, `tls` (all on by default) so integrators can
+//! build small.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
+pub mod retry;
+#[cfg(feature = "stomp")]
+pub mod stomp;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "websocket")]
+pub mod ws;
+
+/// The owner's name for one link (an MQTT client, a STOMP connection, a WebSocket client
+/// towards one controller, a WebSocket server). Chosen by the owner when it spawns the link;
+/// echoed in every [`MtpEvent`].
+pub type LinkId = u32;
+
+/// A callback receiving the events of links. Called from the links' threads: it must be quick
+/// and must not block (typically it sends into a channel).
+pub type EventSink = Arc<dyn Fn(MtpEvent) + Send + Sync>;
+
+/// What a link reports to its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MtpEvent {
+    /// The link is up and ready to carry Records (for MQTT and STOMP: connected *and*
+    /// subscribed; for a WebSocket server: one more session is open, `peer` says whose).
+    Up {
+        /// The link.
+        link: LinkId,
+        /// The peer's Endpoint ID when the MTP tells it (a WebSocket session's `eid`).
+        peer: Option<String>,
+        /// What the owner needs to send the Connect Record and to update the data model.
+        info: ConnectInfo,
+    },
+    /// A message arrived: the bytes of one USP Record (not decoded).
+    Received {
+        /// The link.
+        link: LinkId,
+        /// The session's peer Endpoint ID when the MTP tells it (WebSocket).
+        peer: Option<String>,
+        /// Where answers go: MQTT's Response Topic (or the 3.1.1 `/reply-to=` suffix, decoded),
+        /// STOMP's `reply-to-dest`. `None` when the MTP has no such notion (WebSocket: answer on
+        /// the same session).
+        reply_to: Option<String>,
+        /// The Record.
+        record: Vec<u8>,
+    },
+    /// The link (or, for a WebSocket server, the session of `peer`) went down. Client links
+    /// retry by themselves; `retry_in` says when, `None` when they gave up (disabled by a
+    /// protocol rule, e.g. MQTT without any topic to subscribe to).
+    Down {
+        /// The link.
+        link: LinkId,
+        /// The session's peer for a WebSocket server session.
+        peer: Option<String>,
+        /// Why, for logs and the data model's Status.
+        reason: String,
+        /// When the next connection attempt is made.
+        retry_in: Option<Duration>,
+    },
+}
+
+/// What a link learnt while connecting: what the Connect Record announces and what the data
+/// model shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectInfo {
+    /// An MQTT client is connected and subscribed.
+    Mqtt {
+        /// `true` for MQTT 5.0, `false` for 3.1.1.
+        v5: bool,
+        /// The topic the agent receives on (the first subscription that is its own address):
+        /// the MQTTConnectRecord's `subscribed_topic`, and where Records should be addressed.
+        subscribed_topic: String,
+        /// The CONNACK Assigned Client Identifier (v5, when the client sent an empty one).
+        assigned_client_id: Option<String>,
+        /// The CONNACK Response Information (v5), for `ResponseTopicDiscovered`.
+        response_information: Option<String>,
+        /// Every topic subscribed, in order.
+        subscribed: Vec<String>,
+    },
+    /// A STOMP connection is connected and subscribed.
+    Stomp {
+        /// The destination subscribed to (the STOMPConnectRecord's `subscribed_destination`).
+        subscribed_destination: String,
+        /// The CONNECTED frame's `subscribe-dest`, for `DestinationFromServer`.
+        destination_from_server: Option<String>,
+    },
+    /// A WebSocket session is open (as client or as server).
+    WebSocket,
+}
+
+/// One Record to send on a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outbound {
+    /// Where: the MQTT topic, the STOMP destination, or, on a WebSocket server, the peer's
+    /// Endpoint ID (a WebSocket client link ignores it: it has one peer).
+    pub dest: String,
+    /// The bytes of the Record.
+    pub record: Vec<u8>,
+    /// MQTT: publish with the retain flag (`PublishRetainResponse` / `PublishRetainNotify`).
+    pub retain: bool,
+}
+
+/// Why a Record could not be handed to a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The link is not connected (or, on a WebSocket server, no session with that peer).
+    NotConnected,
+    /// The link's thread has ended.
+    Stopped,
+    /// The Record is larger than the link accepts.
+    TooLarge {
+        /// The limit in bytes.
+        max: usize,
+    },
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::NotConnected => f.write_str("not connected"),
+            SendError::Stopped => f.write_str("link stopped"),
+            SendError::TooLarge { max } => write!(f, "record larger than {max} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The owner's handle on a running link. Dropping it stops the link (politely: MQTT
+/// DISCONNECT, STOMP DISCONNECT, WebSocket Close) without waiting.
+pub trait Link: Send {
+    /// Queues a Record for sending; does not wait for the network.
+    fn send(&self, out: Outbound) -> Result<(), SendError>;
+    /// Stops the link and waits (at most a second or two) for its thread to close the
+    /// connection politely.
+    fn stop(&mut self);
+}
+
+/// The largest Record any link accepts or sends by default (obuspa 11 uses 5 MB).
+pub const DEFAULT_MAX_RECORD: usize = 5 * 1024 * 1024;

@@ -35,6 +35,7 @@ pub mod retry;
 pub mod stomp;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod wake;
 #[cfg(feature = "websocket")]
 pub mod ws;
 

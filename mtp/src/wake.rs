@@ -65,7 +65,8 @@ pub struct Ready {
 }
 
 /// Blocks until `socket` is readable, `wake` is woken, or `timeout` passes (`None`: no
-/// timeout). Timeouts longer than `i32::MAX` milliseconds are shortened to that; an
+/// timeout). When every [`Waker`] has been dropped, every call reports `woken` at once: the
+/// link finds its owner's queue disconnected and must stop. Timeouts longer than `i32::MAX` milliseconds are shortened to that; an
 /// interrupted call returns an empty [`Ready`].
 pub fn wait(
     socket: &impl AsFd,
@@ -117,6 +118,7 @@ mod tests {
     fn a_wake_from_another_thread_ends_the_wait_once() {
         let (a, _b) = connected();
         let (w, r) = pair().unwrap();
+        let keep = w.clone();
         let t = std::thread::spawn(move || {
             for _ in 0..1000 {
                 w.wake();
@@ -129,6 +131,10 @@ mod tests {
         let _ = wait(&a, &r, Some(Duration::from_millis(1))).unwrap();
         let ready = wait(&a, &r, Some(Duration::from_millis(10))).unwrap();
         assert!(!ready.woken);
+        // Once every Waker is gone, each wait reports a wake: the link checks its queue, finds
+        // the owner gone, and stops.
+        drop(keep);
+        assert!(wait(&a, &r, Some(Duration::from_secs(10))).unwrap().woken);
     }
 
     #[test]

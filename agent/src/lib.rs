@@ -19,6 +19,7 @@
 //! happens or apply one (the daemon's start-up logic does), spawn threads, or unsafe code.
 
 pub mod core;
+pub mod daemon;
 pub mod reset_file;
 pub mod startup;
 pub mod store;

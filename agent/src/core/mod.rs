@@ -34,6 +34,7 @@ mod delete;
 mod get;
 mod gsdm;
 mod instances;
+mod local;
 mod operate;
 mod protocol;
 pub mod record;
@@ -318,6 +319,12 @@ impl Core {
 
     fn handle_request(&mut self, from: &str, msg_id: String, req: ReqType) -> Option<Msg> {
         let who = Requester::Controller(from.into());
+        self.answer(from, &who, msg_id, req)
+    }
+
+    /// Answers one request of `from` with the rights of `who`; `None` when nothing is sent.
+    fn answer(&mut self, from: &str, who: &Requester, msg_id: String, req: ReqType) -> Option<Msg> {
+        let who = who.clone();
         let resp = match req {
             ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, &r)),
             ReqType::GetSupportedDm(r) => {

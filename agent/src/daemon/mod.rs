@@ -1,0 +1,235 @@
+//! The `uspagent` daemon: the threads and channels around the sans-IO [`Core`].
+//!
+//! One thread (the caller of [`run`]) owns the data model and the core. Every other thread —
+//! one per MTP link, the local CLI server, the signal waiter — only sends [`Input`]s into one
+//! channel; the owner sleeps on it until the next input or the core's next timer
+//! ([`Core::poll_timeout`]), handles it to completion, and hands the Records to send to the
+//! links. There is no lock around the data model and no async code.
+//!
+//! Never does: USP semantics (the core's), framing or reconnection (the links', in
+//! `usp-mtp`), or data-model logic (the engine's).
+
+pub mod cli;
+pub mod identity;
+pub mod logging;
+pub mod options;
+pub mod signals;
+
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use usp_datamodel::plugin::{Now, SystemRequest};
+use usp_datamodel::value::DateTime;
+
+use crate::core::{Core, Outgoing};
+use cli::{CliReply, CliRequest};
+use options::Options;
+use signals::Stop;
+
+/// What the owner thread waits for.
+#[derive(Debug)]
+pub enum Input {
+    /// A local CLI command.
+    Cli(CliRequest),
+    /// A signal.
+    Signal(Stop),
+}
+
+impl From<CliRequest> for Input {
+    fn from(r: CliRequest) -> Input {
+        Input::Cli(r)
+    }
+}
+
+/// The daemon's clock: uptime from a monotonic start, wall time from the system clock.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    /// A clock starting now.
+    pub fn start() -> Clock {
+        Clock { start: Instant::now() }
+    }
+
+    /// The current time as the core takes it.
+    pub fn now(&self) -> Now {
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+        let wall = DateTime { secs, micros: since.subsec_micros() };
+        Now { uptime: self.start.elapsed(), wall }
+    }
+}
+
+/// How the daemon ended, for the exit status.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A clean shutdown (signal or `stop`).
+    Stopped,
+    /// A Reboot() or FactoryReset(): the process re-executes itself (or runs the reboot
+    /// command).
+    Restart,
+}
+
+/// Runs the agent until a signal or a `stop` command. Errors are start-up failures, already
+/// worded for the user.
+pub fn run(opts: &Options) -> Result<Exit, String> {
+    let blocked = signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
+    let clock = Clock::start();
+    let identity = identity::identity(opts, Path::new("/sys/class/net"));
+    log::info!("uspagent {} starting as {}", env!("CARGO_PKG_VERSION"), identity.endpoint_id);
+    let started =
+        crate::startup::start(&opts.db, opts.reset_file.as_deref(), &identity, clock.now())
+            .map_err(|e| e.to_string())?;
+    if let Some(aside) = &started.moved_aside {
+        log::warn!("the database was unusable; moved to {} and rebuilt", aside.display());
+    }
+    let mut core = Core::new(started.dm, identity.endpoint_id.clone());
+    let (tx, rx) = mpsc::channel::<Input>();
+    cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
+    let signal_tx = tx.clone();
+    signals::spawn(blocked, move |s| {
+        let _ = signal_tx.send(Input::Signal(s));
+    })
+    .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    log::info!("ready (database {}, CLI {})", opts.db.display(), opts.cli_socket.display());
+
+    let exit = loop {
+        let input = match wait(&rx, &core, &clock) {
+            Some(input) => input,
+            None => {
+                let out = core.handle_timeout(clock.now());
+                send_all(out);
+                continue;
+            }
+        };
+        match input {
+            Input::Signal(Stop::Terminate) => break Exit::Stopped,
+            Input::Signal(Stop::Reload) => log::info!("SIGHUP: configuration reloaded"),
+            Input::Cli(req) => {
+                if handle_cli(&mut core, &clock, req) {
+                    break Exit::Stopped;
+                }
+            }
+        }
+        if let Some(exit) = system_requests(&mut core) {
+            break exit;
+        }
+    };
+    shutdown(&mut core, &opts.cli_socket);
+    Ok(exit)
+}
+
+/// Waits for the next input or the core's next timer; `None` when the timer is due.
+fn wait(rx: &mpsc::Receiver<Input>, core: &Core, clock: &Clock) -> Option<Input> {
+    let timeout = core.poll_timeout().map(|at| at.saturating_sub(clock.now().uptime));
+    match timeout {
+        Some(t) if t.is_zero() => None,
+        Some(t) => match rx.recv_timeout(t) {
+            Ok(input) => Some(input),
+            Err(RecvTimeoutError::Timeout) => None,
+            // Every sender gone cannot happen while the CLI thread lives; treat as a stop.
+            Err(RecvTimeoutError::Disconnected) => Some(Input::Signal(Stop::Terminate)),
+        },
+        None => Some(rx.recv().unwrap_or(Input::Signal(Stop::Terminate))),
+    }
+}
+
+/// Answers a CLI command; true when it asked the agent to stop.
+fn handle_cli(core: &mut Core, clock: &Clock, req: CliRequest) -> bool {
+    let reply = match cli::commands::parse(&req.words) {
+        Err(text) => CliReply { status: cli::STATUS_USAGE, text: text + "\n" },
+        Ok(cli::commands::Command::Stop) => {
+            let _ = req.reply.send(CliReply { status: cli::STATUS_OK, text: "stopping\n".into() });
+            return true;
+        }
+        Ok(cli::commands::Command::Request(r)) => {
+            let (msg, out) = core.handle_local(clock.now(), r);
+            send_all(out);
+            let (text, failed) = cli::commands::format(&msg);
+            let status = if failed { cli::STATUS_FAILED } else { cli::STATUS_OK };
+            CliReply { status, text }
+        }
+    };
+    let _ = req.reply.send(reply);
+    false
+}
+
+/// Hands Records to the links (none yet: the MTPs are wired in the next step).
+fn send_all(out: Vec<Outgoing>) {
+    for o in out {
+        log::debug!("no MTP link to {} yet; Record dropped", o.to);
+    }
+}
+
+/// Carries out Reboot() and FactoryReset() after their answers were sent.
+fn system_requests(core: &mut Core) -> Option<Exit> {
+    let mut exit = None;
+    for request in core.take_system_requests() {
+        match request {
+            SystemRequest::Reboot { cause, reason } => {
+                log::warn!("reboot requested ({cause}: {reason})");
+                exit = Some(Exit::Restart);
+            }
+            SystemRequest::FactoryReset { cause, reason } => {
+                log::warn!("factory reset requested ({cause}: {reason})");
+                exit = Some(Exit::Restart);
+            }
+        }
+    }
+    exit
+}
+
+/// Persists what is pending and removes the CLI socket.
+fn shutdown(core: &mut Core, cli_socket: &Path) {
+    if let Err(e) = core.dm().flush() {
+        log::error!("cannot persist the data model at shutdown: {e}");
+    }
+    let _ = std::fs::remove_file(cli_socket);
+    log::info!("stopped");
+}
+
+/// Runs `-c` against a running daemon: prints the answer, returns the exit status.
+pub fn run_command(opts: &Options, words: &[String]) -> i32 {
+    match cli::call(&opts.cli_socket, words) {
+        Ok((status, text)) => {
+            if status == cli::STATUS_OK {
+                print!("{text}");
+            } else {
+                eprint!("{text}");
+            }
+            i32::from(status)
+        }
+        Err(e) => {
+            eprintln!("uspagent: cannot reach the agent: {e}");
+            3
+        }
+    }
+}
+
+/// How long a clean shutdown may take before the process exits anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// After Reboot() or FactoryReset(): runs the configured reboot command, or re-executes this
+/// program with the same arguments (the agent "reboots" without taking the device down).
+pub fn restart(opts: &Options) -> std::process::ExitCode {
+    use std::os::unix::process::CommandExt;
+    if let Some(cmd) = &opts.reboot_command {
+        log::warn!("running the reboot command: {cmd}");
+        return match std::process::Command::new("/bin/sh").arg("-c").arg(cmd).status() {
+            Ok(s) if s.success() => std::process::ExitCode::SUCCESS,
+            _ => std::process::ExitCode::FAILURE,
+        };
+    }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let Some((program, rest)) = args.split_first() else {
+        return std::process::ExitCode::FAILURE;
+    };
+    let exe = std::env::current_exe().unwrap_or_else(|_| program.into());
+    log::warn!("restarting {}", exe.display());
+    let err = std::process::Command::new(exe).args(rest).exec();
+    log::error!("cannot restart: {err}");
+    std::process::ExitCode::FAILURE
+}

@@ -1,0 +1,277 @@
+//! The running MTP links: started, restarted and stopped from [`LinkPlan`]s, and the routing of
+//! Records onto them.
+//!
+//! Routing rules:
+//! - An answer (`Outgoing::in_reply`) goes back on the link the request came in on: to the
+//!   received reply-to (MQTT Response Topic, STOMP `reply-to-dest`), to the same WebSocket
+//!   session, else to the controller's configured destination on that link.
+//! - A notification goes to the first route of its controller whose link is up (routes are in
+//!   `Order`, then the agent's WebSocket servers, where it is sent only if that controller has
+//!   a session open).
+//! - A Record for a controller that cannot be reached now is dropped with a log line; Notify
+//!   retries (NotifRetry) are the core's business and are timer driven.
+//!
+//! Never touches the data model (the owner records link state with `crate::links::record_*`)
+//! and never blocks: `Link::send` only queues.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use usp_mtp::{ConnectInfo, EventSink, Link, LinkId, Outbound, SendError};
+
+use crate::links::{LinkKind, LinkPlan, LinkSpec, Route};
+
+/// A link that runs, with what is known of its state.
+struct Running {
+    spec: LinkSpec,
+    link: Box<dyn Link>,
+    up: bool,
+    /// The Endpoint IDs with an open session (WebSocket servers).
+    peers: BTreeSet<String>,
+}
+
+/// What [`Transports::apply`] changed, for the data model's Status values.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Keys of the links started (Status `Connecting`).
+    pub started: Vec<String>,
+    /// Keys of the links stopped (Status `Down`/`Disabled`), restarted ones included.
+    pub stopped: Vec<String>,
+    /// Links that could not start (e.g. a WebSocket server port in use), with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Where a Record came from, to answer on the same path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The link.
+    pub link: LinkId,
+    /// The WebSocket session's peer.
+    pub peer: Option<String>,
+    /// The reply-to the MTP carried.
+    pub reply_to: Option<String>,
+}
+
+/// The links of the daemon.
+pub struct Transports {
+    sink: EventSink,
+    next_id: LinkId,
+    running: BTreeMap<LinkId, Running>,
+    routes: BTreeMap<String, Vec<Route>>,
+}
+
+impl Transports {
+    /// No links yet; links will report through `sink`.
+    pub fn new(sink: EventSink) -> Transports {
+        Transports { sink, next_id: 1, running: BTreeMap::new(), routes: BTreeMap::new() }
+    }
+
+    /// Makes the running links those of `plan`: links whose spec is unchanged keep running (and
+    /// their sessions), changed ones are restarted, removed ones stopped.
+    pub fn apply(&mut self, plan: LinkPlan) -> Applied {
+        let mut applied = Applied::default();
+        let wanted: BTreeMap<&str, &LinkSpec> =
+            plan.links.iter().map(|l| (l.key.as_str(), l)).collect();
+        let stale: Vec<LinkId> = self
+            .running
+            .iter()
+            .filter(|(_, r)| wanted.get(r.spec.key.as_str()) != Some(&&r.spec))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            if let Some(mut r) = self.running.remove(&id) {
+                r.link.stop();
+                applied.stopped.push(r.spec.key);
+            }
+        }
+        for spec in &plan.links {
+            if self.running.values().any(|r| r.spec.key == spec.key) {
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            match spawn(id, spec, self.sink.clone()) {
+                Ok(link) => {
+                    let peers = BTreeSet::new();
+                    self.running.insert(id, Running { spec: spec.clone(), link, up: false, peers });
+                    applied.started.push(spec.key.clone());
+                }
+                Err(e) => applied.failed.push((spec.key.clone(), e)),
+            }
+        }
+        self.routes = plan.routes;
+        applied
+    }
+
+    /// The data-model key of a link.
+    pub fn key(&self, link: LinkId) -> Option<&str> {
+        self.running.get(&link).map(|r| r.spec.key.as_str())
+    }
+
+    /// A link (or a WebSocket session) came up. Returns where to send a Connect Record:
+    /// `(controller, destination)`.
+    pub fn up(&mut self, link: LinkId, peer: Option<&str>, info: &ConnectInfo) -> Vec<(String, String)> {
+        let Some(r) = self.running.get_mut(&link) else { return Vec::new() };
+        r.spec.learn(info);
+        if let Some(peer) = peer {
+            r.peers.insert(peer.to_owned());
+            return vec![(peer.to_owned(), peer.to_owned())];
+        }
+        r.up = true;
+        let key = r.spec.key.clone();
+        if let Some(c) = ws_client_controller(&r.spec) {
+            return vec![(c.to_owned(), String::new())];
+        }
+        let mut to = Vec::new();
+        for (eid, routes) in &self.routes {
+            if let Some(route) = routes.iter().find(|x| x.link == key) {
+                to.push((eid.clone(), route.dest.clone()));
+            }
+        }
+        to
+    }
+
+    /// A link (or a WebSocket session) went down.
+    pub fn down(&mut self, link: LinkId, peer: Option<&str>) {
+        if let Some(r) = self.running.get_mut(&link) {
+            match peer {
+                Some(p) => {
+                    r.peers.remove(p);
+                }
+                None => r.up = false,
+            }
+        }
+    }
+
+    /// Sends the answer to a Record received from `origin`, addressed to the controller `to`.
+    pub fn reply(&self, origin: &Origin, to: &str, record: Vec<u8>) -> Result<(), SendError> {
+        let r = self.running.get(&origin.link).ok_or(SendError::Stopped)?;
+        let route = self.routes.get(to).and_then(|rs| rs.iter().find(|x| x.link == r.spec.key));
+        let dest = match (&origin.peer, &origin.reply_to, route) {
+            (Some(peer), _, _) => peer.clone(),
+            (None, Some(reply_to), _) => reply_to.clone(),
+            (None, None, Some(route)) => route.dest.clone(),
+            (None, None, None) if ws_client_controller(&r.spec).is_some() => String::new(),
+            (None, None, None) => return Err(SendError::NotConnected),
+        };
+        let retain = route.is_some_and(|x| x.retain_response);
+        r.link.send(Outbound { dest, record, retain })
+    }
+
+    /// Sends an agent-originated Record (a notification) to the controller `to` on the first of
+    /// its routes that is up.
+    pub fn notify(&self, to: &str, record: Vec<u8>) -> Result<(), SendError> {
+        let routes = self.routes.get(to).ok_or(SendError::NotConnected)?;
+        for route in routes {
+            let Some(r) = self.running.values().find(|r| r.spec.key == route.link) else {
+                continue;
+            };
+            let reachable = if is_server(&r.spec) { r.peers.contains(to) } else { r.up };
+            if reachable {
+                let out = Outbound { dest: route.dest.clone(), record, retain: route.retain_notify };
+                return r.link.send(out);
+            }
+        }
+        Err(SendError::NotConnected)
+    }
+
+    /// Closes a WebSocket session that sent an unparseable Record (R-WS.16, close code 1003).
+    pub fn close_unparseable(&self, origin: &Origin) {
+        if let Some(r) = self.running.get(&origin.link) {
+            r.link.close_unparseable(origin.peer.as_deref());
+        }
+    }
+
+    /// Whether a link is a WebSocket one (Records that do not parse close the session).
+    pub fn is_websocket(&self, link: LinkId) -> bool {
+        self.running.get(&link).is_some_and(|r| is_server(&r.spec) || ws_client_controller(&r.spec).is_some())
+    }
+
+    /// Restarts the link with this data-model key (ForceReconnect(), WebSocket Reset()).
+    pub fn reconnect(&mut self, key: &str) -> bool {
+        let Some(id) = self.running.iter().find(|(_, r)| r.spec.key == key).map(|(id, _)| *id) else {
+            return false;
+        };
+        let Some(mut r) = self.running.remove(&id) else { return false };
+        r.link.stop();
+        let new_id = self.next_id;
+        self.next_id += 1;
+        match spawn(new_id, &r.spec, self.sink.clone()) {
+            Ok(link) => {
+                self.running.insert(new_id, Running { link, up: false, peers: BTreeSet::new(), ..r });
+                true
+            }
+            Err(e) => {
+                log::error!("{key}: cannot restart: {e}");
+                false
+            }
+        }
+    }
+
+    /// Stops every link (politely: MQTT DISCONNECT, STOMP DISCONNECT, WebSocket Close).
+    pub fn stop_all(&mut self) -> Vec<String> {
+        let mut keys = Vec::new();
+        for (_, mut r) in std::mem::take(&mut self.running) {
+            r.link.stop();
+            keys.push(r.spec.key);
+        }
+        keys
+    }
+
+    /// The controllers currently reachable (for Disconnect Records at shutdown).
+    pub fn reachable(&self) -> Vec<String> {
+        self.routes
+            .keys()
+            .filter(|eid| {
+                self.routes[*eid].iter().any(|route| {
+                    self.running.values().any(|r| {
+                        r.spec.key == route.link
+                            && if is_server(&r.spec) { r.peers.contains(*eid) } else { r.up }
+                    })
+                })
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// The controller of a WebSocket client link.
+fn ws_client_controller(spec: &LinkSpec) -> Option<&str> {
+    match &spec.kind {
+        #[cfg(feature = "websocket")]
+        LinkKind::WsClient { controller, .. } => Some(controller),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+fn is_server(spec: &LinkSpec) -> bool {
+    match &spec.kind {
+        #[cfg(feature = "websocket")]
+        LinkKind::WsServer(_) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// Starts the link of `spec`.
+fn spawn(id: LinkId, spec: &LinkSpec, sink: EventSink) -> Result<Box<dyn Link>, String> {
+    match &spec.kind {
+        #[cfg(feature = "mqtt")]
+        LinkKind::Mqtt(c) => Ok(Box::new(usp_mtp::mqtt::spawn(id, c.clone(), sink))),
+        #[cfg(feature = "stomp")]
+        LinkKind::Stomp(c) => Ok(Box::new(usp_mtp::stomp::spawn(id, c.clone(), sink))),
+        #[cfg(feature = "websocket")]
+        LinkKind::WsClient { config, .. } => {
+            Ok(Box::new(usp_mtp::ws::spawn_client(id, config.clone(), sink)))
+        }
+        #[cfg(feature = "websocket")]
+        LinkKind::WsServer(c) => usp_mtp::ws::spawn_server(id, c.clone(), sink)
+            .map(|l| Box::new(l) as Box<dyn Link>)
+            .map_err(|e| e.to_string()),
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = (id, sink);
+            Err("this MTP is not built in".into())
+        }
+    }
+}

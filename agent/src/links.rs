@@ -25,6 +25,8 @@
 //!   its Endpoint ID), so that a controller connected there can be answered and notified when its
 //!   configured MTPs are down.
 //! - References may be written with or without the trailing dot, or with unique-key addressing.
+//! - `LocalAgent.MTP.{i}.WebSocket.Interfaces` is not supported yet: servers listen on every
+//!   address.
 //!
 //! Never does: open sockets or spawn threads (the daemon does, with `usp_mtp`), decide when to
 //! re-plan, or keep state between calls.
@@ -158,7 +160,14 @@ pub struct Route {
     pub mtp: Option<String>,
 }
 
-/// Something the plan had to leave out, and why.
+/// The data-model subtrees whose changes may change the plan (for the core's config watch).
+/// Link state written by the `record_*` functions is under them too; re-planning after it
+/// gives the same plan.
+pub const CONFIG_PREFIXES: &[&str] =
+    &["Device.MQTT.", "Device.STOMP.", "Device.LocalAgent.MTP.", "Device.LocalAgent.Controller."];
+
+/// Something the plan had to leave out (the row has no link and no route goes through it), and
+/// why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// The instance path of the row at fault (a link key when the row is a link's).

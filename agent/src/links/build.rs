@@ -209,24 +209,17 @@ fn stomp_config(
     })
 }
 
-/// One server link per enabled WebSocket agent MTP.
+/// One server link per enabled WebSocket agent MTP. It listens on every address:
+/// `Interfaces` names `Device.IP.Interface.{i}` rows, which this agent does not serve yet.
 pub(super) fn ws_server_links(mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
     for m in mtps.iter().filter(|m| m.protocol == "WebSocket") {
         #[cfg(feature = "websocket")]
         match ws_server_config(&m.sub, ctx) {
-            Ok(config) => {
-                if !m.sub.text("Interfaces").is_empty() {
-                    plan.problem(
-                        &m.path,
-                        "Interfaces is not supported: listening on all addresses",
-                    );
-                }
-                plan.links.push(LinkSpec {
-                    key: m.path.clone(),
-                    agent_mtp: Some(m.path.clone()),
-                    kind: super::LinkKind::WsServer(config),
-                });
-            }
+            Ok(config) => plan.links.push(LinkSpec {
+                key: m.path.clone(),
+                agent_mtp: Some(m.path.clone()),
+                kind: super::LinkKind::WsServer(config),
+            }),
             Err(why) => plan.problem(&m.path, why),
         }
         #[cfg(not(feature = "websocket"))]

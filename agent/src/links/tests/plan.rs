@@ -156,6 +156,8 @@ fn routes_follow_order_and_agent_mtp_reference_wins() {
         keys,
         ["Device.MQTT.Client.1.", "Device.MQTT.Client.2.", "Device.STOMP.Connection.1."]
     );
+    let watched = |k: &str| CONFIG_PREFIXES.iter().any(|p| k.starts_with(p));
+    assert!(keys.iter().all(|k| watched(k)), "{keys:?}");
     assert_eq!(
         links_and_dests(&plan, "self::ctl"),
         [

@@ -85,78 +85,8 @@ impl Plugin for Mqtt {
             .enumeration(TRANSPORTS)
             .live();
         b.param(caps, "MaxNumberOfClientSubscriptions", ParamType::UnsignedInt).live();
-
-        let c = b.table("Device.MQTT.Client.{i}.", ObjAccess::AddDelete);
-        b.alias(c);
-        b.param(c, "Name", ParamType::String).rw().max_len(64);
-        b.unique_key(c, &["Name"]);
-        b.param(c, "Enable", ParamType::Boolean).rw().default("false");
-        b.param(c, "Status", ParamType::String)
-            .enumeration(CLIENT_STATUS)
-            .stored()
-            .volatile()
-            .default("Disabled");
-        b.param(c, "Interface", ParamType::String).rw().max_len(256).reference();
-        b.param(c, "ProtocolVersion", ParamType::String)
-            .rw()
-            .enumeration(PROTOCOL_VERSIONS)
-            .default("5.0");
-        b.param(c, "BrokerAddress", ParamType::String).rw().max_len(256);
-        b.param(c, "BrokerPort", ParamType::UnsignedInt).rw().range(1, 65535).default("1883");
-        b.param(c, "TransportProtocol", ParamType::String)
-            .rw()
-            .enumeration(TRANSPORTS)
-            .default("TCP/IP");
-        b.param(c, "CleanSession", ParamType::Boolean).rw().default("true");
-        b.param(c, "CleanStart", ParamType::Boolean).rw().default("true");
-        b.param(c, "KeepAliveTime", ParamType::UnsignedInt).rw().range(0, 65535).default("60");
-        b.param(c, "SessionExpiryInterval", ParamType::UnsignedInt).rw();
-        b.param(c, "ReceiveMaximum", ParamType::UnsignedInt).rw();
-        b.param(c, "MaximumPacketSize", ParamType::UnsignedInt).rw();
-        b.param(c, "TopicAliasMaximum", ParamType::UnsignedInt).rw().range(0, 65535);
-        b.param(c, "RequestResponseInfo", ParamType::Boolean).rw().default("false");
-        b.param(c, "RequestProblemInfo", ParamType::Boolean).rw().default("false");
-        b.param(c, "AuthenticationMethod", ParamType::String).rw().max_len(256);
-        b.param(c, "ALPN", ParamType::String).rw().list().max_len(256);
-        b.param(c, "ClientID", ParamType::String).rw().max_len(65535);
-        register_will(b, c);
-        b.param(c, "Username", ParamType::String).rw().max_len(256);
-        b.param(c, "Password", ParamType::String).rw().max_len(256).hidden();
-        b.param(c, "PublishMessageExpiryInterval", ParamType::UnsignedInt).rw();
-        for (name, default) in [("MessageRetryTime", "5"), ("ConnectRetryTime", "5")] {
-            b.param(c, name, ParamType::UnsignedInt).rw().range(1, UINT_MAX).default(default);
-        }
-        b.param(c, "ConnectRetryIntervalMultiplier", ParamType::UnsignedInt)
-            .rw()
-            .range(1000, 65535)
-            .default("2000");
-        b.param(c, "ConnectRetryMaxInterval", ParamType::UnsignedInt)
-            .rw()
-            .range(1, UINT_MAX)
-            .default("30720");
-        b.param(c, "ResponseInformation", ParamType::String).max_len(65535).stored().volatile();
-        b.command(c, "ForceReconnect", false);
-
-        let s = b.table("Device.MQTT.Client.{i}.Subscription.{i}.", ObjAccess::AddDelete);
-        b.alias(s);
-        b.param(s, "Enable", ParamType::Boolean).rw().default("false");
-        b.param(s, "Status", ParamType::String)
-            .enumeration(SUBSCRIPTION_STATUS)
-            .stored()
-            .volatile()
-            .default("Unsubscribed");
-        b.param(s, "Topic", ParamType::String).rw().max_len(65535);
-        b.unique_key(s, &["Topic"]);
-        b.param(s, "QoS", ParamType::UnsignedInt).rw().range(0, 2).default("0");
-
-        let u = b.table("Device.MQTT.Client.{i}.UserProperty.{i}.", ObjAccess::AddDelete);
-        b.alias(u);
-        b.param(u, "Enable", ParamType::Boolean).rw().default("false");
-        b.param(u, "Name", ParamType::String).rw().max_len(65535);
-        b.unique_key(u, &["Name"]);
-        b.param(u, "Value", ParamType::String).rw().max_len(65535);
-        b.param(u, "PacketType", ParamType::String).rw().list().enumeration(PACKET_TYPES);
-
+        register_client(b);
+        register_client_tables(b);
         register_stats(b);
     }
 
@@ -221,6 +151,83 @@ impl Plugin for Mqtt {
         ctx.system(SystemRequest::Reconnect { link });
         Ok(Outcome::Done(Vec::new()))
     }
+}
+
+/// `Client.{i}.` and its own parameters (TR-181 names, types, ranges and defaults).
+fn register_client(b: &mut SchemaBuilder) {
+    let c = b.table("Device.MQTT.Client.{i}.", ObjAccess::AddDelete);
+    b.alias(c);
+    b.param(c, "Name", ParamType::String).rw().max_len(64);
+    b.unique_key(c, &["Name"]);
+    b.param(c, "Enable", ParamType::Boolean).rw().default("false");
+    b.param(c, "Status", ParamType::String)
+        .enumeration(CLIENT_STATUS)
+        .stored()
+        .volatile()
+        .default("Disabled");
+    b.param(c, "Interface", ParamType::String).rw().max_len(256).reference();
+    b.param(c, "ProtocolVersion", ParamType::String)
+        .rw()
+        .enumeration(PROTOCOL_VERSIONS)
+        .default("5.0");
+    b.param(c, "BrokerAddress", ParamType::String).rw().max_len(256);
+    b.param(c, "BrokerPort", ParamType::UnsignedInt).rw().range(1, 65535).default("1883");
+    b.param(c, "TransportProtocol", ParamType::String)
+        .rw()
+        .enumeration(TRANSPORTS)
+        .default("TCP/IP");
+    b.param(c, "CleanSession", ParamType::Boolean).rw().default("true");
+    b.param(c, "CleanStart", ParamType::Boolean).rw().default("true");
+    b.param(c, "KeepAliveTime", ParamType::UnsignedInt).rw().range(0, 65535).default("60");
+    b.param(c, "SessionExpiryInterval", ParamType::UnsignedInt).rw();
+    b.param(c, "ReceiveMaximum", ParamType::UnsignedInt).rw();
+    b.param(c, "MaximumPacketSize", ParamType::UnsignedInt).rw();
+    b.param(c, "TopicAliasMaximum", ParamType::UnsignedInt).rw().range(0, 65535);
+    b.param(c, "RequestResponseInfo", ParamType::Boolean).rw().default("false");
+    b.param(c, "RequestProblemInfo", ParamType::Boolean).rw().default("false");
+    b.param(c, "AuthenticationMethod", ParamType::String).rw().max_len(256);
+    b.param(c, "ALPN", ParamType::String).rw().list().max_len(256);
+    b.param(c, "ClientID", ParamType::String).rw().max_len(65535);
+    register_will(b, c);
+    b.param(c, "Username", ParamType::String).rw().max_len(256);
+    b.param(c, "Password", ParamType::String).rw().max_len(256).hidden();
+    b.param(c, "PublishMessageExpiryInterval", ParamType::UnsignedInt).rw();
+    for (name, default) in [("MessageRetryTime", "5"), ("ConnectRetryTime", "5")] {
+        b.param(c, name, ParamType::UnsignedInt).rw().range(1, UINT_MAX).default(default);
+    }
+    b.param(c, "ConnectRetryIntervalMultiplier", ParamType::UnsignedInt)
+        .rw()
+        .range(1000, 65535)
+        .default("2000");
+    b.param(c, "ConnectRetryMaxInterval", ParamType::UnsignedInt)
+        .rw()
+        .range(1, UINT_MAX)
+        .default("30720");
+    b.param(c, "ResponseInformation", ParamType::String).max_len(65535).stored().volatile();
+    b.command(c, "ForceReconnect", false);
+}
+
+/// `Client.{i}.Subscription.{i}.` and `Client.{i}.UserProperty.{i}.`.
+fn register_client_tables(b: &mut SchemaBuilder) {
+    let s = b.table("Device.MQTT.Client.{i}.Subscription.{i}.", ObjAccess::AddDelete);
+    b.alias(s);
+    b.param(s, "Enable", ParamType::Boolean).rw().default("false");
+    b.param(s, "Status", ParamType::String)
+        .enumeration(SUBSCRIPTION_STATUS)
+        .stored()
+        .volatile()
+        .default("Unsubscribed");
+    b.param(s, "Topic", ParamType::String).rw().max_len(65535);
+    b.unique_key(s, &["Topic"]);
+    b.param(s, "QoS", ParamType::UnsignedInt).rw().range(0, 2).default("0");
+
+    let u = b.table("Device.MQTT.Client.{i}.UserProperty.{i}.", ObjAccess::AddDelete);
+    b.alias(u);
+    b.param(u, "Enable", ParamType::Boolean).rw().default("false");
+    b.param(u, "Name", ParamType::String).rw().max_len(65535);
+    b.unique_key(u, &["Name"]);
+    b.param(u, "Value", ParamType::String).rw().max_len(65535);
+    b.param(u, "PacketType", ParamType::String).rw().list().enumeration(PACKET_TYPES);
 }
 
 /// The Last Will parameters of `Client.{i}.` (stored for the MTP layer; TR-181 defaults).

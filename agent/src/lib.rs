@@ -12,7 +12,10 @@
 //! - the obuspa-compatible factory-reset file (`obuspa -r FILE`): [`reset_file`] parses it into
 //!   validated parameter settings;
 //! - start-up: [`startup::start`] builds the data model from the database, or from the reset
-//!   file on a first start.
+//!   file on a first start;
+//! - the MTP links the data model configures: [`links::plan`] (which links with which
+//!   configuration, how each controller is reached) and the `links::record_*` functions that
+//!   write link state back.
 //!
 //! Never does: interpret the data model (paths and values are the engine's business, in
 //! `usp_datamodel`; this crate stores and reads them as text), decide *when* a factory reset
@@ -20,6 +23,7 @@
 
 pub mod core;
 pub mod daemon;
+pub mod links;
 pub mod reset_file;
 pub mod startup;
 pub mod store;

@@ -92,6 +92,14 @@ pub enum SystemRequest {
         /// The `Reason` input argument.
         reason: String,
     },
+    /// `Device.MQTT.Client.{i}.ForceReconnect()` or
+    /// `Device.LocalAgent.Controller.{i}.MTP.{i}.WebSocket.Reset()`: close the connection of
+    /// one MTP link (if it is open) and open it again.
+    Reconnect {
+        /// The instance path that names the link: `Device.MQTT.Client.1.` or
+        /// `Device.LocalAgent.Controller.1.MTP.2.`.
+        link: String,
+    },
 }
 
 /// Something the message core must know about: notifications to evaluate, operations ended,
@@ -222,8 +230,10 @@ impl Ctx<'_> {
     }
     /// Reports a new value of a live parameter (push ValueChange, no polling needed).
     pub fn value_changed(&mut self, inst: &Instance, param: ParamId, value: &Value) {
-        let path = format!("{}{}", inst.path(self.schema), self.schema.param(param).name);
-        self.effects.events.push(DmEvent::ValueChanged { path, value: value.to_string() });
+        let def = self.schema.param(param);
+        let path = format!("{}{}", inst.path(self.schema), def.name);
+        let value = if def.hidden { String::new() } else { value.to_string() };
+        self.effects.events.push(DmEvent::ValueChanged { path, value });
     }
     /// Emits a data-model event of `inst`.
     pub fn emit(&mut self, inst: &Instance, name: &str, args: Vec<(String, String)>) {

@@ -177,6 +177,7 @@ fn system_requests(core: &mut Core) -> Option<Exit> {
                 log::warn!("factory reset requested ({cause}: {reason})");
                 exit = Some(Exit::Restart);
             }
+            SystemRequest::Reconnect { link } => log::info!("{link}: reconnect requested"),
         }
     }
     exit

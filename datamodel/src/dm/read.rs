@@ -4,7 +4,7 @@
 use super::{DataModel, Target};
 use crate::error::UspError;
 use crate::plugin::{Instance, PluginId, Requester};
-use crate::schema::{ObjId, ParamAccess, ParamId, Storage};
+use crate::schema::{ObjId, ParamId, Storage};
 use crate::value::Value;
 
 /// One object instance reached by [`DataModel::walk`].
@@ -21,7 +21,7 @@ pub struct Walked {
 impl DataModel {
     /// Reads `params` of the object instance `obj`/`numbers`, one result per parameter, in
     /// order. Live parameters are fetched with one call per plugin; write-only parameters read
-    /// as empty.
+    /// as empty, and so do hidden ones when `who` is a controller.
     pub fn read_params(
         &mut self,
         who: &Requester,
@@ -33,7 +33,7 @@ impl DataModel {
         let mut live: Vec<(PluginId, Vec<usize>)> = Vec::new();
         for (i, &p) in params.iter().enumerate() {
             let def = self.schema.param(p);
-            if def.access == ParamAccess::WriteOnly {
+            if def.concealed_from(who) {
                 out[i] = Some(Ok(def.ty.zero()));
                 continue;
             }

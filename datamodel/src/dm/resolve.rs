@@ -317,7 +317,12 @@ impl DataModel {
         numbers: &[u32],
         param: ParamId,
     ) -> Result<Value, UspError> {
-        if let Storage::Stored(_) = self.schema.param(param).storage {
+        let def = self.schema.param(param);
+        // A search expression must not become an oracle for a value its requester cannot read.
+        if def.concealed_from(who) {
+            return Ok(def.ty.zero());
+        }
+        if let Storage::Stored(_) = def.storage {
             if let Some(v) = self.tree.stored(&self.schema, numbers, param) {
                 return Ok(v.clone());
             }

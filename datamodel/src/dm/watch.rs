@@ -99,7 +99,8 @@ impl DataModel {
                 let def = self.schema.param(w.param);
                 let path = format!("{}{}", self.schema.instance_path(w.obj, &w.numbers), def.name);
                 if w.last.is_some() && def.value_change {
-                    events.push(DmEvent::ValueChanged { path, value: value.to_string() });
+                    let value = if def.hidden { String::new() } else { value.to_string() };
+                    events.push(DmEvent::ValueChanged { path, value });
                 }
                 w.last = Some(value);
             }

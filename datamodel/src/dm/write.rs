@@ -516,7 +516,9 @@ impl DataModel {
                         }));
                     }
                     if def.value_change {
-                        events.push(DmEvent::ValueChanged { path, value: current.to_string() });
+                        // Notifications go to controllers: a hidden value is never in them.
+                        let value = if def.hidden { String::new() } else { current.to_string() };
+                        events.push(DmEvent::ValueChanged { path, value });
                     }
                 }
             }

@@ -23,10 +23,22 @@
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
 //!   restart.
+//! - `Device.MQTT.Client.{i}.ForceReconnect()` and
+//!   `Device.LocalAgent.Controller.{i}.MTP.{i}.WebSocket.Reset()` emit
+//!   [`crate::plugin::SystemRequest::Reconnect`] naming the link's row; the host closes and
+//!   re-opens that link.
+//! - `Device.MQTT.Client.{i}` / `Device.STOMP.Connection.{i}` `Status`, MQTT
+//!   `ResponseInformation`, `Subscription.{i}.Status` and `Stats.`, and
+//!   `Controller.{i}.MTP.{i}.WebSocket.CurrentRetryCount` are read-only, stored and volatile:
+//!   the MTP layer writes them with internal sets. The MQTT `ClientID` it learns from a
+//!   CONNACK persists. Passwords are hidden parameters (see
+//!   [`crate::schema::ParamDef::hidden`]).
 
 mod device;
 mod device_info;
 pub mod local_agent;
+pub mod mqtt;
+pub mod stomp;
 mod time;
 
 #[cfg(test)]
@@ -34,6 +46,8 @@ pub(crate) mod testutil;
 
 pub use device::Device;
 pub use device_info::DeviceInfo;
+pub use mqtt::Mqtt;
+pub use stomp::Stomp;
 pub use time::Time;
 
 use crate::plugin::Plugin;
@@ -64,6 +78,9 @@ pub struct AgentIdentity {
     /// `Device.LocalAgent.SupportedProtocols`: the MTPs this build has, comma-separated, each
     /// one of `WebSocket`, `STOMP`, `MQTT`, `UDS`.
     pub supported_protocols: String,
+    /// Whether the MTPs of this build can use TLS (`Device.MQTT.Capabilities.` lists `TLS`, and
+    /// an MQTT client may be set to it).
+    pub tls: bool,
 }
 
 impl AgentIdentity {
@@ -88,13 +105,15 @@ impl Default for AgentIdentity {
             hardware_version: "1.0".to_owned(),
             description: "USP agent (lab build)".to_owned(),
             supported_protocols: "WebSocket,STOMP,MQTT".to_owned(),
+            tls: true,
         }
     }
 }
 
 /// The built-in areas, in registration order (parents first): `Device.`, `DeviceInfo.`,
-/// `Time.`, then `LocalAgent.` with its MTPs, Controllers, Subscriptions, Requests and
-/// ControllerTrust.
+/// `Time.`, then `LocalAgent.` with its MTPs, Controllers (and their WebSocket session
+/// command), Subscriptions, Requests and ControllerTrust, then the MQTT clients and STOMP
+/// connections the MTPs refer to.
 pub fn builtin(config: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
     vec![
         Box::new(Device::default()),
@@ -102,9 +121,12 @@ pub fn builtin(config: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
         Box::new(Time),
         Box::new(local_agent::LocalAgent::new(config.clone())),
         Box::new(local_agent::Controllers),
+        Box::new(local_agent::WebSocketSessions),
         Box::new(local_agent::Subscriptions),
         Box::new(local_agent::Requests),
         Box::new(local_agent::ControllerTrust),
+        Box::new(Mqtt::new(config.tls)),
+        Box::new(Stomp),
     ]
 }
 
@@ -144,6 +166,10 @@ mod tests {
         t.add_as(who.clone(), "Device.LocalAgent.MTP.", &[]).expect("add");
         t.add_as(who.clone(), "Device.LocalAgent.Subscription.", &[]).expect("add");
         t.add_as(who.clone(), "Device.LocalAgent.Request.", &[]).expect("add");
+        let m = t.add_as(who.clone(), "Device.MQTT.Client.", &[]).expect("add");
+        t.add_as(who.clone(), &format!("{m}Subscription."), &[]).expect("add");
+        t.add_as(who.clone(), &format!("{m}UserProperty."), &[]).expect("add");
+        t.add_as(who.clone(), "Device.STOMP.Connection.", &[]).expect("add");
         let root = Target { obj: ObjId::ROOT, numbers: Vec::new(), item: Item::Object };
         let walked = t.dm.walk(&root, 0);
         let tables = t.dm.schema().objects().filter(|(_, d)| d.multi).count();

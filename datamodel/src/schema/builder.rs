@@ -142,6 +142,7 @@ impl SchemaBuilder {
             storage: Storage::Live,
             persist: true,
             value_change: true,
+            hidden: false,
             immutable_key: false,
             reference: false,
             plugin: self.plugin,
@@ -416,6 +417,14 @@ impl ParamDef {
     /// Declares that ValueChange notifications are never sent for this parameter.
     pub fn no_value_change(&mut self) -> &mut Self {
         self.value_change = false;
+        self
+    }
+    /// Hides the value from controllers (TR-181 `hidden` / `secured` strings such as
+    /// `Password`): a controller's Get, search expression or ValueChange sees the type's empty
+    /// value, while the agent itself (`Requester::Internal`) reads the real one. The access
+    /// reported to controllers is unchanged (a hidden read-write parameter is read-write).
+    pub fn hidden(&mut self) -> &mut Self {
+        self.hidden = true;
         self
     }
     /// Declares the parameter a reference (its value is a path, or a list of paths).

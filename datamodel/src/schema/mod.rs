@@ -9,7 +9,7 @@ mod builder;
 
 pub use builder::{SchemaBuilder, SchemaError};
 
-use crate::plugin::PluginId;
+use crate::plugin::{PluginId, Requester};
 use crate::value::{Constraints, ParamType, Value};
 use std::collections::HashMap;
 
@@ -165,6 +165,9 @@ pub struct ParamDef {
     pub persist: bool,
     /// Whether ValueChange notifications may be sent for it (GetSupportedDM `value_change`).
     pub value_change: bool,
+    /// Whether controllers read the empty value instead of the real one (see
+    /// [`ParamDef::hidden`]).
+    pub hidden: bool,
     /// Whether it is part of a unique key that may never change once set (non-functional key,
     /// such as `Alias`).
     pub immutable_key: bool,
@@ -174,6 +177,14 @@ pub struct ParamDef {
     pub plugin: PluginId,
     /// How the declaration chose its storage (resolved into `storage` when frozen).
     pub(crate) choice: StorageChoice,
+}
+
+impl ParamDef {
+    /// True when `who` reads the type's empty value instead of the real one: write-only
+    /// parameters for everyone, hidden ones for controllers.
+    pub fn concealed_from(&self, who: &Requester) -> bool {
+        self.access == ParamAccess::WriteOnly || (self.hidden && *who != Requester::Internal)
+    }
 }
 
 /// A declaration's storage choice before the schema is frozen.

@@ -85,6 +85,10 @@ fn write_only_reads_empty() {
     let secret = param(&f.dm, "Device.Test.Item.{i}.", "Secret");
     let tree_value = f.dm.tree.stored(&f.dm.schema, &[1], secret).map(ToString::to_string);
     assert_eq!(tree_value.as_deref(), Some("hunter2"));
+    // A search expression is no way around it.
+    let found = resolve(&mut f.dm, "Device.Test.Item.[Secret==\"hunter2\"].").expect("search");
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(resolve(&mut f.dm, "Device.Test.Item.[Secret==\"\"].").expect("search").len(), 1);
 }
 
 fn walked(f: &mut Fx, path: &str, max_depth: u32) -> Vec<String> {

@@ -120,6 +120,8 @@ fn register_mtp(b: &mut SchemaBuilder) {
     b.param(ws, "Path", ParamType::String).rw();
     b.param(ws, "EnableEncryption", ParamType::Boolean).rw().default("true");
     b.param(ws, "KeepAliveInterval", ParamType::UnsignedInt).rw().range(1, UINT_MAX).default("60");
+    // Written by the MTP layer; `Reset()` is served by `WebSocketSessions`.
+    b.param(ws, "CurrentRetryCount", ParamType::UnsignedInt).stored().volatile().default("0");
     b.param(ws, "SessionRetryMinimumWaitInterval", ParamType::UnsignedInt)
         .rw()
         .range(1, 65535)
@@ -196,7 +198,7 @@ mod tests {
         let m = t.add(&format!("{c}MTP."), &[("Protocol", "MQTT")]).unwrap();
         t.set(&format!("{m}MQTT."), &[("Topic", "/usp/controller")]).unwrap();
         assert_eq!(t.get(&format!("{m}MQTT.Topic")), "/usp/controller");
-        assert_eq!(t.read_all(&format!("{m}WebSocket.")).len(), 7);
+        assert_eq!(t.read_all(&format!("{m}WebSocket.")).len(), 8);
         assert_eq!(t.get(&format!("{c}MTPNumberOfEntries")), "1");
         t.add(&format!("{c}BootParameter."), &[("ParameterName", "Device.DeviceInfo.")]).unwrap();
         let e = t

@@ -1,5 +1,6 @@
 //! `Device.LocalAgent.`: the agent itself (Endpoint ID, supported protocols), its MTPs, and,
-//! in the sub-modules, the Controller, Subscription, Request and ControllerTrust tables.
+//! in the sub-modules, the Controller, Subscription, Request and ControllerTrust tables, and the
+//! WebSocket session command of controller MTPs.
 //!
 //! `MTP.{i}.Status` and the `...Discovered` / `...FromServer` parameters are read-only,
 //! stored and volatile: the MTP layer updates them with internal sets as connections come and
@@ -9,6 +10,7 @@ mod controller;
 mod request;
 mod subscription;
 mod trust;
+mod ws_session;
 
 pub use controller::{Controllers, ONBOARD_REQUEST_EVENT};
 pub use request::Requests;
@@ -17,6 +19,7 @@ pub use trust::{
     ControllerTrust, apply_defaults as apply_trust_defaults,
     default_entries as trust_default_entries,
 };
+pub use ws_session::WebSocketSessions;
 
 use super::{AgentIdentity, UINT_MAX, secs_u32};
 use crate::error::UspError;

@@ -1,0 +1,290 @@
+//! Building each link's configuration from its row: MQTT clients, STOMP connections, WebSocket
+//! servers and clients. A row that cannot make a working link becomes a [`Problem`] instead.
+// Builds without some MTPs leave some helpers unused.
+#![cfg_attr(
+    not(all(feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls")),
+    allow(dead_code, unused_imports)
+)]
+
+use super::read::{AgentMtp, Values, owner_of, rows};
+use super::{LinkPlan, LinkSpec, Problem, TlsFiles};
+use usp_datamodel::DataModel;
+
+/// What every link configuration shares.
+pub(super) struct Ctx<'a> {
+    /// The agent's Endpoint ID.
+    pub(super) endpoint_id: &'a str,
+    /// The daemon's TLS files.
+    pub(super) tls: &'a TlsFiles,
+}
+
+/// The most sessions the agent's WebSocket server keeps open at once.
+pub const MAX_WS_SESSIONS: usize = 16;
+
+impl LinkPlan {
+    pub(super) fn problem(&mut self, key: &str, reason: impl Into<String>) {
+        self.problems.push(Problem { key: key.to_owned(), reason: reason.into() });
+    }
+}
+
+/// Reports what is wrong with an enabled agent MTP on its own (WebSocket ones become server
+/// links in [`ws_server_links`]).
+pub(super) fn check_agent_mtp(m: &AgentMtp, all: &[AgentMtp], plan: &mut LinkPlan) {
+    match (m.protocol.as_str(), &m.link) {
+        ("MQTT" | "STOMP", None) => {
+            let what = if m.protocol == "MQTT" { "MQTT client" } else { "STOMP connection" };
+            plan.problem(&m.path, format!("its {}.Reference names no {what}", m.protocol));
+        }
+        ("MQTT" | "STOMP", Some(link)) => {
+            if let Some(first) = owner_of(all, link).filter(|first| first.path != m.path) {
+                let why = format!("{link} already serves {}; only that one is used", first.path);
+                plan.problem(&m.path, why);
+            }
+        }
+        ("WebSocket", _) => {}
+        (other, _) => plan.problem(&m.path, format!("Protocol '{other}' is not supported")),
+    }
+}
+
+/// A TCP port number from a checked `unsignedInt` (the schema keeps it in 1..=65535).
+fn port(v: &Values, name: &str) -> u16 {
+    u16::try_from(v.num(name)).unwrap_or(0)
+}
+
+fn secs(v: &Values, name: &str) -> std::time::Duration {
+    std::time::Duration::from_secs(v.num(name))
+}
+
+/// TLS client settings from the daemon's files, when the row asks for encryption.
+#[cfg(feature = "tls")]
+fn client_tls(ctx: &Ctx, encrypt: bool) -> Result<Option<usp_mtp::tls::ClientTls>, String> {
+    let files = ctx.tls;
+    Ok(encrypt.then(|| usp_mtp::tls::ClientTls {
+        ca_file: files.ca_file.clone(),
+        client_cert: files.client_cert.clone().zip(files.client_key.clone()),
+        insecure_skip_verify: files.insecure,
+    }))
+}
+
+/// Without TLS built in, a row asking for encryption cannot run (never a silent downgrade).
+#[cfg(not(feature = "tls"))]
+fn client_tls(_ctx: &Ctx, encrypt: bool) -> Result<Option<()>, String> {
+    if encrypt {
+        Err("encryption is on but this agent is built without TLS".into())
+    } else {
+        Ok(None)
+    }
+}
+
+/// One link per enabled MQTT client.
+#[cfg(feature = "mqtt")]
+pub(super) fn mqtt_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
+    for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
+        let subscriptions = rows(dm, &format!("{}Subscription.", c.path))
+            .into_iter()
+            .filter(|s| s.values.flag("Enable") && !s.values.text("Topic").is_empty())
+            .map(|s| (s.values.text("Topic").to_owned(), s.values.num("QoS").min(2) as u8))
+            .collect();
+        let owner = owner_of(mtps, &c.path);
+        match mqtt_config(&c.values, owner, ctx, subscriptions) {
+            Ok(config) => plan.links.push(LinkSpec {
+                key: c.path,
+                agent_mtp: owner.map(|m| m.path.clone()),
+                kind: super::LinkKind::Mqtt(config),
+            }),
+            Err(why) => plan.problem(&c.path, why),
+        }
+    }
+}
+
+#[cfg(not(feature = "mqtt"))]
+pub(super) fn mqtt_links(dm: &mut DataModel, _: &[AgentMtp], _: &Ctx, plan: &mut LinkPlan) {
+    for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
+        plan.problem(&c.path, "this agent is built without MQTT");
+    }
+}
+
+#[cfg(feature = "mqtt")]
+fn mqtt_config(
+    v: &Values,
+    owner: Option<&AgentMtp>,
+    ctx: &Ctx,
+    subscriptions: Vec<(String, u8)>,
+) -> Result<usp_mtp::mqtt::MqttConfig, String> {
+    let host = v.text("BrokerAddress");
+    if host.is_empty() {
+        return Err("BrokerAddress is empty".into());
+    }
+    let encrypt = match v.text("TransportProtocol") {
+        "TCP/IP" => false,
+        "TLS" => true,
+        other => return Err(format!("TransportProtocol '{other}' is not supported")),
+    };
+    let v5 = v.text("ProtocolVersion") == "5.0";
+    let empty = Values::default();
+    let mtp = owner.map_or(&empty, |m| &m.sub);
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    let tls = client_tls(ctx, encrypt)?;
+    Ok(usp_mtp::mqtt::MqttConfig {
+        endpoint_id: ctx.endpoint_id.to_owned(),
+        host: host.to_owned(),
+        port: port(v, "BrokerPort"),
+        v5,
+        client_id: v.text("ClientID").to_owned(),
+        username: v.text("Username").to_owned(),
+        password: v.text("Password").to_owned(),
+        keep_alive: secs(v, "KeepAliveTime"),
+        clean_start: v.flag(if v5 { "CleanStart" } else { "CleanSession" }),
+        // R-MQTT.12: an agent's MQTT 5.0 client always asks for Response Information.
+        request_response_info: v.flag("RequestResponseInfo") || owner.is_some(),
+        subscriptions,
+        response_topic: mtp.text("ResponseTopicConfigured").to_owned(),
+        publish_qos: mtp.num("PublishQoS").min(2) as u8,
+        retry: usp_mtp::retry::RetryPolicy {
+            min_wait_secs: v.num32("ConnectRetryTime"),
+            multiplier_permille: v.num32("ConnectRetryIntervalMultiplier"),
+            max_wait_secs: v.num32("ConnectRetryMaxInterval"),
+        },
+        #[cfg(feature = "tls")]
+        tls,
+        max_record: usp_mtp::DEFAULT_MAX_RECORD,
+    })
+}
+
+/// One link per enabled STOMP connection.
+#[cfg(feature = "stomp")]
+pub(super) fn stomp_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
+    for c in rows(dm, "Device.STOMP.Connection.").into_iter().filter(|c| c.values.flag("Enable")) {
+        let owner = owner_of(mtps, &c.path);
+        match stomp_config(&c.values, owner, ctx) {
+            Ok(config) => plan.links.push(LinkSpec {
+                key: c.path,
+                agent_mtp: owner.map(|m| m.path.clone()),
+                kind: super::LinkKind::Stomp(config),
+            }),
+            Err(why) => plan.problem(&c.path, why),
+        }
+    }
+}
+
+#[cfg(not(feature = "stomp"))]
+pub(super) fn stomp_links(dm: &mut DataModel, _: &[AgentMtp], _: &Ctx, plan: &mut LinkPlan) {
+    for c in rows(dm, "Device.STOMP.Connection.").into_iter().filter(|c| c.values.flag("Enable")) {
+        plan.problem(&c.path, "this agent is built without STOMP");
+    }
+}
+
+#[cfg(feature = "stomp")]
+fn stomp_config(
+    v: &Values,
+    owner: Option<&AgentMtp>,
+    ctx: &Ctx,
+) -> Result<usp_mtp::stomp::StompConfig, String> {
+    let host = v.text("Host");
+    if host.is_empty() {
+        return Err("Host is empty".into());
+    }
+    let ms = |name| std::time::Duration::from_millis(v.num(name));
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    let tls = client_tls(ctx, v.flag("EnableEncryption"))?;
+    Ok(usp_mtp::stomp::StompConfig {
+        endpoint_id: ctx.endpoint_id.to_owned(),
+        host: host.to_owned(),
+        port: port(v, "Port"),
+        virtual_host: v.text("VirtualHost").to_owned(),
+        username: v.text("Username").to_owned(),
+        password: v.text("Password").to_owned(),
+        heartbeat: v
+            .flag("EnableHeartbeats")
+            .then(|| (ms("OutgoingHeartbeat"), ms("IncomingHeartbeat"))),
+        destination: owner.map_or("", |m| m.sub.text("Destination")).to_owned(),
+        retry: usp_mtp::retry::RetryPolicy {
+            min_wait_secs: v.num32("ServerRetryInitialInterval"),
+            multiplier_permille: v.num32("ServerRetryIntervalMultiplier"),
+            max_wait_secs: v.num32("ServerRetryMaxInterval"),
+        },
+        #[cfg(feature = "tls")]
+        tls,
+        max_record: usp_mtp::DEFAULT_MAX_RECORD,
+    })
+}
+
+/// One server link per enabled WebSocket agent MTP. It listens on every address:
+/// `Interfaces` names `Device.IP.Interface.{i}` rows, which this agent does not serve yet.
+pub(super) fn ws_server_links(mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
+    for m in mtps.iter().filter(|m| m.protocol == "WebSocket") {
+        #[cfg(feature = "websocket")]
+        match ws_server_config(&m.sub, ctx) {
+            Ok(config) => plan.links.push(LinkSpec {
+                key: m.path.clone(),
+                agent_mtp: Some(m.path.clone()),
+                kind: super::LinkKind::WsServer(config),
+            }),
+            Err(why) => plan.problem(&m.path, why),
+        }
+        #[cfg(not(feature = "websocket"))]
+        {
+            let _ = ctx;
+            plan.problem(&m.path, "this agent is built without WebSocket");
+        }
+    }
+}
+
+#[cfg(feature = "websocket")]
+fn ws_server_config(v: &Values, ctx: &Ctx) -> Result<usp_mtp::ws::WsServerConfig, String> {
+    let encrypt = v.flag("EnableEncryption");
+    #[cfg(feature = "tls")]
+    let tls = match (encrypt, &ctx.tls.server_cert, &ctx.tls.server_key) {
+        (false, _, _) => None,
+        (true, Some(cert), Some(key)) => Some(usp_mtp::tls::ServerTls {
+            cert_file: cert.clone(),
+            key_file: key.clone(),
+            client_ca_file: ctx.tls.ca_file.clone(),
+        }),
+        (true, _, _) => {
+            return Err(
+                "EnableEncryption is true but no server certificate and key are given".into()
+            );
+        }
+    };
+    #[cfg(not(feature = "tls"))]
+    client_tls(ctx, encrypt)?;
+    Ok(usp_mtp::ws::WsServerConfig {
+        endpoint_id: ctx.endpoint_id.to_owned(),
+        listen: vec![std::net::SocketAddr::from(([0, 0, 0, 0], port(v, "Port")))],
+        path: v.text("Path").to_owned(),
+        keep_alive: secs(v, "KeepAliveInterval"),
+        #[cfg(feature = "tls")]
+        tls,
+        max_record: usp_mtp::DEFAULT_MAX_RECORD,
+        max_sessions: MAX_WS_SESSIONS,
+    })
+}
+
+/// The client link towards `controller` of a WebSocket `Controller.{i}.MTP.{i}.WebSocket.`.
+#[cfg(feature = "websocket")]
+pub(super) fn ws_client_config(
+    v: &Values,
+    controller: &str,
+    ctx: &Ctx,
+) -> Result<usp_mtp::ws::WsClientConfig, String> {
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    let tls = client_tls(ctx, v.flag("EnableEncryption"))?;
+    Ok(usp_mtp::ws::WsClientConfig {
+        endpoint_id: ctx.endpoint_id.to_owned(),
+        peer_endpoint_id: Some(controller.to_owned()),
+        host: v.text("Host").to_owned(),
+        port: port(v, "Port"),
+        path: v.text("Path").to_owned(),
+        keep_alive: secs(v, "KeepAliveInterval"),
+        // TR-181 has no maximum for WebSocket session retries.
+        retry: usp_mtp::retry::RetryPolicy {
+            min_wait_secs: v.num32("SessionRetryMinimumWaitInterval"),
+            multiplier_permille: v.num32("SessionRetryIntervalMultiplier"),
+            max_wait_secs: 0,
+        },
+        #[cfg(feature = "tls")]
+        tls,
+        max_record: usp_mtp::DEFAULT_MAX_RECORD,
+    })
+}

@@ -1,0 +1,205 @@
+//! `record_*`: link state written back into the data model.
+
+use super::plan::MQTT;
+use super::*;
+use usp_datamodel::plugin::DmEvent;
+
+const CLIENT: &str = "Device.MQTT.Client.1.";
+
+fn mqtt_up(assigned: Option<&str>) -> ConnectInfo {
+    ConnectInfo::Mqtt {
+        v5: true,
+        subscribed_topic: "usp/rsp".into(),
+        assigned_client_id: assigned.map(str::to_owned),
+        response_information: Some("usp/rsp".into()),
+        subscribed: vec!["usp/agent/#".into(), "usp/rsp".into()],
+    }
+}
+
+#[test]
+fn an_mqtt_client_connects_learns_and_counts() {
+    let store = MemStore::new();
+    let mut dm = dm_on(&store, MQTT);
+    dm.tick(at(10), false);
+    record_connecting(&mut dm, CLIENT).unwrap();
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Connecting");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Down");
+    dm.drain_events();
+    record_up(&mut dm, CLIENT, &mqtt_up(Some("auto-1"))).unwrap();
+    for (path, want) in [
+        ("Device.MQTT.Client.1.Status", "Connected"),
+        ("Device.MQTT.Client.1.ClientID", "auto-1"),
+        ("Device.MQTT.Client.1.ResponseInformation", "usp/rsp"),
+        ("Device.MQTT.Client.1.Subscription.1.Status", "Subscribed"),
+        ("Device.MQTT.Client.1.Subscription.2.Status", "Unsubscribed"),
+        ("Device.MQTT.Client.1.Stats.BrokerConnectionEstablished", "2024-05-01T12:00:10Z"),
+        ("Device.MQTT.Client.1.Stats.SubscribeSent", "2"),
+        ("Device.MQTT.Client.1.Stats.MQTTMessagesSent", "3"),
+        ("Device.MQTT.Client.1.Stats.MQTTMessagesReceived", "3"),
+        ("Device.LocalAgent.MTP.1.Status", "Up"),
+        ("Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered", "usp/rsp"),
+    ] {
+        assert_eq!(get(&mut dm, path), want, "{path}");
+    }
+    // Status changes are notified, counters are not.
+    let changed: Vec<String> = dm
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            DmEvent::ValueChanged { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert!(changed.contains(&"Device.MQTT.Client.1.Status".to_owned()), "{changed:?}");
+    assert!(changed.contains(&"Device.LocalAgent.MTP.1.Status".to_owned()), "{changed:?}");
+    assert!(!changed.iter().any(|p| p.contains(".Stats.")), "{changed:?}");
+
+    dm.tick(at(20), false);
+    record_traffic(&mut dm, CLIENT, Traffic::Sent).unwrap();
+    record_traffic(&mut dm, CLIENT, Traffic::Sent).unwrap();
+    record_traffic(&mut dm, CLIENT, Traffic::Received).unwrap();
+    record_traffic(&mut dm, CLIENT, Traffic::SendFailed).unwrap();
+    for (name, want) in [
+        ("PublishSent", "2"),
+        ("PublishReceived", "1"),
+        ("PublishErrors", "1"),
+        ("MQTTMessagesSent", "5"),
+        ("MQTTMessagesReceived", "4"),
+        ("LastPublishMessageSent", "2024-05-01T12:00:20Z"),
+        ("LastPublishMessageReceived", "2024-05-01T12:00:20Z"),
+    ] {
+        assert_eq!(get(&mut dm, &format!("{CLIENT}Stats.{name}")), want, "{name}");
+    }
+
+    record_down(&mut dm, CLIENT, Down::Retrying).unwrap();
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error_BrokerUnreachable");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Subscription.1.Status"), "Unsubscribed");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.ConnectionErrors"), "1");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Down");
+    record_down(&mut dm, CLIENT, Down::GaveUp).unwrap();
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Error");
+    record_down(&mut dm, CLIENT, Down::Misconfigured).unwrap();
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error_Misconfigured");
+    record_down(&mut dm, CLIENT, Down::Stopped).unwrap();
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.ConnectionErrors"), "1");
+
+    // After a restart: the assigned ClientID is kept, the rest starts over.
+    drop(dm);
+    let mut dm = dm_on(&store, "");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.ClientID"), "auto-1");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.PublishSent"), "0");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered"), "");
+}
+
+#[test]
+fn without_response_information_the_discovered_topic_is_empty() {
+    let mut dm = dm(MQTT);
+    record_up(&mut dm, CLIENT, &mqtt_up(None)).unwrap();
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered"), "usp/rsp");
+    let info = ConnectInfo::Mqtt {
+        v5: false,
+        subscribed_topic: "usp/agent/#".into(),
+        assigned_client_id: None,
+        response_information: None,
+        subscribed: vec!["usp/other".into()],
+    };
+    record_up(&mut dm, CLIENT, &info).unwrap();
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered"), "");
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.ClientID"), "");
+    assert_eq!(
+        get(&mut dm, "Device.MQTT.Client.1.Subscription.1.Status"),
+        "Error",
+        "enabled but not subscribed"
+    );
+}
+
+const STOMP: &str = r#"
+Device.STOMP.Connection.1.Enable true
+Device.STOMP.Connection.1.Host "s.lab"
+Device.LocalAgent.MTP.1.Enable true
+Device.LocalAgent.MTP.1.Protocol STOMP
+Device.LocalAgent.MTP.1.STOMP.Reference "Device.STOMP.Connection.1"
+Device.LocalAgent.MTP.1.STOMP.Destination "/queue/agent"
+"#;
+
+#[test]
+fn a_stomp_connection_records_status_changes_with_their_date() {
+    let mut dm = dm(STOMP);
+    let key = "Device.STOMP.Connection.1.";
+    dm.tick(at(5), false);
+    record_connecting(&mut dm, key).unwrap();
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.Status"), "Connecting");
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.LastChangeDate"), "2024-05-01T12:00:05Z");
+    dm.tick(at(6), false);
+    let info = ConnectInfo::Stomp {
+        subscribed_destination: "/queue/from-server".into(),
+        destination_from_server: Some("/queue/from-server".into()),
+    };
+    record_up(&mut dm, key, &info).unwrap();
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.Status"), "Enabled");
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.LastChangeDate"), "2024-05-01T12:00:06Z");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Up");
+    assert_eq!(
+        get(&mut dm, "Device.LocalAgent.MTP.1.STOMP.DestinationFromServer"),
+        "/queue/from-server"
+    );
+    // The same state again does not move the date.
+    dm.tick(at(7), false);
+    record_up(&mut dm, key, &info).unwrap();
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.LastChangeDate"), "2024-05-01T12:00:06Z");
+    record_down(&mut dm, key, Down::Retrying).unwrap();
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.Status"), "ServerNotPresent");
+    assert_eq!(get(&mut dm, "Device.STOMP.Connection.1.LastChangeDate"), "2024-05-01T12:00:07Z");
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Down");
+    let info = ConnectInfo::Stomp {
+        subscribed_destination: "/queue/agent".into(),
+        destination_from_server: None,
+    };
+    record_up(&mut dm, key, &info).unwrap();
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.STOMP.DestinationFromServer"), "");
+}
+
+const WS: &str = r#"
+Device.LocalAgent.MTP.1.Enable true
+Device.LocalAgent.MTP.1.Protocol WebSocket
+Device.LocalAgent.Controller.1.Enable true
+Device.LocalAgent.Controller.1.EndpointID "self::ws"
+Device.LocalAgent.Controller.1.MTP.1.Enable true
+Device.LocalAgent.Controller.1.MTP.1.Protocol WebSocket
+Device.LocalAgent.Controller.1.MTP.1.WebSocket.Host "ctl.lab"
+"#;
+
+#[test]
+fn websocket_links_count_retries_and_set_the_server_status() {
+    let mut dm = dm(WS);
+    let client = "Device.LocalAgent.Controller.1.MTP.1.";
+    let count = "Device.LocalAgent.Controller.1.MTP.1.WebSocket.CurrentRetryCount";
+    record_down(&mut dm, client, Down::Retrying).unwrap();
+    record_down(&mut dm, client, Down::Retrying).unwrap();
+    assert_eq!(get(&mut dm, count), "2");
+    record_up(&mut dm, client, &ConnectInfo::WebSocket).unwrap();
+    assert_eq!(get(&mut dm, count), "0");
+    record_down(&mut dm, client, Down::Retrying).unwrap();
+    record_down(&mut dm, client, Down::Stopped).unwrap();
+    assert_eq!(get(&mut dm, count), "0");
+    let server = "Device.LocalAgent.MTP.1.";
+    record_up(&mut dm, server, &ConnectInfo::WebSocket).unwrap();
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Up");
+    record_down(&mut dm, server, Down::GaveUp).unwrap();
+    assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Error");
+}
+
+#[test]
+fn records_for_missing_rows_or_mismatched_reports_change_nothing() {
+    let mut dm = dm(MQTT);
+    dm.drain_events();
+    record_down(&mut dm, "Device.MQTT.Client.9.", Down::Retrying).unwrap();
+    record_up(&mut dm, "Device.STOMP.Connection.4.", &ConnectInfo::WebSocket).unwrap();
+    record_up(&mut dm, CLIENT, &ConnectInfo::WebSocket).unwrap();
+    record_traffic(&mut dm, "Device.LocalAgent.MTP.1.", Traffic::Sent).unwrap();
+    assert_eq!(dm.drain_events(), vec![]);
+    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
+}

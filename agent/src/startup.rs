@@ -10,7 +10,9 @@
 //!   the file and the line, and nothing of the file is applied: the agent never starts half
 //!   configured.
 //!
-//! Lines for obuspa's own `Internal.` namespace have no meaning here and are skipped.
+//! Lines for obuspa's own `Internal.` namespace have no meaning here and are skipped. A
+//! `Device.LocalAgent.EndpointID` line names the agent: the daemon reads it with
+//! [`endpoint_id_in`] before building the data model, and it is not applied as a setting.
 
 use crate::reset_file::{ResetEntry, parse_reset_file};
 use crate::store::SqliteStore;
@@ -121,6 +123,17 @@ fn read_entries(file: &Path) -> Result<Vec<ResetEntry>, StartError> {
         .map_err(|errors| StartError::ResetFileSyntax { file: file.to_path_buf(), errors })
 }
 
+/// The parameter obuspa reset files (Oktopus' among them) use to name the agent.
+pub const ENDPOINT_ID_PATH: &str = "Device.LocalAgent.EndpointID";
+
+/// The Endpoint ID a reset file sets with a `Device.LocalAgent.EndpointID` line, if any. That
+/// parameter is read-only in the data model: the daemon takes the value as the agent's
+/// identity before the data model is built (the command line and `USP_ENDPOINT_ID` win).
+pub fn endpoint_id_in(file: &Path) -> Result<Option<String>, StartError> {
+    let entries = read_entries(file)?;
+    Ok(entries.into_iter().rev().find(|e| e.path == ENDPOINT_ID_PATH).map(|e| e.value))
+}
+
 /// Applies the entries in one transaction: all lines when `all`, else only `+` lines.
 fn apply_entries(
     dm: &mut DataModel,
@@ -135,6 +148,10 @@ fn apply_entries(
                 entry.line,
                 entry.path
             );
+            continue;
+        }
+        if entry.path == ENDPOINT_ID_PATH {
+            // Read by the daemon before start-up (see [`endpoint_id_in`]): it names the agent.
             continue;
         }
         if !all && !entry.add_only {

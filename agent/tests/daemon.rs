@@ -199,3 +199,16 @@ fn reboot_restarts_the_agent_process() {
     let o = agent.cli("get Device.LocalAgent.Controller.1.EndpointID");
     assert!(stdout(&o).contains("self::ctl"), "{o:?}");
 }
+
+#[test]
+fn a_reset_file_may_name_the_agent_as_obuspa_files_do() {
+    let dir = lab();
+    std::fs::write(
+        dir.path().join("reset.txt"),
+        format!("{RESET}Device.LocalAgent.EndpointID \"oktopus-0-mqtt\"\n"),
+    )
+    .unwrap();
+    let agent = Agent::start(dir.path(), &[]);
+    let o = agent.cli("get Device.LocalAgent.EndpointID");
+    assert_eq!(stdout(&o), "Device.LocalAgent.EndpointID => oktopus-0-mqtt\n");
+}

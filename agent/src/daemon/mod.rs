@@ -78,6 +78,13 @@ pub enum Exit {
 pub fn run(opts: &Options) -> Result<Exit, String> {
     let blocked = signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     let clock = Clock::start();
+    let mut opts = opts.clone();
+    if opts.endpoint_id.is_none() {
+        if let Some(file) = &opts.reset_file {
+            opts.endpoint_id = crate::startup::endpoint_id_in(file).map_err(|e| e.to_string())?;
+        }
+    }
+    let opts = &opts;
     let identity = identity::identity(opts, Path::new("/sys/class/net"));
     log::info!("uspagent {} starting as {}", env!("CARGO_PKG_VERSION"), identity.endpoint_id);
     let started =

@@ -80,6 +80,7 @@ fn a_fragmented_message_from_a_raw_peer_is_reassembled_and_the_extension_answere
         .unwrap();
     raw.flush().unwrap();
     assert_eq!(sev.record(), (Some("os::ext-peer".into()), parts.concat()));
+    drop(raw);
     server.stop();
 }
 
@@ -105,6 +106,7 @@ fn pings_are_answered_and_keep_alive_pings_are_sent() {
     }
     assert_eq!(pongs, vec![b"hi".to_vec()]);
     assert!(pings >= 3, "{pings} keep-alive pings");
+    drop(raw);
     server.stop();
 }
 
@@ -167,6 +169,7 @@ fn a_second_session_from_the_same_peer_replaces_the_first() {
     // The first session's end produces no second Down: the peer is still up.
     let later = sev.during(Duration::from_millis(300));
     assert!(later.iter().all(|e| !matches!(e, MtpEvent::Down { .. })), "{later:?}");
+    drop(second);
     server.stop();
 }
 
@@ -187,9 +190,10 @@ fn sessions_without_v1_usp_or_eid_or_on_another_path_are_refused() {
     assert_eq!(status(raw_client(port, "/usp?eid=os::a", Some("v2.usp"), None)), 400);
     assert_eq!(status(raw_client(port, "/usp", Some("v1.usp"), None)), 400);
     assert_eq!(status(raw_client(port, "/other?eid=os::a", Some("v1.usp"), None)), 404);
-    let (_ok, _) = raw_client(port, "/usp?eid=os::a", Some("v1.usp"), None).unwrap();
+    let (ok, _) = raw_client(port, "/usp?eid=os::a", Some("v1.usp"), None).unwrap();
     sev.up();
     assert_eq!(status(raw_client(port, "/usp?eid=os::b", Some("v1.usp"), None)), 503);
+    drop(ok);
     server.stop();
 }
 
@@ -298,8 +302,9 @@ fn a_silent_client_is_dropped_after_the_handshake_timeout() {
     // The server closes the connection: end of stream, not our read timeout.
     assert_eq!(silent.read(&mut buf).unwrap(), 0);
     // Meanwhile and afterwards, real clients are served.
-    let _raw = raw_usp(port, "os::talker");
+    let raw = raw_usp(port, "os::talker");
     sev.up();
+    drop(raw);
     server.stop();
 }
 
@@ -317,4 +322,75 @@ fn a_client_of_a_dead_server_reports_each_failed_attempt() {
         );
     }
     client.stop();
+}
+
+#[test]
+fn a_peer_that_goes_silent_is_dropped_after_three_keep_alive_intervals() {
+    // Server side: the raw client never reads, so it never answers the server's Pings.
+    let (ssink, sev) = sink();
+    let mut config = server_config(0);
+    config.keep_alive = Duration::from_millis(100);
+    let mut server = spawn_server(1, config, ssink).unwrap();
+    let _mute = raw_usp(server.local_addrs()[0].port(), "os::mute");
+    sev.up();
+    let down = sev.down();
+    assert!(
+        matches!(&down, MtpEvent::Down { reason, .. } if reason.contains("nothing heard")),
+        "{down:?}"
+    );
+    server.stop();
+
+    // Client side: a server that completes the handshake, then neither reads nor writes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let mute = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let answer = |_: &tungstenite::handshake::server::Request,
+                      mut resp: tungstenite::handshake::server::Response| {
+            let v = tungstenite::http::HeaderValue::from_static("v1.usp");
+            resp.headers_mut().insert("Sec-WebSocket-Protocol", v);
+            Ok(resp)
+        };
+        let ws = tungstenite::accept_hdr(tcp, answer).unwrap();
+        // Hold the session (unread) until the test is done with it.
+        let _ = held_rx.recv_timeout(WAIT);
+        drop(ws);
+    });
+    let (csink, cev) = sink();
+    let mut c = client_config("os::patient", port);
+    c.keep_alive = Duration::from_millis(100);
+    let mut client = spawn_client(2, c, csink);
+    cev.up();
+    let down = cev.down();
+    assert!(
+        matches!(&down, MtpEvent::Down { reason, retry_in: Some(_), .. }
+            if reason.contains("nothing heard")),
+        "{down:?}"
+    );
+    client.stop();
+    held_tx.send(()).unwrap();
+    mute.join().unwrap();
+}
+
+#[test]
+fn the_sink_may_send_on_the_server_from_inside_its_up_event() {
+    type Slot = std::sync::Arc<std::sync::Mutex<Option<usp_mtp::ws::WsServerLink>>>;
+    let slot: Slot = Default::default();
+    let in_sink = slot.clone();
+    let greeter: usp_mtp::EventSink = std::sync::Arc::new(move |e| {
+        if let MtpEvent::Up { peer: Some(peer), .. } = e {
+            if let Some(link) = in_sink.lock().unwrap().as_ref() {
+                link.send(to(&peer, b"welcome")).unwrap();
+            }
+        }
+    });
+    let server = spawn_server(1, server_config(0), greeter).unwrap();
+    let port = server.local_addrs()[0].port();
+    *slot.lock().unwrap() = Some(server);
+    let mut raw = raw_usp(port, "os::guest");
+    assert_eq!(raw_next(&mut raw), Message::Binary(b"welcome".to_vec().into()));
+    drop(raw);
+    let mut server = slot.lock().unwrap().take().unwrap();
+    server.stop();
 }

@@ -41,6 +41,9 @@ struct Shared {
     stopping: AtomicBool,
     /// Open sessions by peer Endpoint ID.
     sessions: Mutex<HashMap<String, Entry>>,
+    /// Held (outside `sessions`) while a table change and its Up/Down events happen, so that a
+    /// peer's events come in order while the sink may still call [`Link::send`].
+    events: Mutex<()>,
     /// Connections still in their handshake, by serial (to wake them when stopping).
     handshaking: Mutex<HashMap<u64, Waker>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -90,6 +93,7 @@ pub fn spawn_server(
         sink,
         stopping: AtomicBool::new(false),
         sessions: Mutex::new(HashMap::new()),
+        events: Mutex::new(()),
         handshaking: Mutex::new(HashMap::new()),
         threads: Mutex::new(Vec::new()),
         next_serial: AtomicU64::new(1),
@@ -282,9 +286,14 @@ fn serve(
     }
     .run();
     log::info!("ws link {}: session of {eid:?} from {addr} ended: {}", shared.id, ended.reason);
+    let _events = lock(&shared.events);
     let mut sessions = lock(&shared.sessions);
-    if sessions.get(&eid).is_some_and(|e| e.serial == serial) {
+    let ours = sessions.get(&eid).is_some_and(|e| e.serial == serial);
+    if ours {
         sessions.remove(&eid);
+    }
+    drop(sessions);
+    if ours {
         (shared.sink)(MtpEvent::Down {
             link: shared.id,
             peer: Some(eid),
@@ -294,10 +303,11 @@ fn serve(
     }
 }
 
-/// Enters a session in the table and reports it (under the table's lock, so that a peer's
-/// Up and Down events come in order). `false` when the session must be refused: the link is
-/// stopping, or it has its most sessions and this peer has none.
+/// Enters a session in the table and reports it (Down for the session it replaces, then Up).
+/// `false` when the session must be refused: the link is stopping, or it has its most sessions
+/// and this peer has none.
 fn register(shared: &Shared, eid: &str, entry: Entry) -> bool {
+    let _events = lock(&shared.events);
     let mut sessions = lock(&shared.sessions);
     if shared.stopping.load(Ordering::SeqCst) {
         return false;
@@ -306,8 +316,10 @@ fn register(shared: &Shared, eid: &str, entry: Entry) -> bool {
         log::warn!("ws link {}: {eid:?} refused: {} sessions open", shared.id, sessions.len());
         return false;
     }
+    let replaced = sessions.insert(eid.to_owned(), entry);
+    drop(sessions);
     let link = shared.id;
-    if let Some(old) = sessions.insert(eid.to_owned(), entry) {
+    if let Some(old) = replaced {
         let _ = old.cmds.send(Cmd::Close(CloseWhy::Replaced));
         old.waker.wake();
         let reason = "replaced by a newer session from the same peer".to_owned();

@@ -209,7 +209,9 @@ impl Session<'_> {
             let now = Instant::now();
             if let Some(at) = st.next_ping.filter(|at| now >= *at && st.closing.is_none()) {
                 self.write(Message::Ping(Default::default()), st)?;
-                st.next_ping = Some(at.max(now - self.keep_alive) + self.keep_alive);
+                // The next one a full interval after this one, or after now when we are late.
+                let base = if now >= at + self.keep_alive { now } else { at };
+                st.next_ping = Some(base + self.keep_alive);
             }
             match self.ws.flush() {
                 Ok(()) => st.blocked = false,

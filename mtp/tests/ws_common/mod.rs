@@ -132,11 +132,15 @@ pub fn raw_next(ws: &mut Raw) -> tungstenite::Message {
     }
 }
 
-/// The close code a raw session receives next (after any data).
+/// The close code a raw session receives next (after any data); the Close is answered.
 pub fn raw_close_code(ws: &mut Raw) -> u16 {
     loop {
         match ws.read() {
-            Ok(tungstenite::Message::Close(Some(f))) => return u16::from(f.code),
+            Ok(tungstenite::Message::Close(Some(f))) => {
+                // Send tungstenite's queued answer now, as a well-behaved peer does.
+                let _ = ws.flush();
+                return u16::from(f.code);
+            }
             Ok(tungstenite::Message::Close(None)) => panic!("Close without a code"),
             Ok(_) => {}
             Err(e) => panic!("no Close frame: {e}"),

@@ -2,7 +2,7 @@
 //! on purpose: Records both ways, fragmentation, Ping/Pong and keep-alive, reconnection,
 //! Reset(), one session per peer, `v1.usp` enforcement, size limits, 1003 closes, the
 //! handshake timeout.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::result_large_err)]
 
 mod ws_common;
 

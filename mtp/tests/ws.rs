@@ -394,3 +394,28 @@ fn the_sink_may_send_on_the_server_from_inside_its_up_event() {
     let mut server = slot.lock().unwrap().take().unwrap();
     server.stop();
 }
+
+#[test]
+fn reset_while_waiting_to_retry_connects_at_once() {
+    let port = usp_testkit::free_port();
+    let (csink, cev) = sink();
+    let mut config = client_config("os::impatient", port);
+    config.retry = usp_mtp::retry::RetryPolicy {
+        min_wait_secs: 60,
+        multiplier_permille: 2000,
+        max_wait_secs: 0,
+    };
+    let mut client = spawn_client(2, config, csink);
+    let down = cev.down();
+    assert!(
+        matches!(down, MtpEvent::Down { retry_in: Some(d), .. } if d >= Duration::from_secs(60))
+    );
+    let (ssink, sev) = sink();
+    let mut server = spawn_server(1, server_config(port), ssink).unwrap();
+    // Without Reset() the next attempt would come a minute later, well after WAIT.
+    client.reset();
+    cev.up();
+    sev.up();
+    client.stop();
+    server.stop();
+}

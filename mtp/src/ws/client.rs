@@ -182,8 +182,10 @@ impl Client {
                 log::info!("ws link {}: down ({reason}); next attempt in {delay:?}", self.id);
                 self.emit_down(reason, Some(delay));
             }
-            if let Some(Interrupt::Stop) = self.pause(delay) {
-                return;
+            match self.pause(delay) {
+                Some(Interrupt::Stop) => return,
+                Some(Interrupt::Reset) => backoff.reset(),
+                None => {}
             }
         }
     }

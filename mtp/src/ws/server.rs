@@ -272,7 +272,8 @@ fn serve(
     let (tx, rx) = mpsc::channel();
     let registered = register(shared, &eid, Entry { serial, cmds: tx.clone(), waker });
     if !registered {
-        let _ = tx.send(Cmd::Close(CloseWhy::Refused));
+        let stopping = shared.stopping.load(Ordering::SeqCst);
+        let _ = tx.send(Cmd::Close(if stopping { CloseWhy::Stop } else { CloseWhy::Refused }));
     }
     let c = &shared.config;
     let ended = Session {

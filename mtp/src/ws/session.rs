@@ -244,13 +244,16 @@ impl Session<'_> {
         }
     }
 
-    /// Starts the closing handshake on request (once).
+    /// Starts the closing handshake on request (once). A Stop asked during a close already
+    /// under way still counts: the link must not reconnect afterwards.
     fn close(&mut self, st: &mut State, why: CloseWhy) {
+        if st.why.is_none() || why == CloseWhy::Stop {
+            st.why = Some(why);
+        }
         if st.closing.is_some() {
             return;
         }
         let (code, text) = why.frame();
-        st.why = Some(why);
         st.reason.get_or_insert_with(|| format!("closed by us ({}: {text})", u16::from(code)));
         self.send_close(st, code, text);
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite, for a fresh Debian/Ubuntu machine with a Rust toolchain.
-# Installs what the suite needs (nothing beyond cargo's own downloads so far; brokers such as
-# mosquitto join here with the MTP tests), then builds and runs every test of the workspace.
+# Installs what the suite needs (openssl for test certificates, a Python venv with the websockets
+# library for WebSocket interoperability; brokers such as mosquitto join here with their MTP
+# tests), then builds and runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,23 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     echo "test.sh: installing a C compiler (gcc)"
     apt-get update -qq && apt-get install -y -qq gcc >/dev/null
+fi
+# TLS tests make their certificates with the openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "test.sh: installing openssl"
+    apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+fi
+# WebSocket interoperability tests (mtp/tests/ws_python.rs) run the Python `websockets` library
+# from a virtual environment under target/ (made once; a second run installs nothing).
+WS_VENV=target/tmp/ws-venv
+if ! "$WS_VENV/bin/python" -c 'import websockets' >/dev/null 2>&1; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        echo "test.sh: installing python3 and python3-venv"
+        apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    echo "test.sh: installing the Python websockets library into $WS_VENV"
+    python3 -m venv "$WS_VENV"
+    "$WS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'websockets>=13'
 fi
 
 cargo build --workspace --all-targets --locked

@@ -164,6 +164,13 @@ pub trait Link: Send {
     /// Stops the link and waits (at most a second or two) for its thread to close the
     /// connection politely.
     fn stop(&mut self);
+    /// The owner could not parse a Record that arrived from `peer` (the `peer` of its
+    /// [`MtpEvent::Received`]). WebSocket closes that session with status 1003 (R-WS.16; a
+    /// client link then reconnects on its schedule); MTPs without such a rule ignore it, which
+    /// is what this default does.
+    fn close_unparseable(&self, peer: Option<&str>) {
+        let _ = peer;
+    }
 }
 
 /// The largest Record any link accepts or sends by default (obuspa 11 uses 5 MB).

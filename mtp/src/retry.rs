@@ -53,6 +53,7 @@ impl RetryPolicy {
 pub struct Backoff {
     policy: RetryPolicy,
     attempts: u32,
+    growth_limit: u32,
     rng: u64,
 }
 
@@ -64,7 +65,14 @@ impl Backoff {
         let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Backoff { policy, attempts: 0, rng: (z ^ (z >> 31)) | 1 }
+        Backoff { policy, attempts: 0, growth_limit: u32::MAX, rng: (z ^ (z >> 31)) | 1 }
+    }
+
+    /// Stops the windows from growing after retry `last` (the WebSocket binding's table: "#10
+    /// and subsequent" all use the 10th window). Attempts are still counted.
+    pub fn limit_growth(mut self, last: u32) -> Backoff {
+        self.growth_limit = last.max(1);
+        self
     }
 
     /// The wait before the next attempt; counts the attempt.
@@ -75,7 +83,7 @@ impl Backoff {
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
-        self.policy.delay(self.attempts, unit)
+        self.policy.delay(self.attempts.min(self.growth_limit), unit)
     }
 
     /// How many retries were counted since the last [`Backoff::reset`].
@@ -153,6 +161,19 @@ mod tests {
         b.reset();
         let d = b.next_delay();
         assert!(secs(d) >= 5.0 && secs(d) <= 10.0, "{d:?}");
+    }
+
+    #[test]
+    fn limited_growth_keeps_the_last_window() {
+        let p = RetryPolicy { min_wait_secs: 5, multiplier_permille: 2000, max_wait_secs: 0 };
+        let mut b = Backoff::new(p, 3).limit_growth(10);
+        for _ in 0..30 {
+            let d = b.next_delay();
+            assert!(secs(d) <= 5120.0, "{d:?}");
+        }
+        let d = b.next_delay();
+        assert!((2560.0..=5120.0).contains(&secs(d)), "{d:?}");
+        assert_eq!(b.attempts(), 31);
     }
 
     #[test]

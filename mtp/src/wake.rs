@@ -9,6 +9,9 @@
 //!
 //! Contract for TLS users: rustls may hold decrypted bytes after a read, which `poll` cannot
 //! see; read until `WouldBlock` before calling [`wait`] again.
+//!
+//! A link whose socket refused part of a write (`WouldBlock`) uses [`wait_io`] with
+//! `want_write` so that it also wakes when the socket can take more bytes.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -62,6 +65,8 @@ pub struct Ready {
     pub socket: bool,
     /// The [`Waker`] was used (the wakes are consumed).
     pub woken: bool,
+    /// The socket can take more bytes (only reported by [`wait_io`] with `want_write`).
+    pub writable: bool,
 }
 
 /// Blocks until `socket` is readable, `wake` is woken, or `timeout` passes (`None`: no
@@ -73,20 +78,33 @@ pub fn wait(
     wake: &WakeReceiver,
     timeout: Option<Duration>,
 ) -> io::Result<Ready> {
+    wait_io(socket, wake, timeout, false)
+}
+
+/// [`wait`], and when `want_write` is set, also until `socket` is writable (reported in
+/// [`Ready::writable`]; a socket in error reports `socket` as well, so the next read tells).
+pub fn wait_io(
+    socket: &impl AsFd,
+    wake: &WakeReceiver,
+    timeout: Option<Duration>,
+    want_write: bool,
+) -> io::Result<Ready> {
     let timeout = match timeout {
         None => PollTimeout::NONE,
         Some(d) => PollTimeout::try_from(d).unwrap_or(PollTimeout::MAX),
     };
     let any = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
+    let asked = if want_write { any | PollFlags::POLLOUT } else { any };
     let mut fds =
-        [PollFd::new(socket.as_fd(), any), PollFd::new(wake.0.as_fd(), PollFlags::POLLIN)];
+        [PollFd::new(socket.as_fd(), asked), PollFd::new(wake.0.as_fd(), PollFlags::POLLIN)];
     match poll(&mut fds, timeout) {
         Ok(_) => {}
         Err(nix::errno::Errno::EINTR) => return Ok(Ready::default()),
         Err(e) => return Err(io::Error::from(e)),
     }
     let fired = |fd: &PollFd| fd.revents().is_some_and(|r| r.intersects(any));
-    let ready = Ready { socket: fired(&fds[0]), woken: fired(&fds[1]) };
+    let writable = want_write && fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLOUT));
+    let ready = Ready { socket: fired(&fds[0]), woken: fired(&fds[1]), writable };
     if ready.woken {
         wake.drain();
     }
@@ -135,6 +153,16 @@ mod tests {
         // the owner gone, and stops.
         drop(keep);
         assert!(wait(&a, &r, Some(Duration::from_secs(10))).unwrap().woken);
+    }
+
+    #[test]
+    fn write_interest_reports_a_writable_socket_only_when_asked() {
+        let (a, _b) = connected();
+        let (_w, r) = pair().unwrap();
+        let ready = wait_io(&a, &r, Some(Duration::from_secs(10)), true).unwrap();
+        assert!(ready.writable && !ready.socket && !ready.woken);
+        let ready = wait_io(&a, &r, Some(Duration::from_millis(10)), false).unwrap();
+        assert_eq!(ready, Ready::default());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!
 //! Never used by shipped code. Never stops a process it did not start. Every wait is bounded.
 
+pub mod ws_certs;
+
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 

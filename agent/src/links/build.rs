@@ -258,6 +258,7 @@ fn ws_server_config(v: &Values, ctx: &Ctx) -> Result<usp_mtp::ws::WsServerConfig
         tls,
         max_record: usp_mtp::DEFAULT_MAX_RECORD,
         max_sessions: MAX_WS_SESSIONS,
+        handshake_timeout: usp_mtp::ws::HANDSHAKE_TIMEOUT,
     })
 }
 

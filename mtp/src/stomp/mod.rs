@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use crate::retry::RetryPolicy;
 
+pub mod codec;
+
 /// The configuration of one STOMP connection link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StompConfig {

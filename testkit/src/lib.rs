@@ -5,6 +5,9 @@
 //! Never used by shipped code. Never stops a process it did not start. Every wait is bounded.
 
 use std::net::TcpListener;
+
+pub mod certs;
+pub mod rabbitmq;
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound then released; the caller binds it soon after).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite, for a fresh Debian/Ubuntu machine with a Rust toolchain.
-# Installs what the suite needs (nothing beyond cargo's own downloads so far; brokers such as
-# mosquitto join here with the MTP tests), then builds and runs every test of the workspace.
+# Installs what the suite needs (a C compiler, RabbitMQ, openssl; other brokers join here with
+# their MTP tests), then builds and runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,16 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     echo "test.sh: installing a C compiler (gcc)"
     apt-get update -qq && apt-get install -y -qq gcc >/dev/null
+fi
+
+# Programs the tests run: RabbitMQ with its STOMP plugin (mtp's STOMP tests; Erlang's epmd comes
+# with it) and openssl (test certificates). The harness runs private nodes; a system one is not used.
+missing=()
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 cargo build --workspace --all-targets --locked

@@ -235,3 +235,36 @@ fn no_destination_anywhere_disconnects_and_disables_the_link() {
     assert_eq!(sub.header("destination"), Some("/queue/late"));
     assert!(matches!(next(&rx), MtpEvent::Up { .. }));
 }
+
+#[test]
+fn dropping_the_handle_disconnects_politely_and_stopping_a_retrying_link_says_so() {
+    let (l, c) = listener();
+    let (sink, rx) = collector();
+    let link = spawn(1, c.clone(), sink);
+    let peer = std::thread::spawn(move || {
+        let mut conn = Conn::accept(&l);
+        conn.handshake(&[]);
+        let disconnect = conn.frame().unwrap();
+        let receipt = disconnect.header("receipt").unwrap().to_owned();
+        conn.send(Frame::new(Command::Receipt).with("receipt-id", &receipt));
+        disconnect.command
+    });
+    assert!(matches!(next(&rx), MtpEvent::Up { .. }));
+    drop(link);
+    assert_eq!(peer.join().unwrap(), Command::Disconnect);
+    assert!(matches!(next(&rx), MtpEvent::Down { retry_in: None, .. }));
+
+    // A link waiting to retry (nobody listens on its port any more) ends when stopped.
+    let (sink, rx) = collector();
+    let mut link = spawn(2, c, sink);
+    let (reason, retry_in) = match next(&rx) {
+        MtpEvent::Down { reason, retry_in, .. } => (reason, retry_in),
+        other => panic!("expected Down, got {other:?}"),
+    };
+    assert!(reason.contains("cannot connect") && retry_in.is_some(), "{reason}");
+    link.stop();
+    match next(&rx) {
+        MtpEvent::Down { reason, retry_in: None, .. } => assert_eq!(reason, "stopped"),
+        other => panic!("expected the final Down, got {other:?}"),
+    }
+}

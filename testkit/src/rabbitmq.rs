@@ -171,8 +171,7 @@ impl RabbitMq {
             .stderr(log("node.err"))
             .process_group(0);
         let node = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {SERVER_SCRIPT}: {e}"));
-        let epmd = self.epmd.as_ref().map_or(0, |e| e.id());
-        self.watchdog = Some(watchdog(&format!("kill -KILL -- -{}; kill -KILL {epmd}", node.id())));
+        self.watchdog = Some(watchdog(node.id(), self.epmd.as_ref().map(Child::id)));
         self.node = Some(node);
         self.wait_ready(started);
         self.startup = started.elapsed();
@@ -334,11 +333,23 @@ fn wait_exit(child: &mut Child, limit: Duration) -> bool {
     false
 }
 
-/// A shell that runs `script` once this process's end of its stdin pipe closes (the test
-/// process exited without dropping a guard). The returned `ChildStdin` must be kept.
-fn watchdog(script: &str) -> (Child, ChildStdin) {
+/// A shell that kills process group `group` (and process `also`) once this process's end of
+/// its stdin pipe closes (the test process exited without dropping a guard). The returned
+/// `ChildStdin` must be kept as long as the watch should last.
+fn watchdog(group: u32, also: Option<u32>) -> (Child, ChildStdin) {
+    // `kill -KILL -N` signals group N (dash's kill takes no `--`). PIDs 0 and 1 would mean
+    // "our own group" and "everything": never written.
+    let targets: Vec<String> = std::iter::once(format!("-{group}"))
+        .filter(|_| group > 1)
+        .chain(also.filter(|&p| p > 1).map(|p| p.to_string()))
+        .collect();
+    let script = if targets.is_empty() {
+        "read _ignored".to_owned()
+    } else {
+        format!("read _ignored; kill -KILL {}", targets.join(" "))
+    };
     let mut child = Command::new("sh")
-        .args(["-c", &format!("read _ignored; {script}")])
+        .args(["-c", &script])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -377,6 +388,19 @@ fn stomp_login(port: u16, o: &RabbitMqOptions) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_kills_its_group_and_process_when_the_pipe_closes() {
+        let spawn_sleep =
+            || Command::new("sleep").arg("30").process_group(0).spawn().expect("sleep runs");
+        let (mut group, mut single) = (spawn_sleep(), spawn_sleep());
+        let (mut dog, stdin) = watchdog(group.id(), Some(single.id()));
+        assert!(!wait_exit(&mut group, Duration::from_millis(200)), "armed, not fired");
+        drop(stdin);
+        assert!(wait_exit(&mut dog, Duration::from_secs(10)));
+        assert!(wait_exit(&mut group, Duration::from_secs(10)), "the group was killed");
+        assert!(wait_exit(&mut single, Duration::from_secs(10)), "the process was killed");
+    }
 
     #[test]
     fn a_private_node_starts_restarts_and_leaves_nothing_behind() {

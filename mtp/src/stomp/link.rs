@@ -215,6 +215,11 @@ impl Worker {
                 None => false,
             };
             if !go_on {
+                if retry_in.is_some() || disabled {
+                    // Stopped while waiting: the last Down promised more; say it is over.
+                    let reason = "stopped".to_owned();
+                    self.emit(MtpEvent::Down { link: self.id, peer: None, reason, retry_in: None });
+                }
                 return;
             }
         }

@@ -223,7 +223,9 @@ fn tls_links_verify_the_broker_and_carry_records() {
     let (sink, rx) = collector();
     let link = spawn(1, c.clone(), sink);
     expect_up(&rx, WAIT);
-    for record in records() {
+    // Up to the largest Record a link accepts: many TLS records and read turns per frame.
+    let largest: Vec<u8> = (0..usp_mtp::DEFAULT_MAX_RECORD).map(|i| (i % 253) as u8).collect();
+    for record in records().into_iter().chain([largest]) {
         link.send(out(&dest, &record)).unwrap();
         assert!(expect_received(&rx).1 == record);
     }

@@ -269,16 +269,19 @@ impl Worker {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             self.obey_owner(&mut session);
-            if let Err(reason) = read_available(&mut t, &mut session, &mut buf) {
-                // Deliver what arrived before the end; a closing frame (ERROR) says more than
-                // the lost connection.
-                while let Some(event) = session.poll_event() {
-                    if let Some(outcome) = self.on_event(event) {
-                        return outcome;
+            let more = match read_available(&mut t, &mut session, &mut buf) {
+                Ok(more) => more,
+                Err(reason) => {
+                    // Deliver what arrived before the end; a closing frame (ERROR) says more than
+                    // the lost connection.
+                    while let Some(event) = session.poll_event() {
+                        if let Some(outcome) = self.on_event(event) {
+                            return outcome;
+                        }
                     }
+                    return Outcome::Lost(reason);
                 }
-                return Outcome::Lost(reason);
-            }
+            };
             let now = Instant::now();
             if session.poll_timeout().is_some_and(|at| at <= now) {
                 session.handle_timeout(now);
@@ -295,8 +298,12 @@ impl Worker {
                     return outcome;
                 }
             }
-            let timeout =
-                session.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()));
+            // Bytes may still wait (in rustls, invisible to poll) when the read turn was cut.
+            let timeout = if more {
+                Some(Duration::ZERO)
+            } else {
+                session.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()))
+            };
             if let Err(e) = wake::wait(t.tcp(), &self.wake, timeout) {
                 return Outcome::Lost(format!("poll failed: {e}"));
             }
@@ -352,21 +359,26 @@ impl Worker {
     }
 }
 
-/// Feeds the session everything readable now; `Err` when the connection is gone.
-fn read_available(t: &mut Transport, session: &mut Session, buf: &mut [u8]) -> Result<(), String> {
+/// Feeds the session everything readable now, at most [`READS_PER_TURN`] reads; `Ok(true)`
+/// when that limit cut the turn short, `Err` when the connection is gone.
+fn read_available(
+    t: &mut Transport,
+    session: &mut Session,
+    buf: &mut [u8],
+) -> Result<bool, String> {
     for _ in 0..READS_PER_TURN {
         if session.is_closed() {
-            return Ok(());
+            return Ok(false);
         }
         match t.read(buf) {
             Ok(0) => return Err("connection closed by the server".into()),
             Ok(n) => session.handle_bytes(Instant::now(), &buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("read failed: {e}")),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The byte stream under the session.

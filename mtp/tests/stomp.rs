@@ -140,14 +140,14 @@ fn negotiated_heartbeats_keep_an_idle_link_up() {
     let rabbit = RabbitMq::shared();
     let dest = queue("heartbeat");
     let mut c = config(rabbit, "proto::hb", &dest);
-    // RabbitMQ answers with the same periods: both sides beat every 500 ms and each closes a
+    // RabbitMQ answers with the same periods: both sides beat every second and each closes a
     // connection that stays silent for twice (us) or about twice (RabbitMQ) that.
-    c.heartbeat = Some((Duration::from_millis(500), Duration::from_millis(500)));
+    c.heartbeat = Some((Duration::from_secs(1), Duration::from_secs(1)));
     let (sink, rx) = collector();
     let link = spawn(1, c, sink);
     expect_up(&rx, WAIT);
-    // Idle for six heart-beat periods: any Down here means a side stopped beating.
-    if let Ok(e) = rx.recv_timeout(Duration::from_secs(3)) {
+    // Idle for five heart-beat periods: any Down here means a side stopped beating.
+    if let Ok(e) = rx.recv_timeout(Duration::from_secs(5)) {
         panic!("idle link reported {e:?}");
     }
     link.send(out(&dest, b"\0still here")).unwrap();

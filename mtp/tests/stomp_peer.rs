@@ -97,12 +97,14 @@ fn listener() -> (TcpListener, StompConfig) {
 #[test]
 fn a_silent_server_is_detected_by_the_heartbeat_timeout() {
     let (l, mut c) = listener();
-    c.heartbeat = Some((Duration::from_millis(300), Duration::from_millis(300)));
+    // We beat every 300 ms and expect the server every second: several beats go out before
+    // the 2 s of silence end the session, even on a slow machine.
+    c.heartbeat = Some((Duration::from_millis(300), Duration::from_millis(1000)));
     let (sink, rx) = collector();
     let _link = spawn(1, c, sink);
     let peer = std::thread::spawn(move || {
         let mut conn = Conn::accept(&l);
-        let (stomp, _) = conn.handshake(&[("heart-beat", "300,300")]);
+        let (stomp, _) = conn.handshake(&[("heart-beat", "1000,300")]);
         // Then silence: only read, until the link gives up on us.
         let end = conn.frame();
         (stomp, end, conn.heartbeats)
@@ -116,7 +118,7 @@ fn a_silent_server_is_detected_by_the_heartbeat_timeout() {
         other => panic!("expected Down, got {other:?}"),
     }
     let (stomp, end, heartbeats) = peer.join().unwrap();
-    assert_eq!(stomp.header("heart-beat"), Some("300,300"));
+    assert_eq!(stomp.header("heart-beat"), Some("300,1000"));
     assert_eq!(end, None, "the link closed the connection");
     assert!(heartbeats >= 1, "the link sent heart-beats while waiting");
 }

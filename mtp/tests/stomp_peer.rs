@@ -16,6 +16,12 @@ use usp_mtp::{ConnectInfo, EventSink, Link, MtpEvent};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// Owners may share the handle between threads.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<usp_mtp::stomp::StompLink>();
+};
+
 fn collector() -> (EventSink, Receiver<MtpEvent>) {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);

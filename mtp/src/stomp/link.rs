@@ -13,9 +13,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -50,8 +50,8 @@ pub struct StompLink {
     waker: Option<Waker>,
     up: Arc<AtomicBool>,
     max_record: usize,
-    /// Disconnected when the thread ends.
-    done: Option<Receiver<()>>,
+    /// Disconnected when the thread ends (in a mutex only so that the handle is `Sync`).
+    done: Option<Mutex<Receiver<()>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -102,7 +102,7 @@ pub fn spawn(id: LinkId, config: StompConfig, sink: EventSink) -> StompLink {
             None
         }
     };
-    let done = thread.as_ref().map(|_| done);
+    let done = thread.as_ref().map(|_| Mutex::new(done));
     StompLink { id, tx, waker, up, max_record, done, thread }
 }
 
@@ -152,6 +152,7 @@ impl Link for StompLink {
     fn stop(&mut self) {
         self.command(Command::Stop);
         if let Some(done) = self.done.take() {
+            let done = done.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
             if done.recv_timeout(STOP_WAIT) == Err(RecvTimeoutError::Disconnected) {
                 if let Some(t) = self.thread.take() {
                     let _ = t.join();

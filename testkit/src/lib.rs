@@ -7,6 +7,9 @@
 pub mod ws_certs;
 
 use std::net::TcpListener;
+
+pub mod certs;
+pub mod rabbitmq;
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound then released; the caller binds it soon after).

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     }
     match daemon::run(&opts) {
         Ok(Exit::Stopped) => ExitCode::SUCCESS,
-        Ok(Exit::Restart) => daemon::restart(&opts),
+        Ok(Exit::Restart | Exit::FactoryReset) => daemon::restart(&opts),
         Err(e) => {
             log::error!("{e}");
             // Said once: the log already reached the terminal when it goes to stderr.

@@ -13,16 +13,18 @@ pub mod cli;
 pub mod identity;
 pub mod logging;
 pub mod options;
+mod owner;
 pub mod signals;
+mod transports;
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use usp_datamodel::plugin::{Now, SystemRequest};
+use usp_datamodel::plugin::Now;
 use usp_datamodel::value::DateTime;
 
-use crate::core::{Core, Outgoing};
+use crate::core::Core;
 use cli::{CliReply, CliRequest};
 use options::Options;
 use signals::Stop;
@@ -30,6 +32,8 @@ use signals::Stop;
 /// What the owner thread waits for.
 #[derive(Debug)]
 pub enum Input {
+    /// An event of an MTP link.
+    Mtp(usp_mtp::MtpEvent),
     /// A local CLI command.
     Cli(CliRequest),
     /// A signal.
@@ -68,9 +72,10 @@ impl Clock {
 pub enum Exit {
     /// A clean shutdown (signal or `stop`).
     Stopped,
-    /// A Reboot() or FactoryReset(): the process re-executes itself (or runs the reboot
-    /// command).
+    /// A Reboot(): the process re-executes itself (or runs the reboot command).
     Restart,
+    /// A FactoryReset(): the configuration was reset to the defaults file; then as Restart.
+    FactoryReset,
 }
 
 /// Runs the agent until a signal or a `stop` command. Errors are start-up failures, already
@@ -93,7 +98,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(aside) = &started.moved_aside {
         log::warn!("the database was unusable; moved to {} and rebuilt", aside.display());
     }
-    let mut core = Core::new(started.dm, identity.endpoint_id.clone());
+    let core = Core::new(started.dm, identity.endpoint_id.clone());
     let (tx, rx) = mpsc::channel::<Input>();
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
     let signal_tx = tx.clone();
@@ -101,32 +106,83 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
         let _ = signal_tx.send(Input::Signal(s));
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    let mtp_tx = std::sync::Mutex::new(tx.clone());
+    let sink: usp_mtp::EventSink = std::sync::Arc::new(move |event| {
+        if let Ok(tx) = mtp_tx.lock() {
+            let _ = tx.send(Input::Mtp(event));
+        }
+    });
+    let transports = transports::Transports::new(sink);
+    let mut owner =
+        owner::Owner::new(core, clock, transports, tls_files(opts), opts.protocol_trace);
+    owner.replan();
     log::info!("ready (database {}, CLI {})", opts.db.display(), opts.cli_socket.display());
 
     let exit = loop {
-        let input = match wait(&rx, &core, &clock) {
-            Some(input) => input,
-            None => {
-                let out = core.handle_timeout(clock.now());
-                send_all(out);
-                continue;
-            }
+        let Some(input) = wait(&rx, &owner.core, &owner.clock) else {
+            owner.on_timeout();
+            continue;
         };
         match input {
             Input::Signal(Stop::Terminate) => break Exit::Stopped,
-            Input::Signal(Stop::Reload) => log::info!("SIGHUP: configuration reloaded"),
+            Input::Signal(Stop::Reload) => {
+                log::info!("SIGHUP: re-reading the MTP configuration");
+                owner.replan();
+            }
+            Input::Mtp(event) => owner.on_mtp(event),
             Input::Cli(req) => {
-                if handle_cli(&mut core, &clock, req) {
+                if handle_cli(&mut owner, req) {
                     break Exit::Stopped;
                 }
             }
         }
-        if let Some(exit) = system_requests(&mut core) {
+        if let Some(exit) = owner.system_requests() {
             break exit;
         }
     };
-    shutdown(&mut core, &opts.cli_socket);
+    let reason = match exit {
+        Exit::Stopped => "agent shutting down",
+        Exit::Restart | Exit::FactoryReset => "agent rebooting",
+    };
+    owner.shutdown(reason);
+    drop(owner);
+    if exit == Exit::FactoryReset {
+        factory_reset(&opts.db);
+    }
+    let _ = std::fs::remove_file(&opts.cli_socket);
+    log::info!("stopped");
     Ok(exit)
+}
+
+/// Removes the database so that the next start applies the defaults file again.
+fn factory_reset(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                log::error!("factory reset: cannot remove {}: {e}", Path::new(&path).display())
+            }
+        }
+    }
+}
+
+/// The TLS files of the command line.
+fn tls_files(opts: &Options) -> crate::links::TlsFiles {
+    let (server_cert, server_key) = match &opts.server_cert {
+        Some((c, k)) => (Some(c.clone()), Some(k.clone())),
+        None => (None, None),
+    };
+    crate::links::TlsFiles {
+        ca_file: opts.ca_file.clone(),
+        client_key: opts.client_key.clone().or_else(|| opts.client_cert.clone()),
+        client_cert: opts.client_cert.clone(),
+        server_cert,
+        server_key,
+        insecure: opts.insecure,
+    }
 }
 
 /// Waits for the next input or the core's next timer; `None` when the timer is due.
@@ -145,7 +201,7 @@ fn wait(rx: &mpsc::Receiver<Input>, core: &Core, clock: &Clock) -> Option<Input>
 }
 
 /// Answers a CLI command; true when it asked the agent to stop.
-fn handle_cli(core: &mut Core, clock: &Clock, req: CliRequest) -> bool {
+fn handle_cli(owner: &mut owner::Owner, req: CliRequest) -> bool {
     let reply = match cli::commands::parse(&req.words) {
         Err(text) => CliReply { status: cli::STATUS_USAGE, text: text + "\n" },
         Ok(cli::commands::Command::Stop) => {
@@ -153,8 +209,9 @@ fn handle_cli(core: &mut Core, clock: &Clock, req: CliRequest) -> bool {
             return true;
         }
         Ok(cli::commands::Command::Request(r)) => {
-            let (msg, out) = core.handle_local(clock.now(), r);
-            send_all(out);
+            let (msg, out) = owner.core.handle_local(owner.clock.now(), r);
+            owner.dispatch(out, None);
+            owner.after();
             let (text, failed) = cli::commands::format(&msg);
             let status = if failed { cli::STATUS_FAILED } else { cli::STATUS_OK };
             CliReply { status, text }
@@ -162,41 +219,6 @@ fn handle_cli(core: &mut Core, clock: &Clock, req: CliRequest) -> bool {
     };
     let _ = req.reply.send(reply);
     false
-}
-
-/// Hands Records to the links (none yet: the MTPs are wired in the next step).
-fn send_all(out: Vec<Outgoing>) {
-    for o in out {
-        log::debug!("no MTP link to {} yet; Record dropped", o.to);
-    }
-}
-
-/// Carries out Reboot() and FactoryReset() after their answers were sent.
-fn system_requests(core: &mut Core) -> Option<Exit> {
-    let mut exit = None;
-    for request in core.take_system_requests() {
-        match request {
-            SystemRequest::Reboot { cause, reason } => {
-                log::warn!("reboot requested ({cause}: {reason})");
-                exit = Some(Exit::Restart);
-            }
-            SystemRequest::FactoryReset { cause, reason } => {
-                log::warn!("factory reset requested ({cause}: {reason})");
-                exit = Some(Exit::Restart);
-            }
-            SystemRequest::Reconnect { link } => log::info!("{link}: reconnect requested"),
-        }
-    }
-    exit
-}
-
-/// Persists what is pending and removes the CLI socket.
-fn shutdown(core: &mut Core, cli_socket: &Path) {
-    if let Err(e) = core.dm().flush() {
-        log::error!("cannot persist the data model at shutdown: {e}");
-    }
-    let _ = std::fs::remove_file(cli_socket);
-    log::info!("stopped");
 }
 
 /// Runs `-c` against a running daemon: prints the answer, returns the exit status.

@@ -109,7 +109,12 @@ impl Transports {
 
     /// A link (or a WebSocket session) came up. Returns where to send a Connect Record:
     /// `(controller, destination)`.
-    pub fn up(&mut self, link: LinkId, peer: Option<&str>, info: &ConnectInfo) -> Vec<(String, String)> {
+    pub fn up(
+        &mut self,
+        link: LinkId,
+        peer: Option<&str>,
+        info: &ConnectInfo,
+    ) -> Vec<(String, String)> {
         let Some(r) = self.running.get_mut(&link) else { return Vec::new() };
         r.spec.learn(info);
         if let Some(peer) = peer {
@@ -167,7 +172,8 @@ impl Transports {
             };
             let reachable = if is_server(&r.spec) { r.peers.contains(to) } else { r.up };
             if reachable {
-                let out = Outbound { dest: route.dest.clone(), record, retain: route.retain_notify };
+                let out =
+                    Outbound { dest: route.dest.clone(), record, retain: route.retain_notify };
                 return r.link.send(out);
             }
         }
@@ -183,12 +189,15 @@ impl Transports {
 
     /// Whether a link is a WebSocket one (Records that do not parse close the session).
     pub fn is_websocket(&self, link: LinkId) -> bool {
-        self.running.get(&link).is_some_and(|r| is_server(&r.spec) || ws_client_controller(&r.spec).is_some())
+        self.running
+            .get(&link)
+            .is_some_and(|r| is_server(&r.spec) || ws_client_controller(&r.spec).is_some())
     }
 
     /// Restarts the link with this data-model key (ForceReconnect(), WebSocket Reset()).
     pub fn reconnect(&mut self, key: &str) -> bool {
-        let Some(id) = self.running.iter().find(|(_, r)| r.spec.key == key).map(|(id, _)| *id) else {
+        let Some(id) = self.running.iter().find(|(_, r)| r.spec.key == key).map(|(id, _)| *id)
+        else {
             return false;
         };
         let Some(mut r) = self.running.remove(&id) else { return false };
@@ -197,7 +206,8 @@ impl Transports {
         self.next_id += 1;
         match spawn(new_id, &r.spec, self.sink.clone()) {
             Ok(link) => {
-                self.running.insert(new_id, Running { link, up: false, peers: BTreeSet::new(), ..r });
+                self.running
+                    .insert(new_id, Running { link, up: false, peers: BTreeSet::new(), ..r });
                 true
             }
             Err(e) => {

@@ -8,6 +8,7 @@ pub mod ws_certs;
 
 use std::net::TcpListener;
 
+pub mod agent;
 pub mod certs;
 pub mod rabbitmq;
 use std::time::{Duration, Instant};

@@ -4,6 +4,9 @@
 //!
 //! Never used by shipped code. Never stops a process it did not start. Every wait is bounded.
 
+pub mod certs;
+pub mod mosquitto;
+
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 

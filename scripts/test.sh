@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite, for a fresh Debian/Ubuntu machine with a Rust toolchain.
-# Installs what the suite needs (nothing beyond cargo's own downloads so far; brokers such as
-# mosquitto join here with the MTP tests), then builds and runs every test of the workspace.
+# Installs what the suite needs (a C compiler, the mosquitto broker), then builds and runs every
+# test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,14 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     echo "test.sh: installing a C compiler (gcc)"
     apt-get update -qq && apt-get install -y -qq gcc >/dev/null
+fi
+
+# The MQTT tests start private brokers on free 127.0.0.1 ports (usp_testkit::mosquitto). Debian
+# also starts a system mosquitto service on port 1883 when installing: the tests never use it and
+# never stop it.
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+    echo "test.sh: installing the mosquitto broker"
+    apt-get update -qq && apt-get install -y -qq mosquitto >/dev/null
 fi
 
 cargo build --workspace --all-targets --locked

@@ -60,6 +60,8 @@ pub(super) fn run(id: LinkId, cfg: &MqttConfig, sink: &EventSink, shared: &Share
             Outcome::Stopped => return,
             Outcome::Disabled(reason) => {
                 log::error!("MQTT link {id}: {reason}; the MTP is disabled");
+                // Before the event: whoever reacts to it finds `send` answering `Stopped`.
+                shared.lock().finished = true;
                 sink(MtpEvent::Down { link: id, peer: None, reason, retry_in: None });
                 return;
             }

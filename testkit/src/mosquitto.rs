@@ -10,12 +10,15 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{free_port, wait_for_port};
 
 /// How long a broker may take to open its port.
 const START_LIMIT: Duration = Duration::from_secs(10);
+
+/// What mosquitto logs once its listeners are open.
+const RUNNING: &str = " running";
 
 /// What the broker offers.
 #[derive(Clone, Debug, Default)]
@@ -74,7 +77,14 @@ impl Mosquitto {
         });
         let dir = tempfile::tempdir().expect("temporary directory for mosquitto");
         let port = free_port();
-        let tls_port = opts.tls.as_ref().map(|_| free_port());
+        let tls_port = opts.tls.as_ref().map(|_| {
+            loop {
+                let p = free_port();
+                if p != port {
+                    break p;
+                }
+            }
+        });
         let config = config(dir.path(), &opts, port, tls_port);
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("writing mosquitto.conf");
         let mut m = Mosquitto { dir, binary, port, tls_port, child: None };
@@ -113,6 +123,7 @@ impl Mosquitto {
 
     fn launch(&mut self) {
         let log_path = self.dir.path().join("mosquitto.log");
+        let runs_before = self.log().matches(RUNNING).count();
         let log = OpenOptions::new().create(true).append(true).open(&log_path);
         let log: File = log.expect("opening the mosquitto log");
         let err = log.try_clone().expect("cloning the log handle");
@@ -125,15 +136,24 @@ impl Mosquitto {
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", self.binary.display()));
         self.child = Some(child);
-        // The old process' port may linger a moment after a restart; mosquitto reuses it.
-        if !wait_for_port(self.port, START_LIMIT) {
-            let status = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
-            self.stop();
-            panic!(
-                "mosquitto did not open port {} within {START_LIMIT:?} (exit: {status:?}); log:\n{}",
-                self.port,
-                self.log()
-            );
+        // Ready when this process logged that it runs (all listeners open) and the port answers;
+        // a port taken by someone else makes mosquitto exit, which is reported.
+        let end = Instant::now() + START_LIMIT;
+        loop {
+            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let running = self.log().matches(RUNNING).count() > runs_before;
+            if exited.is_none() && running && wait_for_port(self.port, Duration::from_secs(1)) {
+                return;
+            }
+            if exited.is_some() || Instant::now() >= end {
+                self.stop();
+                panic!(
+                    "mosquitto did not start on port {} (exit: {exited:?}); log:\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

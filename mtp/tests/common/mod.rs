@@ -58,6 +58,12 @@ impl Events {
         first.or_else(|| self.rx.recv_timeout(limit).ok())
     }
 
+    /// Forgets every event received so far.
+    pub fn clear(&self) {
+        self.skipped.borrow_mut().clear();
+        while self.rx.try_recv().is_ok() {}
+    }
+
     /// Waits for link `link` to come up; returns its connect information.
     pub fn up(&self, link: u32) -> ConnectInfo {
         match self.wait(

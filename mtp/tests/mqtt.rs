@@ -437,3 +437,19 @@ fn username_and_password_are_sent() {
     let (reason, retry_in) = events.down(2);
     assert!(retry_in.is_some(), "{reason}");
 }
+
+#[test]
+fn stop_ends_a_back_off_wait_and_the_thread() {
+    let (sink, events) = sink();
+    let mut cfg = config(broken_broker(), true, "waiting", "own/w");
+    // A long wait: only the stop's wake-up can end it before `stop` gives up waiting (2 s).
+    cfg.retry.min_wait_secs = 600;
+    cfg.retry.max_wait_secs = 0;
+    let mut link = spawn(1, cfg, sink);
+    let (_, retry_in) = events.down(1);
+    assert!(retry_in >= Some(Duration::from_secs(600)));
+    link.stop();
+    assert!(format!("{link:?}").contains("finished: true"), "{link:?}");
+    assert_eq!(link.send(out("a/b", b"x")), Err(SendError::Stopped));
+    assert!(events.next_within(Duration::from_millis(200)).is_none(), "nothing after a stop");
+}

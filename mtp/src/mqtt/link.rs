@@ -104,74 +104,22 @@ fn session(
     client_id: &mut String,
     backoff: &mut Backoff,
 ) -> Outcome {
-    let (handle, mut conn) = match client::open(cfg, client_id) {
+    let (handle, mut conn, assigned, connack) = match connect(cfg, shared, client_id) {
         Ok(c) => c,
-        Err(e) => return Outcome::Failed(e),
-    };
-    {
-        let mut st = shared.lock();
-        if st.stopping {
-            return Outcome::Stopped;
-        }
-        st.current = Some(handle.clone());
-    }
-    let (assigned, connack) = loop {
-        match conn.next() {
-            Ok(Ev::ConnAck { assigned, connack }) => break (assigned, connack),
-            Ok(_) => {}
-            Err(e) => return ended(shared, format!("connect: {e}")),
-        }
+        Err(outcome) => return outcome,
     };
     if let Some(a) = assigned.as_ref().filter(|_| client_id.is_empty()) {
         // R-MQTT.11: the same ClientId on every later connection of this link.
         log::info!("MQTT link {id}: the broker assigned ClientId {a:?}");
         client_id.clone_from(a);
     }
-    let plan = match topics::plan(
-        cfg.v5,
-        &cfg.subscriptions,
-        &connack,
-        &cfg.response_topic,
-        cfg.publish_qos.min(1),
-    ) {
-        Ok(p) => p,
-        Err(e) => {
-            disconnect(&handle, &mut conn);
-            return match e {
-                PlanError::NoTopics => Outcome::Disabled("no topic to subscribe to".into()),
-                PlanError::NoReplyTopic => Outcome::Disabled(
-                    "no exact topic to give as reply-to (set ResponseTopicConfigured)".into(),
-                ),
-            };
-        }
-    };
-    if let Err(e) = handle.subscribe(&plan.filters) {
-        return ended(shared, e);
-    }
-    let mut early = Vec::new();
-    let granted = loop {
-        match conn.next() {
-            Ok(Ev::SubAck(g)) => break g,
-            Ok(Ev::Publish(p)) if early.len() < EARLY_RECORDS => early.push(p),
-            Ok(Ev::Publish(_)) => log::warn!("MQTT link {id}: dropped a Record before SUBACK"),
-            Ok(_) => {}
-            Err(e) => return ended(shared, format!("subscribe: {e}")),
-        }
-        if shared.lock().stopping {
-            return Outcome::Stopped;
-        }
-    };
-    let subscribed = match check_suback(id, &plan, &granted) {
+    let (own, subscribed, early) = match subscribe(id, cfg, shared, &handle, &mut conn, &connack) {
         Ok(s) => s,
-        Err(reason) => {
-            // R-MQTT.17: nothing is published; disconnect (and retry).
-            disconnect(&handle, &mut conn);
-            return Outcome::Failed(reason);
-        }
+        Err(outcome) => return outcome,
     };
     let info = ConnectInfo::Mqtt {
         v5: cfg.v5,
-        subscribed_topic: plan.own.clone(),
+        subscribed_topic: own.clone(),
         assigned_client_id: assigned,
         response_information: connack.response_information.filter(|_| cfg.v5),
         subscribed,
@@ -183,15 +131,85 @@ fn session(
             disconnect(&handle, &mut conn);
             return Outcome::Stopped;
         }
-        st.reply_to = Some(plan.own.clone());
+        st.reply_to = Some(own.clone());
     }
     backoff.reset();
-    log::info!("MQTT link {id}: up on {}:{}, own topic {:?}", cfg.host, cfg.port, plan.own);
+    log::info!("MQTT link {id}: up on {}:{}, own topic {own:?}", cfg.host, cfg.port);
     sink(MtpEvent::Up { link: id, peer: None, info });
     for p in early {
         deliver(id, cfg, sink, p);
     }
     receive(id, cfg, sink, shared, &handle, &mut conn)
+}
+
+/// A connection up to its CONNACK: the handles, the Assigned Client Identifier, the CONNACK.
+type Connected = (Handle, client::Conn, Option<String>, topics::Connack);
+
+/// CONNECT and CONNACK; the connection is made the current one (so a stop can reach it).
+fn connect(cfg: &MqttConfig, shared: &Shared, client_id: &str) -> Result<Connected, Outcome> {
+    let (handle, mut conn) = client::open(cfg, client_id).map_err(Outcome::Failed)?;
+    {
+        let mut st = shared.lock();
+        if st.stopping {
+            return Err(Outcome::Stopped);
+        }
+        st.current = Some(handle.clone());
+    }
+    let (assigned, connack) = loop {
+        match conn.next() {
+            Ok(Ev::ConnAck { assigned, connack }) => break (assigned, connack),
+            Ok(_) => {}
+            Err(e) => return Err(ended(shared, format!("connect: {e}"))),
+        }
+    };
+    if shared.lock().stopping {
+        disconnect(&handle, &mut conn);
+        return Err(Outcome::Stopped);
+    }
+    Ok((handle, conn, assigned, connack))
+}
+
+/// SUBSCRIBE per R-MQTT.15 and SUBACK per R-MQTT.16/17: the own topic, the filters granted, and
+/// the Records that came before the SUBACK.
+fn subscribe(
+    id: LinkId,
+    cfg: &MqttConfig,
+    shared: &Shared,
+    handle: &Handle,
+    conn: &mut client::Conn,
+    connack: &topics::Connack,
+) -> Result<(String, Vec<String>, Vec<Incoming>), Outcome> {
+    let qos = cfg.publish_qos.min(1);
+    let plan = topics::plan(cfg.v5, &cfg.subscriptions, connack, &cfg.response_topic, qos)
+        .map_err(|e| {
+            disconnect(handle, conn);
+            Outcome::Disabled(match e {
+                PlanError::NoTopics => "no topic to subscribe to".into(),
+                PlanError::NoReplyTopic => {
+                    "no exact topic to give as reply-to (set ResponseTopicConfigured)".into()
+                }
+            })
+        })?;
+    handle.subscribe(&plan.filters).map_err(|e| ended(shared, e))?;
+    let mut early = Vec::new();
+    let granted = loop {
+        match conn.next() {
+            Ok(Ev::SubAck(g)) => break g,
+            Ok(Ev::Publish(p)) if early.len() < EARLY_RECORDS => early.push(p),
+            Ok(Ev::Publish(_)) => log::warn!("MQTT link {id}: dropped a Record before SUBACK"),
+            Ok(_) => {}
+            Err(e) => return Err(ended(shared, format!("subscribe: {e}"))),
+        }
+        if shared.lock().stopping {
+            return Err(Outcome::Stopped);
+        }
+    };
+    let subscribed = check_suback(id, &plan, &granted).map_err(|reason| {
+        // R-MQTT.17: nothing is published; disconnect (and retry).
+        disconnect(handle, conn);
+        Outcome::Failed(reason)
+    })?;
+    Ok((plan.own, subscribed, early))
 }
 
 /// The connected loop: Records in, until the connection ends or the owner stops the link.

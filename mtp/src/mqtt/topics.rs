@@ -322,6 +322,12 @@ mod tests {
     }
 
     #[test]
+    fn v311_exact_subscription_alone_cannot_receive_answers() {
+        let p = plan(false, &conf(&["agent/a1"]), &Connack::default(), "", 1).expect("plan");
+        assert_eq!((p.own.as_str(), p.delivered_by), ("agent/a1", None));
+    }
+
+    #[test]
     fn qos_is_capped_at_two() {
         let p = plan(true, &[("a".into(), 7)], &Connack::default(), "", 1).expect("plan");
         assert_eq!(p.filters, vec![("a".to_owned(), 2)]);

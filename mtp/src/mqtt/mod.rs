@@ -23,7 +23,7 @@
 //! - Reconnect after every failure with [`crate::retry::Backoff`] over `retry`, reporting
 //!   [`MtpEvent::Down`] with the wait each time; the wait never exceeds the configured maximum.
 //! - [`Link::stop`] or dropping the handle sends DISCONNECT. After a stop the link reports
-//!   nothing more.
+//!   nothing more (but an event already being delivered at that moment).
 //!
 //! Threads: each link has its own thread, which runs rumqttc's blocking `Connection` (and its
 //! single-threaded runtime inside); a broken or slow broker delays no other link. `send` never

@@ -40,7 +40,7 @@ fn link(rabbit: &RabbitMq, name: &str, tls: bool) -> (StompLink, Receiver<MtpEve
     c.destination = dest.clone();
     if tls {
         c.port = rabbit.stomp_tls_port.unwrap();
-        let ca = rabbit.certs.as_ref().unwrap().ca_cert.clone();
+        let ca = rabbit.certs.as_ref().unwrap().ca.clone();
         c.tls = Some(ClientTls { ca_file: Some(ca), ..ClientTls::default() });
     }
     let (sink, rx) = collector();

@@ -96,7 +96,7 @@ fn main() {
     let size = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     println!("WebSocket loopback round trip, client -> server -> client, {size}-byte Records");
     report("plain", &measure(None, rounds, size));
-    let certs = usp_testkit::ws_certs::generate();
+    let certs = usp_testkit::certs::TestPki::generate("WebSocket test CA", "client");
     let server = ServerTls {
         cert_file: certs.server_cert.clone(),
         key_file: certs.server_key.clone(),

@@ -11,7 +11,7 @@ use usp_mtp::retry::RetryPolicy;
 use usp_mtp::stomp::{StompConfig, StompLink, spawn};
 use usp_mtp::tls::ClientTls;
 use usp_mtp::{ConnectInfo, EventSink, Link, MtpEvent, Outbound, SendError};
-use usp_testkit::certs::TestCerts;
+use usp_testkit::certs::TestPki;
 use usp_testkit::rabbitmq::{RabbitMq, RabbitMqOptions};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -219,7 +219,7 @@ fn tls_links_verify_the_broker_and_carry_records() {
     let mut c = config(rabbit, "proto::tls", &dest);
     c.host = "localhost".into();
     c.port = rabbit.stomp_tls_port.expect("TLS port");
-    c.tls = Some(ClientTls { ca_file: Some(certs.ca_cert.clone()), ..ClientTls::default() });
+    c.tls = Some(ClientTls { ca_file: Some(certs.ca.clone()), ..ClientTls::default() });
     let (sink, rx) = collector();
     let link = spawn(1, c.clone(), sink);
     expect_up(&rx, WAIT);
@@ -230,8 +230,8 @@ fn tls_links_verify_the_broker_and_carry_records() {
         assert!(expect_received(&rx).1 == record);
     }
     // The same broker is refused when its CA is not trusted (another test CA is).
-    let other = TestCerts::generate();
-    c.tls = Some(ClientTls { ca_file: Some(other.ca_cert.clone()), ..ClientTls::default() });
+    let other = TestPki::generate("STOMP test CA", "client");
+    c.tls = Some(ClientTls { ca_file: Some(other.ca.clone()), ..ClientTls::default() });
     let (sink, rx) = collector();
     let _untrusting = spawn(2, c, sink);
     let (reason, retry_in) = expect_down(&rx);

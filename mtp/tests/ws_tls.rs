@@ -8,7 +8,7 @@ mod ws_common;
 use usp_mtp::tls::{ClientTls, ServerTls};
 use usp_mtp::ws::{spawn_client, spawn_server};
 use usp_mtp::{Link, MtpEvent, Outbound};
-use usp_testkit::ws_certs;
+use usp_testkit::certs::TestPki;
 use ws_common::*;
 
 fn to(dest: &str, record: Vec<u8>) -> Outbound {
@@ -17,7 +17,7 @@ fn to(dest: &str, record: Vec<u8>) -> Outbound {
 
 #[test]
 fn tls_on_both_sides_with_a_test_ca() {
-    let certs = ws_certs::generate();
+    let certs = TestPki::generate("WebSocket test CA", "client");
     let (ssink, sev) = sink();
     let mut config = server_config(0);
     config.tls = Some(ServerTls {
@@ -61,8 +61,8 @@ fn tls_on_both_sides_with_a_test_ca() {
 
 #[test]
 fn a_client_that_does_not_trust_the_server_certificate_does_not_connect() {
-    let certs = ws_certs::generate();
-    let other = ws_certs::generate();
+    let certs = TestPki::generate("WebSocket test CA", "client");
+    let other = TestPki::generate("WebSocket test CA", "client");
     let (ssink, _sev) = sink();
     let mut config = server_config(0);
     config.tls = Some(ServerTls {
@@ -89,11 +89,11 @@ fn a_client_that_does_not_trust_the_server_certificate_does_not_connect() {
 
 #[test]
 fn a_server_with_a_bad_tls_configuration_is_reported_to_the_caller() {
-    let certs = ws_certs::generate();
+    let certs = TestPki::generate("WebSocket test CA", "client");
     let mut config = server_config(0);
     config.tls = Some(ServerTls {
         cert_file: certs.server_cert.clone(),
-        key_file: certs.dir.path().join("missing.key"),
+        key_file: std::path::PathBuf::from("/nonexistent/missing.key"),
         client_ca_file: None,
     });
     let (ssink, _sev) = sink();

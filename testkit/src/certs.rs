@@ -1,136 +1,91 @@
-//! Test certificates: a private CA, a server certificate for `localhost` / `127.0.0.1` and a
-//! client certificate, made with the `openssl` command-line tool (Debian package `openssl`)
-//! into a temporary directory that lives as long as the [`TestCerts`] value.
+//! Test certificates: a private CA with a server certificate (for `localhost` and `127.0.0.1`)
+//! and a client certificate, written as PEM files into a temporary directory.
 //!
-//! Never used by shipped code; the keys are throw-away.
+//! Generated in-process with rcgen (ring backend, ECDSA P-256) rather than with the `openssl`
+//! command: no external program to install or to call with the right flags on each
+//! distribution, and a few milliseconds per set. Never used by shipped code.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// A CA with one server and one client certificate (EC P-256, PEM files).
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+
+/// One generated PKI; the files live as long as this value.
 #[derive(Debug)]
-pub struct TestCerts {
-    /// The CA certificate (the trust anchor to configure on clients and servers).
-    pub ca_cert: PathBuf,
-    /// The server certificate (subjectAltName `localhost` and `127.0.0.1`), signed by the CA.
+pub struct TestPki {
+    dir: tempfile::TempDir,
+    /// The CA certificate (PEM): the trust anchor for both sides.
+    pub ca: PathBuf,
+    /// The server certificate (PEM), for `localhost` and `127.0.0.1`, signed by the CA.
     pub server_cert: PathBuf,
-    /// The server's private key (PKCS#8).
+    /// The server's private key (PKCS#8 PEM).
     pub server_key: PathBuf,
-    /// A client certificate (CN `usp-test-client`), signed by the CA.
+    /// A client certificate (PEM) signed by the CA, common name `client_cn`.
     pub client_cert: PathBuf,
-    /// The client's private key (PKCS#8).
+    /// The client's private key (PKCS#8 PEM).
     pub client_key: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
-impl TestCerts {
-    /// Generates a fresh set. Panics with a clear message when `openssl` is missing or fails.
-    pub fn generate() -> TestCerts {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
-        let d = dir.path();
-        let p = |name: &str| d.join(name);
-        openssl(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "3650",
-                "-subj",
-                "/CN=usp test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        );
-        issue(
-            d,
-            "server",
-            "localhost",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        );
-        issue(d, "client", "usp-test-client", "extendedKeyUsage=clientAuth\n");
-        TestCerts {
-            ca_cert: p("ca.pem"),
-            server_cert: p("server.pem"),
-            server_key: p("server.key"),
-            client_cert: p("client.pem"),
-            client_key: p("client.key"),
-            _dir: dir,
+impl TestPki {
+    /// Generates a fresh CA (named `ca_name`) with a server and a client certificate. Panics
+    /// (it is test code) when generation or writing fails.
+    pub fn generate(ca_name: &str, client_cn: &str) -> TestPki {
+        let dir = tempfile::tempdir().expect("temporary directory for test certificates");
+        let ca = ca(ca_name);
+        let server = leaf(&ca, "localhost", &["localhost", "127.0.0.1"], true);
+        let client = leaf(&ca, client_cn, &[], false);
+        let write = |name: &str, pem: &str| -> PathBuf {
+            let p = dir.path().join(name);
+            std::fs::write(&p, pem).unwrap_or_else(|e| panic!("writing {}: {e}", p.display()));
+            p
+        };
+        TestPki {
+            ca: write("ca.pem", &ca.pem()),
+            server_cert: write("server.pem", &server.0),
+            server_key: write("server.key", &server.1),
+            client_cert: write("client.pem", &client.0),
+            client_key: write("client.key", &client.1),
+            dir,
         }
+    }
+
+    /// The directory holding the files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 }
 
-/// Makes `<name>.key` and `<name>.pem` signed by the CA in `dir`, with extra v3 extensions.
-fn issue(dir: &Path, name: &str, cn: &str, extensions: &str) {
-    let ext =
-        format!("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n{extensions}");
-    let ext_file = format!("{name}.ext");
-    std::fs::write(dir.join(&ext_file), ext)
-        .unwrap_or_else(|e| panic!("cannot write {ext_file}: {e}"));
-    let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
-    let subj = format!("/CN={cn}");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &subj,
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "3650",
-            "-extfile",
-            &ext_file,
-        ],
-    );
+fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().expect("CA key");
+    CertifiedIssuer::self_signed(params, key).expect("self-signed CA certificate")
 }
 
-/// Runs `openssl` in `dir`; panics naming the package when it is missing, with its output when
-/// it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap_or_else(|e| {
-        panic!("cannot run `openssl` ({e}): install the Debian package `openssl`")
-    });
-    assert!(
-        out.status.success(),
-        "openssl {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// A certificate and its key, both PEM.
+fn leaf(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    cn: &str,
+    names: &[&str],
+    server: bool,
+) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("certificate parameters");
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![if server {
+        ExtendedKeyUsagePurpose::ServerAuth
+    } else {
+        ExtendedKeyUsagePurpose::ClientAuth
+    }];
+    params.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().expect("leaf key");
+    let cert = params.signed_by(&key, ca).expect("CA-signed certificate");
+    (cert.pem(), key.serialize_pem())
 }
 
 #[cfg(test)]
@@ -138,25 +93,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_certificates_chain_to_the_ca() {
-        let c = TestCerts::generate();
-        for cert in [&c.server_cert, &c.client_cert] {
-            let out = Command::new("openssl")
-                .arg("verify")
-                .arg("-CAfile")
-                .arg(&c.ca_cert)
-                .arg(cert)
-                .output()
-                .expect("openssl verify runs");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    fn writes_five_pem_files() {
+        let pki = TestPki::generate("Test CA", "client-1");
+        for (p, tag) in [
+            (&pki.ca, "CERTIFICATE"),
+            (&pki.server_cert, "CERTIFICATE"),
+            (&pki.server_key, "PRIVATE KEY"),
+            (&pki.client_cert, "CERTIFICATE"),
+            (&pki.client_key, "PRIVATE KEY"),
+        ] {
+            let text = std::fs::read_to_string(p).expect("readable");
+            assert!(text.starts_with(&format!("-----BEGIN {tag}-----")), "{}", p.display());
+            assert!(p.starts_with(pki.dir()));
         }
-        let text = Command::new("openssl")
-            .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
-            .arg(&c.server_cert)
-            .output()
-            .expect("openssl x509 runs");
-        let text = String::from_utf8_lossy(&text.stdout);
-        assert!(text.contains("DNS:localhost") && text.contains("IP Address:127.0.0.1"), "{text}");
-        assert!(std::fs::read_to_string(&c.server_key).expect("key").contains("PRIVATE KEY"));
+        // Two PKIs never share a CA.
+        let other = TestPki::generate("Test CA", "client-1");
+        assert_ne!(
+            std::fs::read(&pki.ca).expect("ca"),
+            std::fs::read(&other.ca).expect("other ca")
+        );
     }
 }

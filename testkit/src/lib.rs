@@ -4,13 +4,13 @@
 //!
 //! Never used by shipped code. Never stops a process it did not start. Every wait is bounded.
 
-pub mod ws_certs;
+pub mod agent;
+pub mod certs;
+pub mod mosquitto;
+pub mod rabbitmq;
 
 use std::net::TcpListener;
 
-pub mod agent;
-pub mod certs;
-pub mod rabbitmq;
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound then released; the caller binds it soon after).

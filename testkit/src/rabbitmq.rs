@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::certs::TestCerts;
+use crate::certs::TestPki;
 use crate::free_port;
 
 /// Where Debian installs the real server script (`/usr/sbin/rabbitmq-server` is a wrapper that
@@ -71,8 +71,8 @@ pub struct RabbitMq {
     pub amqp_port: u16,
     /// The options it was started with.
     pub options: RabbitMqOptions,
-    /// The test CA and server certificate, when TLS is on (`ca_cert` is the trust anchor).
-    pub certs: Option<TestCerts>,
+    /// The test CA and server certificate, when TLS is on (`ca` is the trust anchor).
+    pub certs: Option<TestPki>,
     /// How long the last start (or restart) took until STOMP accepted a login.
     pub startup: Duration,
     node_name: String,
@@ -106,7 +106,7 @@ impl RabbitMq {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
-        let certs = options.tls.then(TestCerts::generate);
+        let certs = options.tls.then(|| TestPki::generate("RabbitMQ test CA", "client"));
         let mut rabbit = RabbitMq {
             stomp_port: free_port(),
             stomp_tls_port: options.tls.then(free_port),
@@ -251,7 +251,7 @@ impl RabbitMq {
                  ssl_options.keyfile = {}\n\
                  ssl_options.verify = verify_none\n\
                  ssl_options.fail_if_no_peer_cert = false\n",
-                c.ca_cert.display(),
+                c.ca.display(),
                 c.server_cert.display(),
                 c.server_key.display(),
             ));

@@ -73,7 +73,7 @@ fn get_record(id: &str) -> Vec<u8> {
 
 fn serial_of(record: &Record) -> String {
     let msg = record.decode_no_session_context_msg().unwrap();
-    let Some(MsgBody::Response(r)) = msg.body.unwrap().msg_body else { panic!("{msg:?}") };
+    let Some(MsgBody::Response(r)) = msg.body.clone().unwrap().msg_body else { panic!("{msg:?}") };
     let Some(RespType::GetResp(g)) = r.resp_type else { panic!() };
     g.req_path_results[0].resolved_path_results[0].result_params["SerialNumber"].clone()
 }
@@ -81,7 +81,8 @@ fn serial_of(record: &Record) -> String {
 #[test]
 fn a_controller_connected_to_the_agents_server_is_answered() {
     let port = free_port();
-    let agent = RunningAgent::start(&reset(port, None), &["--endpoint-id", AGENT, "--serial", "S1"]);
+    let agent =
+        RunningAgent::start(&reset(port, None), &["--endpoint-id", AGENT, "--serial", "S1"]);
     let (sink, rx) = channel_sink();
     let mut link = spawn_client(1, WsClientConfig::new(CTL, "127.0.0.1", port, "/usp"), sink);
     // The agent greets the new session with a WebSocketConnectRecord.

@@ -74,7 +74,7 @@ impl Owner {
             MtpEvent::Down { link, peer, reason, retry_in } => {
                 self.transports.down(link, peer.as_deref());
                 let key = self.transports.key(link).unwrap_or("?").to_owned();
-                match &peer {
+                match peer.filter(|_| self.transports.is_server(link)) {
                     Some(p) => log::info!("{key}: session of {p} closed: {reason}"),
                     None => {
                         log::warn!("{key}: down: {reason} (retry in {retry_in:?})");
@@ -93,11 +93,11 @@ impl Owner {
 
     fn on_up(&mut self, link: usp_mtp::LinkId, peer: Option<String>, info: &ConnectInfo) {
         let key = self.transports.key(link).unwrap_or("?").to_owned();
-        if peer.is_none() {
+        if self.transports.is_server(link) {
+            log::info!("{key}: session of {} open", peer.as_deref().unwrap_or("?"));
+        } else {
             log::info!("{key}: up");
             let _ = links::record_up(self.core.dm(), &key, info);
-        } else {
-            log::info!("{key}: session of {} open", peer.as_deref().unwrap_or_default());
         }
         let kind = match info {
             ConnectInfo::Mqtt { v5, subscribed_topic, .. } => ConnectKind::Mqtt {

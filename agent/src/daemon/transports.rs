@@ -117,7 +117,8 @@ impl Transports {
     ) -> Vec<(String, String)> {
         let Some(r) = self.running.get_mut(&link) else { return Vec::new() };
         r.spec.learn(info);
-        if let Some(peer) = peer {
+        if is_server(&r.spec) {
+            let Some(peer) = peer else { return Vec::new() };
             r.peers.insert(peer.to_owned());
             return vec![(peer.to_owned(), peer.to_owned())];
         }
@@ -138,11 +139,10 @@ impl Transports {
     /// A link (or a WebSocket session) went down.
     pub fn down(&mut self, link: LinkId, peer: Option<&str>) {
         if let Some(r) = self.running.get_mut(&link) {
-            match peer {
-                Some(p) => {
-                    r.peers.remove(p);
-                }
-                None => r.up = false,
+            if !is_server(&r.spec) {
+                r.up = false;
+            } else if let Some(p) = peer {
+                r.peers.remove(p);
             }
         }
     }
@@ -185,6 +185,11 @@ impl Transports {
         if let Some(r) = self.running.get(&origin.link) {
             r.link.close_unparseable(origin.peer.as_deref());
         }
+    }
+
+    /// Whether a link is a WebSocket server (its events are about sessions, not the link).
+    pub fn is_server(&self, link: LinkId) -> bool {
+        self.running.get(&link).is_some_and(|r| is_server(&r.spec))
     }
 
     /// Whether a link is a WebSocket one (Records that do not parse close the session).

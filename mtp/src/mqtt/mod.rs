@@ -1,11 +1,44 @@
 //! The MQTT 5.0 / 3.1.1 link (TR-369 "MQTT Binding"), on rumqttc.
 //!
 //! One link per `Device.MQTT.Client.{i}`: [`MqttConfig`] is everything the link needs, read by
-//! the owner from the data model.
+//! the owner from the data model; [`spawn`] starts it and returns an [`MqttLink`], the owner's
+//! [`Link`] handle. The link is role-neutral: the agent and the lab controller (`uspctl`) use it
+//! the same way (each subscribes to its own topic and publishes to its peers').
+//!
+//! What the link does, per TR-369's MQTT binding:
+//! - CONNECT: ClientId as configured, else empty (v5, the CONNACK Assigned Client Identifier is
+//!   reported in [`crate::ConnectInfo::Mqtt`] and reused on every reconnect of this link) or the
+//!   Endpoint ID (3.1.1); Username/Password; KeepAlive; CleanStart/CleanSession; v5 Request
+//!   Response Information and the `usp-endpoint-id` User Property.
+//! - SUBSCRIBE (one packet) to the filters of R-MQTT.15 (see [`topics::plan`]); none at all:
+//!   DISCONNECT and [`MtpEvent::Down`] with `retry_in: None`, the thread ends (R-MQTT.16). A
+//!   refused SUBSCRIBE (every filter, or the one delivering our own topic): DISCONNECT and retry,
+//!   nothing is published meanwhile (R-MQTT.17). [`MtpEvent::Up`] comes after the SUBACK.
+//! - PUBLISH with our own topic as Response Topic and Content Type `usp.msg` (v5), or with
+//!   `/reply-to=<own topic, / as %2F>` appended to the topic (3.1.1); QoS `publish_qos`
+//!   (0 or 1); retain as [`Outbound::retain`] says.
+//! - Receive: payloads with Content Type `usp.msg`, `application/vnd.bbf.usp.msg` or none are
+//!   reported with the reply-to topic (v5 Response Topic, else a decoded `/reply-to=` suffix);
+//!   larger than `max_record`: dropped with a warning.
+//! - Reconnect after every failure with [`crate::retry::Backoff`] over `retry`, reporting
+//!   [`MtpEvent::Down`] with the wait each time; the wait never exceeds the configured maximum.
+//! - [`Link::stop`] or dropping the handle sends DISCONNECT. After a stop the link reports
+//!   nothing more (but an event already being delivered at that moment).
+//!
+//! Threads: each link has its own thread, which runs rumqttc's blocking `Connection` (and its
+//! single-threaded runtime inside); a broken or slow broker delays no other link. `send` never
+//! waits for the network: it queues into rumqttc's request queue.
 
+mod client;
+mod link;
+pub mod topics;
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::retry::RetryPolicy;
+use crate::{EventSink, Link, LinkId, MtpEvent, Outbound, SendError};
 
 /// The configuration of one MQTT client link.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +59,8 @@ pub struct MqttConfig {
     pub username: String,
     /// `Password` (empty: none).
     pub password: String,
-    /// `KeepAliveTime` (0 disables keep-alive).
+    /// `KeepAliveTime` (0 disables keep-alive). With v5, rumqttc cannot send 0 nor less than 5 s:
+    /// 0 is sent as 65535 s and 1–4 s as 5 s.
     pub keep_alive: Duration,
     /// `CleanSession` (3.1.1) / `CleanStart` (v5).
     pub clean_start: bool,
@@ -36,9 +70,12 @@ pub struct MqttConfig {
     /// order.
     pub subscriptions: Vec<(String, u8)>,
     /// `LocalAgent.MTP.{i}.MQTT.ResponseTopicConfigured`: the agent's own topic when the broker
-    /// gives none (subscribed too; for 3.1.1 as `<topic>/#`... see the spec). Empty: none.
+    /// gives none: subscribed unless a filter already covers it, as is for v5 and as `<topic>/#`
+    /// for 3.1.1 (where Records arrive on `<topic>/reply-to=...`). Empty: none.
     pub response_topic: String,
-    /// `LocalAgent.MTP.{i}.MQTT.PublishQoS` (0 or 1; 2 is sent as 1).
+    /// `LocalAgent.MTP.{i}.MQTT.PublishQoS` (0 or 1; 2 is sent as 1). Also the QoS of the
+    /// filters the link adds itself (CONNACK `subscribe-topic`, Response Information,
+    /// `response_topic`).
     pub publish_qos: u8,
     /// `ConnectRetryTime` / `ConnectRetryIntervalMultiplier` / `ConnectRetryMaxInterval`.
     pub retry: RetryPolicy,
@@ -47,4 +84,131 @@ pub struct MqttConfig {
     pub tls: Option<crate::tls::ClientTls>,
     /// The largest Record accepted or sent.
     pub max_record: usize,
+}
+
+/// What the owner's handle and the link thread share.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when `stopping` is set (ends a back-off wait early).
+    wake: Condvar,
+}
+
+/// The link's state as the owner's handle sees it.
+#[derive(Default)]
+struct State {
+    /// The owner asked the link to stop.
+    stopping: bool,
+    /// The link thread has ended.
+    finished: bool,
+    /// The request side of the current connection (connecting or up).
+    current: Option<client::Handle>,
+    /// Our own topic while the link is up (subscribed): publishing is allowed only then.
+    reply_to: Option<String>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a thread panicked while holding it; the state stays usable.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks the link stopping and queues a DISCONNECT on the current connection.
+    fn begin_stop(&self) {
+        let mut st = self.lock();
+        st.stopping = true;
+        st.reply_to = None;
+        if let Some(h) = &st.current {
+            h.disconnect();
+        }
+        drop(st);
+        self.wake.notify_all();
+    }
+}
+
+/// The owner's handle on one MQTT link (see the module documentation).
+pub struct MqttLink {
+    shared: Arc<Shared>,
+    publish_qos: u8,
+    max_record: usize,
+    thread: Option<JoinHandle<()>>,
+    /// Disconnected when the thread ends.
+    done: Option<mpsc::Receiver<()>>,
+}
+
+/// Starts the link for `config`; it reports to `sink` under `id`. Returns at once: the link
+/// connects (and reconnects) by itself. If the thread cannot be created, `sink` receives a
+/// [`MtpEvent::Down`] with `retry_in: None` and every `send` fails with [`SendError::Stopped`].
+pub fn spawn(id: LinkId, config: MqttConfig, sink: EventSink) -> MqttLink {
+    let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let publish_qos = config.publish_qos.min(1);
+    let max_record = config.max_record;
+    let thread_shared = Arc::clone(&shared);
+    let thread_sink = Arc::clone(&sink);
+    let spawned = std::thread::Builder::new().name(format!("mqtt-{id}")).spawn(move || {
+        let _done = done_tx;
+        link::run(id, &config, &thread_sink, &thread_shared);
+    });
+    let thread = match spawned {
+        Ok(t) => Some(t),
+        Err(e) => {
+            shared.lock().finished = true;
+            let reason = format!("cannot start the link thread: {e}");
+            sink(MtpEvent::Down { link: id, peer: None, reason, retry_in: None });
+            None
+        }
+    };
+    MqttLink { shared, publish_qos, max_record, thread, done: Some(done_rx) }
+}
+
+impl Link for MqttLink {
+    fn send(&self, out: Outbound) -> Result<(), SendError> {
+        if out.record.len() > self.max_record {
+            return Err(SendError::TooLarge { max: self.max_record });
+        }
+        if !topics::valid_topic(&out.dest) {
+            log::warn!("MQTT: cannot publish to {:?}: not a topic name", out.dest);
+            return Err(SendError::NotConnected);
+        }
+        let st = self.shared.lock();
+        if st.finished || st.stopping {
+            return Err(SendError::Stopped);
+        }
+        match (&st.current, &st.reply_to) {
+            (Some(h), Some(reply_to)) => h
+                .publish(&out.dest, out.record, self.publish_qos, out.retain, reply_to)
+                .map_err(|()| SendError::NotConnected),
+            _ => Err(SendError::NotConnected),
+        }
+    }
+
+    fn stop(&mut self) {
+        self.shared.begin_stop();
+        if let Some(done) = self.done.take() {
+            // Disconnected as soon as the thread ends; a thread stuck in a connect attempt is
+            // left to finish it alone (it sends DISCONNECT and exits).
+            if done.recv_timeout(Duration::from_secs(2)) != Err(mpsc::RecvTimeoutError::Timeout) {
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for MqttLink {
+    fn drop(&mut self) {
+        self.shared.begin_stop();
+    }
+}
+
+impl std::fmt::Debug for MqttLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("MqttLink")
+            .field("up", &st.reply_to.is_some())
+            .field("stopping", &st.stopping)
+            .field("finished", &st.finished)
+            .finish()
+    }
 }

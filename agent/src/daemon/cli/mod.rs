@@ -81,11 +81,12 @@ pub fn serve<T: From<CliRequest> + Send + 'static>(
     let spawned = std::thread::Builder::new().name("cli".into()).spawn(move || {
         for conn in listener.incoming() {
             match conn {
-                Ok(conn) => {
-                    if let Err(e) = serve_one(conn, &to_owner) {
-                        log::warn!("local CLI: {e}");
-                    }
-                }
+                Ok(conn) => match serve_one(conn, &to_owner) {
+                    Ok(()) => {}
+                    // A connection closed without a request (e.g. a liveness probe).
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                    Err(e) => log::warn!("local CLI: {e}"),
+                },
                 Err(e) => log::warn!("local CLI: accept failed: {e}"),
             }
         }

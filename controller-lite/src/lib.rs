@@ -1,7 +1,16 @@
-//! The lab USP controller paired with `uspagent`.
+//! The lab USP controller paired with `uspagent`: a library and the `uspctl` command.
 //!
-//! Owns the controller side of USP for the lab, our tests and benchmarks. So far: [`decode`],
-//! which turns a captured Record (file bytes, hex or base64) into readable text. Never part of
-//! the agent binary; shares wire types with it through `usp-proto`.
+//! Owns the controller side of USP for the lab, our tests and benchmarks:
+//! - [`client`]: the [`client::Controller`] over any `usp-mtp` link (send a request, await its
+//!   response by msg_id with a timeout, collect notifications);
+//! - [`loopback`]: an in-memory link pair, to drive an agent core in the same process;
+//! - [`decode`]: a captured Record (file bytes, hex or base64) as readable text.
+//!
+//! Never part of the agent binary; shares wire types with it through `usp-proto` and the links
+//! through `usp-mtp`.
 
+pub mod client;
 pub mod decode;
+pub mod loopback;
+#[cfg(test)]
+mod script;

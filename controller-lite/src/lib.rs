@@ -11,6 +11,8 @@
 
 pub mod client;
 pub mod decode;
+pub mod json;
 pub mod loopback;
+pub mod request;
 #[cfg(test)]
 mod script;

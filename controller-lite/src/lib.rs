@@ -13,6 +13,9 @@ pub mod client;
 pub mod decode;
 pub mod json;
 pub mod loopback;
+pub mod operate;
+pub mod render;
 pub mod request;
 #[cfg(test)]
 mod script;
+pub mod watch;

@@ -119,4 +119,25 @@ impl Script {
             self
         })
     }
+
+    /// On a thread: answers each Msg with what `answer` returns until it says to stop (the
+    /// `bool` is "keep going"); at most 1000 Msgs.
+    pub fn serve_until(
+        self,
+        mut answer: impl FnMut(&Msg) -> (Vec<Msg>, bool) + Send + 'static,
+    ) -> JoinHandle<Script> {
+        std::thread::spawn(move || {
+            for _ in 0..1000 {
+                let msg = self.recv();
+                let (replies, more) = answer(&msg);
+                for reply in replies {
+                    self.send(&reply);
+                }
+                if !more {
+                    break;
+                }
+            }
+            self
+        })
+    }
 }

@@ -9,8 +9,13 @@
 //! Never part of the agent binary; shares wire types with it through `usp-proto` and the links
 //! through `usp-mtp`.
 
+#[cfg(test)]
+mod agent_host;
+pub mod cli;
 pub mod client;
+pub mod complete;
 pub mod decode;
+pub mod exec;
 pub mod json;
 pub mod loopback;
 pub mod operate;
@@ -18,4 +23,5 @@ pub mod render;
 pub mod request;
 #[cfg(test)]
 mod script;
+pub mod transport;
 pub mod watch;

@@ -62,13 +62,13 @@ pub struct Limits {
     pub duration: Option<Duration>,
 }
 
-/// Passes every event to `on_event` as it arrives, until a limit is reached or the wait is
-/// interrupted (a normal end: Ctrl-C is how a watch is stopped). Returns the number of
-/// notifications seen.
+/// Passes every event to `on_event` as it arrives, until a limit is reached, `on_event` returns
+/// false (its output is gone), or the wait is interrupted (a normal end: Ctrl-C is how a watch
+/// is stopped). Returns the number of notifications seen.
 pub fn watch(
     ctl: &mut Controller,
     limits: Limits,
-    on_event: &mut dyn FnMut(&Event),
+    on_event: &mut dyn FnMut(&Event) -> bool,
 ) -> Result<u64, ClientError> {
     let end = limits.duration.map(|d| Instant::now() + d);
     let mut seen = 0;
@@ -83,7 +83,9 @@ pub fn watch(
                 if let Event::Notify(_) = event {
                     seen += 1;
                 }
-                on_event(&event);
+                if !on_event(&event) {
+                    break;
+                }
             }
             Ok(None) => {}
             Err(ClientError::Interrupted) => break,

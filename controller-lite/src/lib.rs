@@ -23,5 +23,7 @@ pub mod render;
 pub mod request;
 #[cfg(test)]
 mod script;
+pub mod shell;
+pub mod signal;
 pub mod transport;
 pub mod watch;

@@ -130,3 +130,29 @@ pub(super) fn run(shell: &mut Shell, banner: &str) -> Status {
     // Failures were shown as they happened; leaving an interactive shell is a success.
     Status::Ok
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rustyline::history::MemHistory;
+
+    fn complete(c: &Completion, line: &str) -> (usize, Vec<(String, String)>) {
+        let history = MemHistory::new();
+        let (start, pairs) = c.complete(line, line.len(), &Context::new(&history)).unwrap();
+        (start, pairs.into_iter().map(|p| (p.display, p.replacement)).collect())
+    }
+
+    #[test]
+    fn commands_first_then_paths() {
+        let mut c = Completion::default();
+        c.paths.insert("Device.DeviceInfo.ModelName");
+        c.paths.insert("Device.DeviceInfo.Manufacturer");
+        assert_eq!(complete(&c, "ge"), (0, vec![("get ".into(), "get ".into())]));
+        let (start, pairs) = complete(&c, "get Device.DeviceInfo.Mo");
+        assert_eq!(start, 4);
+        assert_eq!(pairs, [("ModelName".to_owned(), "Device.DeviceInfo.ModelName".to_owned())]);
+        assert!(complete(&c, "set Device.DeviceInfo.ModelName=").1.is_empty());
+        assert!(complete(&c, "get --max").1.is_empty());
+    }
+}

@@ -1,7 +1,8 @@
 //! `uspctl decode`: a captured USP Record or Msg, given as raw bytes, hex or base64, printed as
-//! readable text.
+//! readable text or JSON; and the one-line summaries of `uspctl --trace`.
 
 use std::fmt::Write as _;
+use std::io::Read;
 use usp_datamodel::value::base64_decode;
 use usp_proto::msg::Msg;
 use usp_proto::record::Record;
@@ -39,6 +40,65 @@ pub fn text_to_bytes(text: &str) -> Result<Vec<u8>, DecodeFailure> {
             .collect());
     }
     base64_decode(&compact).ok_or(DecodeFailure::NotHexOrBase64)
+}
+
+/// The bytes to decode: the file named `input`, or `input` itself, or all of `stdin` when there
+/// is no `input`; text that is hex or base64 is turned into its bytes, anything else is taken
+/// as the raw bytes.
+pub fn read_input(input: Option<&str>, stdin: &mut dyn Read) -> Result<Vec<u8>, String> {
+    let raw = match input {
+        Some(arg) if std::path::Path::new(arg).is_file() => {
+            std::fs::read(arg).map_err(|e| format!("cannot read {arg}: {e}"))?
+        }
+        Some(arg) => arg.as_bytes().to_vec(),
+        None => {
+            let mut buf = Vec::new();
+            stdin.read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+            buf
+        }
+    };
+    Ok(match std::str::from_utf8(&raw).map(text_to_bytes) {
+        Ok(Ok(bytes)) => bytes,
+        _ => raw,
+    })
+}
+
+/// Bytes as lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`describe`] as JSON (see [`crate::json`]).
+pub fn describe_json(bytes: &[u8]) -> Result<serde_json::Value, DecodeFailure> {
+    match Record::from_bytes(bytes) {
+        Ok(record) if record.record_type.is_some() => Ok(crate::json::record(&record)),
+        _ => match Msg::from_bytes(bytes) {
+            Ok(msg) if msg.header.is_some() => Ok(crate::json::msg(&msg)),
+            Ok(_) => Err(DecodeFailure::NotUsp("no record type and no message header".into())),
+            Err(e) => Err(DecodeFailure::NotUsp(e.to_string())),
+        },
+    }
+}
+
+/// One line about a Record: its addressing, kind, and for a Msg its type and msg_id.
+pub fn summary(record: &Record) -> String {
+    let kind = match &record.record_type {
+        Some(RecordType::NoSessionContext(_)) => match record.decode_no_session_context_msg() {
+            Ok(msg) => {
+                let t = msg.msg_type().map_or("?", |t| t.as_str_name());
+                format!("{t} {}", msg.msg_id().unwrap_or_default())
+            }
+            Err(e) => format!("undecodable payload ({e})"),
+        },
+        Some(RecordType::SessionContext(_)) => "SessionContext".into(),
+        Some(RecordType::WebsocketConnect(_)) => "WebSocketConnect".into(),
+        Some(RecordType::MqttConnect(c)) => format!("MQTTConnect {}", c.subscribed_topic),
+        Some(RecordType::StompConnect(c)) => format!("STOMPConnect {}", c.subscribed_destination),
+        Some(RecordType::UdsConnect(_)) => "UDSConnect".into(),
+        Some(RecordType::Disconnect(d)) => format!("Disconnect {} {}", d.reason_code, d.reason),
+        None => "no record type".into(),
+    };
+    format!("{} -> {}: {kind}", record.from_id, record.to_id)
 }
 
 fn hex_digit(b: u8) -> u8 {
@@ -113,6 +173,29 @@ mod tests {
         let text = describe(&text_to_bytes(&b64).unwrap()).unwrap();
         assert!(text.contains("m-2"), "{text}");
         assert_eq!(msg.msg_type(), Some(MsgType::Get));
+    }
+
+    #[test]
+    fn input_from_a_file_an_argument_or_stdin() {
+        let bytes = get_record();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("record.bin");
+        std::fs::write(&file, &bytes).unwrap();
+        let mut empty: &[u8] = &[];
+        assert_eq!(read_input(file.to_str(), &mut empty).unwrap(), bytes);
+        assert_eq!(read_input(Some(&to_hex(&bytes)), &mut empty).unwrap(), bytes);
+        let mut stdin: &[u8] = &bytes;
+        assert_eq!(read_input(None, &mut stdin).unwrap(), bytes);
+    }
+
+    #[test]
+    fn json_and_summaries() {
+        let bytes = get_record();
+        let v = describe_json(&bytes).unwrap();
+        assert_eq!(v["payload"]["Body"]["Request"]["Get"]["max_depth"], 2);
+        let record = Record::from_bytes(&bytes).unwrap();
+        assert_eq!(summary(&record), "self::ctl -> os::agent: GET m-1");
+        assert!(describe_json(&[0xff]).is_err());
     }
 
     #[test]

@@ -1,74 +1,109 @@
-//! `uspctl`: the lab USP controller command.
+//! `uspctl`: the lab USP controller command. Parses the command line, runs offline commands
+//! (`decode`, `encode`) directly, otherwise connects (see `uspctl::transport::open_link`) and
+//! runs one command or the shell. Everything else lives in the library.
 
-use std::io::Read as _;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-const HELP: &str = "\
-uspctl - lab USP (TR-369) controller for uspagent
-
-USAGE:
-    uspctl decode [INPUT]    print a USP Record or Msg as readable text
-
-INPUT is a file holding the binary Record, or the Record as hex or base64 text;
-without INPUT, standard input is read (binary, hex or base64).
-";
+use uspctl::cli::{self, Command, Global, HELP};
+use uspctl::client::{Controller, ControllerConfig};
+use uspctl::exec::{self, Output, Status};
+use uspctl::shell::Shell;
+use uspctl::transport::{self, TransportError};
+use uspctl::{decode, signal};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("decode") => decode(args.get(1).map(String::as_str)),
-        Some("-h" | "--help" | "help") | None => {
+    let bare = std::env::args_os().len() <= 1;
+    let inv = match cli::parse_args(std::env::args_os().skip(1)) {
+        Ok(inv) => inv,
+        Err(e) => {
+            eprintln!("uspctl: {e}\n(uspctl --help shows the usage)");
+            return ExitCode::from(Status::Usage.code());
+        }
+    };
+    let status = match &inv.command {
+        Some(Command::Help) => {
             print!("{HELP}");
-            ExitCode::SUCCESS
+            Status::Ok
         }
-        Some(other) => {
-            eprintln!("uspctl: unknown command '{other}'\n\n{HELP}");
-            ExitCode::from(2)
+        None if bare => {
+            print!("{HELP}");
+            Status::Ok
         }
-    }
+        Some(Command::Version) => {
+            println!("uspctl {}", env!("CARGO_PKG_VERSION"));
+            Status::Ok
+        }
+        Some(cmd) if !cmd.needs_agent() => {
+            let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+            let mut out = Output {
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                json: inv.global.json,
+                live: false,
+                learnt: None,
+            };
+            exec::offline(cmd, &inv.global, &mut std::io::stdin(), &mut out)
+                .unwrap_or(Status::Usage)
+        }
+        cmd => online(&inv.global, cmd.as_ref()),
+    };
+    ExitCode::from(status.code())
 }
 
-fn decode(input: Option<&str>) -> ExitCode {
-    let bytes = match read_input(input) {
-        Ok(b) => b,
+/// Connects and runs `cmd`, or the shell without one.
+fn online(g: &Global, cmd: Option<&Command>) -> Status {
+    // Before any thread exists, so that every thread inherits the blocked mask.
+    let signals = signal::block();
+    let cfg = ControllerConfig {
+        endpoint_id: g.eid.clone(),
+        agent: g.agent.clone(),
+        agent_dest: g.transport.agent_destination(),
+        timeout: g.timeout,
+    };
+    let started = Controller::start(cfg, |id, sink| {
+        transport::open_link(&g.transport, &g.eid, g.agent.as_deref(), id, sink)
+    });
+    let mut ctl = match started {
+        Ok(ctl) => ctl,
         Err(e) => {
-            eprintln!("uspctl decode: {e}");
-            return ExitCode::from(2);
+            eprintln!("uspctl: {e}");
+            return match e {
+                TransportError::NoneChosen | TransportError::Config(_) => Status::Usage,
+                TransportError::Tls(_) | TransportError::Listen(_) => Status::Transport,
+            };
         }
     };
-    match uspctl::decode::describe(&bytes) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("uspctl decode: {e}");
-            ExitCode::FAILURE
-        }
+    if g.trace {
+        ctl.set_trace(Box::new(|dir, record| eprintln!("{dir:?}: {}", decode::summary(record))));
     }
-}
-
-/// The bytes to decode: a file's contents, or the argument or standard input as hex, base64 or
-/// raw binary.
-fn read_input(input: Option<&str>) -> Result<Vec<u8>, String> {
-    let raw = match input {
-        Some(arg) if std::path::Path::new(arg).is_file() => {
-            std::fs::read(arg).map_err(|e| format!("cannot read {arg}: {e}"))?
+    match signals {
+        Ok(s) => s.forward(ctl.interrupter(), Box::new(|| {})),
+        Err(e) => eprintln!("uspctl: Ctrl-C will end the process at once ({e})"),
+    }
+    let status = match cmd {
+        None | Some(Command::Shell) => {
+            let mut shell = Shell::new(&mut ctl, g);
+            if std::io::stdin().is_terminal() {
+                shell.run_interactive("")
+            } else {
+                let stdin = std::io::stdin();
+                shell.run_script(&mut stdin.lock(), &mut std::io::stdout(), &mut std::io::stderr())
+            }
         }
-        Some(arg) => arg.as_bytes().to_vec(),
-        None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("cannot read stdin: {e}"))?;
-            buf
+        Some(cmd) => {
+            let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+            let live = stderr.is_terminal();
+            let mut out = Output {
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                json: g.json,
+                live,
+                learnt: None,
+            };
+            exec::execute(&mut ctl, cmd, &mut out)
         }
     };
-    match std::str::from_utf8(&raw) {
-        Ok(text) => match uspctl::decode::text_to_bytes(text) {
-            Ok(bytes) => Ok(bytes),
-            Err(_) => Ok(raw),
-        },
-        Err(_) => Ok(raw),
-    }
+    ctl.stop();
+    status
 }

@@ -1,16 +1,23 @@
 //! [`SqliteStore`]: the data model's persistent items in an SQLite database.
 //!
-//! One file holds three tables keyed by instance path, one per kind of [`Item`]:
+//! One file holds four tables, one per kind of [`Item`]; the first three are keyed by instance
+//! path:
 //!
 //! | table      | columns                                        | item              |
 //! |------------|------------------------------------------------|-------------------|
 //! | `values`   | `path TEXT PRIMARY KEY, value TEXT NOT NULL`   | [`Item::Value`]   |
 //! | `rows`     | `path TEXT PRIMARY KEY, key TEXT` (NULL: none) | [`Item::Row`]     |
 //! | `counters` | `path TEXT PRIMARY KEY, next INTEGER NOT NULL` | [`Item::Counter`] |
+//! | `meta`     | `key TEXT PRIMARY KEY, value TEXT NOT NULL`    | [`Item::Meta`]    |
 //!
 //! The tables are `WITHOUT ROWID`: the path is the only key, so the row lives in the primary-key
 //! b-tree itself and prefix deletion ([`Change::RemoveRow`]) is a range scan of that tree.
-//! `PRAGMA user_version` holds the schema version ([`SCHEMA_VERSION`]).
+//! `PRAGMA user_version` holds the schema version ([`SCHEMA_VERSION`]); a version-1 database
+//! (without `meta`) is upgraded in place when opened.
+//!
+//! A factory reset empties the configuration but keeps `meta`
+//! ([`SqliteStore::clear_configuration`]): the core remembered there why the agent restarts
+//! (`RemoteFactoryReset` and its CommandKey, reported by the next `Boot!`).
 //!
 //! A database that cannot be used (not an SQLite file, corrupt, failing `PRAGMA quick_check`,
 //! another program's database, or a schema from a newer agent) is moved aside by
@@ -23,22 +30,30 @@ use std::path::{Path, PathBuf};
 use usp_datamodel::store::{Change, Item, Store, StoreError};
 
 /// The schema version written to `PRAGMA user_version` by this code.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The tables, created together with `user_version` in one transaction.
 const SCHEMA: &str = "
 CREATE TABLE \"values\" (path TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE rows (path TEXT PRIMARY KEY NOT NULL, key TEXT) WITHOUT ROWID;
 CREATE TABLE counters (path TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 ";
+
+/// From version 1 to 2: the `meta` table.
+const UPGRADE_1_TO_2: &str =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;";
 
 const SELECT_VALUES: &str = "SELECT path, value FROM \"values\"";
 const SELECT_ROWS: &str = "SELECT path, key FROM rows";
 const SELECT_COUNTERS: &str = "SELECT path, next FROM counters";
+const SELECT_META: &str = "SELECT key, value FROM meta";
 
 const PUT_VALUE: &str = "INSERT OR REPLACE INTO \"values\" (path, value) VALUES (?1, ?2)";
 const PUT_ROW: &str = "INSERT OR REPLACE INTO rows (path, key) VALUES (?1, ?2)";
 const PUT_COUNTER: &str = "INSERT OR REPLACE INTO counters (path, next) VALUES (?1, ?2)";
+const PUT_META: &str = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+const REMOVE_META: &str = "DELETE FROM meta WHERE key = ?1";
 
 /// `DELETE ... WHERE path >= ?1 AND path < ?2` for each table, and the unbounded form used when
 /// the prefix has no successor (empty, or ending with `char::MAX`).
@@ -161,6 +176,19 @@ impl SqliteStore {
         }
     }
 
+    /// Removes the whole configuration (values, rows, counters) in one transaction and keeps
+    /// the private items ([`Item::Meta`]): what a factory reset does before the agent restarts
+    /// on the factory-reset file. The core's remembered boot cause survives it.
+    pub fn clear_configuration(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| StoreError(format!("clearing {}: {e}", path.display()));
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.execute_batch("DELETE FROM \"values\"; DELETE FROM rows; DELETE FROM counters;")
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
         StoreError(format!("{what} {}: {e}", self.path.display()))
     }
@@ -196,7 +224,7 @@ fn open_inner(path: &Path) -> Result<SqliteStore, OpenError> {
                 "not a uspagent database (schema version 0, but it holds `{name}`)"
             )));
         }
-    } else if version != SCHEMA_VERSION {
+    } else if version != SCHEMA_VERSION && version != 1 {
         return Err(OpenError::Unusable(format!(
             "schema version {version} is not {SCHEMA_VERSION}, the version this agent uses"
         )));
@@ -217,8 +245,17 @@ fn open_inner(path: &Path) -> Result<SqliteStore, OpenError> {
             .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
             .and_then(|()| tx.commit())
             .map_err(|e| classify(path, "initializing", e))?;
+    } else if version == 1 {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(path, "upgrading", e))?;
+        tx.execute_batch(UPGRADE_1_TO_2)
+            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+            .and_then(|()| tx.commit())
+            .map_err(|e| classify(path, "upgrading", e))?;
+        log::info!("database {}: upgraded to schema version {SCHEMA_VERSION}", path.display());
     }
-    for sql in [SELECT_VALUES, SELECT_ROWS, SELECT_COUNTERS] {
+    for sql in [SELECT_VALUES, SELECT_ROWS, SELECT_COUNTERS, SELECT_META] {
         if let Err(e) = conn.prepare_cached(sql) {
             return Err(match classify(path, "reading", e) {
                 OpenError::Unusable(r) => OpenError::Unusable(r),
@@ -315,6 +352,14 @@ impl Store for SqliteStore {
         for item in rows {
             items.push(item.map_err(|e| self.err("reading", e))?);
         }
+        drop(stmt);
+        let mut stmt = self.conn.prepare_cached(SELECT_META).map_err(|e| self.err("reading", e))?;
+        let rows = stmt
+            .query_map([], |r| Ok(Item::Meta { key: r.get(0)?, value: r.get(1)? }))
+            .map_err(|e| self.err("reading", e))?;
+        for item in rows {
+            items.push(item.map_err(|e| self.err("reading", e))?);
+        }
         Ok(items)
     }
 
@@ -343,6 +388,16 @@ impl Store for SqliteStore {
                 Change::Put(Item::Counter { path, next }) => {
                     tx.prepare_cached(PUT_COUNTER)
                         .and_then(|mut s| s.execute(params![path, next]))
+                        .map_err(err)?;
+                }
+                Change::Put(Item::Meta { key, value }) => {
+                    tx.prepare_cached(PUT_META)
+                        .and_then(|mut s| s.execute(params![key, value]))
+                        .map_err(err)?;
+                }
+                Change::RemoveMeta(key) => {
+                    tx.prepare_cached(REMOVE_META)
+                        .and_then(|mut s| s.execute(params![key]))
                         .map_err(err)?;
                 }
                 Change::RemoveRow(prefix) => match successor(prefix) {

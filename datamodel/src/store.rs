@@ -121,6 +121,16 @@ impl MemStore {
     pub fn has_row(&self, path: &str) -> bool {
         self.items.borrow().contains_key(&format!("r {path}"))
     }
+    /// The keys of the stored private items starting with `prefix`, in order.
+    pub fn meta_keys_with(&self, prefix: &str) -> Vec<String> {
+        let items = self.items.borrow();
+        items
+            .keys()
+            .filter_map(|k| k.strip_prefix("m "))
+            .filter(|k| k.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    }
     /// The private item `key`, if stored.
     pub fn meta(&self, key: &str) -> Option<String> {
         match self.items.borrow().get(&format!("m {key}")) {
@@ -198,6 +208,7 @@ mod tests {
         assert_eq!(s.meta("Device.A.1.x").as_deref(), Some("odd key"), "never removed as a row");
         s.write(&[Change::RemoveMeta("boot/cause".into())]).expect("write");
         assert_eq!(s.meta("boot/cause"), None);
+        assert_eq!(s.meta_keys_with("Device."), ["Device.A.1.x"]);
         assert!(s.load().expect("load").iter().all(Item::is_meta));
     }
 }

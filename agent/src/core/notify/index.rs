@@ -17,7 +17,10 @@
 //! So the index only depends on the subscriptions: rows created, deleted or changed elsewhere
 //! never invalidate it. Object paths match their own instance and everything below (a table
 //! path matches every row); the tail names a parameter (ValueChange), a command
-//! (OperationComplete) or an event (Event), or is an object path.
+//! (OperationComplete) or an event (Event), or is an object path. For the creation or deletion
+//! of a row, a table path matches the rows of that table only ("instances of the subscribed
+//! multi-instance object"), while an instance or single-object path (a partial path) matches
+//! the rows of every table below it.
 
 use std::collections::HashMap;
 
@@ -224,7 +227,10 @@ impl Index {
             let (multi, parent) = (def.multi, def.parent);
             let depth = dm.schema().depth(o).min(numbers.len());
             let own = &numbers[..depth];
-            let table = (multi && depth > 0).then(|| &numbers[..depth - 1]);
+            // A table path covers the rows of its own table, and everything below them for the
+            // items of a row (parameters, commands, events).
+            let table =
+                (multi && depth > 0 && (o == obj || leaf.is_some())).then(|| &numbers[..depth - 1]);
             if let Some(m) = ki.objects.get(&o) {
                 hits.extend(m.get(own).into_iter().flatten());
                 hits.extend(table.and_then(|t| m.get(t)).into_iter().flatten());

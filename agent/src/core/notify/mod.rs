@@ -170,18 +170,22 @@ impl Core {
                     return;
                 }
                 let Some((obj, numbers, Tail::Object)) = self.locate(&path) else { return };
+                let own_row = self.subscription_row(obj, &numbers);
                 let n = notify::ObjectCreation {
                     obj_path: path,
                     unique_keys: keys.into_iter().collect::<BTreeMap<_, _>>(),
                 };
-                self.notify_matching(
-                    Kind::ObjectCreation,
-                    obj,
-                    &numbers,
-                    None,
-                    &|| Notification::ObjCreation(n.clone()),
-                    out,
-                );
+                let index = &self.notifier.index;
+                let hits = index.matching(&mut self.dm, Kind::ObjectCreation, obj, &numbers, None);
+                for i in hits {
+                    // A subscription is not told of its own creation.
+                    if own_row.is_some()
+                        && own_row == self.notifier.index.subs.get(i).map(|s| s.row)
+                    {
+                        continue;
+                    }
+                    self.notify_sub(i, Notification::ObjCreation(n.clone()), out);
+                }
             }
             DmEvent::ObjectDeleted { path } => {
                 if !self.notifier.index.has(Kind::ObjectDeletion) {
@@ -245,6 +249,12 @@ impl Core {
             &|| Notification::Event(n.clone()),
             out,
         );
+    }
+
+    /// The instance number when `obj`/`numbers` is a row of the Subscription table.
+    fn subscription_row(&self, obj: ObjId, numbers: &[u32]) -> Option<u32> {
+        let table = self.dm.schema().obj_by_path(subscriptions::TABLE)?;
+        if obj == table { numbers.first().copied() } else { None }
     }
 
     /// Parses an instance path of an event into its object, numbers and tail.

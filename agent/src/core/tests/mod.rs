@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod harness;
+mod notify;
 mod operate;
 mod read;
 mod records;
+mod retry;
+mod subs;
 mod write;

@@ -10,4 +10,5 @@ mod read;
 mod records;
 mod retry;
 mod subs;
+mod timers;
 mod write;

@@ -39,7 +39,7 @@ fn tp469_1_55_subscription_time_to_live() {
     ack(&mut h, &n);
     assert_eq!(h.core.poll_timeout(), Some(h.now.uptime + std::time::Duration::from_secs(20)));
     assert!(h.advance(19).is_empty());
-    assert_eq!(h.rows("Device.LocalAgent.Subscription."), [s.clone()]);
+    assert_eq!(h.rows("Device.LocalAgent.Subscription."), [s]);
     h.advance(1);
     assert!(h.rows("Device.LocalAgent.Subscription.").is_empty());
     assert!(notifies(&set(&mut h, "Device.Test.", "Label", "b")).is_empty());

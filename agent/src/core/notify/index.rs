@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use usp_datamodel::path::{Path, Segment, Tail};
 use usp_datamodel::plugin::Requester;
-use usp_datamodel::schema::{CmdId, EventId, ObjId, ParamId, Schema};
+use usp_datamodel::schema::{CmdId, EventId, ObjId, ParamId, Schema, Storage};
 use usp_datamodel::value::list_items;
 use usp_datamodel::{DataModel, Item};
 
@@ -137,9 +137,9 @@ pub(crate) struct Index {
     /// The subscriptions, by position.
     pub subs: Vec<Sub>,
     kinds: [KindIndex; 5],
-    /// The parsed ReferenceList items of the ValueChange subscriptions (for the polling of
-    /// live parameters).
-    pub value_change_refs: Vec<Path>,
+    /// The ReferenceList items of the ValueChange subscriptions that may designate live
+    /// parameters (those the data model must poll).
+    pub live_refs: Vec<Path>,
 }
 
 impl Index {
@@ -147,6 +147,7 @@ impl Index {
     /// paths of the supported model are skipped with a log line.
     pub(crate) fn build(schema: &Schema, subs: Vec<(Sub, String)>) -> Index {
         let mut index = Index::default();
+        let mut live = HashMap::new();
         for (i, (sub, refs)) in subs.into_iter().enumerate() {
             let kind = sub.kind;
             for item in list_items(&refs) {
@@ -159,8 +160,8 @@ impl Index {
                     log::debug!("subscription {}: {item:?} is not in the data model", sub.id);
                     continue;
                 };
-                if kind == Kind::ValueChange {
-                    index.value_change_refs.push(path.clone());
+                if kind == Kind::ValueChange && may_be_live(schema, &class, &mut live) {
+                    index.live_refs.push(path.clone());
                 }
                 let ki = &mut index.kinds[kind.slot()];
                 match class {
@@ -289,6 +290,39 @@ fn classify(schema: &Schema, path: &Path) -> Option<Class> {
         return None;
     }
     Some(if dynamic { Class::Dynamic { obj, leaf } } else { Class::Exact { obj, numbers, leaf } })
+}
+
+/// True when a classified ReferenceList item may designate live parameters that report
+/// changes (a path with reference steps always may).
+fn may_be_live(schema: &Schema, class: &Class, memo: &mut HashMap<ObjId, bool>) -> bool {
+    let live = |p: ParamId| {
+        let def = schema.param(p);
+        def.storage == Storage::Live && def.value_change
+    };
+    match class {
+        Class::Exact { leaf: Some(Leaf::Param(p)), .. }
+        | Class::Dynamic { leaf: Some(Leaf::Param(p)), .. } => live(*p),
+        Class::Exact { obj, leaf: None, .. } | Class::Dynamic { obj, leaf: None } => {
+            has_live(schema, *obj, memo)
+        }
+        Class::Followed => true,
+        _ => false,
+    }
+}
+
+/// True when `obj` or an object below it declares a live parameter that reports changes.
+pub(crate) fn has_live(schema: &Schema, obj: ObjId, memo: &mut HashMap<ObjId, bool>) -> bool {
+    if let Some(&known) = memo.get(&obj) {
+        return known;
+    }
+    let def = schema.obj(obj);
+    let own = def.params.iter().any(|p| {
+        let pd = schema.param(*p);
+        pd.storage == Storage::Live && pd.value_change
+    });
+    let result = own || def.children.iter().any(|c| has_live(schema, *c, memo));
+    memo.insert(obj, result);
+    result
 }
 
 /// True when a path with reference steps, resolved now, covers the change.

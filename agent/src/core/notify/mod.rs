@@ -129,7 +129,7 @@ impl Core {
         let path = match event {
             DmEvent::ValueChanged { path, .. } => path,
             DmEvent::ObjectCreated { path, .. } | DmEvent::ObjectDeleted { path } => {
-                if self.dm.watched() > 0 || !self.notifier.index.value_change_refs.is_empty() {
+                if self.dm.watched() > 0 || !self.notifier.index.live_refs.is_empty() {
                     self.notifier.rewatch = true;
                 }
                 path

@@ -23,7 +23,7 @@ use usp_datamodel::schema::{ObjId, Storage};
 use usp_datamodel::value::{DateTime, Value};
 use usp_datamodel::{DataModel, Item, Target};
 
-use super::index::{Index, Kind, Sub};
+use super::index::{Index, Kind, Sub, has_live};
 use crate::core::Core;
 
 /// The Subscription table's supported path.
@@ -229,7 +229,7 @@ impl Core {
     pub(crate) fn rewatch(&mut self) {
         self.notifier.rewatch = false;
         self.dm.unwatch_all();
-        let refs = self.notifier.index.value_change_refs.clone();
+        let refs = self.notifier.index.live_refs.clone();
         let mut live: HashMap<ObjId, bool> = HashMap::new();
         let mut budget = MAX_WATCHED;
         for path in &refs {
@@ -260,7 +260,7 @@ impl Core {
     /// Watches the live parameters of `t` and below, visiting only the objects whose subtree
     /// declares live parameters.
     fn watch_below(&mut self, t: Target, live: &mut HashMap<ObjId, bool>, budget: &mut usize) {
-        if *budget == 0 || !has_live(&self.dm, t.obj, live) {
+        if *budget == 0 || !has_live(self.dm.schema(), t.obj, live) {
             return;
         }
         if t.is_table(&self.dm) {
@@ -283,20 +283,4 @@ impl Core {
             self.watch_below(sub, live, budget);
         }
     }
-}
-
-/// True when `obj` or an object below it declares a live parameter that reports changes.
-fn has_live(dm: &DataModel, obj: ObjId, memo: &mut HashMap<ObjId, bool>) -> bool {
-    if let Some(&known) = memo.get(&obj) {
-        return known;
-    }
-    let schema = dm.schema();
-    let def = schema.obj(obj);
-    let own = def.params.iter().any(|p| {
-        let pd = schema.param(*p);
-        pd.storage == Storage::Live && pd.value_change
-    });
-    let result = own || def.children.clone().into_iter().any(|c| has_live(dm, c, memo));
-    memo.insert(obj, result);
-    result
 }

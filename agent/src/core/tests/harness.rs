@@ -87,7 +87,7 @@ impl Plugin for TestPlugin {
         &mut self,
         ctx: &mut Ctx,
         cmd: CmdId,
-        _inst: &Instance,
+        inst: &Instance,
         input: &[(Box<str>, Value)],
         handle: OpHandle,
     ) -> Result<Outcome, UspError> {
@@ -97,6 +97,12 @@ impl Plugin for TestPlugin {
                 let level = arg("Level").unwrap_or_default();
                 if level == "0" {
                     return Err(UspError::new(ErrorCode::CommandFailure, "level 0 refused"));
+                }
+                if level == "98" {
+                    // Level 98 pushes a new value of the live Status (a plugin-pushed change).
+                    if let Some(status) = ctx.schema().param_by_name(inst.obj, "Status") {
+                        ctx.value_changed(inst, status, &Value::String("Down".into()));
+                    }
                 }
                 if level == "99" {
                     // Level 99 also fires the Ping! event of Device.Test. (for Event tests).

@@ -193,6 +193,20 @@ fn tp469_9_11_schedule_timer_operation_complete() {
 }
 
 #[test]
+fn value_changes_pushed_by_a_plugin_are_notified() {
+    let mut h = Harness::builtin();
+    subscribe(&mut h, "st", "ValueChange", "Device.Test.Item.2.Status", &[]);
+    let op = msg::Operate {
+        command: "Device.Test.Item.*.Reset()".into(),
+        command_key: String::new(),
+        send_resp: false,
+        input_args: [("Level".to_string(), "98".to_string())].into(),
+    };
+    let n = one_notify(&send_raw(&mut h, &Msg::request("o", ReqType::Operate(op))));
+    assert_eq!(value_change(&n), ("Device.Test.Item.2.Status".into(), "Down".into()));
+}
+
+#[test]
 fn live_parameters_are_polled_while_subscribed() {
     let mut h = Harness::builtin();
     let s = subscribe(&mut h, "up", "ValueChange", "Device.Test.UpTime", &[]);

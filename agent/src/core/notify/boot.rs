@@ -14,6 +14,8 @@
 //!   `BootParameter.{i}.ParameterName` paths of that subscription's recipient controller
 //!   (parameter, object, wildcard or search paths; unreadable or unresolvable ones left out).
 //! - Then the notifications persisted before the restart are sent again (see `retry`).
+//! - The data-model events of the start-up itself (the factory-reset file applied, volatile
+//!   subscriptions removed) are not notified: they make the starting state.
 
 use std::collections::BTreeMap;
 
@@ -66,7 +68,11 @@ impl Core {
     pub fn boot(&mut self, now: Now, info: BootInfo) -> Vec<Outgoing> {
         self.dm.tick(now, false);
         let mut out = Vec::new();
-        self.process_events(&mut out);
+        // What building the data model did (defaults applied, volatile subscriptions removed)
+        // is the starting state, not a change to notify.
+        for event in self.dm.drain_events() {
+            self.note_event(&event);
+        }
         if self.notifier.dirty {
             self.rebuild_subscriptions();
         }

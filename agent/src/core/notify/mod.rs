@@ -125,7 +125,7 @@ impl Core {
     }
 
     /// Notes what an event changes in the engine's own state (and the host's config watch).
-    fn note_event(&mut self, event: &DmEvent) {
+    pub(crate) fn note_event(&mut self, event: &DmEvent) {
         let path = match event {
             DmEvent::ValueChanged { path, .. } => path,
             DmEvent::ObjectCreated { path, .. } | DmEvent::ObjectDeleted { path } => {

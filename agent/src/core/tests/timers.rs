@@ -201,6 +201,23 @@ fn firmware_updated_when_the_software_version_changed() {
 }
 
 #[test]
+fn the_start_up_itself_is_not_notified() {
+    let mut h = Harness::builtin();
+    subscribe(
+        &mut h,
+        "del",
+        "ObjectDeletion",
+        "Device.LocalAgent.Subscription.",
+        &[("Persistent", "true")],
+    );
+    subscribe(&mut h, "volatile", "ValueChange", "Device.Test.Label", &[]);
+    h.restart(None);
+    // Building the model removed the volatile subscription: no ObjectDeletion for that.
+    assert!(h.core.boot(h.now, BootInfo::local(false, false)).is_empty());
+    assert_eq!(h.rows("Device.LocalAgent.Subscription."), ["Device.LocalAgent.Subscription.1."]);
+}
+
+#[test]
 fn boot_without_subscription_sends_nothing() {
     let mut h = Harness::builtin();
     assert!(h.core.boot(h.now, BootInfo::local(true, false)).is_empty());

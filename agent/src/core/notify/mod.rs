@@ -15,8 +15,13 @@
 //! Decisions where TR-369 leaves room:
 //! - ValueChange fires for parameters whose `value_change` is allowed only (never `UpTime`).
 //! - Object paths in a ReferenceList cover everything below them: every parameter for
-//!   ValueChange, every row of every table below for ObjectCreation/ObjectDeletion, every
-//!   event or command below for Event/OperationComplete.
+//!   ValueChange, every event or command below for Event/OperationComplete. For
+//!   ObjectCreation/ObjectDeletion a table path covers the rows of that table, a partial path
+//!   (`Device.WiFi.`, `Device.X.1.`) the rows of every table below it.
+//! - A subscription is not told of its own creation; an enabled subscription created or
+//!   changed by a message sees the other changes of that same message.
+//! - The `Enable` of the recipient controller is not looked at (messages from a disabled
+//!   controller are answered too); `TriggerAction` other than `Notify` is not implemented.
 //! - A search expression in a ReferenceList is evaluated when the change happens; for an
 //!   ObjectDeletion the row is gone, so only wildcards and instance numbers match deletions.
 //! - Notifications caused by one message are sent in the order of the events, after the
@@ -97,6 +102,10 @@ impl Core {
         }
         let now = self.dm.now().uptime;
         self.expire_subscriptions(now);
+        if self.notifier.dirty {
+            // An expired subscription sends nothing more, not even in this tick.
+            self.rebuild_subscriptions();
+        }
         self.retry_due(now, out);
         self.periodic_due(out);
     }

@@ -4,15 +4,16 @@
 //! Owns, for now:
 //! - the USP message core: [`core::Core`], a sans-IO state machine that turns received USP
 //!   Records into the Records to send (Get, Set, Add, Delete, Operate, GetInstances,
-//!   GetSupportedDM, GetSupportedProtocol, Record-level checks, OperationComplete
-//!   notifications), with time passed in and no I/O of its own;
+//!   GetSupportedDM, GetSupportedProtocol, Record-level checks) and runs the notification
+//!   engine (subscriptions, NotifRetry, Boot!, Periodic!, OnBoardRequest), with time passed in
+//!   and no I/O of its own;
 //! - persistence: [`store::SqliteStore`], the SQLite backend of the data model's
-//!   [`usp_datamodel::store::Store`] trait, with atomic batches and recovery from a corrupt
-//!   database file;
+//!   [`usp_datamodel::store::Store`] trait, with atomic batches, the core's private items, and
+//!   recovery from a corrupt database file;
 //! - the obuspa-compatible factory-reset file (`obuspa -r FILE`): [`reset_file`] parses it into
 //!   validated parameter settings;
 //! - start-up: [`startup::start`] builds the data model from the database, or from the reset
-//!   file on a first start;
+//!   file on a first start; [`startup::factory_reset`] empties the configuration;
 //! - the MTP links the data model configures: [`links::plan`] (which links with which
 //!   configuration, how each controller is reached) and the `links::record_*` functions that
 //!   write link state back.

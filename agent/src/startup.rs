@@ -13,6 +13,10 @@
 //! Lines for obuspa's own `Internal.` namespace have no meaning here and are skipped. A
 //! `Device.LocalAgent.EndpointID` line names the agent: the daemon reads it with
 //! [`endpoint_id_in`] before building the data model, and it is not applied as a setting.
+//!
+//! "Holds a configuration" ignores the core's private items (`Item::Meta`): a factory reset
+//! ([`factory_reset`]) empties the configuration but keeps them, so the first start after it
+//! applies the reset file and still reports the remembered `RemoteFactoryReset` cause.
 
 use crate::reset_file::{ResetEntry, parse_reset_file};
 use crate::store::SqliteStore;
@@ -20,7 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use usp_datamodel::modules::{AgentIdentity, builtin, local_agent};
 use usp_datamodel::plugin::{Now, Requester};
-use usp_datamodel::store::{Store, StoreError};
+use usp_datamodel::store::{Item, Store, StoreError};
 use usp_datamodel::{BuildError, DataModel, UspError};
 
 /// A data model ready to serve, and how it came to be.
@@ -99,7 +103,7 @@ pub fn start(
         None => Vec::new(),
     };
     let (mut store, moved_aside) = SqliteStore::open_or_recover(db).map_err(StartError::Store)?;
-    let from_defaults = store.load().map_err(StartError::Store)?.is_empty();
+    let from_defaults = store.load().map_err(StartError::Store)?.iter().all(Item::is_meta);
     let mut dm =
         DataModel::new(builtin(identity), Box::new(store), now).map_err(StartError::Build)?;
     let file = reset_file.map(Path::to_path_buf).unwrap_or_default();
@@ -114,6 +118,17 @@ pub fn start(
     }
     dm.flush().map_err(StartError::Store)?;
     Ok(Started { dm, from_defaults, moved_aside })
+}
+
+/// Carries out a factory reset on the database at `db` (call it after the data model that
+/// used it is dropped, before starting again): the configuration goes, the core's private items
+/// (the remembered boot cause) stay. The next [`start`] applies the reset file.
+pub fn factory_reset(db: &Path) -> Result<(), StoreError> {
+    let (mut store, moved) = SqliteStore::open_or_recover(db)?;
+    if let Some(aside) = moved {
+        log::warn!("factory reset: the unusable database was moved to {}", aside.display());
+    }
+    store.clear_configuration()
 }
 
 fn read_entries(file: &Path) -> Result<Vec<ResetEntry>, StartError> {

@@ -1,44 +1,62 @@
 //! [`SqliteStore`]: the data model's persistent items in an SQLite database.
 //!
-//! One file holds three tables keyed by instance path, one per kind of [`Item`]:
+//! One file holds four tables, one per kind of [`Item`]; the first three are keyed by instance
+//! path:
 //!
 //! | table      | columns                                        | item              |
 //! |------------|------------------------------------------------|-------------------|
 //! | `values`   | `path TEXT PRIMARY KEY, value TEXT NOT NULL`   | [`Item::Value`]   |
 //! | `rows`     | `path TEXT PRIMARY KEY, key TEXT` (NULL: none) | [`Item::Row`]     |
 //! | `counters` | `path TEXT PRIMARY KEY, next INTEGER NOT NULL` | [`Item::Counter`] |
+//! | `meta`     | `key TEXT PRIMARY KEY, value TEXT NOT NULL`    | [`Item::Meta`]    |
 //!
 //! The tables are `WITHOUT ROWID`: the path is the only key, so the row lives in the primary-key
 //! b-tree itself and prefix deletion ([`Change::RemoveRow`]) is a range scan of that tree.
-//! `PRAGMA user_version` holds the schema version ([`SCHEMA_VERSION`]).
+//! `PRAGMA user_version` holds the schema version ([`SCHEMA_VERSION`]); a version-1 database
+//! (without `meta`) is upgraded in place when opened.
+//!
+//! A factory reset empties the configuration but keeps `meta`
+//! ([`SqliteStore::clear_configuration`]): the core remembered there why the agent restarts
+//! (`RemoteFactoryReset` and its CommandKey, reported by the next `Boot!`).
 //!
 //! A database that cannot be used (not an SQLite file, corrupt, failing `PRAGMA quick_check`,
 //! another program's database, or a schema from a newer agent) is moved aside by
 //! [`SqliteStore::open_or_recover`], which starts a fresh one: the agent then rebuilds its
 //! configuration from defaults and the factory-reset file, and the old file stays for analysis.
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
+mod open;
+
+use open::{classify, move_aside, open_inner};
+use rusqlite::{Connection, TransactionBehavior, params};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use usp_datamodel::store::{Change, Item, Store, StoreError};
 
 /// The schema version written to `PRAGMA user_version` by this code.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The tables, created together with `user_version` in one transaction.
 const SCHEMA: &str = "
 CREATE TABLE \"values\" (path TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE rows (path TEXT PRIMARY KEY NOT NULL, key TEXT) WITHOUT ROWID;
 CREATE TABLE counters (path TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 ";
+
+/// From version 1 to 2: the `meta` table.
+const UPGRADE_1_TO_2: &str =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;";
 
 const SELECT_VALUES: &str = "SELECT path, value FROM \"values\"";
 const SELECT_ROWS: &str = "SELECT path, key FROM rows";
 const SELECT_COUNTERS: &str = "SELECT path, next FROM counters";
+const SELECT_META: &str = "SELECT key, value FROM meta";
 
 const PUT_VALUE: &str = "INSERT OR REPLACE INTO \"values\" (path, value) VALUES (?1, ?2)";
 const PUT_ROW: &str = "INSERT OR REPLACE INTO rows (path, key) VALUES (?1, ?2)";
 const PUT_COUNTER: &str = "INSERT OR REPLACE INTO counters (path, next) VALUES (?1, ?2)";
+const PUT_META: &str = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+const REMOVE_META: &str = "DELETE FROM meta WHERE key = ?1";
 
 /// `DELETE ... WHERE path >= ?1 AND path < ?2` for each table, and the unbounded form used when
 /// the prefix has no successor (empty, or ending with `char::MAX`).
@@ -161,116 +179,22 @@ impl SqliteStore {
         }
     }
 
+    /// Removes the whole configuration (values, rows, counters) in one transaction and keeps
+    /// the private items ([`Item::Meta`]): what a factory reset does before the agent restarts
+    /// on the factory-reset file. The core's remembered boot cause survives it.
+    pub fn clear_configuration(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| StoreError(format!("clearing {}: {e}", path.display()));
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.execute_batch("DELETE FROM \"values\"; DELETE FROM rows; DELETE FROM counters;")
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
         StoreError(format!("{what} {}: {e}", self.path.display()))
     }
-}
-
-/// Opens, configures and (when new) initializes the database.
-fn open_inner(path: &Path) -> Result<SqliteStore, OpenError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(OpenError::Fatal(StoreError(format!(
-            "cannot open database {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        ))));
-    }
-    let mut conn = Connection::open(path).map_err(|e| classify(path, "opening", e))?;
-    // The first statement that reads the file: a file that is not a database fails here.
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| classify(path, "reading the schema version of", e))?;
-    if version == 0 {
-        // Version 0 is also what another program's database says (obuspa's, say): refuse to
-        // touch it, not even to switch its journal mode.
-        let foreign: Option<String> = conn
-            .query_row("SELECT name FROM sqlite_master LIMIT 1", [], |r| r.get(0))
-            .optional()
-            .map_err(|e| classify(path, "reading", e))?;
-        if let Some(name) = foreign {
-            return Err(OpenError::Unusable(format!(
-                "not a uspagent database (schema version 0, but it holds `{name}`)"
-            )));
-        }
-    } else if version != SCHEMA_VERSION {
-        return Err(OpenError::Unusable(format!(
-            "schema version {version} is not {SCHEMA_VERSION}, the version this agent uses"
-        )));
-    }
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-        .map_err(|e| classify(path, "setting WAL mode on", e))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        log::warn!("database {}: journal_mode is {mode}, not wal", path.display());
-    }
-    conn.execute_batch("PRAGMA synchronous=NORMAL")
-        .map_err(|e| classify(path, "configuring", e))?;
-    if version == 0 {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(path, "initializing", e))?;
-        tx.execute_batch(SCHEMA)
-            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
-            .and_then(|()| tx.commit())
-            .map_err(|e| classify(path, "initializing", e))?;
-    }
-    for sql in [SELECT_VALUES, SELECT_ROWS, SELECT_COUNTERS] {
-        if let Err(e) = conn.prepare_cached(sql) {
-            return Err(match classify(path, "reading", e) {
-                OpenError::Unusable(r) => OpenError::Unusable(r),
-                OpenError::Fatal(e) => OpenError::Unusable(format!("schema does not match: {e}")),
-            });
-        }
-    }
-    Ok(SqliteStore { conn, path: path.to_path_buf() })
-}
-
-/// Sorts an SQLite error into "the file is unusable" (corrupt, not a database) and the rest.
-fn classify(path: &Path, what: &str, e: rusqlite::Error) -> OpenError {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            OpenError::Unusable(e.to_string())
-        }
-        _ => OpenError::Fatal(StoreError(format!("{what} database {}: {e}", path.display()))),
-    }
-}
-
-/// Renames the database and its `-wal`/`-shm` files to the first free `<path>.corrupt-<n>`.
-fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
-    let with_suffix = |p: &Path, suffix: &str| {
-        let mut s = p.as_os_str().to_os_string();
-        s.push(suffix);
-        PathBuf::from(s)
-    };
-    let taken = |p: &Path| p.symlink_metadata().is_ok();
-    let mut n = 1u32;
-    let aside = loop {
-        let candidate = with_suffix(path, &format!(".corrupt-{n}"));
-        if !taken(&candidate)
-            && !taken(&with_suffix(&candidate, "-wal"))
-            && !taken(&with_suffix(&candidate, "-shm"))
-        {
-            break candidate;
-        }
-        n = n
-            .checked_add(1)
-            .ok_or_else(|| StoreError(format!("no free name to move {} aside", path.display())))?;
-    };
-    for suffix in ["", "-wal", "-shm"] {
-        let from = with_suffix(path, suffix);
-        if !taken(&from) {
-            continue;
-        }
-        let to = with_suffix(&aside, suffix);
-        std::fs::rename(&from, &to).map_err(|e| {
-            StoreError(format!("cannot move {} aside to {}: {e}", from.display(), to.display()))
-        })?;
-    }
-    Ok(aside)
 }
 
 /// The smallest string greater than every string that starts with `prefix`: the prefix with
@@ -315,6 +239,14 @@ impl Store for SqliteStore {
         for item in rows {
             items.push(item.map_err(|e| self.err("reading", e))?);
         }
+        drop(stmt);
+        let mut stmt = self.conn.prepare_cached(SELECT_META).map_err(|e| self.err("reading", e))?;
+        let rows = stmt
+            .query_map([], |r| Ok(Item::Meta { key: r.get(0)?, value: r.get(1)? }))
+            .map_err(|e| self.err("reading", e))?;
+        for item in rows {
+            items.push(item.map_err(|e| self.err("reading", e))?);
+        }
         Ok(items)
     }
 
@@ -343,6 +275,16 @@ impl Store for SqliteStore {
                 Change::Put(Item::Counter { path, next }) => {
                     tx.prepare_cached(PUT_COUNTER)
                         .and_then(|mut s| s.execute(params![path, next]))
+                        .map_err(err)?;
+                }
+                Change::Put(Item::Meta { key, value }) => {
+                    tx.prepare_cached(PUT_META)
+                        .and_then(|mut s| s.execute(params![key, value]))
+                        .map_err(err)?;
+                }
+                Change::RemoveMeta(key) => {
+                    tx.prepare_cached(REMOVE_META)
+                        .and_then(|mut s| s.execute(params![key]))
                         .map_err(err)?;
                 }
                 Change::RemoveRow(prefix) => match successor(prefix) {

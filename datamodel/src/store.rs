@@ -5,6 +5,11 @@
 //! (all of it or none). Items are addressed by instance paths in USP syntax
 //! (`Device.LocalAgent.Controller.2.EndpointID`), so a store stays readable and survives schema
 //! changes: items whose path the schema no longer knows are skipped with a log line.
+//!
+//! Besides the data model, a store keeps the agent's own small key/value items
+//! ([`Item::Meta`]): state of the message core that is no parameter (the cause of the next
+//! `Boot!`, notifications waiting for their NotifyResp). They share the batches, so a change of
+//! the data model and of the core's state are written together.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -36,6 +41,21 @@ pub enum Item {
         /// The next number.
         next: u32,
     },
+    /// A private key/value item of the agent, outside the data model (see the module doc).
+    /// Keys never start with `Device.`.
+    Meta {
+        /// The key (`boot/cause`, `notify/<msg_id>`).
+        key: String,
+        /// The value text.
+        value: String,
+    },
+}
+
+impl Item {
+    /// True for the agent's private items ([`Item::Meta`]), false for the data model's.
+    pub fn is_meta(&self) -> bool {
+        matches!(self, Item::Meta { .. })
+    }
 }
 
 /// A change in a batch: an item written, or an instance removed with everything below it.
@@ -43,8 +63,11 @@ pub enum Item {
 pub enum Change {
     /// Write (insert or replace) an item.
     Put(Item),
-    /// Remove the instance at this path (ending with `.`) and every item below it.
+    /// Remove the instance at this path (ending with `.`) and every item below it; private
+    /// items ([`Item::Meta`]) are never touched.
     RemoveRow(String),
+    /// Remove the private item with this key.
+    RemoveMeta(String),
 }
 
 /// A failure of the storage backend.
@@ -98,6 +121,23 @@ impl MemStore {
     pub fn has_row(&self, path: &str) -> bool {
         self.items.borrow().contains_key(&format!("r {path}"))
     }
+    /// The keys of the stored private items starting with `prefix`, in order.
+    pub fn meta_keys_with(&self, prefix: &str) -> Vec<String> {
+        let items = self.items.borrow();
+        items
+            .keys()
+            .filter_map(|k| k.strip_prefix("m "))
+            .filter(|k| k.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    }
+    /// The private item `key`, if stored.
+    pub fn meta(&self, key: &str) -> Option<String> {
+        match self.items.borrow().get(&format!("m {key}")) {
+            Some(Item::Meta { value, .. }) => Some(value.clone()),
+            _ => None,
+        }
+    }
 }
 
 fn item_key(item: &Item) -> String {
@@ -105,6 +145,7 @@ fn item_key(item: &Item) -> String {
         Item::Value { path, .. } => format!("v {path}"),
         Item::Row { path, .. } => format!("r {path}"),
         Item::Counter { path, .. } => format!("c {path}"),
+        Item::Meta { key, .. } => format!("m {key}"),
     }
 }
 
@@ -121,7 +162,11 @@ impl Store for MemStore {
                     items.insert(item_key(item), item.clone());
                 }
                 Change::RemoveRow(prefix) => {
-                    items.retain(|k, _| !k[2..].starts_with(prefix.as_str()));
+                    items
+                        .retain(|k, _| k.starts_with("m ") || !k[2..].starts_with(prefix.as_str()));
+                }
+                Change::RemoveMeta(key) => {
+                    items.remove(&format!("m {key}"));
                 }
             }
         }
@@ -149,5 +194,21 @@ mod tests {
         assert_eq!(s.value("Device.A.1.Name"), None);
         assert_eq!(s.value("Device.A.10.Name").as_deref(), Some("x"));
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn meta_items_are_kept_apart_from_rows() {
+        let mut s = MemStore::new();
+        let meta = |k: &str, v: &str| Change::Put(Item::Meta { key: k.into(), value: v.into() });
+        s.write(&[meta("Device.A.1.x", "odd key"), meta("boot/cause", "RemoteReboot")])
+            .expect("write");
+        s.write(&[Change::RemoveRow("Device.A.".into()), Change::RemoveRow(String::new())])
+            .expect("write");
+        assert_eq!(s.meta("boot/cause").as_deref(), Some("RemoteReboot"));
+        assert_eq!(s.meta("Device.A.1.x").as_deref(), Some("odd key"), "never removed as a row");
+        s.write(&[Change::RemoveMeta("boot/cause".into())]).expect("write");
+        assert_eq!(s.meta("boot/cause"), None);
+        assert_eq!(s.meta_keys_with("Device."), ["Device.A.1.x"]);
+        assert!(s.load().expect("load").iter().all(Item::is_meta));
     }
 }

@@ -39,8 +39,14 @@ impl Lab {
         Lab { core: Core::new(started.dm, AGENT), uptime: 0, next_id: 0 }
     }
 
-    /// Sends a request from the controller and returns the messages the agent sends back.
+    /// Sends a request from the controller and returns the messages the agent sends back
+    /// (the reply, then any notifications the request caused).
     pub fn send(&mut self, req: usp_proto::msg::request::ReqType) -> Vec<Msg> {
+        self.send_tagged(req).into_iter().map(|(_, msg)| msg).collect()
+    }
+
+    /// Like [`Lab::send`], each message with whether it is the reply (`in_reply`).
+    fn send_tagged(&mut self, req: usp_proto::msg::request::ReqType) -> Vec<(bool, Msg)> {
         self.next_id += 1;
         let msg = Msg::request(format!("t-{}", self.next_id), req);
         let record = Record::no_session_context_msg("1.4", AGENT, CONTROLLER, &msg);
@@ -48,13 +54,18 @@ impl Lab {
         self.core
             .handle_record(now, &record.to_bytes())
             .into_iter()
-            .map(|out| out.record.decode_no_session_context_msg().expect("agent sends a Msg"))
+            .map(|out| {
+                let msg = out.record.decode_no_session_context_msg().expect("agent sends a Msg");
+                (out.in_reply, msg)
+            })
             .collect()
     }
 
-    /// Sends a request and returns the single response body it must produce.
+    /// Sends a request and returns the single response body it must produce (notifications
+    /// it causes are left out).
     pub fn call(&mut self, req: usp_proto::msg::request::ReqType) -> RespType {
-        let mut replies = self.send(req);
+        let mut replies: Vec<Msg> =
+            self.send_tagged(req).into_iter().filter(|(r, _)| *r).map(|(_, m)| m).collect();
         assert_eq!(replies.len(), 1, "one reply expected: {replies:#?}");
         match replies.pop().and_then(|m| m.body).and_then(|b| b.msg_body) {
             Some(body::MsgBody::Response(r)) => r.resp_type.expect("a response type"),

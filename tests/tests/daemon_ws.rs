@@ -121,3 +121,29 @@ fn the_agent_opens_a_session_to_its_controller_and_says_goodbye() {
     assert!(matches!(bye.record_type, Some(RecordType::Disconnect(_))), "{bye:?}");
     server.stop();
 }
+
+#[test]
+fn boot_is_held_until_the_controller_connects_then_notified() {
+    let port = free_port();
+    let reset = reset(port, None)
+        + "Device.LocalAgent.Controller.1.BootParameter.1.Enable true
+Device.LocalAgent.Controller.1.BootParameter.1.ParameterName \"Device.DeviceInfo.SerialNumber\"
+Device.LocalAgent.Subscription.1.Enable true
+Device.LocalAgent.Subscription.1.ID \"boot\"
+Device.LocalAgent.Subscription.1.Recipient \"Device.LocalAgent.Controller.1\"
+Device.LocalAgent.Subscription.1.NotifType \"Event\"
+Device.LocalAgent.Subscription.1.ReferenceList \"Device.Boot!\"
+Device.LocalAgent.Subscription.1.Persistent true
+";
+    let agent = RunningAgent::start(&reset, &["--endpoint-id", AGENT, "--serial", "S3"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let (sink, rx) = channel_sink();
+    let mut link = spawn_client(1, WsClientConfig::new(CTL, "127.0.0.1", port, "/usp"), sink);
+    let hello = next_record(&rx, &agent);
+    assert!(matches!(hello.record_type, Some(RecordType::WebsocketConnect(_))), "{hello:?}");
+    let boot = next_record(&rx, &agent).decode_no_session_context_msg().unwrap();
+    let text = format!("{boot:?}");
+    assert!(text.contains("Boot!") && text.contains("LocalFactoryReset"), "{text}");
+    assert!(text.contains("SerialNumber") && text.contains("S3"), "ParameterMap: {text}");
+    link.stop();
+}

@@ -14,8 +14,12 @@
 //!   `param_errs` (relative name, R-ADD.4).
 //! - `unique_keys` returns every unique key of the new row, the agent-assigned ones included
 //!   (R-ADD.5).
+//! - A row of `Device.LocalAgent.Subscription.{i}.` gets the creating controller as its
+//!   `Recipient` (`Device.LocalAgent.Controller.<n>`), whatever the request says: the
+//!   parameter is read-only for controllers, the agent fills it in (TR-181).
 
 use usp_datamodel::plugin::Requester;
+use usp_datamodel::value::Value;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::add_resp::created_object_result::OperationStatus;
 use usp_proto::msg::add_resp::created_object_result::operation_status::{
@@ -28,10 +32,12 @@ use super::parse_path;
 use super::set::{ObjFailure, Setting, check_settings};
 
 /// Answers an Add; `Err` is the Error message of a failed `allow_partial=false` request.
+/// `recipient` is the requesting controller's instance path, for new subscriptions.
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
     req: &Add,
+    recipient: Option<String>,
 ) -> Result<AddResp, msg::Error> {
     let mut results = Vec::new();
     if !req.allow_partial {
@@ -41,7 +47,7 @@ pub(super) fn handle(
         if req.allow_partial {
             dm.begin(who.clone());
         }
-        match create(dm, who, co) {
+        match create(dm, who, co, recipient.as_deref()) {
             Ok(successes) => {
                 if req.allow_partial {
                     dm.commit();
@@ -81,6 +87,7 @@ fn create(
     dm: &mut DataModel,
     who: &Requester,
     co: &msg::add::CreateObject,
+    recipient: Option<&str>,
 ) -> Result<Vec<OperationSuccess>, ObjFailure> {
     let path = parse_path(&co.obj_path).map_err(ObjFailure::plain)?;
     let targets = dm.resolve(who, &path).map_err(ObjFailure::plain)?;
@@ -121,8 +128,12 @@ fn create(
                 instances: vec![(table_path, params)],
             });
         }
-        let numbers =
-            dm.add_row(target.obj, &target.numbers, &checked.good).map_err(ObjFailure::plain)?;
+        let mut good = checked.good;
+        if let (Some(rec), Some(p)) = (recipient, subscription_recipient(dm, target.obj)) {
+            good.retain(|(q, _)| *q != p);
+            good.push((p, Value::String(rec.into())));
+        }
+        let numbers = dm.add_row(target.obj, &target.numbers, &good).map_err(ObjFailure::plain)?;
         let unique_keys = dm.unique_keys(target.obj, &numbers).into_iter().collect();
         out.push(OperationSuccess {
             instantiated_path: dm.schema().instance_path(target.obj, &numbers),
@@ -139,4 +150,16 @@ fn create(
         });
     }
     Ok(out)
+}
+
+/// The `Recipient` parameter when `table` is the Subscription table.
+fn subscription_recipient(
+    dm: &DataModel,
+    table: usp_datamodel::schema::ObjId,
+) -> Option<usp_datamodel::schema::ParamId> {
+    let schema = dm.schema();
+    if schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") != Some(table) {
+        return None;
+    }
+    schema.param_by_name(table, "Recipient")
 }

@@ -11,7 +11,18 @@
 //! One file per message: [`record`] (Record-level checks, Connect and Disconnect Records),
 //! `get`, `gsdm` (GetSupportedDM), `instances` (GetInstances), `protocol`
 //! (GetSupportedProtocol), `set`, `add`, `delete` and `operate` (with the completion of
-//! asynchronous commands and the OperationComplete notification).
+//! asynchronous commands). The notification engine (subscriptions, retries, Boot!, Periodic!,
+//! OnBoardRequest) lives in `notify`.
+//!
+//! # What the host calls
+//!
+//! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted
+//!   before the restart);
+//! - [`Core::handle_record`] for every received Record;
+//! - [`Core::poll_timeout`] to know when to wake it, then [`Core::handle_timeout`]; after a
+//!   plugin's waker fired, [`Core::handle_wake`];
+//! - after each of those, [`Core::take_system_requests`] (reboot, factory reset: the cause is
+//!   already remembered for the next `Boot!`) and [`Core::take_config_changed`].
 //!
 //! # Decisions where TR-369 leaves room
 //!
@@ -35,6 +46,8 @@ mod get;
 mod gsdm;
 mod instances;
 mod local;
+mod message;
+mod notify;
 mod operate;
 mod protocol;
 pub mod record;
@@ -45,12 +58,12 @@ mod tests;
 use std::time::Duration;
 
 use usp_datamodel::path::Path;
-use usp_datamodel::plugin::{DmEvent, Now, Requester, SystemRequest};
+use usp_datamodel::plugin::{Now, SystemRequest};
 use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
-use usp_proto::msg::{self, Msg, body, header::MsgType, request::ReqType, response::RespType};
 use usp_proto::record::Record;
 
+pub use notify::BootInfo;
 pub use record::{ConnectKind, connect_record, disconnect_record};
 
 /// The USP protocol versions this agent speaks, newest last.
@@ -96,8 +109,7 @@ struct PendingOp {
     command_key: String,
 }
 
-/// A Notify sent with `send_resp=true` and not yet acknowledged (the hook for the retry logic
-/// of the next step).
+/// A Notify sent with `send_resp=true` and not yet acknowledged (it is retried until then).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingNotify {
     /// The controller it was sent to.
@@ -117,7 +129,9 @@ pub struct Core {
     msg_prefix: String,
     next_msg: u64,
     ops: Vec<PendingOp>,
-    notifies: Vec<PendingNotify>,
+    notifier: notify::Notifier,
+    /// The CommandKey of the Operate being handled (remembered with a reboot's cause).
+    op_command_key: Option<String>,
     system: Vec<SystemRequest>,
     /// Path prefixes whose changes the host wants to hear of ([`Core::watch_config`]).
     config_prefixes: Vec<String>,
@@ -134,13 +148,19 @@ impl Core {
     /// A core serving `dm` as the agent `endpoint_id`.
     pub fn new(dm: DataModel, endpoint_id: impl Into<String>) -> Core {
         let start = dm.now().wall.secs;
+        let endpoint_id: String = endpoint_id.into();
+        // The retry waits are random but reproducible from the start time and the identity.
+        let seed = endpoint_id
+            .bytes()
+            .fold(start as u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         Core {
             dm,
-            endpoint_id: endpoint_id.into(),
+            endpoint_id,
             msg_prefix: format!("{start:x}"),
             next_msg: 1,
             ops: Vec::new(),
-            notifies: Vec::new(),
+            notifier: notify::Notifier::new(seed),
+            op_command_key: None,
             system: Vec::new(),
             config_prefixes: Vec::new(),
             config_dirty: false,
@@ -185,16 +205,24 @@ impl Core {
         out
     }
 
-    /// The uptime at which [`Core::handle_timeout`] must be called next, if any.
+    /// The uptime at which [`Core::handle_timeout`] must be called next, if any: the earliest
+    /// of the plugins' wake times, the polling of watched live parameters, notification
+    /// retries and expirations, subscription TimeToLives and Periodic! events.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.dm.next_wake()
+        match (self.dm.next_wake(), self.notifier.next_timer()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Advances time: lets the plugins whose wake time has come run, and returns what their
-    /// work produced (OperationComplete notifications, ...).
+    /// Advances time: lets the plugins whose wake time has come run, polls watched live
+    /// parameters, runs the notification timers, and returns what all that produced
+    /// (notifications and their retries). Calling it early does no harm.
     pub fn handle_timeout(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, false);
         let mut out = Vec::new();
+        self.process_events(&mut out);
+        self.notifier_timers(&mut out);
         self.after_message(&mut out);
         out
     }
@@ -204,6 +232,8 @@ impl Core {
     pub fn handle_wake(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, true);
         let mut out = Vec::new();
+        self.process_events(&mut out);
+        self.notifier_timers(&mut out);
         self.after_message(&mut out);
         out
     }
@@ -215,30 +245,15 @@ impl Core {
     }
 
     /// The Notify messages sent with `send_resp=true` and not yet acknowledged.
-    pub fn pending_notifies(&self) -> &[PendingNotify] {
-        &self.notifies
+    pub fn pending_notifies(&self) -> Vec<PendingNotify> {
+        self.notifier.pending()
     }
 
-    /// Processes the data-model events and persists the committed changes.
+    /// Processes the data-model events (notifications, the engine's own state) and persists
+    /// the committed changes with the engine's private items, as one batch.
     fn after_message(&mut self, out: &mut Vec<Outgoing>) {
-        for event in self.dm.drain_events() {
-            match event {
-                DmEvent::OperationComplete { handle, result } => {
-                    operate::completed(self, handle, result, out);
-                }
-                DmEvent::System(request) => self.system.push(request),
-                DmEvent::ValueChanged { path, .. }
-                | DmEvent::ObjectCreated { path, .. }
-                | DmEvent::ObjectDeleted { path } => self.note_change(&path),
-                other => log::trace!("event not handled yet: {other:?}"),
-            }
-        }
-        // Completing operations changes the Request table: persist and drop those events too.
-        for event in self.dm.drain_events() {
-            if let DmEvent::System(request) = event {
-                self.system.push(request);
-            }
-        }
+        self.process_events(out);
+        self.op_command_key = None;
         if let Err(e) = self.dm.flush() {
             log::error!("cannot persist the data model: {e}");
         }
@@ -250,153 +265,6 @@ impl Core {
         self.next_msg += 1;
         id
     }
-
-    /// Answers one decoded Msg from the controller `from`; `None` when nothing is to be sent.
-    fn handle_msg(&mut self, from: &str, msg: Msg) -> Option<Msg> {
-        let Some(header) = msg.header.as_ref() else {
-            log::warn!("{from}: message without header ignored");
-            return None;
-        };
-        let msg_id = header.msg_id.clone();
-        if msg_id.is_empty() {
-            log::warn!("{from}: message without msg_id ignored");
-            return None;
-        }
-        let header_type = header.known_msg_type();
-        let raw_type = header.msg_type;
-        let Some(msg_body) = msg.body.and_then(|b| b.msg_body) else {
-            return match header_type {
-                None => Some(error_msg(
-                    msg_id,
-                    ErrorCode::MessageNotSupported,
-                    format!("message type {raw_type} not supported"),
-                )),
-                Some(t) if is_request_type(t) => {
-                    Some(error_msg(msg_id, ErrorCode::InvalidArguments, "the message has no body"))
-                }
-                Some(t) => {
-                    log::warn!("{from}: {t:?} without body ignored");
-                    None
-                }
-            };
-        };
-        match msg_body {
-            body::MsgBody::Request(msg::Request { req_type: Some(req) }) => {
-                if header_type != Some(req.msg_type()) {
-                    log::warn!(
-                        "{from}: header type {raw_type} differs from the body ({:?}); using the body",
-                        req.msg_type()
-                    );
-                }
-                self.handle_request(from, msg_id, req)
-            }
-            body::MsgBody::Request(msg::Request { req_type: None }) => {
-                if header_type.is_none() {
-                    Some(error_msg(
-                        msg_id,
-                        ErrorCode::MessageNotSupported,
-                        format!("message type {raw_type} not supported"),
-                    ))
-                } else {
-                    Some(error_msg(msg_id, ErrorCode::InvalidArguments, "empty request"))
-                }
-            }
-            body::MsgBody::Response(msg::Response { resp_type: Some(RespType::NotifyResp(r)) }) => {
-                self.notify_resp(from, &msg_id, &r.subscription_id);
-                None
-            }
-            body::MsgBody::Response(_) => {
-                log::warn!("{from}: unexpected response {msg_id} ignored");
-                None
-            }
-            body::MsgBody::Error(e) => {
-                log::warn!("{from}: Error {} for {msg_id}: {}", e.err_code, e.err_msg);
-                self.notifies.retain(|n| !(n.to == from && n.msg_id == msg_id));
-                None
-            }
-        }
-    }
-
-    fn handle_request(&mut self, from: &str, msg_id: String, req: ReqType) -> Option<Msg> {
-        let who = Requester::Controller(from.into());
-        self.answer(from, &who, msg_id, req)
-    }
-
-    /// Answers one request of `from` with the rights of `who`; `None` when nothing is sent.
-    fn answer(&mut self, from: &str, who: &Requester, msg_id: String, req: ReqType) -> Option<Msg> {
-        let who = who.clone();
-        let resp = match req {
-            ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, &r)),
-            ReqType::GetSupportedDm(r) => {
-                RespType::GetSupportedDmResp(gsdm::handle(&mut self.dm, &who, &r))
-            }
-            ReqType::GetInstances(r) => {
-                RespType::GetInstancesResp(instances::handle(&mut self.dm, &who, &r))
-            }
-            ReqType::GetSupportedProtocol(r) => {
-                RespType::GetSupportedProtocolResp(protocol::handle(&r))
-            }
-            ReqType::Set(r) => match set::handle(&mut self.dm, &who, &r) {
-                Ok(resp) => RespType::SetResp(resp),
-                Err(e) => return Some(Msg::error(msg_id, e)),
-            },
-            ReqType::Add(r) => match add::handle(&mut self.dm, &who, &r) {
-                Ok(resp) => RespType::AddResp(resp),
-                Err(e) => return Some(Msg::error(msg_id, e)),
-            },
-            ReqType::Delete(r) => match delete::handle(&mut self.dm, &who, &r) {
-                Ok(resp) => RespType::DeleteResp(resp),
-                Err(e) => return Some(Msg::error(msg_id, e)),
-            },
-            ReqType::Operate(r) => match operate::handle(self, from, &who, &r) {
-                Ok(Some(resp)) => RespType::OperateResp(resp),
-                Ok(None) => return None,
-                Err(e) => return Some(Msg::error(msg_id, e)),
-            },
-            ReqType::Register(_) | ReqType::Deregister(_) | ReqType::Notify(_) => {
-                return Some(error_msg(
-                    msg_id,
-                    ErrorCode::MessageNotSupported,
-                    "this agent does not accept this message type",
-                ));
-            }
-        };
-        Some(Msg::response(msg_id, resp))
-    }
-
-    /// A NotifyResp: the notification is delivered (the retry logic of the next step hooks in
-    /// here).
-    fn notify_resp(&mut self, from: &str, msg_id: &str, subscription_id: &str) {
-        let before = self.notifies.len();
-        self.notifies.retain(|n| !(n.to == from && n.msg_id == msg_id));
-        if self.notifies.len() == before {
-            log::debug!("{from}: NotifyResp {msg_id} ({subscription_id}) for no pending Notify");
-        }
-    }
-}
-
-fn is_request_type(t: MsgType) -> bool {
-    matches!(
-        t,
-        MsgType::Get
-            | MsgType::Set
-            | MsgType::Add
-            | MsgType::Delete
-            | MsgType::Operate
-            | MsgType::GetSupportedDm
-            | MsgType::GetInstances
-            | MsgType::GetSupportedProto
-            | MsgType::Register
-            | MsgType::Deregister
-    )
-}
-
-/// An Error message.
-fn error_msg(msg_id: String, code: ErrorCode, text: impl Into<String>) -> Msg {
-    Msg::error(
-        msg_id,
-        msg::Error { err_code: code.code(), err_msg: text.into(), param_errs: vec![] },
-    )
 }
 
 /// Parses a requested path, refusing over-long ones (7008).

@@ -15,25 +15,24 @@
 //! - When the run ends, the Request row gets Status `Success`/`Error` and is deleted (R-OPR.0),
 //!   and a Notify OperationComplete goes to the recipient of every enabled
 //!   `Device.LocalAgent.Subscription.{i}.` with NotifType `OperationComplete` whose
-//!   ReferenceList names the command (a command path resolving to it, or an object path above
-//!   it), with `send_resp` = NotifRetry. No Subscription table: no notification.
+//!   ReferenceList names the command (a command path designating it, or an object path above
+//!   it), with `send_resp` = NotifRetry (the notification engine's index, see `notify`). No
+//!   Subscription table: no notification.
 
 use std::collections::BTreeMap;
 
 use usp_datamodel::path::Tail;
 use usp_datamodel::plugin::{OpHandle, Outcome, Requester};
 use usp_datamodel::schema::ObjId;
-use usp_datamodel::value::list_items;
-use usp_datamodel::{DataModel, ErrorCode, Item, Target, UspError};
+use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::notify::operation_complete::{self, OperationResp as DoneResp};
 use usp_proto::msg::notify::{Notification, OperationComplete};
 use usp_proto::msg::operate_resp::OperationResult;
 use usp_proto::msg::operate_resp::operation_result::{CommandFailure, OperationResp, OutputArgs};
-use usp_proto::msg::request::ReqType;
-use usp_proto::msg::{self, Msg, Notify, Operate, OperateResp};
-use usp_proto::record::Record;
+use usp_proto::msg::{self, Operate, OperateResp};
 
-use super::{Core, OWN_VERSION, Outgoing, PendingNotify, PendingOp, parse_path};
+use super::notify::{Kind, Leaf};
+use super::{Core, Outgoing, PendingOp, parse_path};
 
 fn error(e: UspError) -> msg::Error {
     msg::Error { err_code: e.code.code(), err_msg: e.msg, param_errs: Vec::new() }
@@ -189,79 +188,15 @@ pub(super) fn completed(
             err_msg: e.msg,
         }),
     };
-    for (subscription_id, to, send_resp) in subscribers(core, &op) {
-        let notify = Notify {
-            subscription_id: subscription_id.clone(),
-            send_resp,
-            notification: Some(Notification::OperComplete(OperationComplete {
-                obj_path: op.obj_path.clone(),
-                command_name: op.command_name.clone(),
-                command_key: op.command_key.clone(),
-                operation_resp: Some(operation_resp.clone()),
-            })),
-        };
-        let msg_id = core.new_msg_id();
-        let msg = Msg::request(msg_id.clone(), ReqType::Notify(notify));
-        if send_resp {
-            core.notifies.push(PendingNotify { to: to.clone(), msg_id, subscription_id });
-        }
-        let record = Record::no_session_context_msg(OWN_VERSION, &to, &core.endpoint_id, &msg);
-        out.push(Outgoing { to, record, in_reply: false });
-    }
-}
-
-/// The (subscription ID, recipient Endpoint ID, NotifRetry) of every enabled OperationComplete
-/// subscription covering the operation.
-fn subscribers(core: &mut Core, op: &PendingOp) -> Vec<(String, String, bool)> {
-    let schema = core.dm.schema();
-    let Some(table) = schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") else {
-        return Vec::new();
+    let Item::Command(cmd) = op.target.item else { return };
+    let n = OperationComplete {
+        obj_path: op.obj_path,
+        command_name: op.command_name,
+        command_key: op.command_key,
+        operation_resp: Some(operation_resp),
     };
-    let names = ["Enable", "NotifType", "ReferenceList", "Recipient", "ID", "NotifRetry"];
-    let Some(params) =
-        names.iter().map(|n| schema.param_by_name(table, n)).collect::<Option<Vec<_>>>()
-    else {
-        log::warn!("Device.LocalAgent.Subscription.{{i}}. lacks a parameter the core needs");
-        return Vec::new();
-    };
-    let target = Target { obj: table, numbers: Vec::new(), item: Item::Object };
-    let rows = core.dm.instances(&target, true);
-    let mut found = Vec::new();
-    for row in rows {
-        let values: Vec<String> = core
-            .dm
-            .read_params(&Requester::Internal, table, &row.numbers, &params)
-            .into_iter()
-            .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
-            .collect();
-        let [enable, kind, refs, recipient, id, retry] = &values[..] else { continue };
-        if enable != "true" || kind != "OperationComplete" || !covers(&mut core.dm, refs, op) {
-            continue;
-        }
-        let Some(eid) = core.recipient_eid(recipient) else {
-            log::debug!("subscription {id}: recipient {recipient} is not a controller");
-            continue;
-        };
-        found.push((id.clone(), eid, retry == "true"));
-    }
-    found
-}
-
-/// True when a ReferenceList names the operation's command or an object above it.
-fn covers(dm: &mut DataModel, refs: &str, op: &PendingOp) -> bool {
-    for item in list_items(refs) {
-        let Ok(path) = parse_path(item.trim()) else { continue };
-        let Ok(targets) = dm.resolve(&Requester::Internal, &path) else { continue };
-        for t in targets {
-            let hit = match t.item {
-                Item::Command(_) => t == op.target,
-                Item::Object => op.obj_path.starts_with(&t.obj_path(dm)),
-                _ => false,
-            };
-            if hit {
-                return true;
-            }
-        }
-    }
-    false
+    let (obj, numbers) = (op.target.obj, op.target.numbers);
+    let leaf = Some(Leaf::Command(cmd));
+    let make = || Notification::OperComplete(n.clone());
+    core.notify_matching(Kind::OperationComplete, obj, &numbers, leaf, &make, out);
 }

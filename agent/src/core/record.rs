@@ -203,7 +203,7 @@ impl Core {
     }
 
     /// The Controller table and its EndpointID parameter, if declared.
-    fn controller_table(
+    pub(crate) fn controller_table(
         &self,
     ) -> Option<(usp_datamodel::schema::ObjId, usp_datamodel::schema::ParamId)> {
         let schema = self.dm.schema();
@@ -213,7 +213,7 @@ impl Core {
     }
 
     /// Every Controller row with its EndpointID.
-    fn controller_rows(
+    pub(crate) fn controller_rows(
         &mut self,
         table: usp_datamodel::schema::ObjId,
         param: usp_datamodel::schema::ParamId,
@@ -230,16 +230,12 @@ impl Core {
         out
     }
 
-    /// The EndpointID of the controller a `Recipient` reference names
-    /// (`Device.LocalAgent.Controller.3` or with a trailing dot).
-    pub(super) fn recipient_eid(&mut self, recipient: &str) -> Option<String> {
+    /// The `Recipient` of a subscription the controller `eid` creates: its instance path
+    /// without the trailing dot (`Device.LocalAgent.Controller.2`), `None` when it is not a
+    /// row of the Controller table.
+    pub(super) fn recipient_of(&mut self, eid: &str) -> Option<String> {
         let (table, param) = self.controller_table()?;
-        let n: u32 = recipient
-            .trim()
-            .trim_end_matches('.')
-            .strip_prefix("Device.LocalAgent.Controller.")?
-            .parse()
-            .ok()?;
-        self.controller_rows(table, param).into_iter().find(|(i, _)| *i == n).map(|(_, e)| e)
+        let row = self.controller_rows(table, param).into_iter().find(|(_, e)| e == eid)?.0;
+        Some(format!("Device.LocalAgent.Controller.{row}"))
     }
 }

@@ -98,6 +98,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(aside) = &started.moved_aside {
         log::warn!("the database was unusable; moved to {} and rebuilt", aside.display());
     }
+    let from_defaults = started.from_defaults;
     let core = Core::new(started.dm, identity.endpoint_id.clone());
     let (tx, rx) = mpsc::channel::<Input>();
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
@@ -116,6 +117,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let mut owner =
         owner::Owner::new(core, clock, transports, tls_files(opts), opts.protocol_trace);
     owner.replan();
+    owner.boot(crate::core::BootInfo::local(from_defaults, false));
     log::info!("ready (database {}, CLI {})", opts.db.display(), opts.cli_socket.display());
 
     let exit = loop {
@@ -154,18 +156,11 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     Ok(exit)
 }
 
-/// Removes the database so that the next start applies the defaults file again.
+/// Empties the configuration (keeping the core's remembered restart cause) so that the next
+/// start applies the defaults file again.
 fn factory_reset(db: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut path = db.as_os_str().to_owned();
-        path.push(suffix);
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                log::error!("factory reset: cannot remove {}: {e}", Path::new(&path).display())
-            }
-        }
+    if let Err(e) = crate::startup::factory_reset(db) {
+        log::error!("factory reset of {} failed: {e}", db.display());
     }
 }
 

@@ -3,6 +3,8 @@
 //! every Record the core returns, link state written back to the data model, and the `-p`
 //! protocol trace.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use usp_datamodel::plugin::SystemRequest;
 use usp_mtp::{ConnectInfo, MtpEvent, SendError};
 use usp_proto::ErrorCode;
@@ -13,7 +15,7 @@ use usp_proto::record::stomp_connect_record::StompVersion;
 use super::logging::TRACE_TARGET;
 use super::transports::{Origin, Transports};
 use super::{Clock, Exit};
-use crate::core::{ConnectKind, Core, Outgoing, connect_record, disconnect_record};
+use crate::core::{BootInfo, ConnectKind, Core, Outgoing, connect_record, disconnect_record};
 use crate::links::{self, Down, TlsFiles, Traffic};
 
 /// Everything the owner thread owns.
@@ -25,7 +27,13 @@ pub struct Owner {
     transports: Transports,
     tls: TlsFiles,
     trace: bool,
+    /// Notifications for controllers not reachable yet (e.g. Boot! before the MTP is up), sent
+    /// when a route to them comes up; at most [`MAX_HELD`] per controller, oldest dropped.
+    held: BTreeMap<String, VecDeque<Vec<u8>>>,
 }
+
+/// The most Records held per unreachable controller.
+pub const MAX_HELD: usize = 64;
 
 impl Owner {
     /// Ties `core` to the links; none runs until [`Owner::replan`].
@@ -36,7 +44,7 @@ impl Owner {
         tls: TlsFiles,
         trace: bool,
     ) -> Owner {
-        let mut owner = Owner { core, clock, transports, tls, trace };
+        let mut owner = Owner { core, clock, transports, tls, trace, held: BTreeMap::new() };
         owner.core.watch_config(links::CONFIG_PREFIXES);
         owner
     }
@@ -118,7 +126,26 @@ impl Owner {
             if let Err(e) = self.transports.reply(&origin, &controller, record.to_bytes()) {
                 log::warn!("{key}: Connect Record to {controller} not sent: {e}");
             }
+            self.release_held(&controller);
         }
+    }
+
+    /// Sends what was held for `controller` while it could not be reached.
+    fn release_held(&mut self, controller: &str) {
+        let Some(queue) = self.held.remove(controller) else { return };
+        log::info!("{controller}: sending {} held notification(s)", queue.len());
+        for bytes in queue {
+            if let Err(e) = self.transports.notify(controller, bytes) {
+                log::warn!("held Record to {controller} not sent: {e}");
+            }
+        }
+    }
+
+    /// Sends the Boot! notifications (once, at start; held until each controller is reached).
+    pub fn boot(&mut self, info: BootInfo) {
+        let out = self.core.boot(self.clock.now(), info);
+        self.dispatch(out, None);
+        self.after();
     }
 
     fn on_record(&mut self, origin: &Origin, bytes: &[u8]) {
@@ -146,16 +173,29 @@ impl Owner {
             let bytes = o.record.to_bytes();
             let sent = match (o.in_reply, origin) {
                 (true, Some(origin)) => self.transports.reply(origin, &o.to, bytes),
-                _ => self.transports.notify(&o.to, bytes),
+                _ => match self.transports.notify(&o.to, bytes.clone()) {
+                    Err(SendError::NotConnected) => {
+                        self.hold(&o.to, bytes);
+                        Ok(())
+                    }
+                    other => other,
+                },
             };
-            match sent {
-                Ok(()) => {}
-                Err(SendError::NotConnected) => {
-                    log::info!("{} cannot be reached now; Record not sent", o.to);
-                }
-                Err(e) => log::warn!("Record to {} not sent: {e}", o.to),
+            if let Err(e) = sent {
+                log::warn!("Record to {} not sent: {e}", o.to);
             }
         }
+    }
+
+    /// Keeps a notification until `to` can be reached.
+    fn hold(&mut self, to: &str, bytes: Vec<u8>) {
+        let queue = self.held.entry(to.to_owned()).or_default();
+        if queue.len() >= MAX_HELD {
+            queue.pop_front();
+            log::warn!("{to}: too many notifications held; the oldest was dropped");
+        }
+        log::info!("{to} cannot be reached now; notification held");
+        queue.push_back(bytes);
     }
 
     /// Runs the core's timers and sends what they produced.

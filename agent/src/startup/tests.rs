@@ -140,3 +140,23 @@ fn a_corrupt_database_is_moved_aside_and_rebuilt_from_defaults() {
         Some("self::ctl")
     );
 }
+
+#[test]
+fn factory_reset_keeps_private_items_and_the_next_start_applies_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let reset = write(dir.path(), "reset.txt", RESET);
+    let db = dir.path().join("usp.db");
+    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    set(&mut s.dm, "Device.LocalAgent.Controller.1.PeriodicNotifInterval", "77");
+    s.dm.set_meta("boot/cause", "RemoteFactoryReset");
+    s.dm.flush().unwrap();
+    drop(s);
+    factory_reset(&db).unwrap();
+    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    assert!(s.from_defaults, "private items alone are no configuration");
+    assert_eq!(
+        get(&mut s.dm, "Device.LocalAgent.Controller.1.PeriodicNotifInterval").as_deref(),
+        Some("300")
+    );
+    assert_eq!(s.dm.meta("boot/cause"), Some("RemoteFactoryReset"));
+}

@@ -33,6 +33,7 @@ fn paths(store: &mut SqliteStore) -> Vec<String> {
             Item::Value { path, .. } => format!("v {path}"),
             Item::Row { path, .. } => format!("r {path}"),
             Item::Counter { path, .. } => format!("c {path}"),
+            Item::Meta { key, .. } => format!("m {key}"),
         })
         .collect();
     p.sort();
@@ -437,6 +438,7 @@ fn a_killed_writer_leaves_only_complete_batches() {
                 batches.entry(n).or_default().1 = true;
             }
             Item::Counter { next: c, .. } => next = Some(c),
+            Item::Meta { key, .. } => panic!("no meta item was written: {key}"),
         }
     }
     let last = *batches.keys().next_back().unwrap();
@@ -452,4 +454,70 @@ fn a_killed_writer_leaves_only_complete_batches() {
         assert_eq!(batches.contains_key(&n), !removed, "batch {n} of {last}");
     }
     eprintln!("crash test: {} batches survived, the last was {last}", batches.len());
+}
+
+fn meta(key: &str, value: &str) -> Change {
+    Change::Put(Item::Meta { key: key.into(), value: value.into() })
+}
+
+#[test]
+fn meta_items_round_trip_and_outlive_row_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(db_path(&dir)).unwrap();
+    s.write(&[
+        meta("boot/cause", "RemoteReboot"),
+        meta("notify/x", "a\nb"),
+        value("Device.A", "1"),
+    ])
+    .unwrap();
+    s.write(&[meta("notify/x", "c"), Change::RemoveRow(String::new())]).unwrap();
+    drop(s);
+    let mut s = SqliteStore::open(db_path(&dir)).unwrap();
+    assert_eq!(
+        sorted(&mut s),
+        [
+            Item::Meta { key: "boot/cause".into(), value: "RemoteReboot".into() },
+            Item::Meta { key: "notify/x".into(), value: "c".into() },
+        ]
+    );
+    s.write(&[Change::RemoveMeta("notify/x".into()), Change::RemoveMeta("none".into())]).unwrap();
+    assert_eq!(paths(&mut s), ["m boot/cause"]);
+}
+
+#[test]
+fn clear_configuration_keeps_only_meta() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(db_path(&dir)).unwrap();
+    s.write(&[
+        row("Device.X.1.", None),
+        value("Device.X.1.Name", "n"),
+        counter("Device.X.", 2),
+        meta("boot/cause", "RemoteFactoryReset"),
+    ])
+    .unwrap();
+    s.clear_configuration().unwrap();
+    assert_eq!(paths(&mut s), ["m boot/cause"]);
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE \"values\" (path TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+         CREATE TABLE rows (path TEXT PRIMARY KEY NOT NULL, key TEXT) WITHOUT ROWID;
+         CREATE TABLE counters (path TEXT PRIMARY KEY NOT NULL, next INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO \"values\" VALUES ('Device.A', 'kept');
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.write(&[meta("k", "v")]).unwrap();
+    assert_eq!(paths(&mut s), ["m k", "v Device.A"]);
+    drop(s);
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
 }

@@ -18,7 +18,7 @@ impl DataModel {
         items.sort_by_key(|item| match item {
             Item::Row { path, .. } => (0, path.matches('.').count()),
             Item::Counter { .. } => (1, 0),
-            Item::Value { .. } => (2, 0),
+            Item::Value { .. } | Item::Meta { .. } => (2, 0),
         });
         for item in items {
             if !self.load_item(&item) {
@@ -32,6 +32,10 @@ impl DataModel {
 
     fn load_item(&mut self, item: &Item) -> bool {
         match item {
+            Item::Meta { key, value } => {
+                self.meta.insert(key.clone(), value.clone());
+                true
+            }
             Item::Row { path, key } => {
                 let Some((table, numbers, Tail::Object)) = self.locate_text(path) else {
                     return false;

@@ -9,6 +9,8 @@
 //! [`DataModel::flush`] writes to the [`Store`] once per message.
 
 mod load;
+mod matches;
+mod meta;
 mod operate;
 mod read;
 mod resolve;
@@ -66,6 +68,8 @@ pub struct DataModel {
     next_handle: u64,
     running: Vec<operate::Running>,
     watches: watch::Watches,
+    /// The agent's private key/value items (see [`crate::store::Item::Meta`]).
+    meta: std::collections::BTreeMap<String, String>,
 }
 
 impl fmt::Debug for DataModel {
@@ -102,6 +106,7 @@ impl DataModel {
             next_handle: 1,
             running: Vec::new(),
             watches: watch::Watches::default(),
+            meta: std::collections::BTreeMap::new(),
         };
         dm.load().map_err(BuildError::Store)?;
         for i in 0..dm.plugins.len() {

@@ -48,9 +48,9 @@ impl Target {
 
 /// A cursor while walking segments: an object with the numbers chosen so far.
 #[derive(Clone, Debug)]
-struct Cursor {
-    obj: ObjId,
-    numbers: Vec<u32>,
+pub(super) struct Cursor {
+    pub(super) obj: ObjId,
+    pub(super) numbers: Vec<u32>,
 }
 
 /// Reference following may not go deeper than this (a reference loop ends with an error).
@@ -251,7 +251,7 @@ impl DataModel {
     }
 
     /// True when every condition of a search expression holds for the row.
-    fn matches(
+    pub(super) fn matches(
         &mut self,
         who: &Requester,
         row: &Cursor,

@@ -8,6 +8,7 @@ use super::DataModel;
 use crate::plugin::{DmEvent, Requester};
 use crate::schema::{ObjId, ParamId, Storage};
 use crate::value::Value;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// How often watched live parameters are re-read unless the host sets another interval.
@@ -26,13 +27,20 @@ pub(crate) struct Watched {
 #[derive(Debug)]
 pub(crate) struct Watches {
     list: Vec<Watched>,
+    /// The parameters of `list`, so that watching is idempotent at O(1).
+    keys: HashSet<(ParamId, Vec<u32>)>,
     interval: Duration,
     next: Option<Duration>,
 }
 
 impl Default for Watches {
     fn default() -> Watches {
-        Watches { list: Vec::new(), interval: DEFAULT_POLL_INTERVAL, next: None }
+        Watches {
+            list: Vec::new(),
+            keys: HashSet::new(),
+            interval: DEFAULT_POLL_INTERVAL,
+            next: None,
+        }
     }
 }
 
@@ -50,7 +58,7 @@ impl DataModel {
         if self.schema.param(param).storage != Storage::Live {
             return;
         }
-        if self.watches.list.iter().any(|w| w.param == param && w.numbers == numbers) {
+        if !self.watches.keys.insert((param, numbers.to_vec())) {
             return;
         }
         let last = self.read_params(&Requester::Internal, obj, numbers, &[param]).pop();
@@ -64,6 +72,7 @@ impl DataModel {
     /// Stops watching everything (the core re-registers what its subscriptions still need).
     pub fn unwatch_all(&mut self) {
         self.watches.list.clear();
+        self.watches.keys.clear();
         self.watches.next = None;
     }
 
@@ -85,30 +94,41 @@ impl DataModel {
             _ => return,
         }
         let mut list = std::mem::take(&mut self.watches.list);
+        let mut keys = std::mem::take(&mut self.watches.keys);
         let mut events = Vec::new();
         list.retain_mut(|w| {
-            if let Some(&table) = self.schema.chain(w.obj).last() {
-                self.sync_rows(table, &w.numbers);
+            let keep = self.poll_one(w, &mut events);
+            if !keep {
+                keys.remove(&(w.param, w.numbers.clone()));
             }
-            if !self.tree.exists(&self.schema, w.obj, &w.numbers) {
-                return false;
-            }
-            let now = self.read_params(&Requester::Internal, w.obj, &w.numbers, &[w.param]).pop();
-            let Some(Ok(value)) = now else { return false };
-            if w.last.as_ref() != Some(&value) {
-                let def = self.schema.param(w.param);
-                let path = format!("{}{}", self.schema.instance_path(w.obj, &w.numbers), def.name);
-                if w.last.is_some() && def.value_change {
-                    let value = if def.hidden { String::new() } else { value.to_string() };
-                    events.push(DmEvent::ValueChanged { path, value });
-                }
-                w.last = Some(value);
-            }
-            true
+            keep
         });
         self.watches.list = list;
+        self.watches.keys = keys;
         self.effects.events.extend(events);
         self.watches.next =
             (!self.watches.list.is_empty()).then(|| self.now.uptime + self.watches.interval);
+    }
+
+    /// Re-reads one watched parameter; false when it can no longer be read.
+    fn poll_one(&mut self, w: &mut Watched, events: &mut Vec<DmEvent>) -> bool {
+        if let Some(&table) = self.schema.chain(w.obj).last() {
+            self.sync_rows(table, &w.numbers);
+        }
+        if !self.tree.exists(&self.schema, w.obj, &w.numbers) {
+            return false;
+        }
+        let now = self.read_params(&Requester::Internal, w.obj, &w.numbers, &[w.param]).pop();
+        let Some(Ok(value)) = now else { return false };
+        if w.last.as_ref() != Some(&value) {
+            let def = self.schema.param(w.param);
+            let path = format!("{}{}", self.schema.instance_path(w.obj, &w.numbers), def.name);
+            if w.last.is_some() && def.value_change {
+                let value = if def.hidden { String::new() } else { value.to_string() };
+                events.push(DmEvent::ValueChanged { path, value });
+            }
+            w.last = Some(value);
+        }
+        true
     }
 }

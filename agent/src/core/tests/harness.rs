@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use usp_datamodel::DataModel;
 use usp_datamodel::error::{ErrorCode, UspError};
+use usp_datamodel::modules::{AgentIdentity, builtin};
 use usp_datamodel::plugin::{Ctx, Instance, Now, OpHandle, Outcome, Plugin};
-use usp_datamodel::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
+use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::store::MemStore;
 use usp_datamodel::value::{DateTime, ParamType, Value};
 use usp_proto::msg::body::MsgBody;
@@ -86,7 +87,7 @@ impl Plugin for TestPlugin {
         &mut self,
         ctx: &mut Ctx,
         cmd: CmdId,
-        _inst: &Instance,
+        inst: &Instance,
         input: &[(Box<str>, Value)],
         handle: OpHandle,
     ) -> Result<Outcome, UspError> {
@@ -96,6 +97,21 @@ impl Plugin for TestPlugin {
                 let level = arg("Level").unwrap_or_default();
                 if level == "0" {
                     return Err(UspError::new(ErrorCode::CommandFailure, "level 0 refused"));
+                }
+                if level == "98" {
+                    // Level 98 pushes a new value of the live Status (a plugin-pushed change).
+                    if let Some(status) = ctx.schema().param_by_name(inst.obj, "Status") {
+                        ctx.value_changed(inst, status, &Value::String("Down".into()));
+                    }
+                }
+                if level == "99" {
+                    // Level 99 also fires the Ping! event of Device.Test. (for Event tests).
+                    let test = Instance { obj: ObjId::ROOT, numbers: vec![], keys: vec![] };
+                    let test = Instance {
+                        obj: ctx.schema().child(test.obj, "Test").unwrap_or(test.obj),
+                        ..test
+                    };
+                    ctx.emit(&test, "Ping", vec![("Count".into(), level.clone())]);
                 }
                 let result = format!("reset {level} {}", arg("Note").unwrap_or_default());
                 Ok(Outcome::Done(vec![("Result".into(), Value::String(result.into()))]))
@@ -172,11 +188,37 @@ impl Plugin for LocalAgentPlugin {
     }
 }
 
+/// Which plugins a harness runs.
+#[derive(Clone)]
+enum Model {
+    /// [`TestPlugin`] and the minimal [`LocalAgentPlugin`].
+    Minimal,
+    /// [`TestPlugin`] alone.
+    TestOnly,
+    /// The agent's built-in modules (with this identity) and [`TestPlugin`].
+    Builtin(Box<AgentIdentity>),
+}
+
+impl Model {
+    fn plugins(&self) -> Vec<Box<dyn Plugin>> {
+        match self {
+            Model::Minimal => vec![Box::new(TestPlugin::default()), Box::new(LocalAgentPlugin)],
+            Model::TestOnly => vec![Box::new(TestPlugin::default())],
+            Model::Builtin(identity) => {
+                let mut p = builtin(identity);
+                p.push(Box::new(TestPlugin::default()));
+                p
+            }
+        }
+    }
+}
+
 /// A core on the test model, a fake clock and the store behind it.
 pub struct Harness {
     pub core: Core,
     pub now: Now,
     pub store: MemStore,
+    model: Model,
     next_id: u32,
 }
 
@@ -187,9 +229,7 @@ fn start() -> Now {
 impl Harness {
     /// The full test model with the controller [`CTRL`] as `Controller.1` and two items.
     pub fn new() -> Harness {
-        let plugins: Vec<Box<dyn Plugin>> =
-            vec![Box::new(TestPlugin::default()), Box::new(LocalAgentPlugin)];
-        let mut h = Harness::with_plugins(plugins);
+        let mut h = Harness::with_model(Model::Minimal);
         h.default("Device.LocalAgent.Controller.1.EndpointID", CTRL);
         h.fixtures();
         h
@@ -197,15 +237,44 @@ impl Harness {
 
     /// The test model without LocalAgent: no Controller table, so any controller is accepted.
     pub fn without_local_agent() -> Harness {
-        let mut h = Harness::with_plugins(vec![Box::new(TestPlugin::default())]);
+        let mut h = Harness::with_model(Model::TestOnly);
         h.fixtures();
         h
     }
 
-    fn with_plugins(plugins: Vec<Box<dyn Plugin>>) -> Harness {
+    /// The agent's built-in modules (Device, DeviceInfo, LocalAgent with Controller,
+    /// Subscription, Request) plus `Device.Test.`, with [`CTRL`] as an enabled `Controller.1`.
+    pub fn builtin() -> Harness {
+        Harness::builtin_with(AgentIdentity { endpoint_id: AGENT.into(), ..Default::default() })
+    }
+
+    /// [`Harness::builtin`] with another identity.
+    pub fn builtin_with(identity: AgentIdentity) -> Harness {
+        let mut h = Harness::with_model(Model::Builtin(Box::new(identity)));
+        h.default("Device.LocalAgent.Controller.1.EndpointID", CTRL);
+        h.default("Device.LocalAgent.Controller.1.Enable", "true");
+        h.fixtures();
+        h
+    }
+
+    fn with_model(model: Model) -> Harness {
         let store = MemStore::new();
-        let dm = DataModel::new(plugins, Box::new(store.clone()), start()).unwrap();
-        Harness { core: Core::new(dm, AGENT), now: start(), store, next_id: 1 }
+        let dm = DataModel::new(model.plugins(), Box::new(store.clone()), start()).unwrap();
+        Harness { core: Core::new(dm, AGENT), now: start(), store, model, next_id: 1 }
+    }
+
+    /// Drops the core and builds a new one on the same store, 60 s of wall-clock time later
+    /// and with the uptime back at the start (a restart); `identity` replaces the built-in
+    /// model's identity when given. Does not call [`Core::boot`].
+    pub fn restart(&mut self, identity: Option<AgentIdentity>) {
+        if let (Some(id), Model::Builtin(_)) = (identity, &self.model) {
+            self.model = Model::Builtin(Box::new(id));
+        }
+        let wall = DateTime::from_unix(self.now.wall.secs + 60);
+        self.now = Now { wall, ..start() };
+        let store = Box::new(self.store.clone());
+        let dm = DataModel::new(self.model.plugins(), store, self.now).unwrap();
+        self.core = Core::new(dm, AGENT);
     }
 
     fn fixtures(&mut self) {
@@ -223,10 +292,21 @@ impl Harness {
         self.core.dm().apply_default(path, value, false).unwrap();
     }
 
-    /// Advances the clock and runs the timers.
+    /// Advances the clock (uptime and wall clock) and runs the timers.
     pub fn advance(&mut self, secs: u64) -> Vec<Outgoing> {
         self.now.uptime += Duration::from_secs(secs);
+        self.now.wall = DateTime::from_unix(self.now.wall.secs + secs as i64);
         self.core.handle_timeout(self.now)
+    }
+
+    /// Advances the clock to the core's next timer (at most `limit` seconds ahead) and runs
+    /// it; returns the seconds waited and what the core sent.
+    pub fn advance_to_timer(&mut self, limit: u64) -> (u64, Vec<Outgoing>) {
+        let next = self.core.poll_timeout().expect("a timer is set");
+        let wait = next.saturating_sub(self.now.uptime);
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        assert!(secs <= limit, "next timer in {secs} s, beyond {limit} s");
+        (secs, self.advance(secs))
     }
 
     /// Feeds raw bytes.

@@ -4,7 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod harness;
+mod notify;
 mod operate;
 mod read;
 mod records;
+mod retry;
+mod subs;
+mod timers;
 mod write;

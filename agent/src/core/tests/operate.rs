@@ -7,6 +7,8 @@ use usp_proto::msg::request::ReqType;
 use usp_proto::msg::response::RespType;
 use usp_proto::msg::{self, Msg, body::MsgBody};
 
+use std::time::Duration;
+
 use super::harness::*;
 
 fn operate(cmd: &str, args: &[(&str, &str)], send_resp: bool) -> ReqType {
@@ -122,7 +124,7 @@ fn tp469_1_64_async_operate_request_row_and_operation_complete() {
         Some("Device.Test.Item.1.Run()")
     );
     assert_eq!(h.value("Device.LocalAgent.Request.1.CommandKey").as_deref(), Some("key-1"));
-    assert_eq!(h.core.poll_timeout(), Some(h.now.uptime + std::time::Duration::from_secs(5)));
+    assert_eq!(h.core.poll_timeout(), Some(h.now.uptime + Duration::from_secs(5)));
     assert!(h.advance(4).is_empty());
     let out = h.advance(1);
     assert_eq!(out.len(), 1);
@@ -138,7 +140,9 @@ fn tp469_1_64_async_operate_request_row_and_operation_complete() {
     let Some(DoneResp::ReqOutputArgs(args)) = oc.operation_resp else { panic!() };
     assert_eq!(args.output_args.get("Elapsed").map(String::as_str), Some("5"));
     assert!(h.rows("Device.LocalAgent.Request.").is_empty(), "Request row removed");
-    assert_eq!(h.core.poll_timeout(), None);
+    // Only the retry of the Notify is left to wake for.
+    let retry = h.core.poll_timeout().unwrap() - h.now.uptime;
+    assert!(retry >= Duration::from_secs(5) && retry <= Duration::from_secs(10), "{retry:?}");
     // The NotifyResp acknowledges it.
     assert_eq!(h.core.pending_notifies().len(), 1);
     let id = msg.msg_id().unwrap().to_string();
@@ -148,6 +152,7 @@ fn tp469_1_64_async_operate_request_row_and_operation_complete() {
     );
     assert!(h.send(&resp).is_empty());
     assert!(h.core.pending_notifies().is_empty());
+    assert_eq!(h.core.poll_timeout(), None);
 }
 
 #[test]

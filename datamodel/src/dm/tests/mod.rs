@@ -7,6 +7,7 @@ mod fixture;
 
 mod external;
 mod keys;
+mod matches;
 mod operate;
 mod persist;
 mod read;

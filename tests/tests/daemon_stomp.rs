@@ -598,3 +598,29 @@ fn a_broker_restart_is_survived_with_a_new_connect_record() {
     );
     ctl.link.stop();
 }
+
+/// Not a timing assertion: 200 Gets, each answered correctly, with the round trip printed
+/// (`--nocapture`) as the debug-build figure of the daemon over RabbitMQ.
+#[test]
+fn repeated_gets_are_all_answered_and_the_round_trip_is_reported() {
+    let rabbit = RabbitMq::shared();
+    let setup = Setup { name: "rtt", rabbit, tls: false, heartbeats: None };
+    let agent = setup.start_agent();
+    let mut ctl = setup.controller(rabbit.stomp_port);
+    greeted(&mut ctl, &agent, &setup);
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let serial = ctl.call(&agent, get(&["Device.DeviceInfo.SerialNumber"]));
+        times.push(t.elapsed());
+        assert_eq!(value_of(&serial, "SerialNumber"), "rtt");
+    }
+    times.sort();
+    eprintln!(
+        "STOMP Get round trip via RabbitMQ over {} Gets: p50 {:?}, p90 {:?}, max {:?}",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() * 9 / 10],
+        times[times.len() - 1]
+    );
+}

@@ -14,7 +14,8 @@
 //!
 //! The command behind `uspctl`: [`cli`] (arguments), [`transport`] (options and the one
 //! function that builds a link), [`exec`] (one command, its output and exit status),
-//! [`shell`] with [`complete`] (the interactive shell), [`signal`] (Ctrl-C).
+//! [`shell`] with [`complete`] (the interactive shell), [`signal`] (Ctrl-C), [`lab`] (`uspctl
+//! lab`: an agent started and connected, then the shell).
 //!
 //! Never part of the agent binary; shares wire types with it through `usp-proto` and the links
 //! through `usp-mtp`.
@@ -27,6 +28,7 @@ pub mod complete;
 pub mod decode;
 pub mod exec;
 pub mod json;
+pub mod lab;
 pub mod loopback;
 pub mod operate;
 pub mod render;

@@ -1,5 +1,5 @@
 //! `uspctl`: the lab USP controller command. Parses the command line, runs offline commands
-//! (`decode`, `encode`) directly, otherwise connects (see `uspctl::transport::open_link`) and
+//! (`decode`, `encode`) directly, `lab` through `uspctl::lab`, otherwise connects (see `uspctl::transport::open_link`) and
 //! runs one command or the shell. Everything else lives in the library.
 
 use std::io::IsTerminal;
@@ -13,6 +13,9 @@ use uspctl::transport::{self, TransportError};
 use uspctl::{decode, signal};
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "lab") {
+        return lab();
+    }
     let bare = std::env::args_os().len() <= 1;
     let inv = match cli::parse_args(std::env::args_os().skip(1)) {
         Ok(inv) => inv,
@@ -47,6 +50,22 @@ fn main() -> ExitCode {
                 .unwrap_or(Status::Usage)
         }
         cmd => online(&inv.global, cmd.as_ref()),
+    };
+    ExitCode::from(status.code())
+}
+
+/// `uspctl lab ...`.
+fn lab() -> ExitCode {
+    let status = match uspctl::lab::parse_args(std::env::args_os().skip(2)) {
+        Ok(o) if o.help => {
+            print!("{}", uspctl::lab::LAB_HELP);
+            Status::Ok
+        }
+        Ok(o) => uspctl::lab::run(&o),
+        Err(e) => {
+            eprintln!("uspctl lab: {e}\n(uspctl lab --help shows the usage)");
+            Status::Usage
+        }
     };
     ExitCode::from(status.code())
 }

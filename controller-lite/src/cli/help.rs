@@ -6,6 +6,9 @@ uspctl - lab USP (TR-369) controller for uspagent
 
 USAGE:
     uspctl [OPTIONS] COMMAND [ARGS]...
+    uspctl lab [--keep-dir] [--agent-bin FILE]
+                                      start uspagent connected to uspctl, then the shell
+                                      (uspctl lab --help)
     uspctl [OPTIONS]                  interactive shell (when stdin is a terminal;
                                       otherwise commands are read from stdin, one a line)
 

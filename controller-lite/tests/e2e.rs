@@ -182,7 +182,6 @@ Device.LocalAgent.Controller.1.MTP.1.WebSocket.EnableEncryption false
 /// Known daemon bug: notifications to a controller that created the subscription never
 /// arrive (OperationComplete neither; see the report).
 #[test]
-#[ignore = "uspagent sends no notification for a controller-created subscription"]
 fn notifications_over_websocket() {
     let port = free_port();
     let mut s = Session::start(&["--ws", &format!("ws://127.0.0.1:{port}/usp")]);

@@ -275,7 +275,10 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let broker = Mosquitto::start(MosquittoOpts::default());
+    // Mosquitto leaves Nagle on by default, which adds a delayed-ACK wait (~40 ms) to each
+    // sequential round trip; brokers tuned for latency turn it off (`BENCH_NAGLE=1` keeps it).
+    let extra = if std::env::var_os("BENCH_NAGLE").is_some() { "" } else { "set_tcp_nodelay true" };
+    let broker = Mosquitto::start(MosquittoOpts { extra: extra.into(), ..Default::default() });
     let port = broker.port();
     let mut g = Gen::start(port);
     println!("uspagent: {}", agent_bin().display());

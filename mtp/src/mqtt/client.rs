@@ -17,6 +17,10 @@ use super::topics::{self, Connack};
 /// (`SendError::NotConnected`). Each holds one Record.
 pub(super) const REQUEST_QUEUE: usize = 256;
 
+/// The most QoS 1 publishes awaiting their PUBACK at once (rumqttc preallocates a slot per
+/// possible one; further publishes wait in the request queue).
+pub(super) const MAX_INFLIGHT: u16 = 32;
+
 /// The limit on a whole TCP connect + TLS handshake + CONNECT/CONNACK exchange, in seconds.
 pub(super) const CONNECT_TIMEOUT_SECS: u64 = 10;
 
@@ -92,6 +96,9 @@ pub(super) fn open(cfg: &MqttConfig, client_id: &str) -> Result<(Handle, Conn), 
         o.set_clean_start(cfg.clean_start);
         o.set_connection_timeout(CONNECT_TIMEOUT_SECS);
         o.set_request_channel_capacity(REQUEST_QUEUE);
+        // rumqttc preallocates one slot per possible in-flight publish: its v5 default of 65535
+        // costs ~14 MB of RSS. A USP agent needs a few.
+        o.set_outgoing_inflight_upper_limit(MAX_INFLIGHT);
         o.set_network_options(net);
         let mut props = p5::ConnectProperties::new();
         props.max_packet_size = Some(u32::try_from(max_packet).unwrap_or(u32::MAX));
@@ -112,6 +119,7 @@ pub(super) fn open(cfg: &MqttConfig, client_id: &str) -> Result<(Handle, Conn), 
         o.set_clean_session(cfg.clean_start || client_id.is_empty());
         o.set_max_packet_size(max_packet, max_packet);
         o.set_request_channel_capacity(REQUEST_QUEUE);
+        o.set_inflight(MAX_INFLIGHT);
         if let Some((user, pass)) = credentials(cfg) {
             o.set_credentials(user, pass);
         }

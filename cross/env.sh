@@ -10,8 +10,9 @@ CROSS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$CROSS_DIR/.." && pwd)"
 # Cargo's own working folder for the cross builds (kept apart from the host target/ builds) and
 # the folder the finished binaries are copied to: target/cross/<target>/<binary>.
-CROSS_TARGET_DIR="$REPO_DIR/target/cross/build"
-CROSS_OUT_DIR="$REPO_DIR/target/cross"
+# Both can be overridden from the environment (e.g. to share one cargo folder between checkouts).
+CROSS_TARGET_DIR="${CROSS_TARGET_DIR:-$REPO_DIR/target/cross/build}"
+CROSS_OUT_DIR="${CROSS_OUT_DIR:-$REPO_DIR/target/cross}"
 
 ALL_TARGETS=(armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl mips-unknown-linux-musl
     mipsel-unknown-linux-musl)
@@ -84,4 +85,15 @@ cross_build_one() {
         return 1
     fi
     echo "cross: $t $name: $(stat -c %s "$out/$t/$name") bytes, $(($(date +%s) - start)) s"
+}
+
+# Whether workspace package $1 declares every feature in the comma-separated list $2.
+has_features() {
+    /usr/bin/cargo metadata --no-deps --format-version 1 --manifest-path "$REPO_DIR/Cargo.toml" \
+        2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+pkg, feats = sys.argv[1], [f for f in sys.argv[2].split(",") if f]
+meta = json.load(sys.stdin)
+p = [p for p in meta["packages"] if p["name"] == pkg]
+sys.exit(0 if p and all(f in p[0]["features"] for f in feats) else 1)' "$1" "$2"
 }

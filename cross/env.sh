@@ -1,0 +1,99 @@
+# Sourced by the cross/ scripts: paths, the target list and the per-target settings.
+# Never changes anything on the machine; safe to source from any directory.
+# shellcheck shell=bash
+
+# Where the zig venv lives (the only part of the toolchain outside Debian's packages).
+USP_CROSS_HOME="${USP_CROSS_HOME:-/opt/uspagent-cross}"
+ZIG_VERSION="0.17.1"
+ZIG="$USP_CROSS_HOME/zig"
+CROSS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$CROSS_DIR/.." && pwd)"
+# Cargo's own working folder for the cross builds (kept apart from the host target/ builds) and
+# the folder the finished binaries are copied to: target/cross/<target>/<binary>.
+# Both can be overridden from the environment (e.g. to share one cargo folder between checkouts).
+CROSS_TARGET_DIR="${CROSS_TARGET_DIR:-$REPO_DIR/target/cross/build}"
+CROSS_OUT_DIR="${CROSS_OUT_DIR:-$REPO_DIR/target/cross}"
+
+ALL_TARGETS=(armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl mips-unknown-linux-musl
+    mipsel-unknown-linux-musl)
+BINARIES=(uspagent uspctl)
+
+# The qemu-user command line that runs a binary of the target (CPU models of the real routers:
+# ipq40xx Cortex-A7, filogic Cortex-A53, ath79/ramips 24Kc without FPU).
+qemu_cmd() {
+    case "$1" in
+        armv7-unknown-linux-musleabihf) echo "qemu-arm-static -cpu cortex-a7" ;;
+        aarch64-unknown-linux-musl) echo "qemu-aarch64-static -cpu cortex-a53" ;;
+        mips-unknown-linux-musl) echo "qemu-mips-static -cpu 24Kc" ;;
+        mipsel-unknown-linux-musl) echo "qemu-mipsel-static -cpu 24Kc" ;;
+        *) return 1 ;;
+    esac
+}
+
+# Exports what cargo, rustc and cc-rs need to build for target $1 with Debian's rustc and zig,
+# without any .cargo/config.toml: linker, C compiler, archiver and rustflags, all per target, so
+# host builds (build scripts, proc macros) keep using the host compiler.
+cross_env() {
+    local t="$1" u up
+    u="${t//-/_}"
+    up="$(echo "$u" | tr '[:lower:]' '[:upper:]')"
+    export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 ZIG
+    unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTC_WRAPPER
+    export "CARGO_TARGET_${up}_LINKER=$CROSS_DIR/zcc-$t"
+    # crt-static: mips(el) musl would otherwise link dynamically. link-self-contained=no: with
+    # build-std there are no rustc self-contained crt objects; zig supplies crt1.o and libc.a.
+    export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=+crt-static -C link-self-contained=no"
+    export "CC_${u}=$CROSS_DIR/zcc-$t" "AR_${u}=$CROSS_DIR/zar"
+}
+
+# Whether package $1 of the workspace has a target of kind $2 (bin or example) named $3.
+has_target() {
+    /usr/bin/cargo metadata --no-deps --format-version 1 --manifest-path "$REPO_DIR/Cargo.toml" \
+        2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+pkg, kind, name = sys.argv[1:4]
+meta = json.load(sys.stdin)
+sys.exit(0 if any(p["name"] == pkg and any(t["name"] == name and kind in t["kind"]
+    for t in p["targets"]) for p in meta["packages"]) else 1)' "$1" "$2" "$3"
+}
+
+# Builds one binary for one target and copies it (stripped by the release profile) to
+# $out/<target>/<name>. Arguments: target package kind(bin|example) name out panic(abort|unwind)
+# [extra cargo args...]. Prints the seconds it took; returns cargo's status.
+cross_build_one() {
+    local t="$1" pkg="$2" kind="$3" name="$4" out="$5" panic="$6" std start dir
+    shift 6
+    case "$panic" in
+        abort) std="std,panic_abort" ;;
+        unwind) std="std,panic_unwind" ;;
+        *) echo "cross: panic must be abort or unwind, not '$panic'" >&2; return 2 ;;
+    esac
+    start=$(date +%s)
+    (
+        cross_env "$t"
+        cd "$REPO_DIR"
+        /usr/bin/cargo build --release --locked --target "$t" --target-dir "$CROSS_TARGET_DIR" \
+            -Z "build-std=$std" --config "profile.release.panic=\"$panic\"" \
+            -p "$pkg" "--$kind" "$name" "$@"
+    ) || return
+    dir="$CROSS_TARGET_DIR/$t/release"
+    [ "$kind" = example ] && dir="$dir/examples"
+    mkdir -p "$out/$t"
+    cp "$dir/$name" "$out/$t/$name"
+    if ! file -L "$out/$t/$name" | grep -q 'statically linked'; then
+        echo "cross: $out/$t/$name is not statically linked: $(file -L "$out/$t/$name")" >&2
+        return 1
+    fi
+    echo "cross: $t $name: $(stat -c %s "$out/$t/$name") bytes, $(($(date +%s) - start)) s"
+}
+
+# Whether workspace package $1 declares every feature in the comma-separated list $2.
+has_features() {
+    /usr/bin/cargo metadata --no-deps --format-version 1 --manifest-path "$REPO_DIR/Cargo.toml" \
+        2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+pkg, feats = sys.argv[1], [f for f in sys.argv[2].split(",") if f]
+meta = json.load(sys.stdin)
+p = [p for p in meta["packages"] if p["name"] == pkg]
+sys.exit(0 if p and all(f in p[0]["features"] for f in feats) else 1)' "$1" "$2"
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Runs the cross-built binaries (target/cross/<target>/) under qemu-user, on the CPU models of
+# the real routers, and checks what they print. Today a smoke test: uspctl --help, uspctl decode
+# of a known Record, the agent library probe (start-up, SQLite, core) and uspagent --help once
+# the daemon exists. Installs qemu-user-static when missing. Never builds unless --build is given.
+#
+# Adding a check (e.g. the end-to-end run: agent under qemu, mosquitto on the host, uspctl
+# driving it): write a function check_<name> taking the target, using run_emu / bin_of /
+# spawn / wait_port / the scratch dir $WORK, returning non-zero on failure (print why), and
+# add its name to CHECKS below. Processes started with `spawn` are stopped by PID at exit.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=cross/env.sh
+. "$here/env.sh"
+
+CHECKS=(uspctl_help uspctl_decode agent_probe uspagent_help)
+
+usage() {
+    echo "usage: cross/qemu-test.sh [--build] [--dir DIR] <target>|all [<target>...]"
+    echo "  --build    build first (cross/build.sh <targets> --example uspagent:size_probe)"
+    echo "  --dir DIR  where the binaries are (default: target/cross; DIR/<target>/<binary>)"
+    echo "targets: ${ALL_TARGETS[*]}"
+}
+
+targets=() build=0 dir="$CROSS_OUT_DIR"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --build) build=1 ;;
+        --dir) dir="$2"; shift ;;
+        -h | --help) usage; exit 0 ;;
+        all) targets+=("${ALL_TARGETS[@]}") ;;
+        *)
+            qemu_cmd "$1" >/dev/null || { echo "qemu-test: unknown target $1" >&2; usage >&2; exit 2; }
+            targets+=("$1") ;;
+    esac
+    shift
+done
+[ ${#targets[@]} -gt 0 ] || { usage >&2; exit 2; }
+
+if [ "$build" = 1 ]; then
+    bash "$here/build.sh" --example uspagent:size_probe "${targets[@]}"
+fi
+if ! command -v qemu-arm-static >/dev/null 2>&1; then
+    echo "qemu-test: installing qemu-user-static"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
+fi
+
+# ---- helpers for checks ----------------------------------------------------------------------
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    local p
+    for p in ${PIDS[@]+"${PIDS[@]}"}; do kill "$p" 2>/dev/null || true; done
+    for p in ${PIDS[@]+"${PIDS[@]}"}; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The path of binary $2 built for target $1 (may not exist).
+bin_of() { echo "$dir/$1/$2"; }
+
+# Runs binary $2 of target $1 under qemu with the remaining arguments, at most 60 s.
+run_emu() {
+    local t="$1" b="$2"
+    shift 2
+    # shellcheck disable=SC2046
+    timeout 60 $(qemu_cmd "$t") "$(bin_of "$t" "$b")" "$@"
+}
+
+# Starts a command in the background (output to $WORK/<name>.log) and remembers its PID, which
+# cleanup stops at exit. Sets SPAWNED to the PID.
+spawn() {
+    local name="$1"
+    shift
+    "$@" >"$WORK/$name.log" 2>&1 &
+    SPAWNED=$!
+    PIDS+=("$SPAWNED")
+}
+
+# Waits until something listens on 127.0.0.1:$1, at most $2 seconds (default 10).
+wait_port() {
+    local i
+    for ((i = 0; i < ${2:-10} * 10; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on 127.0.0.1:$1 after ${2:-10} s"
+    return 1
+}
+
+# Whether output $1 contains every one of the remaining strings (prints the first missing one).
+expect_all() {
+    local out="$1" s
+    shift
+    for s in "$@"; do
+        case "$out" in
+            *"$s"*) ;;
+            *) echo "missing \"$s\" in:"; echo "$out" | head -20; return 1 ;;
+        esac
+    done
+}
+
+# Return value of a check that cannot run yet (binary not built): counted as skipped.
+SKIP=77
+
+# ---- checks: each takes the target -----------------------------------------------------------
+check_uspctl_help() {
+    local out
+    out="$(run_emu "$1" uspctl --help)" || return
+    expect_all "$out" "uspctl" "decode"
+}
+
+# A Get of Device.DeviceInfo. (max_depth 2, msg_id smoke-1) from self::ctl to os::agent, encoded
+# by hand (protobuf wire format), as hex.
+GET_RECORD_HEX=0a03312e3412096f733a3a6167656e741a0973656c663a3a63746c3a2e122c0a0b0a07736d6f6b652d311001121d0a1b0a190a124465766963652e446576696365496e666f2e1502000000
+check_uspctl_decode() {
+    local out
+    out="$(run_emu "$1" uspctl decode "$GET_RECORD_HEX")" || return
+    expect_all "$out" 'Record version "1.4" from "self::ctl" to "os::agent"' 'msg_id: "smoke-1"' \
+        'msg_type: Get' '"Device.DeviceInfo."' 'max_depth: 2'
+}
+
+# The agent library on the target: first start from the reset file, second from the database.
+check_agent_probe() {
+    [ -x "$(bin_of "$1" size_probe)" ] || return $SKIP
+    local d="$WORK/probe-$1" out
+    mkdir -p "$d"
+    out="$(run_emu "$1" size_probe "$d")" || return
+    expect_all "$out" "from_defaults=true" "Device.DeviceInfo.SerialNumber=LAB0001" \
+        "Device.LocalAgent.Controller.1.EndpointID=self::size-probe" "size_probe: ok" || return
+    out="$(run_emu "$1" size_probe "$d")" || return
+    expect_all "$out" "from_defaults=false" "size_probe: ok"
+}
+
+check_uspagent_help() {
+    [ -x "$(bin_of "$1" uspagent)" ] || return $SKIP
+    local out
+    out="$(run_emu "$1" uspagent --help)" || return
+    expect_all "$out" "uspagent"
+}
+
+# ---- run -------------------------------------------------------------------------------------
+passed=0 failed=0 skipped=0
+for t in "${targets[@]}"; do
+    if [ ! -x "$(bin_of "$t" uspctl)" ]; then
+        echo "qemu-test: $t: no binaries in $dir/$t (run cross/build.sh $t, or pass --build)"
+        failed=$((failed + 1))
+        continue
+    fi
+    t0=$(date +%s.%N)
+    for c in "${CHECKS[@]}"; do
+        rc=0
+        log="$("check_$c" "$t" 2>&1)" || rc=$?
+        case $rc in
+            0) passed=$((passed + 1)); echo "qemu-test: $t $c ok" ;;
+            "$SKIP") skipped=$((skipped + 1)); echo "qemu-test: $t $c skipped (binary not built)" ;;
+            *) failed=$((failed + 1)); echo "qemu-test: $t $c FAILED (status $rc)"; echo "$log" | sed 's/^/    /' ;;
+        esac
+    done
+    echo "qemu-test: $t took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s ($(qemu_cmd "$t"))"
+done
+echo "qemu-test: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -36,7 +36,7 @@ fi
 
 cargo build --workspace --all-targets --locked
 status=0
-cargo test --workspace --locked 2>&1 | tee target/test-output.txt || status=$?
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.txt || status=$?
 # One closing line for the whole run, counted from cargo's per-binary summaries.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt

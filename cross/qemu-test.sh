@@ -13,7 +13,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=cross/env.sh
 . "$here/env.sh"
 
-CHECKS=(uspctl_help uspctl_decode agent_probe uspagent_help)
+CHECKS=(uspctl_help uspctl_decode agent_probe uspagent_help agent_mqtt_tls)
 
 usage() {
     echo "usage: cross/qemu-test.sh [--build] [--dir DIR] <target>|all [<target>...]"
@@ -40,14 +40,21 @@ done
 if [ "$build" = 1 ]; then
     bash "$here/build.sh" --example uspagent:size_probe "${targets[@]}"
 fi
-if ! command -v qemu-arm-static >/dev/null 2>&1; then
-    echo "qemu-test: installing qemu-user-static"
+# qemu-user for the binaries; mosquitto and openssl for the broker the emulated agent talks to.
+missing=()
+command -v qemu-arm-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "qemu-test: installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+MOSQUITTO="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
 
 # ---- helpers for checks ----------------------------------------------------------------------
 WORK="$(mktemp -d)"
+chmod 755 "$WORK" # the broker drops root and must read its certificates in here
 PIDS=()
 cleanup() {
     local p
@@ -140,6 +147,65 @@ check_uspagent_help() {
     expect_all "$out" "uspagent"
 }
 
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A test CA and a certificate for 127.0.0.1 signed by it, in $1 (ca.pem, srv.pem, srv.key),
+# readable by the broker's user (mosquitto drops root).
+make_certs() {
+    local d="$1"
+    mkdir -p "$d" && chmod 755 "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=usp-test-ca -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+            -keyout "$d/srv.key" -out "$d/srv.csr" 2>/dev/null &&
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/ext" &&
+        openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+            -days 2 -extfile "$d/ext" -out "$d/srv.pem" 2>/dev/null &&
+        chmod 644 "$d"/*.pem "$d"/*.key
+}
+
+# The daemon under qemu connects over MQTT 5 + TLS (rustls/ring on the target CPU) to a
+# mosquitto on the host, and its local CLI reports the MTP Up and the client Connected.
+# (The base for the end-to-end check: add uspctl-driven Get/Set/Add/Delete/Notify here.)
+check_agent_mqtt_tls() {
+    local t="$1"
+    [ -x "$(bin_of "$t" uspagent)" ] || return $SKIP
+    local d="$WORK/mqtt-$t" port out i
+    make_certs "$d" || { echo "openssl could not make the test certificates"; return 1; }
+    port="$(free_port)"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\ncafile %s\ncertfile %s\nkeyfile %s\n' \
+        "$port" "$d/ca.pem" "$d/srv.pem" "$d/srv.key" >"$d/mosquitto.conf"
+    spawn "mosquitto-$t" "$MOSQUITTO" -c "$d/mosquitto.conf"
+    wait_port "$port" 10 || { cat "$WORK/mosquitto-$t.log"; return 1; }
+    cat >"$d/reset.txt" <<RESET
+Device.LocalAgent.EndpointID "os::00D09E-QEMU$port"
+Device.MQTT.Client.1.Enable true
+Device.MQTT.Client.1.BrokerAddress "127.0.0.1"
+Device.MQTT.Client.1.BrokerPort $port
+Device.MQTT.Client.1.ProtocolVersion "5.0"
+Device.MQTT.Client.1.TransportProtocol "TLS"
+Device.LocalAgent.MTP.1.Enable true
+Device.LocalAgent.MTP.1.Protocol "MQTT"
+Device.LocalAgent.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
+Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured "usp/v1/agent/qemu-$port"
+RESET
+    # shellcheck disable=SC2046
+    spawn "agent-$t" $(qemu_cmd "$t") "$(bin_of "$t" uspagent)" -r "$d/reset.txt" \
+        -f "$d/usp.db" -s "$d/cli" -t "$d/ca.pem" -v 4
+    for ((i = 0; i < 60; i++)); do
+        out="$(run_emu "$t" uspagent -s "$d/cli" -c get Device.MQTT.Client.1.Status 2>&1)" || true
+        case "$out" in *Connected*) break ;; esac
+        sleep 0.5
+    done
+    out+=$'\n'"$(run_emu "$t" uspagent -s "$d/cli" -c get Device.LocalAgent.MTP.1.Status 2>&1)"
+    run_emu "$t" uspagent -s "$d/cli" -c stop >/dev/null 2>&1 || true
+    expect_all "$out" "Device.MQTT.Client.1.Status => Connected" \
+        "Device.LocalAgent.MTP.1.Status => Up" || { tail -20 "$WORK/agent-$t.log"; return 1; }
+}
+
 # ---- run -------------------------------------------------------------------------------------
 passed=0 failed=0 skipped=0
 for t in "${targets[@]}"; do
@@ -151,7 +217,9 @@ for t in "${targets[@]}"; do
     t0=$(date +%s.%N)
     for c in "${CHECKS[@]}"; do
         rc=0
-        log="$("check_$c" "$t" 2>&1)" || rc=$?
+        # Not in a subshell: processes the check spawns must reach PIDS for cleanup.
+        "check_$c" "$t" >"$WORK/check.log" 2>&1 || rc=$?
+        log="$(cat "$WORK/check.log")"
         case $rc in
             0) passed=$((passed + 1)); echo "qemu-test: $t $c ok" ;;
             "$SKIP") skipped=$((skipped + 1)); echo "qemu-test: $t $c skipped (binary not built)" ;;

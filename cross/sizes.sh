@@ -88,6 +88,9 @@ for k in "${!BUDGET[@]}"; do
     [ "$v" = n/a ] || [ "$v" -le "${BUDGET[$k]}" ] || over=1
 done
 
+# 1234567 -> 1,234,567 (printf's ' flag depends on the locale).
+commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+
 short() { case "$1" in armv7*) echo armv7 ;; aarch64*) echo aarch64 ;; mipsel*) echo mipsel ;; mips*) echo mips ;; esac; }
 table() {
     local s t v cells
@@ -107,7 +110,7 @@ table() {
             [ "$s" = uspctl ] && file="$out/default/$t/uspctl"
             local b="${BUDGET["$s $t"]:-}"
             if [ -n "$b" ] && [ "$v" -gt "$b" ]; then mark=" !"; fi
-            cells+=" $(printf "%'d" "$v") ($(printf "%'d" "$(xz -9e -c "$file" | wc -c)"))$mark |"
+            cells+=" $(commas "$v") ($(commas "$(xz -9e -c "$file" | wc -c)"))$mark |"
         done
         echo "$cells"
     done
@@ -126,6 +129,7 @@ bloat() {
     local std="std,panic_abort"
     [ "$panic" = unwind ] && std="std,panic_unwind"
     local args=(--release --locked --target "$t" --target-dir "$CROSS_TARGET_DIR" -Z "build-std=$std"
+        -Z "build-std-features=$(std_features "$panic")"
         --config "profile.release.panic=\"$panic\"" --config profile.release.strip=false
         -p "${agent[0]}" "--${agent[1]}" "${agent[2]}" --no-default-features --features "$f")
     echo

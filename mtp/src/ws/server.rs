@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -47,7 +47,8 @@ struct Shared {
     /// Connections still in their handshake, by serial (to wake them when stopping).
     handshaking: Mutex<HashMap<u64, Waker>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    next_serial: AtomicU64,
+    /// 32-bit: MIPS32 has no 64-bit atomics; a wrap needs 4 billion handshakes in flight.
+    next_serial: AtomicU32,
 }
 
 /// An open session as the table knows it.
@@ -96,7 +97,7 @@ pub fn spawn_server(
         events: Mutex::new(()),
         handshaking: Mutex::new(HashMap::new()),
         threads: Mutex::new(Vec::new()),
-        next_serial: AtomicU64::new(1),
+        next_serial: AtomicU32::new(1),
     });
     let mut link =
         WsServerLink { shared: shared.clone(), listeners: Vec::new(), addrs: Vec::new() };
@@ -233,7 +234,7 @@ fn admit(shared: &Arc<Shared>, tcp: TcpStream, addr: SocketAddr) {
             return;
         }
     };
-    let serial = shared.next_serial.fetch_add(1, Ordering::Relaxed);
+    let serial = u64::from(shared.next_serial.fetch_add(1, Ordering::Relaxed));
     handshaking.insert(serial, waker.clone());
     drop(handshaking);
     let s = shared.clone();

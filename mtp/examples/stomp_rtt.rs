@@ -6,20 +6,13 @@
 //! `cargo run -p usp-mtp --example stomp_rtt --release [-- <round trips> <record bytes>]`
 #![allow(clippy::unwrap_used)]
 
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use usp_mtp::stomp::{StompConfig, StompLink, spawn};
 use usp_mtp::tls::ClientTls;
-use usp_mtp::{EventSink, Link, MtpEvent, Outbound};
+use usp_mtp::{Link, MtpEvent, Outbound};
 use usp_testkit::rabbitmq::{RabbitMq, RabbitMqOptions};
-
-fn collector() -> (EventSink, Receiver<MtpEvent>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    (Arc::new(move |e| drop(tx.lock().unwrap().send(e))), rx)
-}
 
 fn wait_up(rx: &Receiver<MtpEvent>) {
     loop {
@@ -43,7 +36,7 @@ fn link(rabbit: &RabbitMq, name: &str, tls: bool) -> (StompLink, Receiver<MtpEve
         let ca = rabbit.certs.as_ref().unwrap().ca.clone();
         c.tls = Some(ClientTls { ca_file: Some(ca), ..ClientTls::default() });
     }
-    let (sink, rx) = collector();
+    let (sink, rx) = usp_mtp::channel_sink();
     let l = spawn(1, c, sink);
     wait_up(&rx);
     (l, rx, dest)

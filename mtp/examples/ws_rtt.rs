@@ -8,18 +8,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use usp_mtp::tls::{ClientTls, ServerTls};
 use usp_mtp::ws::{WsClientConfig, WsServerConfig, spawn_client, spawn_server};
-use usp_mtp::{EventSink, Link, MtpEvent, Outbound};
-
-fn sink() -> (EventSink, Receiver<MtpEvent>) {
-    let (tx, rx) = mpsc::channel();
-    (Arc::new(move |e| drop(tx.send(e))), rx)
-}
+use usp_mtp::{Link, MtpEvent, Outbound};
 
 fn next(rx: &Receiver<MtpEvent>, want: impl Fn(&MtpEvent) -> bool) -> MtpEvent {
     loop {
@@ -35,12 +29,12 @@ fn measure(tls: Option<(ServerTls, ClientTls)>, rounds: usize, size: usize) -> V
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     let mut sc = WsServerConfig::new("proto::rtt-server", vec![addr]);
     sc.tls = tls.as_ref().map(|t| t.0.clone());
-    let (ssink, srx) = sink();
+    let (ssink, srx) = usp_mtp::channel_sink();
     let mut server = spawn_server(1, sc, ssink).unwrap();
     let mut cc =
         WsClientConfig::new("proto::rtt-client", "localhost", server.local_addrs()[0].port(), "/");
     cc.tls = tls.map(|t| t.1);
-    let (csink, crx) = sink();
+    let (csink, crx) = usp_mtp::channel_sink();
     let mut client = spawn_client(2, cc, csink);
     next(&crx, |e| matches!(e, MtpEvent::Up { .. }));
     next(&srx, |e| matches!(e, MtpEvent::Up { .. }));

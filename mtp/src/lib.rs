@@ -48,6 +48,14 @@ pub type LinkId = u32;
 /// and must not block (typically it sends into a channel).
 pub type EventSink = Arc<dyn Fn(MtpEvent) + Send + Sync>;
 
+/// An [`EventSink`] that forwards every event into a channel, and the channel's receiving end:
+/// the simplest owner (tests, examples, a one-shot controller).
+pub fn channel_sink() -> (EventSink, std::sync::mpsc::Receiver<MtpEvent>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    // A send fails only when the receiver is gone: the owner stopped listening.
+    (Arc::new(move |e| drop(tx.send(e))), rx)
+}
+
 /// What a link reports to its owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MtpEvent {

@@ -2,12 +2,11 @@
 //! server (and the agent to the controller's), exchanging real USP Records.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use usp_mtp::ws::{WsClientConfig, WsServerConfig, spawn_client, spawn_server};
-use usp_mtp::{Link, MtpEvent, Outbound};
+use usp_mtp::{Link, MtpEvent, Outbound, channel_sink};
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::response::RespType;
 use usp_proto::msg::{Get, Msg, body::MsgBody};
@@ -43,15 +42,6 @@ Device.LocalAgent.Controller.1.MTP.1.WebSocket.EnableEncryption false
         );
     }
     r
-}
-
-fn channel_sink() -> (usp_mtp::EventSink, Receiver<MtpEvent>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let sink: usp_mtp::EventSink = Arc::new(move |e| {
-        let _ = tx.lock().unwrap().send(e);
-    });
-    (sink, rx)
 }
 
 /// The next Record received, skipping other events.

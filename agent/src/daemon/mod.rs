@@ -107,11 +107,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
         let _ = signal_tx.send(Input::Signal(s));
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;
-    let mtp_tx = std::sync::Mutex::new(tx.clone());
+    let mtp_tx = tx.clone();
     let sink: usp_mtp::EventSink = std::sync::Arc::new(move |event| {
-        if let Ok(tx) = mtp_tx.lock() {
-            let _ = tx.send(Input::Mtp(event));
-        }
+        let _ = mtp_tx.send(Input::Mtp(event));
     });
     let transports = transports::Transports::new(sink);
     let mut owner =

@@ -13,13 +13,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=cross/env.sh
 . "$here/env.sh"
 
-CHECKS=(uspctl_help uspctl_decode agent_probe uspagent_help agent_mqtt_tls)
+CHECKS=(uspctl_help uspctl_decode agent_probe uspagent_help agent_mqtt_tls e2e_uspctl)
 
 usage() {
     echo "usage: cross/qemu-test.sh [--build] [--dir DIR] <target>|all [<target>...]"
     echo "  --build    build first (cross/build.sh <targets> --example uspagent:size_probe)"
     echo "  --dir DIR  where the binaries are (default: target/cross; DIR/<target>/<binary>)"
     echo "targets: ${ALL_TARGETS[*]}"
+    echo "  (or 'host': DIR/host/<binary> run natively, to develop checks quickly)"
 }
 
 targets=() build=0 dir="$CROSS_OUT_DIR"
@@ -169,7 +170,6 @@ make_certs() {
 
 # The daemon under qemu connects over MQTT 5 + TLS (rustls/ring on the target CPU) to a
 # mosquitto on the host, and its local CLI reports the MTP Up and the client Connected.
-# (The base for the end-to-end check: add uspctl-driven Get/Set/Add/Delete/Notify here.)
 check_agent_mqtt_tls() {
     local t="$1"
     [ -x "$(bin_of "$t" uspagent)" ] || return $SKIP
@@ -204,6 +204,87 @@ RESET
     run_emu "$t" uspagent -s "$d/cli" -c stop >/dev/null 2>&1 || true
     expect_all "$out" "Device.MQTT.Client.1.Status => Connected" \
         "Device.LocalAgent.MTP.1.Status => Up" || { tail -20 "$WORK/agent-$t.log"; return 1; }
+}
+
+# The end-to-end check of issue 7: the daemon under qemu (MQTT 5 + TLS to a mosquitto on the
+# host) driven by the target's uspctl, also under qemu, through the same broker: Get, Set (read
+# back), Add and Delete of a Subscription, and a ValueChange Notify (uspctl subscribe waits for
+# it while the agent's local CLI changes the value).
+check_e2e_uspctl() {
+    local t="$1"
+    [ -x "$(bin_of "$t" uspagent)" ] || return $SKIP
+    local d="$WORK/e2e-$t" port out i sub agent ctl topic atopic
+    make_certs "$d" || { echo "openssl could not make the test certificates"; return 1; }
+    port="$(free_port)"
+    agent="os::00D09E-E2E$port" ctl="self::qemu-ctl-$port"
+    topic="usp/v1/controller/qemu-$port" atopic="usp/v1/agent/qemu-$port"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\ncafile %s\ncertfile %s\nkeyfile %s\n' \
+        "$port" "$d/ca.pem" "$d/srv.pem" "$d/srv.key" >"$d/mosquitto.conf"
+    spawn "e2e-mosquitto-$t" "$MOSQUITTO" -c "$d/mosquitto.conf"
+    wait_port "$port" 10 || { cat "$WORK/e2e-mosquitto-$t.log"; return 1; }
+    cat >"$d/reset.txt" <<RESET
+Device.LocalAgent.EndpointID "$agent"
+Device.MQTT.Client.1.Enable true
+Device.MQTT.Client.1.BrokerAddress "127.0.0.1"
+Device.MQTT.Client.1.BrokerPort $port
+Device.MQTT.Client.1.ProtocolVersion "5.0"
+Device.MQTT.Client.1.TransportProtocol "TLS"
+Device.LocalAgent.MTP.1.Enable true
+Device.LocalAgent.MTP.1.Protocol "MQTT"
+Device.LocalAgent.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
+Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured "$atopic"
+Device.LocalAgent.Controller.1.Enable true
+Device.LocalAgent.Controller.1.EndpointID "$ctl"
+Device.LocalAgent.Controller.1.AssignedRole "Device.LocalAgent.ControllerTrust.Role.1"
+Device.LocalAgent.Controller.1.MTP.1.Enable true
+Device.LocalAgent.Controller.1.MTP.1.Protocol "MQTT"
+Device.LocalAgent.Controller.1.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
+Device.LocalAgent.Controller.1.MTP.1.MQTT.Topic "$topic"
+RESET
+    # shellcheck disable=SC2046
+    spawn "e2e-agent-$t" $(qemu_cmd "$t") "$(bin_of "$t" uspagent)" -r "$d/reset.txt" \
+        -f "$d/usp.db" -s "$d/cli" -t "$d/ca.pem" -v 3
+    for ((i = 0; i < 60; i++)); do
+        out="$(run_emu "$t" uspagent -s "$d/cli" -c get Device.LocalAgent.MTP.1.Status 2>&1)" || true
+        case "$out" in *Up*) break ;; esac
+        sleep 0.5
+    done
+    expect_all "$out" "Device.LocalAgent.MTP.1.Status => Up" || { tail -20 "$WORK/e2e-agent-$t.log"; return 1; }
+    ctl_cmd() {
+        run_emu "$t" uspctl --mqtt "127.0.0.1:$port" --tls-ca "$d/ca.pem" --eid "$ctl" \
+            --topic "$topic" --agent "$agent" --agent-topic "$atopic" --timeout 30 "$@"
+    }
+    out="$(ctl_cmd get Device.DeviceInfo.SoftwareVersion Device.LocalAgent.EndpointID 2>&1)" &&
+        expect_all "$out" "Device.LocalAgent.EndpointID" "$agent" "Device.DeviceInfo.SoftwareVersion" ||
+        { echo "get: $out"; return 1; }
+    out="$(ctl_cmd set Device.DeviceInfo.ProvisioningCode=qemu-set-1 2>&1)" ||
+        { echo "set: $out"; return 1; }
+    out="$(ctl_cmd --json get Device.DeviceInfo.ProvisioningCode 2>&1)" &&
+        expect_all "$out" '"qemu-set-1"' || { echo "get after set: $out"; return 1; }
+    out="$(ctl_cmd add Device.LocalAgent.Subscription. ID=qemu-add NotifType=Event \
+        ReferenceList=Device.Boot! 2>&1)" && expect_all "$out" "Device.LocalAgent.Subscription." ||
+        { echo "add: $out"; return 1; }
+    sub="$(echo "$out" | grep -o 'Device\.LocalAgent\.Subscription\.[0-9]*\.' | head -1)"
+    [ -n "$sub" ] || { echo "add printed no instance path: $out"; return 1; }
+    out="$(ctl_cmd get "${sub}ID" 2>&1)" && expect_all "$out" "qemu-add" || { echo "get added: $out"; return 1; }
+    out="$(ctl_cmd del "$sub" 2>&1)" || { echo "del: $out"; return 1; }
+    out="$(ctl_cmd get "${sub}ID" 2>&1)" && { echo "$sub still exists after del: $out"; return 1; }
+    # ValueChange: uspctl subscribes and waits (at most 90 s) for one notification.
+    ctl_cmd subscribe ValueChange Device.DeviceInfo.ProvisioningCode --count 1 --for 90 \
+        >"$d/notify.out" 2>&1 &
+    local watcher=$!
+    PIDS+=("$watcher")
+    for ((i = 0; i < 120; i++)); do
+        out="$(run_emu "$t" uspagent -s "$d/cli" -c get 'Device.LocalAgent.Subscription.*.NotifType' 2>&1)" || true
+        case "$out" in *ValueChange*) break ;; esac
+        sleep 0.5
+    done
+    run_emu "$t" uspagent -s "$d/cli" -c set Device.DeviceInfo.ProvisioningCode qemu-notify-2 >/dev/null 2>&1 ||
+        { echo "the agent's CLI could not set ProvisioningCode"; return 1; }
+    wait "$watcher" || { echo "uspctl subscribe failed: $(cat "$d/notify.out")"; return 1; }
+    out="$(cat "$d/notify.out")"
+    run_emu "$t" uspagent -s "$d/cli" -c stop >/dev/null 2>&1 || true
+    expect_all "$out" "Device.DeviceInfo.ProvisioningCode" "qemu-notify-2"
 }
 
 # ---- run -------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@
 # the `websockets` library for WebSocket interoperability — then builds and runs every test of
 # the workspace. A second run installs nothing. The tests start their own broker instances on
 # free 127.0.0.1 ports; a system broker the packages may start is never used.
+# Then builds the armv7 agent and controller (static musl, cross/build.sh: installs Debian's
+# rustc-web, zig and qemu-user-static the first time) and runs the end-to-end check under
+# qemu-user (cross/qemu-test.sh). USP_TEST_CROSS=0 skips that part (for quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +40,24 @@ fi
 cargo build --workspace --all-targets --locked
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.txt || status=$?
-# One closing line for the whole run, counted from cargo's per-binary summaries.
+
+# The armv7 binaries under qemu-user, against a mosquitto on this machine (issue 7).
+ARMV7=armv7-unknown-linux-musleabihf
+: >target/qemu-output.txt
+if [ "${USP_TEST_CROSS:-1}" = 0 ]; then
+    echo "test.sh: USP_TEST_CROSS=0: the armv7 build and qemu check are skipped"
+elif bash cross/build.sh "$ARMV7"; then
+    bash cross/qemu-test.sh "$ARMV7" 2>&1 | tee target/qemu-output.txt || status=1
+else
+    echo "qemu-test: 0 passed, 1 failed, 0 skipped (cross/build.sh $ARMV7 failed)" |
+        tee target/qemu-output.txt
+    status=1
+fi
+
+# One closing line for the whole run, counted from cargo's per-binary summaries and the qemu
+# checks' summary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt
+     /^qemu-test: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
+    target/test-output.txt target/qemu-output.txt
 exit "$status"

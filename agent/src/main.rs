@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     if let Some(problem) = daemon::logging::init(&opts.log, opts.verbosity, opts.protocol_trace) {
         eprintln!("uspagent: {problem}; logging to stderr");
     }
+    daemon::panic::abort_on_panic(opts.log != options::LogTarget::Stderr);
     match daemon::run(&opts) {
         Ok(Exit::Stopped) => ExitCode::SUCCESS,
         Ok(Exit::Restart | Exit::FactoryReset) => daemon::restart(&opts),

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod logging;
 pub mod options;
 mod owner;
+pub mod panic;
 pub mod signals;
 mod transports;
 

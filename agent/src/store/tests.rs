@@ -521,3 +521,23 @@ fn a_version_1_database_is_upgraded_in_place() {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
 }
+
+/// The bundled SQLite is built with the workspace's `.cargo/config.toml` flags: only what the
+/// store needs (no full-text search, R*Tree, JSON or extension loading). Fails when the flags
+/// stop reaching libsqlite3-sys's build, which would silently cost ~0.3–0.5 MB per binary.
+#[cfg(feature = "bundled-sqlite")]
+#[test]
+fn bundled_sqlite_is_the_trimmed_build() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+    let options: Vec<String> =
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+    for wanted in ["OMIT_LOAD_EXTENSION", "OMIT_JSON", "OMIT_SHARED_CACHE", "DQS=0"] {
+        assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+    }
+    for unwanted in ["ENABLE_FTS3", "ENABLE_FTS5", "ENABLE_RTREE", "ENABLE_STAT4"] {
+        assert!(!options.iter().any(|o| o == unwanted), "{unwanted} in {options:?}");
+    }
+    let json = conn.query_row("SELECT json('[1]')", [], |r| r.get::<_, String>(0));
+    assert!(json.is_err(), "JSON functions are compiled in: {json:?}");
+}

@@ -96,6 +96,12 @@ impl Controller {
             }
             Some(RecordType::MqttConnect(c)) => Some(c.subscribed_topic),
             Some(RecordType::StompConnect(c)) => Some(c.subscribed_destination),
+            // Sent on a session whose Up already announced the agent: announcing it again
+            // would print "agent is up" twice (`uspctl lab`). Without that Up (the peer was
+            // not named), this Record is the announcement.
+            Some(RecordType::WebsocketConnect(_) | RecordType::UdsConnect(_)) if self.agent_up => {
+                return Absorbed::Nothing;
+            }
             Some(RecordType::WebsocketConnect(_) | RecordType::UdsConnect(_)) => None,
             Some(RecordType::Disconnect(d)) => {
                 self.agent_up = false;

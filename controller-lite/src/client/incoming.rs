@@ -35,6 +35,7 @@ impl Controller {
                     self.agent = peer;
                 }
                 self.link_up = true;
+                self.link_failure = None;
                 self.websocket = info == ConnectInfo::WebSocket;
                 self.push_event(Event::LinkUp);
                 if let (true, Some(agent)) = (self.websocket, self.agent.clone()) {
@@ -52,6 +53,7 @@ impl Controller {
                 if link == LINK_ID && self.is_agent_peer(&peer) =>
             {
                 self.link_up = false;
+                self.link_failure = Some(reason.clone());
                 if std::mem::take(&mut self.agent_up) && self.websocket {
                     self.push_event(Event::AgentDown { reason: reason.clone() });
                 }

@@ -199,6 +199,9 @@ fn a_closed_session_ends_the_wait_and_is_reported() {
     let events = ctl.drain_events();
     assert!(events.contains(&Event::AgentDown { reason: "agent rebooting".into() }), "{events:?}");
     assert!(matches!(ctl.send_only(ReqType::Get(get("D."))), Err(ClientError::Timeout { .. })));
+    // While the link stays down, a timeout says why it went down.
+    let err = ctl.wait_ready(Duration::from_millis(50)).unwrap_err().to_string();
+    assert!(err.ends_with("the link to come up (last attempt: agent rebooting)"), "{err}");
 }
 
 #[test]

@@ -75,6 +75,18 @@ get Device.LocalAgent.Controller.1.PeriodicNotifInterval
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
+/// The WebSocket session and the agent's WebSocketConnect Record both announce the agent;
+/// the lab says so once. The Get makes sure the Record (sent before any answer) was read.
+#[test]
+fn the_agent_is_announced_once() {
+    let out = lab(&[], "get Device.DeviceInfo.SerialNumber\n");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let ups = stderr.lines().filter(|l| l.starts_with("# agent ") && l.ends_with(" is up"));
+    assert_eq!(ups.count(), 1, "one '# agent ... is up' line:\n{stderr}");
+    assert_eq!(stderr.matches("uspctl lab: agent ").count(), 1, "{stderr}");
+}
+
 #[test]
 fn keep_dir_keeps_the_agents_files_and_failures_set_the_exit_status() {
     let out = lab(&["--keep-dir", "--json"], "get Device.NoSuchThing.\n");

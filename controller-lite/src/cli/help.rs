@@ -67,9 +67,18 @@ OPTIONS:
             --topic TOPIC             our topic (default usp/controller/EID)
             --agent-topic TOPIC       the agent's topic (default: from its
                                       MQTTConnect Record or Response Topic)
+            --client-id ID            our MQTT ClientId (default: assigned by the
+                                      broker (5.0), a new one per process (3.1.1))
         --stomp HOST[:PORT]           STOMP broker (61613; 61614 with TLS)
-            --dest DEST               our destination (default /queue/uspctl.EID)
-            --agent-dest DEST         the agent's destination
+            --dest DEST               our destination (default /queue/uspctl.EID); two
+                                      uspctl on one destination share its messages: give
+                                      a second one (commands while a watch runs) its own
+                                      --dest (answers follow it; notifications go to the
+                                      agent's Controller.{i}.MTP.{i}.STOMP.Destination)
+            --agent-dest DEST         the agent's destination (default: from its
+                                      STOMPConnect Record or reply-to-dest)
+            --vhost VHOST             the virtual host (CONNECT's host header; default:
+                                      HOST; RabbitMQ's default vhost is /)
         --ws ws[s]://HOST[:PORT]/PATH be a WebSocket client of the agent
         --ws-listen [ADDR:]PORT       be a WebSocket server agents connect to
         --user USER, --password PASS  broker credentials (also --login, --passcode)

@@ -279,9 +279,11 @@ fn is_process_option(name: &str) -> bool {
             | "mqtt-v311"
             | "topic"
             | "agent-topic"
+            | "client-id"
             | "stomp"
             | "dest"
             | "agent-dest"
+            | "vhost"
             | "user"
             | "login"
             | "password"
@@ -410,8 +412,10 @@ fn process_option(name: &str, p: &mut lexopt::Parser, g: &mut Global) -> Result<
         }
         "topic" => t.topic = Some(value(p, "--topic")?),
         "agent-topic" => t.agent_topic = Some(value(p, "--agent-topic")?),
+        "client-id" => t.client_id = Some(value(p, "--client-id")?),
         "dest" => t.dest = Some(value(p, "--dest")?),
         "agent-dest" => t.agent_dest = Some(value(p, "--agent-dest")?),
+        "vhost" => t.vhost = Some(value(p, "--vhost")?),
         "user" | "login" => t.user = Some(value(p, "--user")?),
         "password" | "passcode" => t.password = Some(value(p, "--password")?),
         "tls" => t.tls = true,
@@ -428,11 +432,11 @@ fn process_option(name: &str, p: &mut lexopt::Parser, g: &mut Global) -> Result<
 fn check_transport(t: &TransportOptions) -> Result<(), ArgError> {
     let mqtt = matches!(t.transport, Some(Transport::Mqtt { .. }));
     let stomp = matches!(t.transport, Some(Transport::Stomp { .. }));
-    if !mqtt && (t.topic.is_some() || t.agent_topic.is_some()) {
-        return Err(err("--topic and --agent-topic go with --mqtt"));
+    if !mqtt && (t.topic.is_some() || t.agent_topic.is_some() || t.client_id.is_some()) {
+        return Err(err("--topic, --agent-topic and --client-id go with --mqtt"));
     }
-    if !stomp && (t.dest.is_some() || t.agent_dest.is_some()) {
-        return Err(err("--dest and --agent-dest go with --stomp"));
+    if !stomp && (t.dest.is_some() || t.agent_dest.is_some() || t.vhost.is_some()) {
+        return Err(err("--dest, --agent-dest and --vhost go with --stomp"));
     }
     Ok(())
 }

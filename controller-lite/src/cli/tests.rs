@@ -26,8 +26,12 @@ fn options_anywhere_and_the_transport() {
         inv.command,
         Some(Command::Get { paths: vec!["Device.DeviceInfo.".into()], max_depth: 2 })
     );
-    let inv = parse("--mqtt b --mqtt-v311 --topic t --agent-topic a watch").unwrap();
+    let inv = parse("--mqtt b --mqtt-v311 --topic t --agent-topic a --client-id c watch").unwrap();
+    assert_eq!(inv.global.transport.client_id.as_deref(), Some("c"));
     assert!(matches!(inv.global.transport.transport, Some(Transport::Mqtt { v5: false, .. })));
+    assert_eq!(inv.global.transport.agent_destination().as_deref(), Some("a"));
+    let inv = parse("--stomp b --vhost usp-vhost --dest d --agent-dest a watch").unwrap();
+    assert_eq!(inv.global.transport.vhost.as_deref(), Some("usp-vhost"));
     assert_eq!(inv.global.transport.agent_destination().as_deref(), Some("a"));
     assert_eq!(parse("--ws-listen 9000").unwrap().command, None);
     assert_eq!(parse("--timeout 2.5 proto").unwrap().global.timeout, Duration::from_millis(2500));
@@ -39,6 +43,8 @@ fn bad_usage_is_explained() {
     assert!(e("--mqtt a --stomp b get X.").contains("one transport"));
     assert!(e("--mqtt-v311 get X.").contains("--mqtt-v311 goes with --mqtt"));
     assert!(e("--topic t get X.").contains("go with --mqtt"));
+    assert!(e("--mqtt b --vhost v get X.").contains("go with --stomp"));
+    assert!(e("--stomp b --client-id c get X.").contains("go with --mqtt"));
     assert!(e("set X.A=1 --max-depth 2").contains("--max-depth does not apply to set"));
     assert!(e("--max-depth 2").contains("needs a command"));
     assert!(e("get").contains("get needs a path"));

@@ -35,6 +35,7 @@ impl Controller {
                     self.agent = peer;
                 }
                 self.link_up = true;
+                self.link_failure = None;
                 self.websocket = info == ConnectInfo::WebSocket;
                 self.push_event(Event::LinkUp);
                 if let (true, Some(agent)) = (self.websocket, self.agent.clone()) {
@@ -52,6 +53,7 @@ impl Controller {
                 if link == LINK_ID && self.is_agent_peer(&peer) =>
             {
                 self.link_up = false;
+                self.link_failure = Some(reason.clone());
                 if std::mem::take(&mut self.agent_up) && self.websocket {
                     self.push_event(Event::AgentDown { reason: reason.clone() });
                 }
@@ -96,6 +98,12 @@ impl Controller {
             }
             Some(RecordType::MqttConnect(c)) => Some(c.subscribed_topic),
             Some(RecordType::StompConnect(c)) => Some(c.subscribed_destination),
+            // Sent on a session whose Up already announced the agent: announcing it again
+            // would print "agent is up" twice (`uspctl lab`). Without that Up (the peer was
+            // not named), this Record is the announcement.
+            Some(RecordType::WebsocketConnect(_) | RecordType::UdsConnect(_)) if self.agent_up => {
+                return Absorbed::Nothing;
+            }
             Some(RecordType::WebsocketConnect(_) | RecordType::UdsConnect(_)) => None,
             Some(RecordType::Disconnect(d)) => {
                 self.agent_up = false;

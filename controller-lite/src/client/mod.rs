@@ -136,6 +136,8 @@ pub struct Controller {
     agent: Option<String>,
     learnt_dest: Option<String>,
     link_up: bool,
+    /// Why the link last went down (`None` once it is up).
+    link_failure: Option<String>,
     /// The link is a WebSocket session with the agent (client or server side).
     websocket: bool,
     agent_up: bool,
@@ -171,6 +173,7 @@ impl Controller {
             inbox,
             learnt_dest: None,
             link_up: false,
+            link_failure: None,
             websocket: false,
             agent_up: false,
             queue: VecDeque::new(),
@@ -246,10 +249,9 @@ impl Controller {
         timeout: Duration,
     ) -> Result<(), ClientError> {
         while !self.ready() {
-            let input = self.recv(deadline)?.ok_or_else(|| ClientError::Timeout {
-                what: self.missing().into(),
-                after: timeout,
-            })?;
+            let input = self
+                .recv(deadline)?
+                .ok_or_else(|| ClientError::Timeout { what: self.missing(), after: timeout })?;
             if let Absorbed::Interrupt = self.absorb(input) {
                 return Err(ClientError::Interrupted);
             }
@@ -262,13 +264,18 @@ impl Controller {
     }
 
     /// What [`Controller::ready`] still lacks, for the timeout message.
-    fn missing(&self) -> &'static str {
+    /// With the link down, the reason of its last failure (a refused login, a wrong virtual
+    /// host, nothing listening) when there was one.
+    fn missing(&self) -> String {
         if !self.link_up {
-            "the link to come up"
+            match &self.link_failure {
+                Some(reason) => format!("the link to come up (last attempt: {reason})"),
+                None => "the link to come up".into(),
+            }
         } else if self.agent.is_none() {
-            "the agent to connect (its Endpoint ID is not known yet)"
+            "the agent to connect (its Endpoint ID is not known yet)".into()
         } else {
-            "the agent's destination (give the agent's topic or destination)"
+            "the agent's destination (give the agent's topic or destination)".into()
         }
     }
 

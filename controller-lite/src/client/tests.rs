@@ -199,6 +199,9 @@ fn a_closed_session_ends_the_wait_and_is_reported() {
     let events = ctl.drain_events();
     assert!(events.contains(&Event::AgentDown { reason: "agent rebooting".into() }), "{events:?}");
     assert!(matches!(ctl.send_only(ReqType::Get(get("D."))), Err(ClientError::Timeout { .. })));
+    // While the link stays down, a timeout says why it went down.
+    let err = ctl.wait_ready(Duration::from_millis(50)).unwrap_err().to_string();
+    assert!(err.ends_with("the link to come up (last attempt: agent rebooting)"), "{err}");
 }
 
 #[test]
@@ -207,6 +210,26 @@ fn a_websocket_session_means_the_agent_is_up() {
     let events = ctl.drain_events();
     assert_eq!(events, [Event::LinkUp, Event::AgentUp { endpoint_id: AGENT.into() }]);
     assert!(ctl.is_agent_up() && ctl.is_link_up());
+}
+
+#[test]
+fn a_websocket_connect_record_on_an_announced_session_is_not_a_second_agent_up() {
+    let (mut ctl, script) = controller();
+    let connect = Record {
+        version: "1.4".into(),
+        to_id: CTL.into(),
+        from_id: AGENT.into(),
+        record_type: Some(RecordType::WebsocketConnect(Default::default())),
+        ..Record::default()
+    };
+    script.send_record(&connect);
+    script.send(&value_change("after-connect", false));
+    // The Notify comes after the connect Record: once it is in, so is the Record.
+    let notify = ctl.wait_event(Duration::from_secs(5), |e| matches!(e, Event::Notify(_)));
+    assert!(notify.unwrap().is_some(), "the Notify");
+    let ups = ctl.drain_events().into_iter().filter(|e| matches!(e, Event::AgentUp { .. }));
+    assert_eq!(ups.count(), 1, "the session's Up announced the agent once");
+    assert!(ctl.is_agent_up());
 }
 
 /// A broker-like pair: no peer named, MQTT connect info, the agent's reply-to optional.

@@ -3,9 +3,12 @@
 //!
 //! - `--mqtt HOST[:PORT]` (1883, 8883 with TLS; `--mqtt-v311` for MQTT 3.1.1): our topic
 //!   `--topic` (default `usp/controller/<our EID>`), the agent's `--agent-topic` (else learnt
-//!   from its MQTTConnect Record or Response Topic).
+//!   from its MQTTConnect Record or Response Topic), our ClientId `--client-id` (default: one
+//!   of our own per process, see [`default_client_id`], so that two uspctl on one broker do
+//!   not push each other off it).
 //! - `--stomp HOST[:PORT]` (61613, 61614 with TLS): our destination `--dest` (default
-//!   `/queue/uspctl.<our EID>`), the agent's `--agent-dest`.
+//!   `/queue/uspctl.<our EID>`), the agent's `--agent-dest`, the virtual host `--vhost` (the
+//!   CONNECT frame's `host` header; default: HOST).
 //! - `--ws ws[s]://HOST[:PORT][/PATH]`: a WebSocket client of the agent's server.
 //! - `--ws-listen [ADDR:]PORT`: a WebSocket server agents connect to (any path).
 //! - `--user`/`--password` (MQTT and STOMP), `--tls`, `--tls-ca FILE`, `--tls-cert FILE` with
@@ -72,10 +75,14 @@ pub struct TransportOptions {
     pub topic: Option<String>,
     /// MQTT: the agent's topic.
     pub agent_topic: Option<String>,
+    /// MQTT: our ClientId (`None`: [`default_client_id`]).
+    pub client_id: Option<String>,
     /// STOMP: our destination.
     pub dest: Option<String>,
     /// STOMP: the agent's destination.
     pub agent_dest: Option<String>,
+    /// STOMP: the virtual host (`None`: the broker's host name, as STOMP 1.2 says).
+    pub vhost: Option<String>,
     /// MQTT / STOMP user name.
     pub user: Option<String>,
     /// MQTT / STOMP password.
@@ -162,6 +169,20 @@ fn config(text: &str) -> TransportError {
     TransportError::Config(text.to_owned())
 }
 
+/// Our MQTT ClientId unless `--client-id` says otherwise: MQTT 5.0 sends none and the broker
+/// assigns one; 3.1.1 (where the link would use our Endpoint ID, the same for every uspctl)
+/// gets `uspctl` with the process id and clock bits in hex: alphanumeric and at most 23
+/// bytes, which every 3.1.1 broker must accept, and different for two uspctl at once.
+pub fn default_client_id(v5: bool) -> String {
+    if v5 {
+        return String::new();
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("uspctl{:x}{:06x}", std::process::id(), nanos & 0xff_ffff)
+}
+
 /// The MQTT link's configuration.
 pub fn mqtt_config(o: &TransportOptions, eid: &str) -> Result<MqttConfig, TransportError> {
     let Some(Transport::Mqtt { host, port, v5 }) = &o.transport else {
@@ -174,7 +195,7 @@ pub fn mqtt_config(o: &TransportOptions, eid: &str) -> Result<MqttConfig, Transp
         host: host.clone(),
         port: port.unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
         v5: *v5,
-        client_id: String::new(),
+        client_id: o.client_id.clone().unwrap_or_else(|| default_client_id(*v5)),
         username: o.user.clone().unwrap_or_default(),
         password: o.password.clone().unwrap_or_default(),
         keep_alive: Duration::from_secs(60),
@@ -199,7 +220,7 @@ pub fn stomp_config(o: &TransportOptions, eid: &str) -> Result<StompConfig, Tran
         endpoint_id: eid.to_owned(),
         host: host.clone(),
         port: port.unwrap_or(if tls.is_some() { 61614 } else { 61613 }),
-        virtual_host: String::new(),
+        virtual_host: o.vhost.clone().unwrap_or_default(),
         username: o.user.clone().unwrap_or_default(),
         password: o.password.clone().unwrap_or_default(),
         heartbeat: None,

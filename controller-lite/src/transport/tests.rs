@@ -41,6 +41,13 @@ fn mqtt_configuration() {
     assert_eq!(c.subscriptions, [("usp/controller/self::ctl".to_owned(), 1)]);
     assert_eq!(c.response_topic, "usp/controller/self::ctl");
     assert!(c.tls.is_none());
+    // 3.1.1: a ClientId of our own, not the Endpoint ID another uspctl would use too.
+    assert!(c.client_id.starts_with("uspctl") && c.client_id.len() <= 23, "{}", c.client_id);
+    assert!(c.client_id.chars().all(|ch| ch.is_ascii_alphanumeric()), "{}", c.client_id);
+    let v5 = opts(Transport::Mqtt { host: "b".into(), port: None, v5: true });
+    assert_eq!(mqtt_config(&v5, "self::ctl").unwrap().client_id, "", "the broker assigns one");
+    o.client_id = Some("lab-1".into());
+    assert_eq!(mqtt_config(&o, "self::ctl").unwrap().client_id, "lab-1");
     o.topic = Some("mine".into());
     o.insecure = true;
     let c = mqtt_config(&o, "self::ctl").unwrap();
@@ -55,6 +62,10 @@ fn stomp_and_websocket_configurations() {
     let o = opts(Transport::Stomp { host: "b".into(), port: Some(7) });
     let c = stomp_config(&o, "self::ctl").unwrap();
     assert_eq!((c.port, c.destination.as_str()), (7, "/queue/uspctl.self::ctl"));
+    assert_eq!(c.virtual_host, "", "the link sends the host name");
+    let mut o = o;
+    o.vhost = Some("/".into());
+    assert_eq!(stomp_config(&o, "self::ctl").unwrap().virtual_host, "/");
     let o = opts(Transport::WsClient(parse_ws_url("ws://a:1/p").unwrap()));
     let c = ws_client_config(&o, "self::ctl", Some("os::agent")).unwrap();
     assert_eq!((c.host.as_str(), c.port, c.path.as_str()), ("a", 1, "/p"));

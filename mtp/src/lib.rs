@@ -95,6 +95,15 @@ pub enum MtpEvent {
         /// When the next connection attempt is made.
         retry_in: Option<Duration>,
     },
+    /// An MQTT link changed its subscriptions while staying connected (after
+    /// [`Link::set_subscriptions`]): the broker answered one of the SUBSCRIBE or UNSUBSCRIBE
+    /// packets of the change.
+    Subscribed {
+        /// The link.
+        link: LinkId,
+        /// Every topic filter now subscribed, in order (as [`ConnectInfo::Mqtt::subscribed`]).
+        subscribed: Vec<String>,
+    },
 }
 
 /// What a link learnt while connecting: what the Connect Record announces and what the data
@@ -164,6 +173,19 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// A running link cannot take a configuration change in place: the owner stops it and starts
+/// a new one with the new configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartNeeded;
+
+impl std::fmt::Display for RestartNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the link must be restarted to take this change")
+    }
+}
+
+impl std::error::Error for RestartNeeded {}
+
 /// The owner's handle on a running link. Dropping it stops the link (politely: MQTT
 /// DISCONNECT, STOMP DISCONNECT, WebSocket Close) without waiting.
 pub trait Link: Send {
@@ -178,6 +200,16 @@ pub trait Link: Send {
     /// is what this default does.
     fn close_unparseable(&self, peer: Option<&str>) {
         let _ = peer;
+    }
+    /// Replaces the topic filters the link subscribes to (`(filter, QoS)`, in order: MQTT's
+    /// enabled `Client.{i}.Subscription.{i}`) without dropping its connection: the MQTT link
+    /// sends SUBSCRIBE for new filters, then UNSUBSCRIBE for removed ones (R-MQTT.34), reports
+    /// [`MtpEvent::Subscribed`] as the broker answers, and uses the new list on every later
+    /// connection. `Err(RestartNeeded)` when the link cannot do it in place (this default, for
+    /// every other MTP; MQTT when the change moves the link's own topic): the owner restarts it.
+    fn set_subscriptions(&self, subscriptions: &[(String, u8)]) -> Result<(), RestartNeeded> {
+        let _ = subscriptions;
+        Err(RestartNeeded)
     }
 }
 

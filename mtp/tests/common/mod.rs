@@ -118,6 +118,7 @@ pub fn config(port: u16, v5: bool, client_id: &str, own: &str) -> MqttConfig {
         retry: FAST_RETRY,
         tls: None,
         max_record: 64 * 1024,
+        extended: Default::default(),
     }
 }
 

@@ -77,6 +77,7 @@ fn link(port: u16, v5: bool, n: &Names) -> (MqttLink, Receiver<MtpEvent>) {
         retry: RetryPolicy { min_wait_secs: 1, multiplier_permille: 1000, max_wait_secs: 1 },
         tls: None,
         max_record: DEFAULT_MAX_RECORD,
+        extended: Default::default(),
     };
     (spawn(1, cfg, sink), rx)
 }

@@ -32,9 +32,12 @@
 //! re-plan, or keep state between calls.
 
 mod build;
+#[cfg(feature = "mqtt")]
+mod mqtt;
 mod read;
 mod record;
 mod routes;
+mod subs;
 
 #[cfg(all(test, feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls"))]
 mod tests;
@@ -43,6 +46,7 @@ pub use build::MAX_WS_SESSIONS;
 pub use record::{
     Down, RecordError, Traffic, record_connecting, record_down, record_traffic, record_up,
 };
+pub use subs::record_subscribed;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -185,6 +189,9 @@ pub fn plan(dm: &mut DataModel, endpoint_id: &str, tls: &TlsFiles) -> LinkPlan {
     for m in &mtps {
         build::check_agent_mtp(m, &mtps, &mut plan);
     }
+    #[cfg(feature = "mqtt")]
+    mqtt::mqtt_links(dm, &mtps, &ctx, &mut plan);
+    #[cfg(not(feature = "mqtt"))]
     build::mqtt_links(dm, &mtps, &ctx, &mut plan);
     build::stomp_links(dm, &mtps, &ctx, &mut plan);
     build::ws_server_links(&mtps, &ctx, &mut plan);

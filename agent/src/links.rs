@@ -5,10 +5,11 @@
 //! WebSocket `Controller.{i}.MTP.{i}` with a Host, and WebSocket `LocalAgent.MTP.{i}`), how each
 //! enabled controller is reached ([`Route`]s in `Order`), and what is misconfigured
 //! ([`Problem`]s). Every spec is `PartialEq`, so the daemon re-plans after a configuration change
-//! and restarts exactly the links whose spec changed. The `record_*` functions go the other way:
+//! and restarts exactly the links whose spec changed (but an MQTT link whose subscriptions alone
+//! changed, which takes them on its live connection). The `record_*` functions go the other way:
 //! they write what the links report (Status, LastChangeDate, the assigned ClientID, Response
-//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats) with internal sets, one
-//! transaction per call.
+//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats, the Subscription Status
+//! after a live change) with internal sets, one transaction per call.
 //!
 //! Conventions, as obuspa and Oktopus reset files use them:
 //! - An MQTT client (STOMP connection) runs when its own `Enable` is true; the first enabled

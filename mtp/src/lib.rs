@@ -6,11 +6,12 @@
 //! socket and its sessions), keeps it up by itself (reconnecting with the back-off the data
 //! model configures, see [`retry::RetryPolicy`]) and talks to its owner in two directions:
 //!
-//! - owner → link: a [`Link`] handle with [`Link::send`] (a Record to a destination) and
+//! - owner → link: a [`Link`] handle with [`Link::send`] (a Record to a destination),
+//!   [`Link::set_subscriptions`] (MQTT: new subscriptions on the live connection) and
 //!   [`Link::stop`]; dropping the handle stops the link too.
-//! - link → owner: [`MtpEvent`]s (up, a Record received, down) passed to an [`EventSink`], a
-//!   callback the owner gives at spawn time (the agent forwards them into its single input
-//!   channel; uspctl into its own).
+//! - link → owner: [`MtpEvent`]s (up, a Record received, subscriptions changed, down) passed
+//!   to an [`EventSink`], a callback the owner gives at spawn time (the agent forwards them
+//!   into its single input channel; uspctl into its own).
 //!
 //! What this crate owns: sockets, framing, the MTP's own handshakes (MQTT CONNECT/SUBSCRIBE,
 //! STOMP CONNECT/SUBSCRIBE, the WebSocket upgrade with `v1.usp`), keep-alives, reconnection,

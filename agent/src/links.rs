@@ -5,10 +5,11 @@
 //! WebSocket `Controller.{i}.MTP.{i}` with a Host, and WebSocket `LocalAgent.MTP.{i}`), how each
 //! enabled controller is reached ([`Route`]s in `Order`), and what is misconfigured
 //! ([`Problem`]s). Every spec is `PartialEq`, so the daemon re-plans after a configuration change
-//! and restarts exactly the links whose spec changed. The `record_*` functions go the other way:
+//! and restarts exactly the links whose spec changed (but an MQTT link whose subscriptions alone
+//! changed, which takes them on its live connection). The `record_*` functions go the other way:
 //! they write what the links report (Status, LastChangeDate, the assigned ClientID, Response
-//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats) with internal sets, one
-//! transaction per call.
+//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats, the Subscription Status
+//! after a live change) with internal sets, one transaction per call.
 //!
 //! Conventions, as obuspa and Oktopus reset files use them:
 //! - An MQTT client (STOMP connection) runs when its own `Enable` is true; the first enabled
@@ -32,9 +33,12 @@
 //! re-plan, or keep state between calls.
 
 mod build;
+#[cfg(feature = "mqtt")]
+mod mqtt;
 mod read;
 mod record;
 mod routes;
+mod subs;
 
 #[cfg(all(test, feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls"))]
 mod tests;
@@ -43,6 +47,7 @@ pub use build::MAX_WS_SESSIONS;
 pub use record::{
     Down, RecordError, Traffic, record_connecting, record_down, record_traffic, record_up,
 };
+pub use subs::record_subscribed;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -185,6 +190,9 @@ pub fn plan(dm: &mut DataModel, endpoint_id: &str, tls: &TlsFiles) -> LinkPlan {
     for m in &mtps {
         build::check_agent_mtp(m, &mtps, &mut plan);
     }
+    #[cfg(feature = "mqtt")]
+    mqtt::mqtt_links(dm, &mtps, &ctx, &mut plan);
+    #[cfg(not(feature = "mqtt"))]
     build::mqtt_links(dm, &mtps, &ctx, &mut plan);
     build::stomp_links(dm, &mtps, &ctx, &mut plan);
     build::ws_server_links(&mtps, &ctx, &mut plan);

@@ -115,6 +115,8 @@ pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentH
                     core.handle_record(now(start), &record).into_iter().for_each(send);
                 }
                 Ok(MtpEvent::Down { .. }) | Err(RecvTimeoutError::Disconnected) => break,
+                // Only MQTT links report it; this host runs a WebSocket server.
+                Ok(MtpEvent::Subscribed { .. }) => {}
                 Err(RecvTimeoutError::Timeout) => {
                     core.handle_timeout(now(start)).into_iter().for_each(send);
                 }

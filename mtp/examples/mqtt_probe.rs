@@ -38,6 +38,7 @@ fn main() {
             ..Default::default()
         }),
         max_record: usp_mtp::DEFAULT_MAX_RECORD,
+        extended: Default::default(),
     };
     let sink: usp_mtp::EventSink = Arc::new(|e| println!("{e:?}"));
     let _link = usp_mtp::mqtt::spawn(1, config, sink);

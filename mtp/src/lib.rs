@@ -6,11 +6,12 @@
 //! socket and its sessions), keeps it up by itself (reconnecting with the back-off the data
 //! model configures, see [`retry::RetryPolicy`]) and talks to its owner in two directions:
 //!
-//! - owner → link: a [`Link`] handle with [`Link::send`] (a Record to a destination) and
+//! - owner → link: a [`Link`] handle with [`Link::send`] (a Record to a destination),
+//!   [`Link::set_subscriptions`] (MQTT: new subscriptions on the live connection) and
 //!   [`Link::stop`]; dropping the handle stops the link too.
-//! - link → owner: [`MtpEvent`]s (up, a Record received, down) passed to an [`EventSink`], a
-//!   callback the owner gives at spawn time (the agent forwards them into its single input
-//!   channel; uspctl into its own).
+//! - link → owner: [`MtpEvent`]s (up, a Record received, subscriptions changed, down) passed
+//!   to an [`EventSink`], a callback the owner gives at spawn time (the agent forwards them
+//!   into its single input channel; uspctl into its own).
 //!
 //! What this crate owns: sockets, framing, the MTP's own handshakes (MQTT CONNECT/SUBSCRIBE,
 //! STOMP CONNECT/SUBSCRIBE, the WebSocket upgrade with `v1.usp`), keep-alives, reconnection,
@@ -95,6 +96,15 @@ pub enum MtpEvent {
         /// When the next connection attempt is made.
         retry_in: Option<Duration>,
     },
+    /// An MQTT link changed its subscriptions while staying connected (after
+    /// [`Link::set_subscriptions`]): the broker answered one of the SUBSCRIBE or UNSUBSCRIBE
+    /// packets of the change.
+    Subscribed {
+        /// The link.
+        link: LinkId,
+        /// Every topic filter now subscribed, in order (as [`ConnectInfo::Mqtt::subscribed`]).
+        subscribed: Vec<String>,
+    },
 }
 
 /// What a link learnt while connecting: what the Connect Record announces and what the data
@@ -164,6 +174,19 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// A running link cannot take a configuration change in place: the owner stops it and starts
+/// a new one with the new configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartNeeded;
+
+impl std::fmt::Display for RestartNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the link must be restarted to take this change")
+    }
+}
+
+impl std::error::Error for RestartNeeded {}
+
 /// The owner's handle on a running link. Dropping it stops the link (politely: MQTT
 /// DISCONNECT, STOMP DISCONNECT, WebSocket Close) without waiting.
 pub trait Link: Send {
@@ -178,6 +201,16 @@ pub trait Link: Send {
     /// is what this default does.
     fn close_unparseable(&self, peer: Option<&str>) {
         let _ = peer;
+    }
+    /// Replaces the topic filters the link subscribes to (`(filter, QoS)`, in order: MQTT's
+    /// enabled `Client.{i}.Subscription.{i}`) without dropping its connection: the MQTT link
+    /// sends SUBSCRIBE for new filters, then UNSUBSCRIBE for removed ones (R-MQTT.34), reports
+    /// [`MtpEvent::Subscribed`] as the broker answers, and uses the new list on every later
+    /// connection. `Err(RestartNeeded)` when the link cannot do it in place (this default, for
+    /// every other MTP; MQTT when the change moves the link's own topic): the owner restarts it.
+    fn set_subscriptions(&self, subscriptions: &[(String, u8)]) -> Result<(), RestartNeeded> {
+        let _ = subscriptions;
+        Err(RestartNeeded)
     }
 }
 

@@ -9,8 +9,8 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{FAST_RETRY, LIMIT, config, mqtt_info, sink};
-use rumqttc::v5::mqttbytes::v5::{Publish as Publish5, PublishProperties};
+use common::{FAST_RETRY, LIMIT, config, mqtt_info, raw_v5, sink, wait_log};
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
 use usp_mtp::mqtt::{MqttConfig, spawn};
 use usp_mtp::tls::ClientTls;
 use usp_mtp::{Link, MtpEvent, Outbound, SendError};
@@ -21,46 +21,7 @@ fn out(dest: &str, record: &[u8]) -> Outbound {
     Outbound { dest: dest.into(), record: record.to_vec(), retain: false }
 }
 
-/// Waits (bounded) until the broker's log contains `needle`: the broker logs a moment after
-/// the packet left the link.
-fn wait_log(broker: &Mosquitto, needle: &str) {
-    let end = std::time::Instant::now() + LIMIT;
-    while !broker.log().contains(needle) {
-        assert!(std::time::Instant::now() < end, "no {needle:?} in the log:\n{}", broker.log());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A raw v5 client subscribed to `filter` (returns once the SUBACK is in) and the PUBLISHes it
-/// receives.
-fn raw_v5(port: u16, id: &str, filter: &str) -> (rumqttc::v5::Client, mpsc::Receiver<Publish5>) {
-    use rumqttc::v5::{Event, Incoming};
-    let (client, mut conn) =
-        rumqttc::v5::Client::new(rumqttc::v5::MqttOptions::new(id, "127.0.0.1", port), 16);
-    client.subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce).expect("subscribe");
-    let (tx, rx) = mpsc::channel();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for e in conn.iter() {
-            match e {
-                Ok(Event::Incoming(Incoming::SubAck(_))) => {
-                    let _ = ready_tx.send(());
-                }
-                Ok(Event::Incoming(Incoming::Publish(p))) => {
-                    if tx.send(p).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    });
-    ready_rx.recv_timeout(LIMIT).expect("raw v5 client subscribed");
-    (client, rx)
-}
-
-/// A raw 3.1.1 client subscribed to `filter`, like [`raw_v5`].
+/// A raw 3.1.1 client subscribed to `filter`, like [`common::raw_v5`].
 fn raw_v4(
     port: u16,
     id: &str,

@@ -1,153 +1,20 @@
 //! The MQTT 5.0 link against a scripted fake broker, for what no real peer of ours sends:
 //! CONNACK `subscribe-topic` User Properties and Response Information (R-MQTT.15/21), a refused
 //! SUBSCRIBE (R-MQTT.17), and garbage bytes on the wire. The script reads and writes packets
-//! with rumqttc's public v5 codec and checks the CONNECT fields of R-MQTT.8/12/13.
+//! with rumqttc's public v5 codec and checks the CONNECT fields of R-MQTT.8/12/13, the TR-181
+//! extended settings (Will, session settings, User Properties in every packet that takes them)
+//! and subscription changes on a live connection (R-MQTT.34; a refused own filter: R-MQTT.17).
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 
-use bytes::BytesMut;
-use common::{LIMIT, config, mqtt_info, sink};
+use common::fake_broker::{FakeBroker, OK, connack, link_config};
+use common::{mqtt_info, sink};
 use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{
-    ConnAck, ConnAckProperties, ConnectReturnCode, Disconnect, DisconnectReasonCode, Packet,
-    Publish, PublishProperties, SubAck, SubscribeReasonCode,
-};
-use usp_mtp::mqtt::{MqttConfig, spawn};
-use usp_mtp::{ConnectInfo, Link, Outbound};
-
-/// One accepted client connection of the fake broker.
-struct Peer {
-    stream: TcpStream,
-    buf: BytesMut,
-}
-
-/// Listens on a free port; `accept` takes the link's next connection.
-struct FakeBroker(TcpListener);
-
-impl FakeBroker {
-    fn new() -> FakeBroker {
-        FakeBroker(TcpListener::bind("127.0.0.1:0").expect("bind"))
-    }
-
-    fn port(&self) -> u16 {
-        self.0.local_addr().expect("address").port()
-    }
-
-    fn accept(&self) -> Peer {
-        self.0.set_nonblocking(true).expect("nonblocking listener");
-        let end = std::time::Instant::now() + LIMIT;
-        let stream = loop {
-            match self.0.accept() {
-                Ok((s, _)) => break s,
-                Err(_) if std::time::Instant::now() < end => {
-                    std::thread::sleep(std::time::Duration::from_millis(10))
-                }
-                Err(e) => panic!("no connection within {LIMIT:?}: {e}"),
-            }
-        };
-        stream.set_nonblocking(false).expect("blocking stream");
-        stream.set_read_timeout(Some(LIMIT)).expect("read timeout");
-        Peer { stream, buf: BytesMut::new() }
-    }
-}
-
-impl Peer {
-    /// The next packet (panics after [`LIMIT`] or on a closed connection).
-    fn read(&mut self) -> Packet {
-        loop {
-            // rumqttc's reader refuses the two-byte DISCONNECT MQTT 5 allows (reason code
-            // omitted: normal disconnection), which its writer sends.
-            if self.buf.starts_with(&[0xE0, 0x00]) {
-                let _ = self.buf.split_to(2);
-                return Packet::Disconnect(Disconnect::new(
-                    DisconnectReasonCode::NormalDisconnection,
-                ));
-            }
-            match Packet::read(&mut self.buf, None) {
-                Ok(p) => return p,
-                Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => {}
-                Err(e) => panic!("bad packet from the link: {e:?}"),
-            }
-            let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).expect("reading from the link");
-            assert!(n > 0, "the link closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    fn write(&mut self, p: Packet) {
-        let mut out = BytesMut::new();
-        p.write(&mut out, None).expect("encoding");
-        self.stream.write_all(&out).expect("writing to the link");
-    }
-
-    /// Reads the CONNECT and answers with a CONNACK carrying `props`; returns the CONNECT.
-    fn handshake(&mut self, props: ConnAckProperties) -> rumqttc::v5::mqttbytes::v5::Connect {
-        let Packet::Connect(connect, _, login) = self.read() else { panic!("not a CONNECT") };
-        assert_eq!(login.map(|l| (l.username, l.password)), Some(("user".into(), "pw".into())));
-        let ack = ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::Success,
-            properties: Some(props),
-        };
-        self.write(Packet::ConnAck(ack));
-        connect
-    }
-
-    /// Reads the SUBSCRIBE, answers with `codes`; returns its filters.
-    fn subscribe(&mut self, codes: &[SubscribeReasonCode]) -> Vec<String> {
-        let Packet::Subscribe(sub) = self.read() else { panic!("not a SUBSCRIBE") };
-        let filters = sub.filters.iter().map(|f| f.path.clone()).collect();
-        let suback = SubAck { pkid: sub.pkid, return_codes: codes.to_vec(), properties: None };
-        self.write(Packet::SubAck(suback));
-        filters
-    }
-}
-
-fn connack(
-    assigned: Option<&str>,
-    subscribe_topics: &[&str],
-    response_information: Option<&str>,
-) -> ConnAckProperties {
-    ConnAckProperties {
-        session_expiry_interval: None,
-        receive_max: None,
-        max_qos: None,
-        retain_available: None,
-        max_packet_size: None,
-        assigned_client_identifier: assigned.map(str::to_owned),
-        topic_alias_max: None,
-        reason_string: None,
-        user_properties: subscribe_topics
-            .iter()
-            .map(|t| ("subscribe-topic".to_owned(), t.to_string()))
-            .chain([("other".to_owned(), "ignored".to_owned())])
-            .collect(),
-        wildcard_subscription_available: None,
-        subscription_identifiers_available: None,
-        shared_subscription_available: None,
-        server_keep_alive: None,
-        response_information: response_information.map(str::to_owned),
-        server_reference: None,
-        authentication_method: None,
-        authentication_data: None,
-    }
-}
-
-fn link_config(port: u16, client_id: &str, response_topic: &str) -> MqttConfig {
-    let mut cfg = config(port, true, client_id, response_topic);
-    cfg.endpoint_id = "os::012345-CPE-1".into();
-    cfg.username = "user".into();
-    cfg.password = "pw".into();
-    cfg.keep_alive = std::time::Duration::from_secs(45);
-    cfg.subscriptions = vec![("cfg/topic".into(), 0)];
-    cfg
-}
-
-const OK: SubscribeReasonCode = SubscribeReasonCode::Success(QoS::AtLeastOnce);
+use rumqttc::v5::mqttbytes::v5::{Packet, Publish, PublishProperties, SubscribeReasonCode};
+use usp_mtp::mqtt::{MqttConfig, MqttExtended, PacketType, UserProperty, Will, spawn};
+use usp_mtp::{ConnectInfo, Link, MtpEvent, Outbound};
 
 #[test]
 fn connack_subscribe_topics_and_response_information_drive_the_subscription() {
@@ -284,4 +151,129 @@ fn garbage_from_the_broker_drops_the_connection_and_the_link_reconnects() {
     peer.handshake(connack(None, &[], None));
     peer.subscribe(&[OK, OK]);
     events.up(4);
+}
+
+/// Every extended setting in use; User Properties in every packet type the link can fill.
+fn extended() -> MqttExtended {
+    let prop = |name: &str, value: &str, packets: &[PacketType]| UserProperty {
+        name: name.into(),
+        value: value.into(),
+        packets: packets.to_vec(),
+    };
+    MqttExtended {
+        will: Some(Will {
+            topic: "will/p".into(),
+            payload: b"gone".to_vec(),
+            qos: 2,
+            retain: true,
+            delay_interval: 7,
+            message_expiry: 90,
+            content_type: "text/plain".into(),
+            response_topic: "will/reply".into(),
+        }),
+        session_expiry: 120,
+        receive_maximum: Some(8),
+        max_packet_size: Some(100_000),
+        topic_alias_max: 4,
+        request_problem_info: Some(true),
+        publish_expiry: 60,
+        user_properties: vec![
+            prop("site", "lab", &[PacketType::Connect, PacketType::Publish, PacketType::Will]),
+            prop("sub", "s", &[PacketType::Subscribe, PacketType::Unsubscribe]),
+        ],
+    }
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The next `Subscribed` of link `link`.
+fn subscribed(events: &common::Events, link: u32) -> Vec<String> {
+    match events
+        .wait("Subscribed", |e| matches!(e, MtpEvent::Subscribed { link: l, .. } if *l == link))
+    {
+        MtpEvent::Subscribed { subscribed, .. } => subscribed,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn the_will_session_settings_and_user_properties_are_on_the_wire() {
+    let broker = FakeBroker::new();
+    let (sink, events) = sink();
+    let cfg = MqttConfig { extended: extended(), ..link_config(broker.port(), "p", "own/p") };
+    let link = spawn(5, cfg, sink);
+    let mut peer = broker.accept();
+    let (connect, will) = peer.handshake_with_will(connack(None, &[], None));
+    let props = connect.properties.expect("CONNECT properties");
+    assert_eq!(props.session_expiry_interval, Some(120));
+    assert_eq!(props.receive_maximum, Some(8));
+    assert_eq!(props.max_packet_size, Some(100_000));
+    assert_eq!(props.topic_alias_max, Some(4));
+    assert_eq!(props.request_problem_info, Some(1));
+    let own = ("usp-endpoint-id", "os::012345-CPE-1");
+    assert_eq!(props.user_properties, pairs(&[own, ("site", "lab")]));
+    let will = will.expect("a Will");
+    assert_eq!((&will.topic[..], &will.message[..]), (&b"will/p"[..], &b"gone"[..]));
+    assert_eq!((will.qos, will.retain), (QoS::ExactlyOnce, true));
+    let wp = will.properties.expect("Will properties");
+    assert_eq!((wp.delay_interval, wp.message_expiry_interval), (Some(7), Some(90)));
+    assert_eq!(wp.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(wp.response_topic.as_deref(), Some("will/reply"));
+    assert_eq!(wp.user_properties, pairs(&[("site", "lab")]));
+
+    let sub = peer.subscribe_packet(&[OK, OK]);
+    assert_eq!(
+        sub.properties.expect("SUBSCRIBE properties").user_properties,
+        pairs(&[("sub", "s")])
+    );
+    events.up(5);
+    link.send(Outbound { dest: "ctl".into(), record: b"r".to_vec(), retain: false }).expect("send");
+    let Packet::Publish(p) = peer.read() else { panic!("not a PUBLISH") };
+    let pp = p.properties.expect("PUBLISH properties");
+    assert_eq!(pp.user_properties, pairs(&[("site", "lab")]));
+    assert_eq!(pp.message_expiry_interval, Some(60));
+
+    // A live change: SUBSCRIBE the new filter, then UNSUBSCRIBE the removed one, both with
+    // their User Properties, on the same connection.
+    link.set_subscriptions(&[("cfg/topic".into(), 0), ("new/#".into(), 1)]).expect("in place");
+    let sub = peer.subscribe_packet(&[OK]);
+    let filters: Vec<&str> = sub.filters.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(filters, ["new/#"]);
+    assert_eq!(sub.properties.expect("properties").user_properties, pairs(&[("sub", "s")]));
+    assert_eq!(subscribed(&events, 5), ["cfg/topic", "new/#", "own/p"]);
+    link.set_subscriptions(&[("new/#".into(), 1)]).expect("in place");
+    let unsub = peer.unsubscribe();
+    assert_eq!(unsub.filters, ["cfg/topic"]);
+    assert_eq!(unsub.properties.expect("properties").user_properties, pairs(&[("sub", "s")]));
+    assert_eq!(subscribed(&events, 5), ["new/#", "own/p"]);
+}
+
+#[test]
+fn a_refused_own_filter_in_a_live_change_reconnects_with_the_new_list() {
+    let broker = FakeBroker::new();
+    let (sink, events) = sink();
+    let link = spawn(6, link_config(broker.port(), "r", "own/r"), sink);
+    let mut peer = broker.accept();
+    peer.handshake(connack(None, &[], None));
+    assert_eq!(peer.subscribe(&[OK, OK]), ["cfg/topic", "own/r"]);
+    events.up(6);
+    // `own/#` takes over delivering the own topic: subscribed first, `own/r` dropped after.
+    link.set_subscriptions(&[("cfg/topic".into(), 0), ("own/#".into(), 1)]).expect("in place");
+    assert_eq!(peer.subscribe(&[SubscribeReasonCode::NotAuthorized]), ["own/#"]);
+    // R-MQTT.17: DISCONNECT (the UNSUBSCRIBE queued with the change may come first).
+    loop {
+        match peer.read() {
+            Packet::Unsubscribe(u) => assert_eq!(u.filters, ["own/r"]),
+            Packet::Disconnect(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let (reason, retry_in) = events.down(6);
+    assert!(retry_in.is_some() && reason.contains("own topic"), "{reason}");
+    let mut peer = broker.accept();
+    peer.handshake(connack(None, &[], None));
+    assert_eq!(peer.subscribe(&[OK, OK]), ["cfg/topic", "own/#"], "the new list");
+    assert_eq!(mqtt_info(&events.up(6)).1, "own/r");
 }

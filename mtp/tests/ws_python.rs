@@ -126,7 +126,7 @@ fn a_python_websockets_client_talks_to_our_server() {
                 server.send(Outbound { dest, record: reply, retain: false }).unwrap();
             }
             MtpEvent::Down { .. } => break,
-            MtpEvent::Up { .. } => panic!("a second session"),
+            other => panic!("a second session or an MQTT event: {other:?}"),
         }
     }
     assert_eq!(echoed, vec![12, 12, 1 << 20]);

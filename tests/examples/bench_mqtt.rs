@@ -96,6 +96,7 @@ impl Gen {
             retry: RetryPolicy { min_wait_secs: 1, multiplier_permille: 1000, max_wait_secs: 1 },
             tls: None,
             max_record: DEFAULT_MAX_RECORD,
+            extended: Default::default(),
         };
         let g = Gen { link: spawn(1, cfg, sink), rx, next: 0 };
         match g.rx.recv_timeout(WAIT) {

@@ -95,6 +95,10 @@ impl Owner {
                 let origin = Origin { link, peer, reply_to };
                 self.on_record(&origin, &record);
             }
+            MtpEvent::Subscribed { link, subscribed } => {
+                let key = self.transports.key(link).unwrap_or("?").to_owned();
+                let _ = links::record_subscribed(self.core.dm(), &key, &subscribed);
+            }
         }
         self.after();
     }

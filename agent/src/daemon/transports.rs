@@ -66,7 +66,9 @@ impl Transports {
     }
 
     /// Makes the running links those of `plan`: links whose spec is unchanged keep running (and
-    /// their sessions), changed ones are restarted, removed ones stopped.
+    /// their sessions), an MQTT link whose subscriptions alone changed takes them in place
+    /// ([`Link::set_subscriptions`]) unless it cannot, other changed ones are restarted, removed
+    /// ones stopped.
     pub fn apply(&mut self, plan: LinkPlan) -> Applied {
         let mut applied = Applied::default();
         let wanted: BTreeMap<&str, &LinkSpec> =
@@ -78,6 +80,12 @@ impl Transports {
             .map(|(id, _)| *id)
             .collect();
         for id in stale {
+            if let Some(r) = self.running.get_mut(&id) {
+                let new = wanted.get(r.spec.key.as_str()).copied();
+                if new.is_some_and(|new| resubscribed(r, new)) {
+                    continue;
+                }
+            }
             if let Some(mut r) = self.running.remove(&id) {
                 r.link.stop();
                 applied.stopped.push(r.spec.key);
@@ -249,6 +257,43 @@ impl Transports {
     }
 }
 
+/// Gives `r` the subscriptions of `new` in place when they are all that changed; `false` when
+/// something else changed or the link cannot (it is restarted then).
+fn resubscribed(r: &mut Running, new: &LinkSpec) -> bool {
+    let Some(subscriptions) = subscriptions_only(&r.spec, new) else { return false };
+    if r.link.set_subscriptions(subscriptions).is_err() {
+        log::info!("{}: the subscription change needs a reconnection", r.spec.key);
+        return false;
+    }
+    log::info!("{}: subscriptions changed without reconnecting", r.spec.key);
+    // Irrefutable in a build with MQTT as the only MTP.
+    #[cfg(feature = "mqtt")]
+    #[allow(irrefutable_let_patterns)]
+    if let LinkKind::Mqtt(c) = &mut r.spec.kind {
+        c.subscriptions = subscriptions.to_vec();
+    }
+    true
+}
+
+/// The new subscriptions when they are the only difference between two MQTT link specs.
+fn subscriptions_only<'a>(old: &LinkSpec, new: &'a LinkSpec) -> Option<&'a [(String, u8)]> {
+    let same_link = old.key == new.key && old.agent_mtp == new.agent_mtp;
+    match (&old.kind, &new.kind) {
+        #[cfg(feature = "mqtt")]
+        (LinkKind::Mqtt(a), LinkKind::Mqtt(b)) if same_link => {
+            let rest = |c: &usp_mtp::mqtt::MqttConfig| usp_mtp::mqtt::MqttConfig {
+                subscriptions: Vec::new(),
+                ..c.clone()
+            };
+            (rest(a) == rest(b)).then_some(b.subscriptions.as_slice())
+        }
+        _ => {
+            let _ = same_link;
+            None
+        }
+    }
+}
+
 /// The controller of a WebSocket client link.
 fn ws_client_controller(spec: &LinkSpec) -> Option<&str> {
     match &spec.kind {
@@ -287,6 +332,61 @@ fn spawn(id: LinkId, spec: &LinkSpec, sink: EventSink) -> Result<Box<dyn Link>, 
         _ => {
             let _ = (id, sink);
             Err("this MTP is not built in".into())
+        }
+    }
+}
+
+#[cfg(all(test, feature = "mqtt", feature = "tls"))]
+mod tests {
+    use super::*;
+    use usp_mtp::mqtt::MqttConfig;
+
+    fn mqtt(key: &str, subscriptions: &[(&str, u8)]) -> LinkSpec {
+        let config = MqttConfig {
+            endpoint_id: "proto::a".into(),
+            host: "127.0.0.1".into(),
+            port: 1883,
+            v5: true,
+            client_id: "a".into(),
+            username: String::new(),
+            password: String::new(),
+            keep_alive: std::time::Duration::from_secs(60),
+            clean_start: true,
+            request_response_info: true,
+            subscriptions: subscriptions.iter().map(|(f, q)| (f.to_string(), *q)).collect(),
+            response_topic: "own".into(),
+            publish_qos: 1,
+            retry: usp_mtp::retry::RetryPolicy {
+                min_wait_secs: 5,
+                multiplier_permille: 2000,
+                max_wait_secs: 60,
+            },
+            tls: None,
+            max_record: 1024,
+            extended: Default::default(),
+        };
+        LinkSpec { key: key.into(), agent_mtp: None, kind: LinkKind::Mqtt(config) }
+    }
+
+    #[test]
+    fn only_a_subscription_change_is_taken_in_place() {
+        let old = mqtt("Device.MQTT.Client.1.", &[("a", 0)]);
+        let new = mqtt("Device.MQTT.Client.1.", &[("a", 0), ("b", 1)]);
+        assert_eq!(subscriptions_only(&old, &new), Some(&new_subs(&new)[..]));
+        let mut other = new.clone();
+        if let LinkKind::Mqtt(c) = &mut other.kind {
+            c.keep_alive = std::time::Duration::from_secs(30);
+        }
+        assert_eq!(subscriptions_only(&old, &other), None, "KeepAliveTime changed too");
+        let moved = LinkSpec { agent_mtp: Some("Device.LocalAgent.MTP.1.".into()), ..new.clone() };
+        assert_eq!(subscriptions_only(&old, &moved), None, "another agent MTP");
+    }
+
+    fn new_subs(spec: &LinkSpec) -> Vec<(String, u8)> {
+        match &spec.kind {
+            LinkKind::Mqtt(c) => c.subscriptions.clone(),
+            #[allow(unreachable_patterns)]
+            _ => Vec::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Building each link's configuration from its row: MQTT clients, STOMP connections, WebSocket
-//! servers and clients. A row that cannot make a working link becomes a [`Problem`] instead.
+//! Building each link's configuration from its row: STOMP connections, WebSocket servers and
+//! clients (MQTT clients: `mqtt.rs`), and what they share. A row that cannot make a working link
+//! becomes a [`Problem`] instead.
 // Builds without some MTPs leave some helpers unused.
 #![cfg_attr(
     not(all(feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls")),
@@ -47,17 +48,20 @@ pub(super) fn check_agent_mtp(m: &AgentMtp, all: &[AgentMtp], plan: &mut LinkPla
 }
 
 /// A TCP port number from a checked `unsignedInt` (the schema keeps it in 1..=65535).
-fn port(v: &Values, name: &str) -> u16 {
+pub(super) fn port(v: &Values, name: &str) -> u16 {
     u16::try_from(v.num(name)).unwrap_or(0)
 }
 
-fn secs(v: &Values, name: &str) -> std::time::Duration {
+pub(super) fn secs(v: &Values, name: &str) -> std::time::Duration {
     std::time::Duration::from_secs(v.num(name))
 }
 
 /// TLS client settings from the daemon's files, when the row asks for encryption.
 #[cfg(feature = "tls")]
-fn client_tls(ctx: &Ctx, encrypt: bool) -> Result<Option<usp_mtp::tls::ClientTls>, String> {
+pub(super) fn client_tls(
+    ctx: &Ctx,
+    encrypt: bool,
+) -> Result<Option<usp_mtp::tls::ClientTls>, String> {
     let files = ctx.tls;
     Ok(encrypt.then(|| usp_mtp::tls::ClientTls {
         ca_file: files.ca_file.clone(),
@@ -68,7 +72,7 @@ fn client_tls(ctx: &Ctx, encrypt: bool) -> Result<Option<usp_mtp::tls::ClientTls
 
 /// Without TLS built in, a row asking for encryption cannot run (never a silent downgrade).
 #[cfg(not(feature = "tls"))]
-fn client_tls(_ctx: &Ctx, encrypt: bool) -> Result<Option<()>, String> {
+pub(super) fn client_tls(_ctx: &Ctx, encrypt: bool) -> Result<Option<()>, String> {
     if encrypt {
         Err("encryption is on but this agent is built without TLS".into())
     } else {
@@ -76,79 +80,12 @@ fn client_tls(_ctx: &Ctx, encrypt: bool) -> Result<Option<()>, String> {
     }
 }
 
-/// One link per enabled MQTT client.
-#[cfg(feature = "mqtt")]
-pub(super) fn mqtt_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
-        let subscriptions = rows(dm, &format!("{}Subscription.", c.path))
-            .into_iter()
-            .filter(|s| s.values.flag("Enable") && !s.values.text("Topic").is_empty())
-            .map(|s| (s.values.text("Topic").to_owned(), s.values.num("QoS").min(2) as u8))
-            .collect();
-        let owner = owner_of(mtps, &c.path);
-        match mqtt_config(&c.values, owner, ctx, subscriptions) {
-            Ok(config) => plan.links.push(LinkSpec {
-                key: c.path,
-                agent_mtp: owner.map(|m| m.path.clone()),
-                kind: super::LinkKind::Mqtt(config),
-            }),
-            Err(why) => plan.problem(&c.path, why),
-        }
-    }
-}
-
+/// Without MQTT built in, every enabled MQTT client is a problem.
 #[cfg(not(feature = "mqtt"))]
 pub(super) fn mqtt_links(dm: &mut DataModel, _: &[AgentMtp], _: &Ctx, plan: &mut LinkPlan) {
     for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
         plan.problem(&c.path, "this agent is built without MQTT");
     }
-}
-
-#[cfg(feature = "mqtt")]
-fn mqtt_config(
-    v: &Values,
-    owner: Option<&AgentMtp>,
-    ctx: &Ctx,
-    subscriptions: Vec<(String, u8)>,
-) -> Result<usp_mtp::mqtt::MqttConfig, String> {
-    let host = v.text("BrokerAddress");
-    if host.is_empty() {
-        return Err("BrokerAddress is empty".into());
-    }
-    let encrypt = match v.text("TransportProtocol") {
-        "TCP/IP" => false,
-        "TLS" => true,
-        other => return Err(format!("TransportProtocol '{other}' is not supported")),
-    };
-    let v5 = v.text("ProtocolVersion") == "5.0";
-    let empty = Values::default();
-    let mtp = owner.map_or(&empty, |m| &m.sub);
-    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-    let tls = client_tls(ctx, encrypt)?;
-    Ok(usp_mtp::mqtt::MqttConfig {
-        endpoint_id: ctx.endpoint_id.to_owned(),
-        host: host.to_owned(),
-        port: port(v, "BrokerPort"),
-        v5,
-        client_id: v.text("ClientID").to_owned(),
-        username: v.text("Username").to_owned(),
-        password: v.text("Password").to_owned(),
-        keep_alive: secs(v, "KeepAliveTime"),
-        clean_start: v.flag(if v5 { "CleanStart" } else { "CleanSession" }),
-        // R-MQTT.12: an agent's MQTT 5.0 client always asks for Response Information.
-        request_response_info: v.flag("RequestResponseInfo") || owner.is_some(),
-        subscriptions,
-        response_topic: mtp.text("ResponseTopicConfigured").to_owned(),
-        publish_qos: mtp.num("PublishQoS").min(2) as u8,
-        retry: usp_mtp::retry::RetryPolicy {
-            min_wait_secs: v.num32("ConnectRetryTime"),
-            multiplier_permille: v.num32("ConnectRetryIntervalMultiplier"),
-            max_wait_secs: v.num32("ConnectRetryMaxInterval"),
-        },
-        #[cfg(feature = "tls")]
-        tls,
-        max_record: usp_mtp::DEFAULT_MAX_RECORD,
-    })
 }
 
 /// One link per enabled STOMP connection.

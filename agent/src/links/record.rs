@@ -100,10 +100,10 @@ fn key_kind(key: &str) -> Option<Key> {
 
 /// The writes of one call: (object instance path, parameter name, value text).
 #[derive(Default)]
-struct Writes(Vec<(String, &'static str, String)>);
+pub(super) struct Writes(Vec<(String, &'static str, String)>);
 
 impl Writes {
-    fn set(&mut self, obj: &str, name: &'static str, value: impl Into<String>) {
+    pub(super) fn set(&mut self, obj: &str, name: &'static str, value: impl Into<String>) {
         self.0.push((obj.to_owned(), name, value.into()));
     }
 
@@ -123,7 +123,7 @@ impl Writes {
 
     /// Applies every write in one transaction as the agent, then flushes. Objects that no
     /// longer exist are skipped.
-    fn apply(self, dm: &mut DataModel) -> Result<(), RecordError> {
+    pub(super) fn apply(self, dm: &mut DataModel) -> Result<(), RecordError> {
         if self.0.is_empty() {
             return Ok(());
         }

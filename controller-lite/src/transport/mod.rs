@@ -207,6 +207,7 @@ pub fn mqtt_config(o: &TransportOptions, eid: &str) -> Result<MqttConfig, Transp
         retry: RETRY,
         tls,
         max_record: DEFAULT_MAX_RECORD,
+        extended: Default::default(),
     })
 }
 

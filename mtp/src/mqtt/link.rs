@@ -1,13 +1,17 @@
 //! The link thread: connect, subscribe, report, receive, and reconnect with back-off, one
 //! connection at a time, until the owner stops the link or R-MQTT.16 disables it.
 //!
-//! Owns the order of a connection's life (CONNACK → plan → SUBSCRIBE → SUBACK → Up → Records)
-//! and the reporting to the owner. Never builds packets itself (`client.rs`) nor decides topics
-//! (`topics.rs`).
+//! Owns the order of a connection's life (CONNACK → plan → SUBSCRIBE → SUBACK → Up → Records,
+//! and the answers to subscription changes made while up) and the reporting to the owner. Never
+//! builds packets itself (`client.rs`, `requests.rs`) nor decides topics (`topics.rs`,
+//! `live.rs`).
 
 use std::time::Duration;
 
-use super::client::{self, Ev, Handle, Incoming};
+use super::client;
+use super::events::{Conn, Ev, Incoming};
+use super::live::Live;
+use super::requests::Handle;
 use super::topics::{self, PlanError};
 use super::{MqttConfig, Shared};
 use crate::retry::{self, Backoff};
@@ -34,8 +38,7 @@ impl Drop for Finished<'_> {
     fn drop(&mut self) {
         let mut st = self.0.lock();
         st.finished = true;
-        st.current = None;
-        st.reply_to = None;
+        st.clear_connection();
     }
 }
 
@@ -51,11 +54,7 @@ pub(super) fn run(id: LinkId, cfg: &MqttConfig, sink: &EventSink, shared: &Share
     };
     loop {
         let outcome = session(id, cfg, sink, shared, &mut client_id, &mut backoff);
-        {
-            let mut st = shared.lock();
-            st.current = None;
-            st.reply_to = None;
-        }
+        shared.lock().clear_connection();
         let reason = match outcome {
             Outcome::Stopped => return,
             Outcome::Disabled(reason) => {
@@ -113,37 +112,68 @@ fn session(
         log::info!("MQTT link {id}: the broker assigned ClientId {a:?}");
         client_id.clone_from(a);
     }
-    let (own, subscribed, early) = match subscribe(id, cfg, shared, &handle, &mut conn, &connack) {
+    let subscribed = match subscribe(id, cfg, shared, &handle, &mut conn, &connack) {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
+    let own = subscribed.plan.own.clone();
     let info = ConnectInfo::Mqtt {
         v5: cfg.v5,
         subscribed_topic: own.clone(),
         assigned_client_id: assigned,
-        response_information: connack.response_information.filter(|_| cfg.v5),
-        subscribed,
+        response_information: connack.response_information.clone().filter(|_| cfg.v5),
+        subscribed: subscribed.granted.clone(),
     };
-    {
-        let mut st = shared.lock();
-        if st.stopping {
-            drop(st);
-            disconnect(&handle, &mut conn);
-            return Outcome::Stopped;
-        }
-        st.reply_to = Some(own.clone());
+    if let Err(outcome) = go_live(cfg, shared, &handle, connack, &subscribed) {
+        disconnect(&handle, &mut conn);
+        return outcome;
     }
     backoff.reset();
     log::info!("MQTT link {id}: up on {}:{}, own topic {own:?}", cfg.host, cfg.port);
     sink(MtpEvent::Up { link: id, peer: None, info });
-    for p in early {
+    for p in subscribed.early {
         deliver(id, cfg, sink, p);
     }
     receive(id, cfg, sink, shared, &handle, &mut conn)
 }
 
 /// A connection up to its CONNACK: the handles, the Assigned Client Identifier, the CONNACK.
-type Connected = (Handle, client::Conn, Option<String>, topics::Connack);
+type Connected = (Handle, Conn, Option<String>, topics::Connack);
+
+/// What the first SUBSCRIBE of a connection did.
+struct Subscribed {
+    /// The configured subscriptions it was planned from.
+    configured: Vec<(String, u8)>,
+    /// Its plan.
+    plan: topics::Plan,
+    /// The filters granted, in order.
+    granted: Vec<String>,
+    /// The Records that came before the SUBACK.
+    early: Vec<Incoming>,
+}
+
+/// Makes the subscribed connection the one `send` publishes on and set_subscriptions changes,
+/// applying a change the owner made while it was being subscribed.
+fn go_live(
+    cfg: &MqttConfig,
+    shared: &Shared,
+    handle: &Handle,
+    connack: topics::Connack,
+    s: &Subscribed,
+) -> Result<(), Outcome> {
+    let mut st = shared.lock();
+    if st.stopping {
+        return Err(Outcome::Stopped);
+    }
+    let mut live = Live::new(cfg, connack, s.plan.clone(), s.granted.clone());
+    if st.configured != s.configured {
+        live.change(handle, &st.configured)
+            .map_err(|_| Outcome::Failed("the subscriptions changed while connecting".into()))?;
+    }
+    st.live = Some(live);
+    st.reply_to = Some(s.plan.own.clone());
+    Ok(())
+}
 
 /// CONNECT and CONNACK; the connection is made the current one (so a stop can reach it).
 fn connect(cfg: &MqttConfig, shared: &Shared, client_id: &str) -> Result<Connected, Outcome> {
@@ -169,19 +199,20 @@ fn connect(cfg: &MqttConfig, shared: &Shared, client_id: &str) -> Result<Connect
     Ok((handle, conn, assigned, connack))
 }
 
-/// SUBSCRIBE per R-MQTT.15 and SUBACK per R-MQTT.16/17: the own topic, the filters granted, and
-/// the Records that came before the SUBACK.
+/// SUBSCRIBE per R-MQTT.15 (the configured subscriptions as the owner last set them) and SUBACK
+/// per R-MQTT.16/17.
 fn subscribe(
     id: LinkId,
     cfg: &MqttConfig,
     shared: &Shared,
     handle: &Handle,
-    conn: &mut client::Conn,
+    conn: &mut Conn,
     connack: &topics::Connack,
-) -> Result<(String, Vec<String>, Vec<Incoming>), Outcome> {
+) -> Result<Subscribed, Outcome> {
     let qos = cfg.publish_qos.min(1);
-    let plan = topics::plan(cfg.v5, &cfg.subscriptions, connack, &cfg.response_topic, qos)
-        .map_err(|e| {
+    let configured = shared.lock().configured.clone();
+    let plan =
+        topics::plan(cfg.v5, &configured, connack, &cfg.response_topic, qos).map_err(|e| {
             disconnect(handle, conn);
             Outcome::Disabled(match e {
                 PlanError::NoTopics => "no topic to subscribe to".into(),
@@ -204,26 +235,47 @@ fn subscribe(
             return Err(Outcome::Stopped);
         }
     };
-    let subscribed = check_suback(id, &plan, &granted).map_err(|reason| {
+    let granted = check_suback(id, &plan, &granted).map_err(|reason| {
         // R-MQTT.17: nothing is published; disconnect (and retry).
         disconnect(handle, conn);
         Outcome::Failed(reason)
     })?;
-    Ok((plan.own, subscribed, early))
+    Ok(Subscribed { configured, plan, granted, early })
 }
 
-/// The connected loop: Records in, until the connection ends or the owner stops the link.
+/// The connected loop: Records in and the answers to subscription changes, until the
+/// connection ends or the owner stops the link.
 fn receive(
     id: LinkId,
     cfg: &MqttConfig,
     sink: &EventSink,
     shared: &Shared,
     handle: &Handle,
-    conn: &mut client::Conn,
+    conn: &mut Conn,
 ) -> Outcome {
     loop {
         match conn.next() {
             Ok(Ev::Publish(p)) => deliver(id, cfg, sink, p),
+            Ok(Ev::SubAck(granted)) => {
+                let answer = shared.lock().live.as_mut().map(|l| l.on_suback(&granted));
+                match answer {
+                    Some(Ok(Some(subscribed))) => {
+                        sink(MtpEvent::Subscribed { link: id, subscribed })
+                    }
+                    Some(Err(reason)) => {
+                        // R-MQTT.17, as at connection time.
+                        disconnect(handle, conn);
+                        return ended(shared, reason);
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Ev::UnsubAck) => {
+                let answer = shared.lock().live.as_mut().and_then(Live::on_unsuback);
+                if let Some(subscribed) = answer {
+                    sink(MtpEvent::Subscribed { link: id, subscribed });
+                }
+            }
             Ok(Ev::DisconnectSent) => return Outcome::Stopped,
             Ok(_) => {}
             Err(e) => return ended(shared, e),
@@ -242,7 +294,7 @@ fn ended(shared: &Shared, reason: String) -> Outcome {
 }
 
 /// Sends DISCONNECT and waits (bounded by rumqttc's keep-alive and I/O errors) until it is out.
-fn disconnect(handle: &Handle, conn: &mut client::Conn) {
+fn disconnect(handle: &Handle, conn: &mut Conn) {
     handle.disconnect();
     for _ in 0..1000 {
         match conn.next() {

@@ -9,14 +9,22 @@
 //! - CONNECT: ClientId as configured, else empty (v5, the CONNACK Assigned Client Identifier is
 //!   reported in [`crate::ConnectInfo::Mqtt`] and reused on every reconnect of this link) or the
 //!   Endpoint ID (3.1.1); Username/Password; KeepAlive; CleanStart/CleanSession; v5 Request
-//!   Response Information and the `usp-endpoint-id` User Property.
+//!   Response Information and the `usp-endpoint-id` User Property; and what TR-181 configures
+//!   besides ([`MqttExtended`]): the Last Will, v5 Session Expiry Interval, Receive Maximum,
+//!   Maximum Packet Size, Topic Alias Maximum, Request Problem Information, User Properties
+//!   (3.1.1 ignores the v5-only ones).
 //! - SUBSCRIBE (one packet) to the filters of R-MQTT.15 (see [`topics::plan`]); none at all:
 //!   DISCONNECT and [`MtpEvent::Down`] with `retry_in: None`, the thread ends (R-MQTT.16). A
 //!   refused SUBSCRIBE (every filter, or the one delivering our own topic): DISCONNECT and retry,
 //!   nothing is published meanwhile (R-MQTT.17). [`MtpEvent::Up`] comes after the SUBACK.
+//! - [`Link::set_subscriptions`] while up: SUBSCRIBE to the new filters, then UNSUBSCRIBE the
+//!   removed ones (R-MQTT.34), [`MtpEvent::Subscribed`] after each answer; the connection stays
+//!   (unless the change moves the own topic: the owner restarts the link). A refused filter
+//!   delivering our own topic is handled as at connection time (R-MQTT.17).
 //! - PUBLISH with our own topic as Response Topic and Content Type `usp.msg` (v5), or with
 //!   `/reply-to=<own topic, / as %2F>` appended to the topic (3.1.1); QoS `publish_qos`
-//!   (0 or 1); retain as [`Outbound::retain`] says.
+//!   (0 or 1); retain as [`Outbound::retain`] says; v5: the configured Message Expiry Interval
+//!   and User Properties.
 //! - Receive: payloads with Content Type `usp.msg`, `application/vnd.bbf.usp.msg` or none are
 //!   reported with the reply-to topic (v5 Response Topic, else a decoded `/reply-to=` suffix);
 //!   larger than `max_record`: dropped with a warning.
@@ -30,61 +38,23 @@
 //! waits for the network: it queues into rumqttc's request queue.
 
 mod client;
+mod config;
+mod events;
 mod link;
+mod live;
+mod requests;
 pub mod topics;
+
+#[cfg(test)]
+mod tests_support;
+
+pub use config::{MqttConfig, MqttExtended, PacketType, UserProperty, Will};
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::retry::RetryPolicy;
-use crate::{EventSink, Link, LinkId, MtpEvent, Outbound, SendError};
-
-/// The configuration of one MQTT client link.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MqttConfig {
-    /// The agent's (or controller's) Endpoint ID: the v5 `usp-endpoint-id` user property and the
-    /// 3.1.1 ClientId when `client_id` is empty.
-    pub endpoint_id: String,
-    /// `BrokerAddress`.
-    pub host: String,
-    /// `BrokerPort`.
-    pub port: u16,
-    /// `ProtocolVersion` is `5.0` (true) or `3.1.1` (false).
-    pub v5: bool,
-    /// `ClientID`; empty means: v5 sends an empty one and learns the assigned one, 3.1.1 uses
-    /// the Endpoint ID.
-    pub client_id: String,
-    /// `Username` (empty: none).
-    pub username: String,
-    /// `Password` (empty: none).
-    pub password: String,
-    /// `KeepAliveTime` (0 disables keep-alive). With v5, rumqttc cannot send 0 nor less than 5 s:
-    /// 0 is sent as 65535 s and 1–4 s as 5 s.
-    pub keep_alive: Duration,
-    /// `CleanSession` (3.1.1) / `CleanStart` (v5).
-    pub clean_start: bool,
-    /// `RequestResponseInfo` (v5): ask the broker for Response Information.
-    pub request_response_info: bool,
-    /// Topics to subscribe to with their QoS: the enabled `Client.{i}.Subscription.{i}`, in
-    /// order.
-    pub subscriptions: Vec<(String, u8)>,
-    /// `LocalAgent.MTP.{i}.MQTT.ResponseTopicConfigured`: the agent's own topic when the broker
-    /// gives none: subscribed unless a filter already covers it, as is for v5 and as `<topic>/#`
-    /// for 3.1.1 (where Records arrive on `<topic>/reply-to=...`). Empty: none.
-    pub response_topic: String,
-    /// `LocalAgent.MTP.{i}.MQTT.PublishQoS` (0 or 1; 2 is sent as 1). Also the QoS of the
-    /// filters the link adds itself (CONNACK `subscribe-topic`, Response Information,
-    /// `response_topic`).
-    pub publish_qos: u8,
-    /// `ConnectRetryTime` / `ConnectRetryIntervalMultiplier` / `ConnectRetryMaxInterval`.
-    pub retry: RetryPolicy,
-    /// TLS (`TransportProtocol` = `TLS`); `None` for plain TCP.
-    #[cfg(feature = "tls")]
-    pub tls: Option<crate::tls::ClientTls>,
-    /// The largest Record accepted or sent.
-    pub max_record: usize,
-}
+use crate::{EventSink, Link, LinkId, MtpEvent, Outbound, RestartNeeded, SendError};
 
 /// What the owner's handle and the link thread share.
 struct Shared {
@@ -101,9 +71,23 @@ struct State {
     /// The link thread has ended.
     finished: bool,
     /// The request side of the current connection (connecting or up).
-    current: Option<client::Handle>,
+    current: Option<requests::Handle>,
     /// Our own topic while the link is up (subscribed): publishing is allowed only then.
     reply_to: Option<String>,
+    /// The configured subscriptions every new connection plans from (see
+    /// [`Link::set_subscriptions`]).
+    configured: Vec<(String, u8)>,
+    /// The subscriptions of the connection that is up; `None` unless up.
+    live: Option<live::Live>,
+}
+
+impl State {
+    /// Forgets the current connection (it ended or is ending).
+    fn clear_connection(&mut self) {
+        self.current = None;
+        self.reply_to = None;
+        self.live = None;
+    }
 }
 
 impl Shared {
@@ -139,7 +123,8 @@ pub struct MqttLink {
 /// connects (and reconnects) by itself. If the thread cannot be created, `sink` receives a
 /// [`MtpEvent::Down`] with `retry_in: None` and every `send` fails with [`SendError::Stopped`].
 pub fn spawn(id: LinkId, config: MqttConfig, sink: EventSink) -> MqttLink {
-    let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
+    let state = State { configured: config.subscriptions.clone(), ..State::default() };
+    let shared = Arc::new(Shared { state: Mutex::new(state), wake: Condvar::new() });
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let publish_qos = config.publish_qos.min(1);
     let max_record = config.max_record;
@@ -179,6 +164,21 @@ impl Link for MqttLink {
                 .publish(&out.dest, out.record, self.publish_qos, out.retain, reply_to)
                 .map_err(|()| SendError::NotConnected),
             _ => Err(SendError::NotConnected),
+        }
+    }
+
+    fn set_subscriptions(&self, subscriptions: &[(String, u8)]) -> Result<(), RestartNeeded> {
+        let mut st = self.shared.lock();
+        if st.finished || st.stopping {
+            return Err(RestartNeeded);
+        }
+        st.configured = subscriptions.to_vec();
+        let State { current, live, .. } = &mut *st;
+        match (current, live) {
+            (Some(handle), Some(live)) => live.change(handle, subscriptions),
+            // Not up: the connection being made checks the list once subscribed, later ones
+            // plan from it.
+            _ => Ok(()),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The topic rules of TR-369's MQTT binding, without I/O: which filters to SUBSCRIBE to after a
 //! CONNACK (R-MQTT.15/16), the endpoint's own "reply to" address, the 3.1.1 `/reply-to=`
-//! suffix (R-MQTT.24/25), the Content Types accepted (R-MQTT.27a), and MQTT filter matching.
+//! suffix (R-MQTT.24/25), the Content Types accepted (R-MQTT.27a), MQTT filter matching, and
+//! what to SUBSCRIBE and UNSUBSCRIBE when the filters change on a live connection (R-MQTT.34).
 //!
 //! Owns only string logic; never talks to a broker (the link thread in `link.rs` does).
 
@@ -115,6 +116,19 @@ fn own_topic(
         })
         .or_else(|| valid_topic(response_topic).then(|| response_topic.to_owned()))
         .or_else(|| configured.iter().map(|(f, _)| f).find(|t| valid_topic(t)).cloned())
+}
+
+/// What changes from the filters `old` to `new` (both `(filter, QoS)`): the filters to
+/// SUBSCRIBE to (new ones and those whose QoS changed: a SUBSCRIBE replaces the subscription,
+/// MQTT 3.8.4), in `new`'s order, and those to UNSUBSCRIBE from, in `old`'s order.
+pub fn diff(old: &[(String, u8)], new: &[(String, u8)]) -> (Vec<(String, u8)>, Vec<String>) {
+    let subscribe = new.iter().filter(|n| !old.contains(n)).cloned().collect();
+    let unsubscribe = old
+        .iter()
+        .filter(|(f, _)| !new.iter().any(|(g, _)| g == f))
+        .map(|(f, _)| f.clone())
+        .collect();
+    (subscribe, unsubscribe)
 }
 
 /// An exact topic: not empty, no wildcard, no NUL.
@@ -325,6 +339,17 @@ mod tests {
     fn v311_exact_subscription_alone_cannot_receive_answers() {
         let p = plan(false, &conf(&["agent/a1"]), &Connack::default(), "", 1).expect("plan");
         assert_eq!((p.own.as_str(), p.delivered_by), ("agent/a1", None));
+    }
+
+    #[test]
+    fn diff_subscribes_new_and_requalified_filters_and_unsubscribes_removed_ones() {
+        let old = vec![("a".to_owned(), 0), ("b".to_owned(), 1), ("c".to_owned(), 1)];
+        let new = vec![("d".to_owned(), 1), ("b".to_owned(), 2), ("a".to_owned(), 0)];
+        let (sub, unsub) = diff(&old, &new);
+        assert_eq!(sub, vec![("d".to_owned(), 1), ("b".to_owned(), 2)]);
+        assert_eq!(unsub, ["c"]);
+        assert_eq!(diff(&old, &old), (vec![], vec![]));
+        assert_eq!(diff(&old, &[]).1, ["a", "b", "c"]);
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! configuration.
 #![allow(dead_code)]
 
+pub mod fake_broker;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use rumqttc::v5::mqttbytes::v5::Publish as Publish5;
 use usp_mtp::mqtt::MqttConfig;
 use usp_mtp::retry::RetryPolicy;
 use usp_mtp::{ConnectInfo, EventSink, MtpEvent};
+use usp_testkit::mosquitto::Mosquitto;
 
 /// The bound on every wait (generous for a slow CI machine).
 pub const LIMIT: Duration = Duration::from_secs(10);
@@ -118,6 +122,7 @@ pub fn config(port: u16, v5: bool, client_id: &str, own: &str) -> MqttConfig {
         retry: FAST_RETRY,
         tls: None,
         max_record: 64 * 1024,
+        extended: Default::default(),
     }
 }
 
@@ -129,4 +134,47 @@ pub fn mqtt_info(info: &ConnectInfo) -> (bool, &str, Option<&str>, &[String]) {
         }
         other => panic!("not MQTT: {other:?}"),
     }
+}
+
+/// Waits (bounded) until the broker's log contains `needle`: the broker logs a moment after
+/// the packet left the link.
+pub fn wait_log(broker: &Mosquitto, needle: &str) {
+    let end = std::time::Instant::now() + LIMIT;
+    while !broker.log().contains(needle) {
+        assert!(std::time::Instant::now() < end, "no {needle:?} in the log:\n{}", broker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A raw v5 client subscribed to `filter` (returns once the SUBACK is in) and the PUBLISHes it
+/// receives.
+pub fn raw_v5(
+    port: u16,
+    id: &str,
+    filter: &str,
+) -> (rumqttc::v5::Client, mpsc::Receiver<Publish5>) {
+    use rumqttc::v5::{Event, Incoming};
+    let (client, mut conn) =
+        rumqttc::v5::Client::new(rumqttc::v5::MqttOptions::new(id, "127.0.0.1", port), 16);
+    client.subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce).expect("subscribe");
+    let (tx, rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for e in conn.iter() {
+            match e {
+                Ok(Event::Incoming(Incoming::SubAck(_))) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(Event::Incoming(Incoming::Publish(p))) => {
+                    if tx.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    ready_rx.recv_timeout(LIMIT).expect("raw v5 client subscribed");
+    (client, rx)
 }

@@ -77,6 +77,7 @@ fn link(port: u16, v5: bool, n: &Names) -> (MqttLink, Receiver<MtpEvent>) {
         retry: RetryPolicy { min_wait_secs: 1, multiplier_permille: 1000, max_wait_secs: 1 },
         tls: None,
         max_record: DEFAULT_MAX_RECORD,
+        extended: Default::default(),
     };
     (spawn(1, cfg, sink), rx)
 }
@@ -96,7 +97,7 @@ impl Ctl {
             match self.rx.recv_timeout(left) {
                 Ok(MtpEvent::Up { .. }) => return,
                 Ok(MtpEvent::Received { record, .. }) => self.keep(&record),
-                Ok(MtpEvent::Down { .. }) => {}
+                Ok(MtpEvent::Down { .. } | MtpEvent::Subscribed { .. }) => {}
                 Err(_) => break,
             }
         }
@@ -130,6 +131,15 @@ impl Ctl {
     pub fn send_msg(&self, msg: &Msg) {
         let n = &self.names;
         self.send_raw(Record::no_session_context_msg("1.4", &n.agent, &n.ctl, msg).to_bytes());
+    }
+
+    /// Sends `msg` to the agent in a NoSessionContext Record published on `topic` (another
+    /// topic than the agent's own: one of its configured subscriptions).
+    pub fn send_msg_on(&self, topic: &str, msg: &Msg) {
+        let n = &self.names;
+        let record = Record::no_session_context_msg("1.4", &n.agent, &n.ctl, msg).to_bytes();
+        let out = Outbound { dest: topic.into(), record, retain: false };
+        self.link.send(out).expect("publish");
     }
 
     /// Sends a request without waiting; returns its msg_id.

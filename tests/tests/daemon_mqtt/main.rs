@@ -9,5 +9,6 @@
 
 mod ctl;
 mod messages;
+mod props;
 mod resilience;
 mod setup;

@@ -1,6 +1,7 @@
 //! Tests of the links module: data models built from reset-file text, planned and recorded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod mqtt;
 mod plan;
 mod record;
 

@@ -3,7 +3,7 @@
 use super::*;
 use std::path::PathBuf;
 use std::time::Duration;
-use usp_mtp::mqtt::MqttConfig;
+use usp_mtp::mqtt::{MqttConfig, MqttExtended};
 use usp_mtp::retry::RetryPolicy;
 use usp_mtp::tls::{ClientTls, ServerTls};
 
@@ -35,7 +35,7 @@ Device.LocalAgent.Controller.1.MTP.1.MQTT.Topic "usp/controller"
 Device.LocalAgent.Controller.1.MTP.1.MQTT.PublishRetainNotify true
 "#;
 
-fn mqtt_of(plan: &LinkPlan, key: &str) -> MqttConfig {
+pub(super) fn mqtt_of(plan: &LinkPlan, key: &str) -> MqttConfig {
     match &plan.link(key).unwrap_or_else(|| panic!("no link {key}: {plan:#?}")).kind {
         LinkKind::Mqtt(c) => c.clone(),
         other => panic!("{key} is {other:?}"),
@@ -67,6 +67,8 @@ fn an_mqtt_client_becomes_a_link_and_the_controller_a_route() {
         retry: RetryPolicy { min_wait_secs: 5, multiplier_permille: 2000, max_wait_secs: 60 },
         tls: None,
         max_record: usp_mtp::DEFAULT_MAX_RECORD,
+        // TR-181 defaults: no Will, nothing else sent but Request Problem Information = 0.
+        extended: MqttExtended { request_problem_info: Some(false), ..MqttExtended::default() },
     };
     assert_eq!(mqtt_of(&plan, "Device.MQTT.Client.1."), want);
     let route = Route {

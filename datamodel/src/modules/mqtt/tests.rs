@@ -80,6 +80,8 @@ fn ranges_and_unsupported_choices_are_refused() {
         ("ConnectRetryTime", "0"),
         ("KeepAliveTime", "65536"),
         ("BrokerPort", "0"),
+        ("WillQoS", "3"),
+        ("TopicAliasMaximum", "65536"),
         ("ProtocolVersion", "4.0"),
         ("ProtocolVersion", "3.1"),
         ("TransportProtocol", "WebSocket"),
@@ -87,6 +89,11 @@ fn ranges_and_unsupported_choices_are_refused() {
     ] {
         let e = t.set(&c, &[(name, value)]).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidValue, "{name} = {value}: {e:?}");
+    }
+    // What an unsignedInt cannot hold is refused by its type.
+    for (name, value) in [("SessionExpiryInterval", "4294967296"), ("ReceiveMaximum", "-1")] {
+        let e = t.set(&c, &[(name, value)]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidType, "{name} = {value}: {e:?}");
     }
     t.set(&c, &[("ProtocolVersion", "3.1.1"), ("KeepAliveTime", "0")]).unwrap();
     let mut t = lab(true);

@@ -7,8 +7,9 @@
 //! ([`Problem`]s). Every spec is `PartialEq`, so the daemon re-plans after a configuration change
 //! and restarts exactly the links whose spec changed. The `record_*` functions go the other way:
 //! they write what the links report (Status, LastChangeDate, the assigned ClientID, Response
-//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats) with internal sets, one
-//! transaction per call.
+//! Information, `DestinationFromServer`, `CurrentRetryCount`) with internal sets, one
+//! transaction per call; the `count_*` functions count MQTT `Stats.` in memory
+//! ([`usp_datamodel::modules::MqttStats`]), never in a transaction.
 //!
 //! Conventions, as obuspa and Oktopus reset files use them:
 //! - An MQTT client (STOMP connection) runs when its own `Enable` is true; the first enabled
@@ -35,14 +36,14 @@ mod build;
 mod read;
 mod record;
 mod routes;
+mod stats;
 
 #[cfg(all(test, feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls"))]
 mod tests;
 
 pub use build::MAX_WS_SESSIONS;
-pub use record::{
-    Down, RecordError, Traffic, record_connecting, record_down, record_traffic, record_up,
-};
+pub use record::{Down, RecordError, record_connecting, record_down, record_up};
+pub use stats::{Traffic, count_down, count_traffic, count_up, mqtt_client};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 
 mod plan;
 mod record;
+mod stats;
 
 use super::*;
 use crate::reset_file::parse_reset_file;

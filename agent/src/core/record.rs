@@ -22,7 +22,6 @@
 
 use usp_datamodel::ErrorCode;
 use usp_datamodel::plugin::Requester;
-use usp_datamodel::{Item, Target};
 use usp_proto::msg::Msg;
 use usp_proto::record::mqtt_connect_record::MqttVersion;
 use usp_proto::record::record::{PayloadSecurity, RecordType};
@@ -216,10 +215,7 @@ impl Core {
 
     /// The instance numbers of the rows of the Controller table `table`.
     fn controller_numbers(&mut self, table: usp_datamodel::schema::ObjId) -> Vec<u32> {
-        let target = Target { obj: table, numbers: Vec::new(), item: Item::Object };
-        // A table target stands for its rows, each at level 1: depth 1 lists the rows only.
-        let rows = self.dm.walk(&target, 1);
-        rows.into_iter().filter_map(|row| row.numbers.last().copied()).collect()
+        self.dm.row_numbers(table, &[])
     }
 
     /// Every Controller row with its EndpointID.

@@ -158,8 +158,8 @@ impl Owner {
 
     fn on_record(&mut self, origin: &Origin, bytes: &[u8]) {
         let now = self.clock.now();
-        let key = self.transports.key(origin.link).unwrap_or("?").to_owned();
-        links::count_traffic(&self.mqtt_stats, &key, Traffic::Received, now.wall);
+        let key = self.transports.key(origin.link).unwrap_or("?");
+        links::count_traffic(&self.mqtt_stats, key, Traffic::Received, now.wall);
         if self.trace || self.transports.is_websocket(origin.link) {
             match Record::from_bytes(bytes) {
                 Ok(record) => self.trace("received", &record.from_id.clone(), &record),

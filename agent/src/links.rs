@@ -8,8 +8,9 @@
 //! and restarts exactly the links whose spec changed (but an MQTT link whose subscriptions alone
 //! changed, which takes them on its live connection). The `record_*` functions go the other way:
 //! they write what the links report (Status, LastChangeDate, the assigned ClientID, Response
-//! Information, `DestinationFromServer`, `CurrentRetryCount`, Stats, the Subscription Status
-//! after a live change) with internal sets, one transaction per call.
+//! Information, `DestinationFromServer`, `CurrentRetryCount`, the Subscription Status after a
+//! live change) with internal sets, one transaction per call; the `count_*` functions count MQTT
+//! `Stats.` in memory ([`usp_datamodel::modules::MqttStats`]), never in a transaction.
 //!
 //! Conventions, as obuspa and Oktopus reset files use them:
 //! - An MQTT client (STOMP connection) runs when its own `Enable` is true; the first enabled
@@ -38,15 +39,15 @@ mod mqtt;
 mod read;
 mod record;
 mod routes;
+mod stats;
 mod subs;
 
 #[cfg(all(test, feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls"))]
 mod tests;
 
 pub use build::MAX_WS_SESSIONS;
-pub use record::{
-    Down, RecordError, Traffic, record_connecting, record_down, record_traffic, record_up,
-};
+pub use record::{Down, RecordError, record_connecting, record_down, record_up};
+pub use stats::{Traffic, count_down, count_traffic, count_up, mqtt_client};
 pub use subs::record_subscribed;
 
 use std::collections::BTreeMap;

@@ -22,7 +22,7 @@ use crate::reset_file::{ResetEntry, parse_reset_file};
 use crate::store::SqliteStore;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use usp_datamodel::modules::{AgentIdentity, builtin, local_agent};
+use usp_datamodel::modules::{AgentIdentity, MqttStats, builtin_with, local_agent};
 use usp_datamodel::plugin::{Now, Requester};
 use usp_datamodel::store::{Item, Store, StoreError};
 use usp_datamodel::{BuildError, DataModel, UspError};
@@ -35,6 +35,9 @@ pub struct Started {
     pub from_defaults: bool,
     /// Where an unusable database was moved, if it was.
     pub moved_aside: Option<PathBuf>,
+    /// The counters the data model serves as `Device.MQTT.Client.{i}.Stats.`: the MTP layer
+    /// counts into this handle.
+    pub mqtt_stats: MqttStats,
 }
 
 /// Why the agent cannot start.
@@ -104,8 +107,9 @@ pub fn start(
     };
     let (mut store, moved_aside) = SqliteStore::open_or_recover(db).map_err(StartError::Store)?;
     let from_defaults = store.load().map_err(StartError::Store)?.iter().all(Item::is_meta);
-    let mut dm =
-        DataModel::new(builtin(identity), Box::new(store), now).map_err(StartError::Build)?;
+    let mqtt_stats = MqttStats::new();
+    let plugins = builtin_with(identity, &mqtt_stats);
+    let mut dm = DataModel::new(plugins, Box::new(store), now).map_err(StartError::Build)?;
     let file = reset_file.map(Path::to_path_buf).unwrap_or_default();
     apply_entries(&mut dm, &entries, from_defaults)
         .map_err(|(line, error)| StartError::ResetFileValue { file: file.clone(), line, error })?;
@@ -117,7 +121,7 @@ pub fn start(
         })?;
     }
     dm.flush().map_err(StartError::Store)?;
-    Ok(Started { dm, from_defaults, moved_aside })
+    Ok(Started { dm, from_defaults, moved_aside, mqtt_stats })
 }
 
 /// Carries out a factory reset on the database at `db` (call it after the data model that

@@ -8,8 +8,9 @@
 //! Prints: time from process start to the MQTTConnectRecord (the broker accepted CONNECT and
 //! SUBSCRIBE, the agent published) without and with an existing database; VmRSS idle and after
 //! the long run; sequential Gets per second with p50/p99 round trip; pipelined Gets (32 in
-//! flight) per second with p50/p99; agent CPU time per Get from /proc/<pid>/stat. Every loop is
-//! bounded in count and time.
+//! flight) per second with p50/p99; agent CPU time per Get from /proc/<pid>/stat, split into
+//! user and system time and by thread (the owner thread carries the process name, each MQTT
+//! link thread is `mqtt-<id>`). Every loop is bounded in count and time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -208,14 +209,32 @@ fn proc_status_kb(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// utime + stime of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+/// (utime, stime) of a `/proc/.../stat` file, in clock ticks.
+fn stat_ticks(path: &str) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command name (which is in parentheses): state is field 3, utime 14.
     let after = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    n(11) + n(12)
+    (n(11), n(12))
+}
+
+/// (utime, stime) of the process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> (u64, u64) {
+    stat_ticks(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime of each thread of `pid` by thread name (threads of the same name added).
+fn thread_ticks(pid: u32) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return out };
+    for task in dir.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let (user, system) = stat_ticks(&path.join("stat").to_string_lossy());
+        *out.entry(name.trim().to_owned()).or_insert(0) += user + system;
+    }
+    out
 }
 
 fn clock_ticks_per_sec() -> f64 {
@@ -318,9 +337,20 @@ fn main() {
         ms(percentile(&rtts, 0.99))
     );
 
-    let cpu0 = cpu_ticks(pid);
+    let (cpu0, threads0) = (cpu_ticks(pid), thread_ticks(pid));
     let (rate, rtts) = pipelined(&mut g, total);
-    let cpu = (cpu_ticks(pid) - cpu0) as f64 / clock_ticks_per_sec();
+    let (cpu1, threads1) = (cpu_ticks(pid), thread_ticks(pid));
+    let tick = clock_ticks_per_sec();
+    let per_get = |ticks: u64| ticks as f64 / tick * 1e6 / rtts.len().max(1) as f64;
+    let (user, system) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
+    let cpu = (user + system) as f64 / tick;
+    let mut threads: Vec<String> = threads1
+        .iter()
+        .map(|(name, t)| (name, t - threads0.get(name).copied().unwrap_or(0)))
+        .filter(|(_, t)| *t > 0)
+        .map(|(name, t)| format!("{name} {:.1}", per_get(t)))
+        .collect();
+    threads.sort();
     println!(
         "pipelined ({IN_FLIGHT} in flight): {} Gets, {rate:.0} Gets/s, p50 {}, p99 {}",
         rtts.len(),
@@ -328,9 +358,13 @@ fn main() {
         ms(percentile(&rtts, 0.99))
     );
     println!(
-        "agent CPU: {cpu:.2} s for {} Gets = {:.1} µs per Get",
+        "agent CPU: {cpu:.2} s for {} Gets = {:.1} µs per Get (user {:.1}, system {:.1}; by \
+         thread: {})",
         rtts.len(),
-        cpu * 1e6 / rtts.len().max(1) as f64
+        cpu * 1e6 / rtts.len().max(1) as f64,
+        per_get(user),
+        per_get(system),
+        threads.join(", ")
     );
     println!(
         "VmRSS after {} Gets: {} kB (VmHWM {} kB)",

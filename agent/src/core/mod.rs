@@ -136,6 +136,8 @@ pub struct Core {
     /// Path prefixes whose changes the host wants to hear of ([`Core::watch_config`]).
     config_prefixes: Vec<String>,
     config_dirty: bool,
+    /// `Device.LocalAgent.Controller.{i}.` and its `EndpointID`, when the schema has them.
+    controllers: Option<(ObjId, ParamId)>,
 }
 
 impl std::fmt::Debug for Core {
@@ -153,6 +155,10 @@ impl Core {
         let seed = endpoint_id
             .bytes()
             .fold(start as u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let schema = dm.schema();
+        let controllers = schema
+            .obj_by_path("Device.LocalAgent.Controller.{i}.")
+            .and_then(|t| Some((t, schema.param_by_name(t, "EndpointID")?)));
         Core {
             dm,
             endpoint_id,
@@ -164,6 +170,7 @@ impl Core {
             system: Vec::new(),
             config_prefixes: Vec::new(),
             config_dirty: false,
+            controllers,
         }
     }
 

@@ -22,7 +22,6 @@
 
 use usp_datamodel::ErrorCode;
 use usp_datamodel::plugin::Requester;
-use usp_datamodel::{Item, Target};
 use usp_proto::msg::Msg;
 use usp_proto::record::mqtt_connect_record::MqttVersion;
 use usp_proto::record::record::{PayloadSecurity, RecordType};
@@ -193,23 +192,30 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
 
 impl Core {
     /// True when `eid` may talk to this agent: it is the `EndpointID` of a row of
-    /// `Device.LocalAgent.Controller.{i}.`.
+    /// `Device.LocalAgent.Controller.{i}.`. Runs for every Record: it reads only the rows'
+    /// EndpointID and builds no string.
     ///
     /// When the data model has no such table (a test or tool without the LocalAgent module),
     /// every controller is accepted.
     pub fn is_known_controller(&mut self, eid: &str) -> bool {
         let Some((table, param)) = self.controller_table() else { return true };
-        self.controller_rows(table, param).iter().any(|(_, e)| e == eid)
+        self.controller_numbers(table).into_iter().any(|n| {
+            let value = self.dm.read_params(&Requester::Internal, table, &[n], &[param]);
+            matches!(value.first(), Some(Ok(v)) if v.as_str() == Some(eid))
+        })
     }
 
-    /// The Controller table and its EndpointID parameter, if declared.
+    /// The Controller table and its EndpointID parameter, if declared (looked up once, in
+    /// [`Core::new`]).
     pub(crate) fn controller_table(
         &self,
     ) -> Option<(usp_datamodel::schema::ObjId, usp_datamodel::schema::ParamId)> {
-        let schema = self.dm.schema();
-        let table = schema.obj_by_path("Device.LocalAgent.Controller.{i}.")?;
-        let param = schema.param_by_name(table, "EndpointID")?;
-        Some((table, param))
+        self.controllers
+    }
+
+    /// The instance numbers of the rows of the Controller table `table`.
+    fn controller_numbers(&mut self, table: usp_datamodel::schema::ObjId) -> Vec<u32> {
+        self.dm.row_numbers(table, &[])
     }
 
     /// Every Controller row with its EndpointID.
@@ -218,13 +224,12 @@ impl Core {
         table: usp_datamodel::schema::ObjId,
         param: usp_datamodel::schema::ParamId,
     ) -> Vec<(u32, String)> {
-        let target = Target { obj: table, numbers: Vec::new(), item: Item::Object };
-        let rows = self.dm.instances(&target, true);
+        let rows = self.controller_numbers(table);
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let value = self.dm.read_params(&Requester::Internal, table, &row.numbers, &[param]);
+        for n in rows {
+            let value = self.dm.read_params(&Requester::Internal, table, &[n], &[param]);
             if let Some(Ok(v)) = value.into_iter().next() {
-                out.push((row.numbers.last().copied().unwrap_or(0), v.to_string()));
+                out.push((n, v.to_string()));
             }
         }
         out

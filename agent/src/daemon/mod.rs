@@ -61,10 +61,14 @@ impl Clock {
 
     /// The current time as the core takes it.
     pub fn now(&self) -> Now {
+        Now { uptime: self.start.elapsed(), wall: self.wall() }
+    }
+
+    /// The current wall-clock time.
+    pub fn wall(&self) -> DateTime {
         let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-        let wall = DateTime { secs, micros: since.subsec_micros() };
-        Now { uptime: self.start.elapsed(), wall }
+        DateTime { secs, micros: since.subsec_micros() }
     }
 }
 
@@ -100,6 +104,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
         log::warn!("the database was unusable; moved to {} and rebuilt", aside.display());
     }
     let from_defaults = started.from_defaults;
+    let mqtt_stats = started.mqtt_stats;
     let core = Core::new(started.dm, identity.endpoint_id.clone());
     let (tx, rx) = mpsc::channel::<Input>();
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
@@ -112,9 +117,10 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let sink: usp_mtp::EventSink = std::sync::Arc::new(move |event| {
         let _ = mtp_tx.send(Input::Mtp(event));
     });
-    let transports = transports::Transports::new(sink);
+    let transports = transports::Transports::new(sink, mqtt_stats.clone(), clock);
+    let tls = tls_files(opts);
     let mut owner =
-        owner::Owner::new(core, clock, transports, tls_files(opts), opts.protocol_trace);
+        owner::Owner::new(core, clock, transports, tls, mqtt_stats, opts.protocol_trace);
     owner.replan();
     owner.boot(crate::core::BootInfo::local(from_defaults, false));
     log::info!("ready (database {}, CLI {})", opts.db.display(), opts.cli_socket.display());

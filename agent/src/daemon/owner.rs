@@ -1,10 +1,11 @@
 //! The owner thread's state: the core, the running links, and what ties them together — the
 //! link plan read from the data model, Connect Records when a link comes up, the routing of
-//! every Record the core returns, link state written back to the data model, and the `-p`
-//! protocol trace.
+//! every Record the core returns, link state written back to the data model (MQTT `Stats.`
+//! counted in memory), and the `-p` protocol trace.
 
 use std::collections::{BTreeMap, VecDeque};
 
+use usp_datamodel::modules::MqttStats;
 use usp_datamodel::plugin::SystemRequest;
 use usp_mtp::{ConnectInfo, MtpEvent, SendError};
 use usp_proto::ErrorCode;
@@ -26,6 +27,9 @@ pub struct Owner {
     pub clock: Clock,
     transports: Transports,
     tls: TlsFiles,
+    /// What the data model serves as MQTT `Stats.` (received Records, connections, errors;
+    /// `Transports` counts what it sends).
+    mqtt_stats: MqttStats,
     trace: bool,
     /// Notifications for controllers not reachable yet (e.g. Boot! before the MTP is up), sent
     /// when a route to them comes up; at most [`MAX_HELD`] per controller, oldest dropped.
@@ -42,9 +46,11 @@ impl Owner {
         clock: Clock,
         transports: Transports,
         tls: TlsFiles,
+        mqtt_stats: MqttStats,
         trace: bool,
     ) -> Owner {
-        let mut owner = Owner { core, clock, transports, tls, trace, held: BTreeMap::new() };
+        let held = BTreeMap::new();
+        let mut owner = Owner { core, clock, transports, tls, mqtt_stats, trace, held };
         owner.core.watch_config(links::CONFIG_PREFIXES);
         owner
     }
@@ -86,8 +92,9 @@ impl Owner {
                     Some(p) => log::info!("{key}: session of {p} closed: {reason}"),
                     None => {
                         log::warn!("{key}: down: {reason} (retry in {retry_in:?})");
-                        let _ =
-                            links::record_down(self.core.dm(), &key, Down::from_retry(retry_in));
+                        let down = Down::from_retry(retry_in);
+                        links::count_down(&self.mqtt_stats, &key, down);
+                        let _ = links::record_down(self.core.dm(), &key, down);
                     }
                 }
             }
@@ -109,6 +116,7 @@ impl Owner {
             log::info!("{key}: session of {} open", peer.as_deref().unwrap_or("?"));
         } else {
             log::info!("{key}: up");
+            links::count_up(&self.mqtt_stats, &key, info, self.clock.wall());
             let _ = links::record_up(self.core.dm(), &key, info);
         }
         let kind = match info {
@@ -153,8 +161,9 @@ impl Owner {
     }
 
     fn on_record(&mut self, origin: &Origin, bytes: &[u8]) {
-        let key = self.transports.key(origin.link).unwrap_or("?").to_owned();
-        let _ = links::record_traffic(self.core.dm(), &key, Traffic::Received);
+        let now = self.clock.now();
+        let key = self.transports.key(origin.link).unwrap_or("?");
+        links::count_traffic(&self.mqtt_stats, key, Traffic::Received, now.wall);
         if self.trace || self.transports.is_websocket(origin.link) {
             match Record::from_bytes(bytes) {
                 Ok(record) => self.trace("received", &record.from_id.clone(), &record),
@@ -165,7 +174,7 @@ impl Owner {
                 }
             }
         }
-        let out = self.core.handle_record(self.clock.now(), bytes);
+        let out = self.core.handle_record(now, bytes);
         self.dispatch(out, Some(origin));
     }
 

@@ -12,13 +12,16 @@
 //!   retries (NotifRetry) are the core's business and are timer driven.
 //!
 //! Never touches the data model (the owner records link state with `crate::links::record_*`)
-//! and never blocks: `Link::send` only queues.
+//! and never blocks: `Link::send` only queues. Counts every Record it hands to an MQTT link (or
+//! fails to) into the in-memory `Stats.` counters (`crate::links::count_traffic`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use usp_datamodel::modules::MqttStats;
 use usp_mtp::{ConnectInfo, EventSink, Link, LinkId, Outbound, SendError};
 
-use crate::links::{LinkKind, LinkPlan, LinkSpec, Route};
+use super::Clock;
+use crate::links::{self, LinkKind, LinkPlan, LinkSpec, Route, Traffic};
 
 /// A link that runs, with what is known of its state.
 struct Running {
@@ -57,12 +60,16 @@ pub struct Transports {
     next_id: LinkId,
     running: BTreeMap<LinkId, Running>,
     routes: BTreeMap<String, Vec<Route>>,
+    stats: MqttStats,
+    clock: Clock,
 }
 
 impl Transports {
-    /// No links yet; links will report through `sink`.
-    pub fn new(sink: EventSink) -> Transports {
-        Transports { sink, next_id: 1, running: BTreeMap::new(), routes: BTreeMap::new() }
+    /// No links yet; links will report through `sink`; what is sent is counted into `stats`
+    /// with the time of `clock`.
+    pub fn new(sink: EventSink, stats: MqttStats, clock: Clock) -> Transports {
+        let (running, routes) = (BTreeMap::new(), BTreeMap::new());
+        Transports { sink, next_id: 1, running, routes, stats, clock }
     }
 
     /// Makes the running links those of `plan`: links whose spec is unchanged keep running (and
@@ -167,7 +174,9 @@ impl Transports {
             (None, None, None) => return Err(SendError::NotConnected),
         };
         let retain = route.is_some_and(|x| x.retain_response);
-        r.link.send(Outbound { dest, record, retain })
+        let sent = r.link.send(Outbound { dest, record, retain });
+        self.count(&r.spec.key, &sent);
+        sent
     }
 
     /// Sends an agent-originated Record (a notification) to the controller `to` on the first of
@@ -182,10 +191,18 @@ impl Transports {
             if reachable {
                 let out =
                     Outbound { dest: route.dest.clone(), record, retain: route.retain_notify };
-                return r.link.send(out);
+                let sent = r.link.send(out);
+                self.count(&r.spec.key, &sent);
+                return sent;
             }
         }
         Err(SendError::NotConnected)
+    }
+
+    /// Counts a Record handed (or not) to the link `key`.
+    fn count(&self, key: &str, sent: &Result<(), SendError>) {
+        let traffic = if sent.is_ok() { Traffic::Sent } else { Traffic::SendFailed };
+        links::count_traffic(&self.stats, key, traffic, self.clock.wall());
     }
 
     /// Closes a WebSocket session that sent an unparseable Record (R-WS.16, close code 1003).

@@ -16,6 +16,8 @@
 //! `WebSocket.CurrentRetryCount` counts the retries since the last session. A WebSocket server
 //! link writes its `LocalAgent.MTP.{i}.Status` only: record it up once it listens, down when the
 //! listener stops (not per session). Keys whose row no longer exists are ignored.
+//!
+//! MQTT `Client.{i}.Stats.` are not written here: they are counted in memory (`super::stats`).
 
 use super::read::{agent_mtps, object, owner_of, rows};
 use std::fmt;
@@ -46,17 +48,6 @@ impl Down {
     pub fn from_retry(retry_in: Option<Duration>) -> Down {
         if retry_in.is_some() { Down::Retrying } else { Down::GaveUp }
     }
-}
-
-/// One message through an MQTT link, for `Client.{i}.Stats.`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Traffic {
-    /// A Record was published.
-    Sent,
-    /// A Record was received.
-    Received,
-    /// A Record could not be handed to the link.
-    SendFailed,
 }
 
 /// Why a record could not be written.
@@ -173,8 +164,8 @@ pub fn record_connecting(dm: &mut DataModel, key: &str) -> Result<(), RecordErro
 
 /// Records that the link `key` is up, with what it learnt while connecting: Status, the
 /// assigned ClientID (persisted), Response Information / `ResponseTopicDiscovered`, the
-/// subscriptions' Status, `DestinationFromServer`, connection statistics, the agent MTP's
-/// Status, `CurrentRetryCount` back to 0.
+/// subscriptions' Status, `DestinationFromServer`, the agent MTP's Status, `CurrentRetryCount`
+/// back to 0.
 pub fn record_up(dm: &mut DataModel, key: &str, info: &ConnectInfo) -> Result<(), RecordError> {
     let mut w = Writes::default();
     let owner = owner(dm, key);
@@ -199,13 +190,6 @@ pub fn record_up(dm: &mut DataModel, key: &str, info: &ConnectInfo) -> Result<()
                 };
                 w.set(&s.path, "Status", status);
             }
-            let stats = format!("{key}Stats.");
-            let n = subscribed.len() as u64;
-            w.set(&stats, "BrokerConnectionEstablished", dm.now().wall.to_string());
-            w.add(dm, &stats, "SubscribeSent", n);
-            // CONNECT and the SUBSCRIBEs out, CONNACK and the SUBACKs in.
-            w.add(dm, &stats, "MQTTMessagesSent", 1 + n);
-            w.add(dm, &stats, "MQTTMessagesReceived", 1 + n);
             if let Some(mtp) = &owner {
                 w.set(mtp, "Status", "Up");
                 w.set(&format!("{mtp}MQTT."), "ResponseTopicDiscovered", response);
@@ -228,8 +212,8 @@ pub fn record_up(dm: &mut DataModel, key: &str, info: &ConnectInfo) -> Result<()
     w.apply(dm)
 }
 
-/// Records that the link `key` is down (see the table in the module doc); a retrying MQTT
-/// client also counts a connection error, a retrying WebSocket client a retry.
+/// Records that the link `key` is down (see the table in the module doc); a retrying WebSocket
+/// client also counts a retry.
 pub fn record_down(dm: &mut DataModel, key: &str, down: Down) -> Result<(), RecordError> {
     let mut w = Writes::default();
     let mtp_status = match down {
@@ -247,9 +231,6 @@ pub fn record_down(dm: &mut DataModel, key: &str, down: Down) -> Result<(), Reco
             w.set(key, "Status", status);
             for s in rows(dm, &format!("{key}Subscription.")) {
                 w.set(&s.path, "Status", "Unsubscribed");
-            }
-            if down == Down::Retrying {
-                w.add(dm, &format!("{key}Stats."), "ConnectionErrors", 1);
             }
         }
         Some(Key::Stomp) => {
@@ -273,29 +254,6 @@ pub fn record_down(dm: &mut DataModel, key: &str, down: Down) -> Result<(), Reco
     }
     if let Some(mtp) = owner(dm, key) {
         w.set(&mtp, "Status", mtp_status);
-    }
-    w.apply(dm)
-}
-
-/// Counts one Record through the MQTT link `key` in its `Stats.` (other links: nothing).
-pub fn record_traffic(dm: &mut DataModel, key: &str, traffic: Traffic) -> Result<(), RecordError> {
-    let mut w = Writes::default();
-    if let Some(Key::Mqtt) = key_kind(key) {
-        let stats = format!("{key}Stats.");
-        let now = dm.now().wall.to_string();
-        match traffic {
-            Traffic::Sent => {
-                w.add(dm, &stats, "PublishSent", 1);
-                w.add(dm, &stats, "MQTTMessagesSent", 1);
-                w.set(&stats, "LastPublishMessageSent", now);
-            }
-            Traffic::Received => {
-                w.add(dm, &stats, "PublishReceived", 1);
-                w.add(dm, &stats, "MQTTMessagesReceived", 1);
-                w.set(&stats, "LastPublishMessageReceived", now);
-            }
-            Traffic::SendFailed => w.add(dm, &stats, "PublishErrors", 1),
-        }
     }
     w.apply(dm)
 }

@@ -187,8 +187,10 @@ impl DataModel {
         Ok(Target { obj: cursor.obj, numbers: cursor.numbers, item })
     }
 
-    /// The instance numbers of a table under the parent named by `numbers`, ascending.
-    pub(crate) fn row_numbers(&mut self, table: ObjId, numbers: &[u32]) -> Vec<u32> {
+    /// The instance numbers of the rows of `table` under the parent instance named by
+    /// `numbers` (one number per table above `table`), ascending; external tables are
+    /// enumerated first. Empty when the parent does not exist.
+    pub fn row_numbers(&mut self, table: ObjId, numbers: &[u32]) -> Vec<u32> {
         self.sync_rows(table, numbers);
         self.tree
             .table(&self.schema, table, numbers)

@@ -28,9 +28,10 @@
 //!   [`crate::plugin::SystemRequest::Reconnect`] naming the link's row; the host closes and
 //!   re-opens that link.
 //! - `Device.MQTT.Client.{i}` / `Device.STOMP.Connection.{i}` `Status`, MQTT
-//!   `ResponseInformation`, `Subscription.{i}.Status` and `Stats.`, and
+//!   `ResponseInformation` and `Subscription.{i}.Status`, and
 //!   `Controller.{i}.MTP.{i}.WebSocket.CurrentRetryCount` are read-only, stored and volatile:
-//!   the MTP layer writes them with internal sets. The MQTT `ClientID` it learns from a
+//!   the MTP layer writes them with internal sets. MQTT `Client.{i}.Stats.` is live: the MTP
+//!   layer counts into the [`MqttStats`] given to [`builtin_with`]. The MQTT `ClientID` it learns from a
 //!   CONNACK persists. Passwords are hidden parameters (see
 //!   [`crate::schema::ParamDef::hidden`]).
 
@@ -46,7 +47,7 @@ pub(crate) mod testutil;
 
 pub use device::Device;
 pub use device_info::DeviceInfo;
-pub use mqtt::Mqtt;
+pub use mqtt::{Mqtt, MqttStats};
 pub use stomp::Stomp;
 pub use time::Time;
 
@@ -115,6 +116,12 @@ impl Default for AgentIdentity {
 /// command), Subscriptions, Requests and ControllerTrust, then the MQTT clients and STOMP
 /// connections the MTPs refer to.
 pub fn builtin(config: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
+    builtin_with(config, &MqttStats::new())
+}
+
+/// [`builtin`], with the MQTT clients' `Stats.` read from `mqtt_stats` (the host's MTP layer
+/// counts into another handle of the same table).
+pub fn builtin_with(config: &AgentIdentity, mqtt_stats: &MqttStats) -> Vec<Box<dyn Plugin>> {
     vec![
         Box::new(Device::default()),
         Box::new(DeviceInfo::new(config.clone())),
@@ -125,7 +132,7 @@ pub fn builtin(config: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
         Box::new(local_agent::Subscriptions),
         Box::new(local_agent::Requests),
         Box::new(local_agent::ControllerTrust),
-        Box::new(Mqtt::new(config.tls)),
+        Box::new(Mqtt::with_stats(config.tls, mqtt_stats.clone())),
         Box::new(Stomp),
     ]
 }

@@ -4,10 +4,12 @@
 //!
 //! Everything a controller configures is stored by the engine; this plugin only vetoes what the
 //! MTP layer cannot do (MQTT 3.1, MQTT over WebSocket, TLS in a build without it) and serves
-//! `Capabilities.` live. `Client.{i}.Status`, `ResponseInformation`, `Subscription.{i}.Status`
-//! and `Stats.` are read-only to controllers, stored and volatile: the MTP layer writes them with
-//! internal sets (see `uspagent::links`), and they are back to `Disabled` / `Unsubscribed` / zero
-//! after a restart. `ClientID` is also written by the MTP layer when an MQTT 5.0 broker assigns
+//! `Capabilities.` live. `Client.{i}.Status`, `ResponseInformation` and
+//! `Subscription.{i}.Status` are read-only to controllers, stored and volatile: the MTP layer
+//! writes them with internal sets (see `uspagent::links`), and they are back to `Disabled` /
+//! `Unsubscribed` after a restart. `Client.{i}.Stats.` is live: the MTP layer counts into the
+//! plugin's [`MqttStats`] (nothing is written per message) and the values start from zero with
+//! the agent. `ClientID` is also written by the MTP layer when an MQTT 5.0 broker assigns
 //! one (R-MQTT.9), and persists. `Password` is hidden: controllers read an empty string.
 //!
 //! `ForceReconnect()` asks the host, through [`SystemRequest::Reconnect`], to close and re-open
@@ -18,6 +20,10 @@ use crate::error::{ErrorCode, UspError};
 use crate::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin, SystemRequest};
 use crate::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
 use crate::value::{ParamType, Value};
+
+mod stats;
+
+pub use stats::{ClientStats, MqttStats};
 
 /// `Client.{i}.Status` values (TR-181 enumeration).
 pub const CLIENT_STATUS: &[&str] = &[
@@ -59,12 +65,20 @@ const PACKET_TYPES: &[&str] = &[
 #[derive(Debug)]
 pub struct Mqtt {
     tls: bool,
+    stats: MqttStats,
 }
 
 impl Mqtt {
-    /// Serves the MQTT clients of an agent that can (`tls`) or cannot use TLS.
+    /// Serves the MQTT clients of an agent that can (`tls`) or cannot use TLS; nothing counts
+    /// into their `Stats.` (they read zero).
     pub fn new(tls: bool) -> Mqtt {
-        Mqtt { tls }
+        Mqtt::with_stats(tls, MqttStats::new())
+    }
+
+    /// As [`Mqtt::new`], serving `Client.{i}.Stats.` from `stats`, which the MTP layer counts
+    /// into.
+    pub fn with_stats(tls: bool, stats: MqttStats) -> Mqtt {
+        Mqtt { tls, stats }
     }
 }
 
@@ -93,12 +107,19 @@ impl Plugin for Mqtt {
     fn get(
         &mut self,
         ctx: &mut Ctx,
-        _inst: &Instance,
+        inst: &Instance,
         params: &[ParamId],
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
+        // Only `Client.{i}.Stats.` has an instance number: read its counters once per call.
+        let stats = inst.numbers.first().map(|client| self.stats.get(*client));
         for p in params {
-            out.push(match &*ctx.schema().param(*p).name {
+            let name = &*ctx.schema().param(*p).name;
+            if let Some(v) = stats.and_then(|s| s.value(name)) {
+                out.push(v);
+                continue;
+            }
+            out.push(match name {
                 "ProtocolVersionsSupported" => Value::String("3.1.1,5.0".into()),
                 "TransportProtocolSupported" => {
                     Value::String(if self.tls { "TCP/IP,TLS" } else { "TCP/IP" }.into())
@@ -243,27 +264,18 @@ fn register_will(b: &mut SchemaBuilder, c: crate::schema::ObjId) {
     b.param(c, "WillValue", ParamType::String).rw().max_len(65535);
 }
 
-/// `Client.{i}.Stats.`: read-only, stored, volatile, and never a ValueChange (counters and
-/// timestamps that move with every message).
+/// `Client.{i}.Stats.`: read-only, live (from [`MqttStats`]), and never a ValueChange
+/// (counters and timestamps that move with every message).
 fn register_stats(b: &mut SchemaBuilder) {
     let st = b.object("Device.MQTT.Client.{i}.Stats.");
-    for name in
-        ["BrokerConnectionEstablished", "LastPublishMessageSent", "LastPublishMessageReceived"]
-    {
-        b.param(st, name, ParamType::DateTime).stored().volatile().no_value_change();
+    for name in stats::DATE_TIMES {
+        b.param(st, name, ParamType::DateTime).live().no_value_change();
     }
-    for name in [
-        "PublishSent",
-        "PublishReceived",
-        "SubscribeSent",
-        "UnSubscribeSent",
-        "MQTTMessagesSent",
-        "MQTTMessagesReceived",
-    ] {
-        b.param(st, name, ParamType::UnsignedLong).stored().volatile().no_value_change();
+    for name in stats::LONG_COUNTERS {
+        b.param(st, name, ParamType::UnsignedLong).live().no_value_change();
     }
-    for name in ["ConnectionErrors", "PublishErrors"] {
-        b.param(st, name, ParamType::UnsignedInt).stored().volatile().no_value_change();
+    for name in stats::INT_COUNTERS {
+        b.param(st, name, ParamType::UnsignedInt).live().no_value_change();
     }
 }
 

@@ -131,9 +131,10 @@ pub fn diff(old: &[(String, u8)], new: &[(String, u8)]) -> (Vec<(String, u8)>, V
     (subscribe, unsubscribe)
 }
 
-/// An exact topic: not empty, no wildcard, no NUL.
+/// An exact topic: not empty, no wildcard, no NUL. Checked on every publish: the three are
+/// ASCII, so a byte scan is exact (no UTF-8 decoding).
 pub fn valid_topic(t: &str) -> bool {
-    !t.is_empty() && !t.contains(['+', '#', '\0'])
+    !t.is_empty() && !t.bytes().any(|b| matches!(b, b'+' | b'#' | 0))
 }
 
 /// A well-formed topic filter (MQTT 4.7): `#` only as a whole last level, `+` only as a
@@ -237,6 +238,10 @@ mod tests {
             assert!(!valid_filter(bad), "{bad}");
         }
         assert!(valid_topic("a/b") && !valid_topic("a/+") && !valid_topic(""));
+        assert!(valid_topic("usp/é/контроллер") && valid_topic(" "));
+        for bad in ["a/#", "#", "+", "a\0b", "é+"] {
+            assert!(!valid_topic(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -202,3 +202,41 @@ fn every_message_type_over_mqtt_5() {
 fn every_message_type_over_mqtt_3_1_1() {
     every_message_type(false);
 }
+
+/// `Device.MQTT.Client.1.Stats.` counts every Record the agent publishes and receives.
+#[test]
+fn mqtt_stats_count_every_record_both_ways() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let agent = setup::agent(&setup::reset(broker.port(), true), &[]);
+    ctl.connect_record(&agent);
+    ctl.notify("Boot!", &agent, |n| matches!(n, Notification::Event(e) if e.event_name == "Boot!"));
+    let stats = "Device.MQTT.Client.1.Stats.";
+    let before = get(&mut ctl, &agent, &[stats]);
+    for _ in 0..5 {
+        get(&mut ctl, &agent, &["Device.DeviceInfo.SerialNumber"]);
+    }
+    let after = get(&mut ctl, &agent, &[stats]);
+    let text = |m: &BTreeMap<String, String>, name: &str| m[&format!("{stats}{name}")].clone();
+    let n = |m: &BTreeMap<String, String>, name: &str| -> u64 {
+        text(m, name).parse().unwrap_or_else(|e| panic!("{name}: {e}: {m:?}"))
+    };
+    // Between the two reads: in, the 5 Gets and the second read; out, the answer to the first
+    // read and the 5 answers.
+    for name in ["PublishReceived", "PublishSent", "MQTTMessagesReceived", "MQTTMessagesSent"] {
+        assert_eq!(n(&after, name) - n(&before, name), 6, "{name}: {before:?} {after:?}");
+    }
+    // Before the first read: the MQTTConnectRecord and Boot! out; the read itself in;
+    // CONNECT and SUBSCRIBE out, CONNACK and SUBACK in.
+    assert!(n(&before, "PublishSent") >= 2, "{before:?}");
+    assert!(n(&before, "PublishReceived") >= 1, "{before:?}");
+    assert!(n(&before, "SubscribeSent") >= 1, "{before:?}");
+    assert!(n(&before, "MQTTMessagesSent") >= n(&before, "PublishSent") + 2, "{before:?}");
+    assert_eq!((n(&after, "ConnectionErrors"), n(&after, "PublishErrors")), (0, 0));
+    let unknown = "0001-01-01T00:00:00Z";
+    for name in ["BrokerConnectionEstablished", "LastPublishMessageSent"] {
+        assert_ne!(text(&before, name), unknown, "{name}");
+    }
+    let last = |m: &BTreeMap<String, String>| text(m, "LastPublishMessageReceived");
+    assert!(last(&before) != unknown && last(&after) >= last(&before), "{before:?} {after:?}");
+}

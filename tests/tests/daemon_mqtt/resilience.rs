@@ -138,6 +138,9 @@ fn the_agent_reconnects_after_the_broker_restarts_within_its_backoff_bounds() {
     let (low, high) = (Duration::from_secs(RETRY.0.into()), Duration::from_secs(RETRY.2.into()));
     assert!(waits.iter().all(|w| (low..=high).contains(w)), "{waits:?} not in {low:?}..{high:?}");
     assert_eq!(cli_value(&agent, "Device.MQTT.Client.1.Status").as_deref(), Some("Connected"));
+    // Every lost connection and failed attempt (each logged with its retry) is counted.
+    let errors = "Device.MQTT.Client.1.Stats.ConnectionErrors";
+    assert_eq!(get(&mut ctl, &agent, &[errors])[errors], waits.len().to_string());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod mqtt;
 mod plan;
 mod record;
+mod stats;
 
 use super::*;
 use crate::reset_file::parse_reset_file;

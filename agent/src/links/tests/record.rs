@@ -17,7 +17,7 @@ fn mqtt_up(assigned: Option<&str>) -> ConnectInfo {
 }
 
 #[test]
-fn an_mqtt_client_connects_learns_and_counts() {
+fn an_mqtt_client_connects_and_learns() {
     let store = MemStore::new();
     let mut dm = dm_on(&store, MQTT);
     dm.tick(at(10), false);
@@ -32,16 +32,12 @@ fn an_mqtt_client_connects_learns_and_counts() {
         ("Device.MQTT.Client.1.ResponseInformation", "usp/rsp"),
         ("Device.MQTT.Client.1.Subscription.1.Status", "Subscribed"),
         ("Device.MQTT.Client.1.Subscription.2.Status", "Unsubscribed"),
-        ("Device.MQTT.Client.1.Stats.BrokerConnectionEstablished", "2024-05-01T12:00:10Z"),
-        ("Device.MQTT.Client.1.Stats.SubscribeSent", "2"),
-        ("Device.MQTT.Client.1.Stats.MQTTMessagesSent", "3"),
-        ("Device.MQTT.Client.1.Stats.MQTTMessagesReceived", "3"),
         ("Device.LocalAgent.MTP.1.Status", "Up"),
         ("Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered", "usp/rsp"),
     ] {
         assert_eq!(get(&mut dm, path), want, "{path}");
     }
-    // Status changes are notified, counters are not.
+    // Status changes are notified.
     let changed: Vec<String> = dm
         .drain_events()
         .into_iter()
@@ -52,29 +48,10 @@ fn an_mqtt_client_connects_learns_and_counts() {
         .collect();
     assert!(changed.contains(&"Device.MQTT.Client.1.Status".to_owned()), "{changed:?}");
     assert!(changed.contains(&"Device.LocalAgent.MTP.1.Status".to_owned()), "{changed:?}");
-    assert!(!changed.iter().any(|p| p.contains(".Stats.")), "{changed:?}");
-
-    dm.tick(at(20), false);
-    record_traffic(&mut dm, CLIENT, Traffic::Sent).unwrap();
-    record_traffic(&mut dm, CLIENT, Traffic::Sent).unwrap();
-    record_traffic(&mut dm, CLIENT, Traffic::Received).unwrap();
-    record_traffic(&mut dm, CLIENT, Traffic::SendFailed).unwrap();
-    for (name, want) in [
-        ("PublishSent", "2"),
-        ("PublishReceived", "1"),
-        ("PublishErrors", "1"),
-        ("MQTTMessagesSent", "5"),
-        ("MQTTMessagesReceived", "4"),
-        ("LastPublishMessageSent", "2024-05-01T12:00:20Z"),
-        ("LastPublishMessageReceived", "2024-05-01T12:00:20Z"),
-    ] {
-        assert_eq!(get(&mut dm, &format!("{CLIENT}Stats.{name}")), want, "{name}");
-    }
 
     record_down(&mut dm, CLIENT, Down::Retrying).unwrap();
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error_BrokerUnreachable");
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Subscription.1.Status"), "Unsubscribed");
-    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.ConnectionErrors"), "1");
     assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.Status"), "Down");
     record_down(&mut dm, CLIENT, Down::GaveUp).unwrap();
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error");
@@ -83,14 +60,12 @@ fn an_mqtt_client_connects_learns_and_counts() {
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Error_Misconfigured");
     record_down(&mut dm, CLIENT, Down::Stopped).unwrap();
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
-    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.ConnectionErrors"), "1");
 
     // After a restart: the assigned ClientID is kept, the rest starts over.
     drop(dm);
     let mut dm = dm_on(&store, "");
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.ClientID"), "auto-1");
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
-    assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Stats.PublishSent"), "0");
     assert_eq!(get(&mut dm, "Device.LocalAgent.MTP.1.MQTT.ResponseTopicDiscovered"), "");
 }
 
@@ -199,7 +174,6 @@ fn records_for_missing_rows_or_mismatched_reports_change_nothing() {
     record_down(&mut dm, "Device.MQTT.Client.9.", Down::Retrying).unwrap();
     record_up(&mut dm, "Device.STOMP.Connection.4.", &ConnectInfo::WebSocket).unwrap();
     record_up(&mut dm, CLIENT, &ConnectInfo::WebSocket).unwrap();
-    record_traffic(&mut dm, "Device.LocalAgent.MTP.1.", Traffic::Sent).unwrap();
     assert_eq!(dm.drain_events(), vec![]);
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
 }

@@ -204,3 +204,17 @@ fn unique_keys_are_listed_once_each() {
         [("Alias".to_string(), "cpe-1".to_string()), ("Name".to_string(), "n".to_string())]
     );
 }
+
+#[test]
+fn row_numbers_list_the_rows_of_one_table_instance() {
+    let mut f = three_items();
+    let items = obj(&f.dm, "Device.Test.Item.{i}.");
+    let subs = obj(&f.dm, "Device.Test.Item.{i}.Sub.{i}.");
+    add(&mut f.dm, "Device.Test.Item.3.Sub.", &[]);
+    add(&mut f.dm, "Device.Test.Item.3.Sub.", &[]);
+    del(&mut f.dm, "Device.Test.Item.2.");
+    assert_eq!(f.dm.row_numbers(items, &[]), [1, 3]);
+    assert_eq!(f.dm.row_numbers(subs, &[3]), [1, 2]);
+    assert_eq!(f.dm.row_numbers(subs, &[1]), Vec::<u32>::new());
+    assert_eq!(f.dm.row_numbers(subs, &[2]), Vec::<u32>::new(), "a deleted parent has none");
+}

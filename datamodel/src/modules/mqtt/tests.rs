@@ -136,7 +136,7 @@ fn the_password_is_hidden_from_controllers_only() {
 }
 
 #[test]
-fn status_stats_and_response_information_are_the_agents_and_volatile() {
+fn status_and_response_information_are_the_agents_and_volatile() {
     let mut t = lab(true);
     let c = t.add("Device.MQTT.Client.", &[("Enable", "true")]).unwrap();
     let s = t.add(&format!("{c}Subscription."), &[("Topic", "usp/agent")]).unwrap();
@@ -155,11 +155,6 @@ fn status_stats_and_response_information_are_the_agents_and_volatile() {
         &c,
         &[("Status", "Connected"), ("ResponseInformation", "usp/rsp"), ("ClientID", "given")],
     );
-    internal_set(
-        &mut t,
-        &format!("{c}Stats."),
-        &[("PublishSent", "12"), ("ConnectionErrors", "2")],
-    );
     internal_set(&mut t, &s, &[("Status", "Subscribed")]);
     let changed: Vec<String> = t
         .events()
@@ -170,16 +165,9 @@ fn status_stats_and_response_information_are_the_agents_and_volatile() {
         })
         .collect();
     assert!(changed.contains(&format!("{c}Status")), "{changed:?}");
-    assert!(
-        !changed.iter().any(|p| p.contains("Stats.")),
-        "counters are not notified: {changed:?}"
-    );
-    assert_eq!(t.get(&format!("{c}Stats.PublishSent")), "12");
     let mut t = t.restart(vec![Box::new(Mqtt::new(true))]);
     assert_eq!(t.get(&format!("{c}Status")), "Disabled");
     assert_eq!(t.get(&format!("{c}ResponseInformation")), "");
-    assert_eq!(t.get(&format!("{c}Stats.PublishSent")), "0");
-    assert_eq!(t.get(&format!("{c}Stats.ConnectionErrors")), "0");
     assert_eq!(t.get(&format!("{s}Status")), "Unsubscribed");
     assert_eq!(t.get(&format!("{c}ClientID")), "given", "an assigned ClientID persists");
     assert_eq!(t.get(&format!("{c}Enable")), "true");
@@ -217,4 +205,37 @@ fn force_reconnect_asks_the_host() {
     assert_eq!(out, Outcome::Done(vec![]));
     let want = DmEvent::System(SystemRequest::Reconnect { link: c.clone() });
     assert_eq!(t.events(), vec![want]);
+}
+
+#[test]
+fn stats_are_read_live_from_what_the_mtp_layer_counts() {
+    let stats = MqttStats::new();
+    let mut t = Lab::new(vec![Box::new(Mqtt::with_stats(true, stats.clone()))]);
+    let c1 = t.add("Device.MQTT.Client.", &[]).unwrap();
+    let c2 = t.add("Device.MQTT.Client.", &[]).unwrap();
+    assert_eq!(t.read_all(&format!("{c1}Stats.")).len(), 11);
+    t.events();
+    let sent = crate::value::DateTime::from_unix(1_714_564_900);
+    stats.update(2, |s| {
+        s.publish_sent = 12;
+        s.messages_received = 40;
+        s.connection_errors = 2;
+        s.last_publish_sent = sent;
+    });
+    assert_eq!(t.get(&format!("{c2}Stats.PublishSent")), "12");
+    assert_eq!(t.get(&format!("{c2}Stats.MQTTMessagesReceived")), "40");
+    assert_eq!(t.get(&format!("{c2}Stats.ConnectionErrors")), "2");
+    assert_eq!(t.get(&format!("{c2}Stats.LastPublishMessageSent")), "2024-05-01T12:01:40Z");
+    assert_eq!(t.get(&format!("{c2}Stats.LastPublishMessageReceived")), "0001-01-01T00:00:00Z");
+    assert_eq!(t.get(&format!("{c1}Stats.PublishSent")), "0", "each client has its own");
+    stats.update(2, |s| s.publish_sent += 1);
+    assert_eq!(controller_get(&mut t, &format!("{c2}Stats.PublishSent")), "13");
+    // Read-only to controllers, and never a ValueChange.
+    let e = t.set(&format!("{c2}Stats."), &[("PublishSent", "1")]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ParamReadOnly);
+    assert!(t.events().is_empty());
+    // A search expression sees the live value.
+    let who = t.who.clone();
+    let search = Path::parse("Device.MQTT.Client.[Stats.PublishSent>0].").unwrap();
+    assert_eq!(t.dm.resolve(&who, &search).unwrap().len(), 1);
 }

@@ -50,15 +50,26 @@ cross_env() {
     # relocation-model=static / -fno-pic: these musl targets link static non-PIE executables
     # (ELF type EXEC; rustc has no static-pie for them), so position-independent code buys no
     # ASLR and only costs size: 11 % on MIPS (every call and global through the GOT), less on ARM.
-    local extra="-C relocation-model=static${CROSS_RUSTFLAGS:+ $CROSS_RUSTFLAGS}"
+    # location-detail=none: panic locations (file, line) are not stored; the panic message and
+    # the thread name still reach the log (daemon/panic.rs). 3 % smaller.
+    local extra="-C relocation-model=static -Z location-detail=none"
+    local cflags="-fno-pic"
     # armv7: Thumb-2 code (rustc calls the feature unstable and warns once per crate; every
     # ARMv7-A core runs it, NEON or not). CROSS_ARMV7_THUMB=0 keeps the ARM (A32) encoding.
-    local cflags="-fno-pic${CROSS_CFLAGS:+ $CROSS_CFLAGS}"
     if [ "$t" = armv7-unknown-linux-musleabihf ] && [ "${CROSS_ARMV7_THUMB:-1}" != 0 ]; then
         extra="-C target-feature=+thumb-mode $extra"
         # zcc adds the same CPU flag; here it also makes cc-rs rebuild C code when it changes.
         cflags="-mcpu=generic+v7a+vfp3d16-neon+thumb_mode $cflags"
     fi
+    # ARM and AArch64: LLVM's machine outliner moves repeated instruction sequences into shared
+    # functions, Rust and C alike (−3 % on armv7). LLVM has no outliner for MIPS.
+    case "$t" in
+        armv7-* | aarch64-*)
+            extra="$extra -C llvm-args=-enable-machine-outliner=always"
+            cflags="$cflags -mllvm -enable-machine-outliner=always" ;;
+    esac
+    extra="$extra${CROSS_RUSTFLAGS:+ $CROSS_RUSTFLAGS}"
+    cflags="$cflags${CROSS_CFLAGS:+ $CROSS_CFLAGS}"
     # CROSS_RUSTFLAGS: extra flags for the target code (std included), e.g. for experiments.
     export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=+crt-static -C link-self-contained=no $extra"
     export "CC_${u}=$CROSS_DIR/zcc-$t" "AR_${u}=$CROSS_DIR/zar"

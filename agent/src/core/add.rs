@@ -28,7 +28,7 @@ use usp_proto::msg::add_resp::created_object_result::operation_status::{
 use usp_proto::msg::add_resp::{CreatedObjectResult, ParameterError};
 use usp_proto::msg::{self, Add, AddResp};
 
-use super::parse_path;
+use super::parse_obj_path;
 use super::set::{ObjFailure, Setting, check_settings};
 
 /// Answers an Add; `Err` is the Error message of a failed `allow_partial=false` request.
@@ -89,7 +89,7 @@ fn create(
     co: &msg::add::CreateObject,
     recipient: Option<&str>,
 ) -> Result<Vec<OperationSuccess>, ObjFailure> {
-    let path = parse_path(&co.obj_path).map_err(ObjFailure::plain)?;
+    let path = parse_obj_path(&co.obj_path).map_err(ObjFailure::plain)?;
     let targets = dm.resolve(who, &path).map_err(ObjFailure::plain)?;
     if targets.is_empty() {
         return Ok(vec![OperationSuccess::default()]);

@@ -26,8 +26,8 @@ use usp_proto::msg::delete_resp::deleted_object_result::operation_status::{
 use usp_proto::msg::delete_resp::{DeletedObjectResult, UnaffectedPathError};
 use usp_proto::msg::{self, Delete, DeleteResp};
 
-use super::parse_path;
 use super::set::ObjFailure;
+use super::{parse_obj_path, parse_path};
 
 /// Answers a Delete; `Err` is the Error message of a failed `allow_partial=false` request.
 pub(super) fn handle(
@@ -78,7 +78,7 @@ fn delete(
     text: &str,
     allow_partial: bool,
 ) -> Result<OperationSuccess, ObjFailure> {
-    let path = parse_path(text).map_err(ObjFailure::plain)?;
+    let path = parse_obj_path(text).map_err(ObjFailure::plain)?;
     let search = path.is_search();
     let targets = match dm.resolve(who, &path) {
         Ok(t) => t,

@@ -9,7 +9,8 @@
 //!   but their `unique_key_sets` as in the spec's example) or every descendant, in declaration
 //!   order, each with the details the `return_*` flags ask for.
 //! - A parameter, command or event path reports its object with only that item; the flags are
-//!   ignored (TP-469 1.105–1.107).
+//!   ignored (TP-469 1.105–1.107). A "parameter" path naming a child object is that object's
+//!   path without its trailing dot (`Device.LocalAgent.Subscription`, TP-469 1.99).
 //! - `writeOnceReadOnly` parameters are reported `PARAM_READ_WRITE` (spec); `divergent_paths`
 //!   is always empty (no mount points).
 
@@ -128,7 +129,13 @@ fn one_path(
         }
         _ if !indexed => return Err(invalid()),
         Tail::Param(name) => {
-            let p = schema.param_by_name(obj, name).ok_or_else(invalid)?;
+            let Some(p) = schema.param_by_name(obj, name) else {
+                // An object path written without its trailing dot (TP-469 1.99).
+                if schema.child(obj, name).is_some() {
+                    return one_path(dm, who, &format!("{text}."), req);
+                }
+                return Err(invalid());
+            };
             let mut o = item_only(describe(schema, obj, Flags::NONE));
             o.supported_params.push(param_result(schema, p));
             vec![o]

@@ -15,7 +15,7 @@ use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::get_instances_resp::{CurrInstance, RequestedPathResult};
 use usp_proto::msg::{GetInstances, GetInstancesResp};
 
-use super::parse_path;
+use super::parse_obj_path;
 
 /// Answers a GetInstances.
 pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &GetInstances) -> GetInstancesResp {
@@ -46,7 +46,7 @@ fn one_path(
     text: &str,
     first_level_only: bool,
 ) -> Result<Vec<CurrInstance>, UspError> {
-    let path = parse_path(text)?;
+    let path = parse_obj_path(text)?;
     let targets = dm.resolve(who, &path)?;
     let mut out = Vec::new();
     for target in targets {

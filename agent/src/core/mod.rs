@@ -38,6 +38,9 @@
 //!   or with an empty msg_id cannot be answered (R-MTP.5) and is ignored.
 //! - Register, Deregister and Notify requests are answered with Error 7001 (this agent is not a
 //!   USP Broker).
+//! - An `obj_path` of Set, Add, Delete or GetInstances written without its trailing dot
+//!   (`Device.LocalAgent.Subscription.3`) is read as that object path, as TP-469 sends some
+//!   (1.84, 2.13, 2.23); GetSupportedDM does the same for a "parameter" naming a child object.
 //! - See each message's module for its own decisions.
 
 mod add;
@@ -284,6 +287,18 @@ fn parse_path(text: &str) -> Result<Path, UspError> {
     }
     Path::parse(text)
         .map_err(|e| UspError::new(ErrorCode::InvalidPathSyntax, format!("{}: {e}", short(text))))
+}
+
+/// Parses a path that can only name objects (the `obj_path` of Set, Add, Delete and
+/// GetInstances): one written without its trailing dot (`Device.X.1`, `Device.X.*.Table`, as
+/// TP-469 1.84, 2.13 and 2.23 send them) is taken as that object path.
+fn parse_obj_path(text: &str) -> Result<Path, UspError> {
+    if !text.ends_with('.') && text.len() < MAX_PATH_LEN {
+        if let Ok(path) = Path::parse(&format!("{text}.")) {
+            return Ok(path);
+        }
+    }
+    parse_path(text)
 }
 
 /// The first characters of a text, for error messages about possibly huge inputs.

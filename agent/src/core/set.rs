@@ -39,7 +39,7 @@ use usp_proto::msg::set_resp::{
 };
 use usp_proto::msg::{self, Set, SetResp};
 
-use super::{parse_path, relative_param};
+use super::{parse_obj_path, relative_param};
 
 /// One parameter setting of a Set or Add, by relative name.
 pub(super) struct Setting<'a> {
@@ -204,7 +204,7 @@ fn update(
     who: &Requester,
     uo: &msg::set::UpdateObject,
 ) -> Result<Vec<UpdatedInstanceResult>, ObjFailure> {
-    let path = parse_path(&uo.obj_path).map_err(ObjFailure::plain)?;
+    let path = parse_obj_path(&uo.obj_path).map_err(ObjFailure::plain)?;
     let targets = dm.resolve(who, &path).map_err(ObjFailure::plain)?;
     let settings: Vec<Setting> = uo
         .param_settings

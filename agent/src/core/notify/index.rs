@@ -93,6 +93,11 @@ pub(crate) struct Sub {
     pub expiration: u32,
     /// `Persistent`.
     pub persistent: bool,
+    /// Whether `TriggerAction` sends the Notify (`Notify`, `NotifyAndConfig`).
+    pub notify: bool,
+    /// `TriggerConfigSettings` when `TriggerAction` applies it (`Config`,
+    /// `NotifyAndConfig`), else empty.
+    pub config: String,
 }
 
 /// A ReferenceList item with wildcards or searches, filed under the object it designates.

@@ -10,7 +10,7 @@
 //!
 //! The rest, one file each: [`subscriptions`] (the Subscription table, TTL, orphans, polling),
 //! [`boot`] (`Boot!` and the remembered cause of a restart), [`periodic`] (`Periodic!`),
-//! [`onboard`] (OnBoardRequest).
+//! [`onboard`] (OnBoardRequest), [`trigger`] (TriggerAction).
 //!
 //! Decisions where TR-369 leaves room:
 //! - ValueChange fires for parameters whose `value_change` is allowed only (never `UpTime`).
@@ -21,7 +21,8 @@
 //! - A subscription is not told of its own creation; an enabled subscription created or
 //!   changed by a message sees the other changes of that same message.
 //! - The `Enable` of the recipient controller is not looked at (messages from a disabled
-//!   controller are answered too); `TriggerAction` other than `Notify` is not implemented.
+//!   controller are answered too).
+//! - `TriggerAction` `Config` and `NotifyAndConfig` apply `TriggerConfigSettings` ([`trigger`]).
 //! - A search expression in a ReferenceList is evaluated when the change happens; for an
 //!   ObjectDeletion the row is gone, so only wildcards and instance numbers match deletions.
 //! - Notifications caused by one message are sent in the order of the events, after the
@@ -33,6 +34,7 @@ mod onboard;
 mod periodic;
 mod retry;
 mod subscriptions;
+mod trigger;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -64,6 +66,8 @@ pub(crate) struct Notifier {
     pending: Vec<retry::Pending>,
     periodic: periodic::Schedule,
     ttl: subscriptions::Ttl,
+    /// Controller row → uptime of its next OnBoardRequest (`OnBoardingRestartTime`).
+    onboard_again: BTreeMap<u32, Duration>,
     /// xorshift64 state for the retry waits (never zero).
     rng: u64,
 }
@@ -78,6 +82,7 @@ impl Notifier {
             pending: Vec::new(),
             periodic: periodic::Schedule::default(),
             ttl: subscriptions::Ttl::default(),
+            onboard_again: BTreeMap::new(),
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }
     }
@@ -85,7 +90,8 @@ impl Notifier {
     /// The earliest uptime at which a timer of the engine is due.
     pub(crate) fn next_timer(&self) -> Option<Duration> {
         let retries = self.pending.iter().map(retry::Pending::wake_at).min();
-        [retries, self.ttl.next(), self.periodic.next()].into_iter().flatten().min()
+        let onboard = self.onboard_again.values().min().copied();
+        [retries, self.ttl.next(), self.periodic.next(), onboard].into_iter().flatten().min()
     }
 
     /// The notifications waiting for a NotifyResp.
@@ -95,7 +101,8 @@ impl Notifier {
 }
 
 impl Core {
-    /// Runs the engine's timers due at the current time: TimeToLive, retries, Periodic!.
+    /// Runs the engine's timers due at the current time: TimeToLive, retries, Periodic!,
+    /// OnBoardRequest restarts.
     pub(crate) fn notifier_timers(&mut self, out: &mut Vec<Outgoing>) {
         if self.notifier.dirty {
             self.rebuild_subscriptions();
@@ -108,6 +115,7 @@ impl Core {
         }
         self.retry_due(now, out);
         self.periodic_due(out);
+        self.onboard_due(now, out);
     }
 
     /// Drains the data model's events (and those their handling causes) and sends what they
@@ -289,9 +297,25 @@ impl Core {
         }
     }
 
-    /// Sends one notification for the subscription at position `i` of the index.
+    /// Carries out the `TriggerAction` of the subscription at position `i` of the index:
+    /// sends it one notification, applies its configuration, or both (see `trigger`).
     fn notify_sub(&mut self, i: usize, notification: Notification, out: &mut Vec<Outgoing>) {
         let Some(sub) = self.notifier.index.subs.get(i).cloned() else { return };
+        if sub.notify {
+            self.send_notify(&sub, notification, out);
+        }
+        if !sub.config.is_empty() {
+            self.apply_trigger_config(&sub.to, &sub.config);
+        }
+    }
+
+    /// Sends one notification for `sub` (tracked for retries when it asks for NotifyResp).
+    fn send_notify(
+        &mut self,
+        sub: &index::Sub,
+        notification: Notification,
+        out: &mut Vec<Outgoing>,
+    ) {
         let notify = Notify {
             subscription_id: sub.id.clone(),
             send_resp: sub.retry,
@@ -300,7 +324,8 @@ impl Core {
         let msg_id = self.new_msg_id();
         let payload = Msg::request(msg_id.clone(), ReqType::Notify(notify)).to_bytes();
         if sub.retry {
-            let info = PendingNotify { to: sub.to.clone(), msg_id, subscription_id: sub.id };
+            let info =
+                PendingNotify { to: sub.to.clone(), msg_id, subscription_id: sub.id.clone() };
             self.track_notify(
                 info,
                 sub.controller,

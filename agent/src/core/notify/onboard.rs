@@ -7,10 +7,18 @@
 //! persisted). `oui`, `product_class` and `serial_number` are the values of
 //! `Device.DeviceInfo.ManufacturerOUI`, `ProductClass` and `SerialNumber` (empty when
 //! unreadable); `agent_supported_protocol_versions` lists the USP versions this agent speaks.
+//!
+//! `OnBoardingRestartTime` (TP-469 1.102/1.103): when the NotifyResp of an OnBoardRequest
+//! arrives and the controller's `OnBoardingRestartTime` is not 0, another OnBoardRequest is
+//! due that many seconds later — sent then only if `OnBoardingComplete` is still false (setting
+//! it to true is what cancels the timer). These timers are not persisted.
+
+use std::time::Duration;
 
 use usp_datamodel::DataModel;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::schema::ObjId;
+use usp_datamodel::value::Value;
 use usp_proto::msg::notify::{Notification, OnBoardRequest};
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{Msg, Notify};
@@ -62,5 +70,50 @@ impl Core {
         let info = PendingNotify { to: to.clone(), msg_id, subscription_id: String::new() };
         self.track_notify(info, controller, None, payload.clone(), 0, false);
         out.push(self.notify_outgoing(&to, payload));
+    }
+}
+
+/// The value of the parameter `name` of controller row `n`, if readable.
+fn controller_value(dm: &mut DataModel, table: ObjId, n: u32, name: &str) -> Option<Value> {
+    let p = dm.schema().param_by_name(table, name)?;
+    dm.read_params(&Requester::Internal, table, &[n], &[p]).pop()?.ok()
+}
+
+impl Core {
+    /// The NotifyResp of the OnBoardRequest to controller row `controller` arrived: schedules
+    /// the next one after its `OnBoardingRestartTime`, unless that is 0.
+    pub(crate) fn onboard_acknowledged(&mut self, controller: u32) {
+        let Some((table, _)) = self.controller_table() else { return };
+        let restart = controller_value(&mut self.dm, table, controller, "OnBoardingRestartTime")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        if restart == 0 {
+            self.notifier.onboard_again.remove(&controller);
+            return;
+        }
+        let at = self.dm.now().uptime + Duration::from_secs(restart);
+        self.notifier.onboard_again.insert(controller, at);
+    }
+
+    /// Sends the OnBoardRequests whose restart time has come, to the controllers whose
+    /// `OnBoardingComplete` is still false.
+    pub(crate) fn onboard_due(&mut self, now: Duration, out: &mut Vec<Outgoing>) {
+        let due: Vec<u32> = self
+            .notifier
+            .onboard_again
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(n, _)| *n)
+            .collect();
+        let Some((table, _)) = self.controller_table() else { return };
+        for n in due {
+            self.notifier.onboard_again.remove(&n);
+            let done = controller_value(&mut self.dm, table, n, "OnBoardingComplete");
+            match done {
+                Some(Value::Boolean(false)) => self.onboard_request(table, &[n], out),
+                Some(_) => log::debug!("controller {n} is onboarded: no OnBoardRequest again"),
+                None => log::debug!("controller {n} is gone: no OnBoardRequest again"),
+            }
+        }
     }
 }

@@ -224,6 +224,9 @@ impl Core {
                 if p.persisted.is_some() {
                     self.dm.remove_meta(&p.meta_key());
                 }
+                if p.sub_row.is_none() {
+                    self.onboard_acknowledged(p.controller);
+                }
             }
             None => log::debug!("{from}: response {msg_id} ({subscription_id:?}) for no Notify"),
         }

@@ -10,6 +10,7 @@
 //! - `TimeToLive` (seconds, 0 = forever) counts from `CreationDate` when it and the clock are
 //!   known, else from the moment the engine first saw the value; when it runs out the row is
 //!   deleted, enabled or not. Changing it restarts the count the same way.
+//! - `TriggerAction` and `TriggerConfigSettings` are read into the index (see `trigger`).
 //! - Live parameters under the ValueChange ReferenceLists are watched by the data model's
 //!   polling fallback (at most [`MAX_WATCHED`]); the list is rebuilt when subscriptions change
 //!   and when instances are created or deleted while something is watched.
@@ -51,6 +52,9 @@ struct Row {
     retry: bool,
     expiration: u32,
     creation: Option<DateTime>,
+    /// `TriggerAction`: (send the Notify, apply the configuration).
+    action: (bool, bool),
+    config: String,
 }
 
 /// The instance number named by a `Recipient` value.
@@ -66,7 +70,7 @@ pub(crate) fn controller_number(recipient: &str) -> Option<u32> {
 /// Reads every row of the Subscription table (none when the table is not declared).
 fn read_rows(dm: &mut DataModel) -> Vec<Row> {
     let Some(table) = dm.schema().obj_by_path(TABLE) else { return Vec::new() };
-    const NAMES: [&str; 10] = [
+    const NAMES: [&str; 12] = [
         "Enable",
         "ID",
         "NotifType",
@@ -77,6 +81,8 @@ fn read_rows(dm: &mut DataModel) -> Vec<Row> {
         "NotifRetry",
         "NotifExpiration",
         "CreationDate",
+        "TriggerAction",
+        "TriggerConfigSettings",
     ];
     let found: Vec<_> = NAMES.iter().map(|n| dm.schema().param_by_name(table, n)).collect();
     let params: Vec<_> = found.iter().flatten().copied().collect();
@@ -99,6 +105,8 @@ fn read_rows(dm: &mut DataModel) -> Vec<Row> {
             Some(Value::DateTime(d)) if !d.is_unknown() => Some(d),
             _ => None,
         };
+        let action = super::trigger::parse_action(&text(get(10)));
+        let config = text(get(11));
         let Some(&n) = w.numbers.last() else { continue };
         let kind = Kind::parse(&kind);
         rows.push(Row {
@@ -113,6 +121,8 @@ fn read_rows(dm: &mut DataModel) -> Vec<Row> {
             retry,
             expiration,
             creation,
+            action,
+            config,
         });
     }
     rows
@@ -182,6 +192,8 @@ impl Core {
                 retry: r.retry,
                 expiration: r.expiration,
                 persistent: r.persistent,
+                notify: r.action.0,
+                config: if r.action.1 { r.config } else { String::new() },
             };
             subs.push((sub, r.refs));
         }

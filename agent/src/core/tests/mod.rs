@@ -11,4 +11,5 @@ mod records;
 mod retry;
 mod subs;
 mod timers;
+mod tp469;
 mod write;

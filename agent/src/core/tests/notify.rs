@@ -273,3 +273,32 @@ fn config_watch_still_reports_changes() {
     assert!(h.core.take_config_changed());
     assert!(!h.core.take_config_changed());
 }
+
+#[test]
+fn trigger_config_applies_what_the_recipient_may_write() {
+    let mut h = Harness::builtin();
+    let settings =
+        r#"Device.Test.Item.[Count>1].Name="x,y",Device.Test.UpTime=3,Device.Test.Item.1.Count=9"#;
+    let extra = [("TriggerAction", "Config"), ("TriggerConfigSettings", settings)];
+    subscribe(&mut h, "trig", "ValueChange", "Device.Test.Label", &extra);
+    let out = set(&mut h, "Device.Test.", "Label", "go");
+    assert!(notifies(&out).is_empty(), "Config alone sends no Notify");
+    assert_eq!(h.value("Device.Test.Item.2.Name").as_deref(), Some("x,y"), "quoted, search path");
+    assert_eq!(h.value("Device.Test.Item.1.Name").as_deref(), Some("a"));
+    assert_eq!(h.value("Device.Test.Item.1.Count").as_deref(), Some("9"), "after a refused item");
+}
+
+#[test]
+fn trigger_config_changes_are_notified_like_any_other() {
+    let mut h = Harness::builtin();
+    subscribe(&mut h, "count", "ValueChange", "Device.Test.Item.1.Count", &[]);
+    let extra = [
+        ("TriggerAction", "NotifyAndConfig"),
+        ("TriggerConfigSettings", "Device.Test.Item.1.Count=42"),
+    ];
+    subscribe(&mut h, "trig", "ValueChange", "Device.Test.Label", &extra);
+    let sent = notifies(&set(&mut h, "Device.Test.", "Label", "go"));
+    let got: Vec<(&str, String)> =
+        sent.iter().map(|s| (s.notify.subscription_id.as_str(), value_change(s).1)).collect();
+    assert_eq!(got, [("trig", "go".to_string()), ("count", "42".to_string())]);
+}

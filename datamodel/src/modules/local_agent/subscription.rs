@@ -24,7 +24,8 @@ impl Plugin for Subscriptions {
         b.alias(s);
         b.param(s, "Enable", ParamType::Boolean).rw().default("false");
         b.param(s, "Recipient", ParamType::String).reference().stored();
-        b.param(s, "ID", ParamType::String).rw().max_len(64);
+        // {Recipient, ID} is a non-functional key: ID never changes once set (R-KEY.1).
+        b.param(s, "ID", ParamType::String).rw().max_len(64).immutable_key();
         b.unique_key(s, &["Recipient", "ID"]);
         b.param(s, "CreationDate", ParamType::DateTime).stored().no_value_change();
         b.param(s, "NotifType", ParamType::String).rw().enumeration(&[
@@ -185,6 +186,18 @@ mod tests {
         assert_eq!(e.code, ErrorCode::UniqueKeyConflict);
         let e = subscribe(&mut t, &[("Alias", "9sub")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidValue);
+    }
+
+    #[test]
+    fn id_is_immutable_once_set() {
+        let mut t = Lab::new(plugins());
+        let s = subscribe(&mut t, &[("ID", "sub")]).unwrap();
+        let e = t.set(&s, &[("ID", "other")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ParamReadOnly);
+        assert_eq!(t.get(&format!("{s}ID")), "sub");
+        let assigned = subscribe(&mut t, &[]).unwrap();
+        let e = t.set(&assigned, &[("ID", "mine")]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ParamReadOnly, "an agent-assigned ID is set too");
     }
 
     #[test]

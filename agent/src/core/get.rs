@@ -14,6 +14,8 @@
 //!   asks an empty result for an object without parameters or sub-objects); objects whose
 //!   parameters are all unreadable are listed with empty `result_params` (R-GET.4).
 //! - A search path matching nothing: empty `resolved_path_results`, no error (R-GET.1a).
+//! - A path that is not a parameter but an object written without its trailing dot
+//!   (`Device.DeviceInfo`, TP-469 6.11/11.3) is read as that object path.
 
 use std::collections::BTreeMap;
 
@@ -67,7 +69,10 @@ fn resolve_and_read(
     max_depth: u32,
 ) -> Result<Vec<ResolvedPathResult>, UspError> {
     let path = parse_path(text)?;
-    let targets = dm.resolve(who, &path)?;
+    let targets = match dm.resolve(who, &path) {
+        Ok(targets) => targets,
+        Err(e) => object_without_dot(dm, who, text, &path).ok_or(e)?,
+    };
     let mut out = Vec::new();
     for target in targets {
         match target.item {
@@ -105,4 +110,19 @@ fn resolve_and_read(
         }
     }
     Ok(out)
+}
+
+/// The objects a "parameter" path names when it is an object path written without its
+/// trailing dot (`Device.DeviceInfo`, as TP-469 6.11 and 11.3 send it); `None` otherwise.
+fn object_without_dot(
+    dm: &mut DataModel,
+    who: &Requester,
+    text: &str,
+    path: &usp_datamodel::path::Path,
+) -> Option<Vec<usp_datamodel::Target>> {
+    if !matches!(path.tail, usp_datamodel::path::Tail::Param(_)) {
+        return None;
+    }
+    let object = parse_path(&format!("{text}.")).ok()?;
+    dm.resolve(who, &object).ok()
 }

@@ -251,3 +251,100 @@ fn tp469_1_105_to_1_107_gsdm_command_event_parameter() {
     assert_eq!(eid.supported_params[0].param_name, "EndpointID");
     assert!(eid.supported_commands.is_empty() && eid.supported_events.is_empty());
 }
+
+/// The parameters of the profiles TP-469 6.1 (STOMPConn:1, STOMPController:1) and 11.1
+/// (MQTTClientCon:1, MQTTClientSubscribe:1 with MQTTClientBase:1, MQTTAgent:1,
+/// MQTTController:1 with Controllers:1) ask for, as TR-181 2.19.1 lists them, plus LocalAgent:1,
+/// Subscriptions:1 (the plan's minimum) and Reboot:1.
+const PROFILES: &[&str] = &[
+    "Device.STOMP.ConnectionNumberOfEntries",
+    "Device.STOMP.Connection.{i}.Alias",
+    "Device.STOMP.Connection.{i}.Enable",
+    "Device.STOMP.Connection.{i}.Status",
+    "Device.STOMP.Connection.{i}.Host",
+    "Device.STOMP.Connection.{i}.Port",
+    "Device.STOMP.Connection.{i}.VirtualHost",
+    "Device.STOMP.Connection.{i}.ServerRetryInitialInterval",
+    "Device.STOMP.Connection.{i}.ServerRetryIntervalMultiplier",
+    "Device.STOMP.Connection.{i}.ServerRetryMaxInterval",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.STOMP.Reference",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.STOMP.Destination",
+    "Device.MQTT.ClientNumberOfEntries",
+    "Device.MQTT.Capabilities.ProtocolVersionsSupported",
+    "Device.MQTT.Capabilities.TransportProtocolSupported",
+    "Device.MQTT.Client.{i}.Enable",
+    "Device.MQTT.Client.{i}.Status",
+    "Device.MQTT.Client.{i}.ProtocolVersion",
+    "Device.MQTT.Client.{i}.BrokerAddress",
+    "Device.MQTT.Client.{i}.BrokerPort",
+    "Device.MQTT.Client.{i}.CleanSession",
+    "Device.MQTT.Client.{i}.KeepAliveTime",
+    "Device.MQTT.Client.{i}.Name",
+    "Device.MQTT.Client.{i}.ClientID",
+    "Device.MQTT.Client.{i}.Username",
+    "Device.MQTT.Client.{i}.Password",
+    "Device.MQTT.Client.{i}.TransportProtocol",
+    "Device.MQTT.Client.{i}.MessageRetryTime",
+    "Device.MQTT.Client.{i}.ConnectRetryTime",
+    "Device.MQTT.Client.{i}.ConnectRetryIntervalMultiplier",
+    "Device.MQTT.Client.{i}.ConnectRetryMaxInterval",
+    "Device.MQTT.Client.{i}.ResponseInformation",
+    "Device.MQTT.Client.{i}.Stats.BrokerConnectionEstablished",
+    "Device.MQTT.Client.{i}.Stats.MQTTMessagesSent",
+    "Device.MQTT.Client.{i}.Stats.MQTTMessagesReceived",
+    "Device.MQTT.Client.{i}.Stats.ConnectionErrors",
+    "Device.MQTT.Client.{i}.SubscriptionNumberOfEntries",
+    "Device.MQTT.Client.{i}.Subscription.{i}.Topic",
+    "Device.MQTT.Client.{i}.Subscription.{i}.QoS",
+    "Device.MQTT.Client.{i}.Subscription.{i}.Enable",
+    "Device.LocalAgent.MTP.{i}.MQTT.Reference",
+    "Device.LocalAgent.MTP.{i}.MQTT.ResponseTopicConfigured",
+    "Device.LocalAgent.MTP.{i}.MQTT.ResponseTopicDiscovered",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Reference",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.Topic",
+    "Device.LocalAgent.ControllerNumberOfEntries",
+    "Device.LocalAgent.Controller.{i}.Enable",
+    "Device.LocalAgent.Controller.{i}.Alias",
+    "Device.LocalAgent.Controller.{i}.EndpointID",
+    "Device.LocalAgent.Controller.{i}.AssignedRole",
+    "Device.LocalAgent.Controller.{i}.PeriodicNotifInterval",
+    "Device.LocalAgent.Controller.{i}.MTPNumberOfEntries",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.Enable",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.Alias",
+    "Device.LocalAgent.Controller.{i}.MTP.{i}.Protocol",
+    "Device.LocalAgent.EndpointID",
+    "Device.LocalAgent.AdvertisedDeviceSubtypes",
+    "Device.LocalAgent.MTPNumberOfEntries",
+    "Device.LocalAgent.MTP.{i}.Alias",
+    "Device.LocalAgent.MTP.{i}.Protocol",
+    "Device.LocalAgent.SubscriptionNumberOfEntries",
+    "Device.LocalAgent.Subscription.{i}.Enable",
+    "Device.LocalAgent.Subscription.{i}.Alias",
+    "Device.LocalAgent.Subscription.{i}.ID",
+    "Device.LocalAgent.Subscription.{i}.Recipient",
+    "Device.LocalAgent.Subscription.{i}.CreationDate",
+    "Device.LocalAgent.Subscription.{i}.NotifType",
+    "Device.LocalAgent.Subscription.{i}.ReferenceList",
+    "Device.LocalAgent.Subscription.{i}.Persistent",
+    "Device.LocalAgent.Controller.{i}.BootParameter.{i}.Enable",
+    "Device.LocalAgent.Controller.{i}.BootParameter.{i}.ParameterName",
+];
+
+#[test]
+fn tp469_6_1_and_11_1_required_profiles() {
+    let mut h = Harness::builtin();
+    let paths = ["Device.STOMP.", "Device.MQTT.", "Device.LocalAgent."];
+    let r = gsdm(&mut h, &paths, false, [false, false, true, false]);
+    let mut supported = Vec::new();
+    for one in &r {
+        assert_eq!(one.err_code, 0);
+        for o in &one.supported_objs {
+            for p in &o.supported_params {
+                supported.push(format!("{}{}", o.supported_obj_path, p.param_name));
+            }
+        }
+    }
+    let missing: Vec<&&str> =
+        PROFILES.iter().filter(|p| !supported.iter().any(|s| s == *p)).collect();
+    assert!(missing.is_empty(), "missing: {missing:?}");
+}

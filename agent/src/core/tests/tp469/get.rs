@@ -181,3 +181,13 @@ fn tp469_1_89_get_with_max_depth() {
     assert!(all.contains(&"Device.LocalAgent.Controller.1.MTP.1."), "{all:?}");
     assert!(all.contains(&"Device.LocalAgent.Controller.1.MTP.1.MQTT."), "{all:?}");
 }
+
+#[test]
+fn tp469_6_11_and_11_3_get_object_without_trailing_dot() {
+    let mut h = Harness::builtin();
+    let r = get(&mut h, &["Device.DeviceInfo", "Device.DeviceInfo.Nothing"], 0);
+    assert_eq!(r[0].err_code, 0, "{:?}", r[0]);
+    assert_eq!(resolved(&r[0])[0], "Device.DeviceInfo.");
+    assert!(r[0].resolved_path_results[0].result_params.contains_key("SerialNumber"));
+    assert_eq!(r[1].err_code, 7026, "a missing parameter is still an error");
+}

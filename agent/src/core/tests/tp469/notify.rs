@@ -183,3 +183,39 @@ fn tp469_1_103_no_onboard_request_again_when_restart_time_is_zero() {
     assert_eq!(h.core.poll_timeout(), None);
     assert!(h.advance(60).is_empty());
 }
+
+#[test]
+fn tp469_9_9_new_controller_gets_its_onboard_request() {
+    let mut h = Harness::builtin();
+    usp_datamodel::modules::local_agent::apply_trust_defaults(h.core.dm()).unwrap();
+    let controller = [
+        ("Alias", "usp-111-Controller", false),
+        ("EndpointID", "self::second", false),
+        ("Enable", "true", false),
+        ("AssignedRole", "Device.LocalAgent.ControllerTrust.Role.1", false),
+    ];
+    let r = add_results(&mut h, add_req(false, &[("Device.LocalAgent.Controller.", &controller)]));
+    let AddStatus::OperSuccess(ok) = &r[0].1 else { panic!("{r:?}") };
+    assert!(ok.param_errs.is_empty(), "{ok:?}");
+    let row = ok.instantiated_path.clone();
+    let mtp = [("Enable", "true", false), ("Protocol", "MQTT", false)];
+    let r = add_results(&mut h, add_req(false, &[(&format!("{row}MTP."), &mtp)]));
+    assert!(matches!(r[0].1, AddStatus::OperSuccess(_)), "{r:?}");
+    let op = Operate {
+        command: format!("{row}SendOnBoardRequest()"),
+        command_key: String::new(),
+        send_resp: false,
+        input_args: Default::default(),
+    };
+    let out = send_raw(&mut h, &Msg::request("m99", ReqType::Operate(op)));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, "self::second");
+    let msg = out[0].record.decode_no_session_context_msg().unwrap();
+    let Some(usp_proto::msg::body::MsgBody::Request(usp_proto::msg::Request {
+        req_type: Some(ReqType::Notify(n)),
+    })) = msg.body.and_then(|b| b.msg_body)
+    else {
+        panic!("not a Notify")
+    };
+    assert!(matches!(n.notification, Some(Notification::OnBoardReq(_))));
+}

@@ -14,8 +14,12 @@
 //!   `BootParameter.{i}.ParameterName` paths of that subscription's recipient controller
 //!   (parameter, object, wildcard or search paths; unreadable or unresolvable ones left out).
 //! - Then the notifications persisted before the restart are sent again (see `retry`).
-//! - The data-model events of the start-up itself (the factory-reset file applied, volatile
-//!   subscriptions removed) are not notified: they make the starting state.
+//! - Then the subscriptions whose `Persistent` is false are deleted: they do not survive a
+//!   restart, but the `Boot!` of that restart is still theirs (TP-469 9.10 subscribes to
+//!   `Device.Boot!` without `Persistent`; obuspa does the same). Their deletion is notified
+//!   like any other (ObjectDeletion), after the `Boot!`.
+//! - The data-model events of the start-up itself (the factory-reset file applied) are not
+//!   notified: they make the starting state.
 
 use std::collections::BTreeMap;
 
@@ -63,13 +67,14 @@ impl BootInfo {
 
 impl Core {
     /// Announces the start: sends `Device.Boot!` to the subscribed controllers and the
-    /// notifications still unacknowledged from before the restart. Call once, after building
-    /// the core and before handling any Record (see the module doc for the cause).
+    /// notifications still unacknowledged from before the restart, then deletes the
+    /// subscriptions that are not `Persistent`. Call once, after building the core and before
+    /// handling any Record (see the module doc for the cause).
     pub fn boot(&mut self, now: Now, info: BootInfo) -> Vec<Outgoing> {
         self.dm.tick(now, false);
         let mut out = Vec::new();
-        // What building the data model did (defaults applied, volatile subscriptions removed)
-        // is the starting state, not a change to notify.
+        // What building the data model did (defaults applied) is the starting state, not a
+        // change to notify.
         for event in self.dm.drain_events() {
             self.note_event(&event);
         }
@@ -79,6 +84,7 @@ impl Core {
         let info = self.remembered_cause(info);
         self.send_boot(&info, &mut out);
         self.restore_notifies(now, &mut out);
+        self.drop_volatile_subscriptions();
         self.after_message(&mut out);
         out
     }

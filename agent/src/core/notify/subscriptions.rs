@@ -1,7 +1,7 @@
 //! `Device.LocalAgent.Subscription.{i}.` as the engine sees it: the rows read into the
 //! [`Index`], the removal of subscriptions whose recipient controller is gone (TP-469 1.78),
-//! `TimeToLive` (TP-469 1.55), and the polling of live parameters named by ValueChange
-//! subscriptions.
+//! `TimeToLive` (TP-469 1.55), the removal of the non-`Persistent` ones at boot, and the
+//! polling of live parameters named by ValueChange subscriptions.
 //!
 //! - A row takes part when `Enable` is true, `NotifType` is known and `Recipient` names an
 //!   existing `Device.LocalAgent.Controller.{i}` (with or without the trailing dot). A row
@@ -219,6 +219,14 @@ impl Core {
         }
         self.dm.commit();
         self.notifier.dirty = true;
+    }
+
+    /// Deletes the subscriptions whose `Persistent` is false: [`Core::boot`] calls it once,
+    /// after their `Boot!` notification (TR-181: they are removed whenever the agent restarts).
+    pub(crate) fn drop_volatile_subscriptions(&mut self) {
+        let rows: Vec<u32> =
+            read_rows(&mut self.dm).into_iter().filter(|r| !r.persistent).map(|r| r.n).collect();
+        self.delete_subscriptions(&rows, "it is not Persistent and the agent restarted");
     }
 
     /// Deletes the subscriptions whose TimeToLive ran out by `now`.

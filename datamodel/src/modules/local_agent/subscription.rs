@@ -1,9 +1,10 @@
 //! `Device.LocalAgent.Subscription.{i}.`: the notifications controllers asked for.
 //!
-//! The plugin stamps `CreationDate` when a row is added and, at start-up, deletes the rows
-//! whose `Persistent` is false: they must not survive a restart. `Recipient` is read-only:
-//! the core gives the creating controller's instance path
-//! (`Device.LocalAgent.Controller.2.`) among the initial values of the Add.
+//! The plugin stamps `CreationDate` when a row is added. `Recipient` is read-only: the core
+//! gives the creating controller's instance path (`Device.LocalAgent.Controller.2`) among the
+//! initial values of the Add. The rows whose `Persistent` is false must not survive a restart:
+//! the core deletes them at boot, once their `Boot!` notification is out (TP-469 9.10 subscribes
+//! to `Device.Boot!` without `Persistent`), so this plugin keeps every stored row.
 
 use crate::error::UspError;
 use crate::plugin::{Ctx, Instance, Plugin};
@@ -45,25 +46,6 @@ impl Plugin for Subscriptions {
             .enumeration(&["Notify", "Config", "NotifyAndConfig"])
             .default("Notify");
         b.param(s, "TriggerConfigSettings", ParamType::String).rw().list();
-    }
-
-    fn start(&mut self, ctx: &mut Ctx) {
-        let schema = ctx.schema();
-        let Some(table) = schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") else {
-            return;
-        };
-        let Some(persistent) = schema.param_by_name(table, "Persistent") else { return };
-        let mut volatile = Vec::new();
-        for n in ctx.rows(table, &[]) {
-            let inst = Instance { obj: table, numbers: vec![n], keys: vec![None] };
-            match ctx.stored(&inst, persistent) {
-                Some(Value::Boolean(true)) | None => {}
-                Some(_) => volatile.push(inst),
-            }
-        }
-        for inst in volatile {
-            ctx.delete_row(&inst);
-        }
     }
 
     fn get(
@@ -198,20 +180,5 @@ mod tests {
         let assigned = subscribe(&mut t, &[]).unwrap();
         let e = t.set(&assigned, &[("ID", "mine")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::ParamReadOnly, "an agent-assigned ID is set too");
-    }
-
-    #[test]
-    fn only_persistent_subscriptions_survive_a_restart() {
-        let mut t = Lab::new(plugins());
-        let keep = subscribe(&mut t, &[("ID", "keep"), ("Persistent", "true")]).unwrap();
-        let gone = subscribe(&mut t, &[("ID", "gone")]).unwrap();
-        let mut t = t.restart(plugins());
-        t.dm.flush().unwrap();
-        assert_eq!(t.get(&format!("{keep}ID")), "keep");
-        assert!(t.try_get(&format!("{gone}ID")).is_err());
-        assert!(!t.store.has_row(&gone));
-        assert_eq!(t.get("Device.LocalAgent.SubscriptionNumberOfEntries"), "1");
-        let again = subscribe(&mut t, &[("ID", "new")]).unwrap();
-        assert_eq!(again, "Device.LocalAgent.Subscription.3.", "numbers are never reused");
     }
 }

@@ -106,6 +106,8 @@ fn tp469_1_100_missing_mandatory_argument() {
     assert!(h.rows("Device.LocalAgent.Request.").is_empty());
 }
 
+/// The plan's Boot! subscription is not `Persistent`: it still gets the Boot! of the restart
+/// it does not survive (as obuspa does), then it is removed.
 #[test]
 fn tp469_9_10_boot_event_with_boot_parameters() {
     let mut h = Harness::builtin();
@@ -113,7 +115,6 @@ fn tp469_9_10_boot_event_with_boot_parameters() {
         ("NotifType", "Event", false),
         ("ReferenceList", "Device.Boot!", false),
         ("Enable", "true", false),
-        ("Persistent", "true", false),
     ];
     let boot_param =
         [("Enable", "true", false), ("ParameterName", "Device.DeviceInfo.SerialNumber", false)];
@@ -129,4 +130,5 @@ fn tp469_9_10_boot_event_with_boot_parameters() {
     let Notification::Event(e) = sent[0].notification() else { panic!("{sent:?}") };
     assert_eq!(e.event_name, "Boot!");
     assert_eq!(e.params["ParameterMap"], "{\"Device.DeviceInfo.SerialNumber\":\"LAB0001\"}");
+    assert!(h.rows(SUBS).is_empty(), "the subscription was not persistent: gone after its Boot!");
 }

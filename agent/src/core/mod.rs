@@ -17,7 +17,7 @@
 //! # What the host calls
 //!
 //! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted
-//!   before the restart, then deletes the subscriptions that are not `Persistent`);
+//!   before the restart);
 //! - [`Core::handle_record`] for every received Record;
 //! - [`Core::poll_timeout`] to know when to wake it, then [`Core::handle_timeout`]; after a
 //!   plugin's waker fired, [`Core::handle_wake`];

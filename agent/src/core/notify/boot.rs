@@ -13,18 +13,20 @@
 //!   `ParameterMap` is a JSON object of the values named by the enabled
 //!   `BootParameter.{i}.ParameterName` paths of that subscription's recipient controller
 //!   (parameter, object, wildcard or search paths; unreadable or unresolvable ones left out).
+//! - The subscriptions that are not `Persistent` were deleted while the data model was built,
+//!   but the `Boot!` of this restart is still theirs (TP-469 9.10 subscribes to `Device.Boot!`
+//!   without `Persistent`; obuspa sends it before removing them): the Subscription plugin hands
+//!   each deleted row over (`REMOVED_AT_START_EVENT`) and those covering `Device.Boot!` get it
+//!   too. Being gone, they get no retry even with `NotifRetry`.
 //! - Then the notifications persisted before the restart are sent again (see `retry`).
-//! - Then the subscriptions whose `Persistent` is false are deleted: they do not survive a
-//!   restart, but the `Boot!` of that restart is still theirs (TP-469 9.10 subscribes to
-//!   `Device.Boot!` without `Persistent`; obuspa does the same). Their deletion is notified
-//!   like any other (ObjectDeletion), after the `Boot!`.
-//! - The data-model events of the start-up itself (the factory-reset file applied) are not
-//!   notified: they make the starting state.
+//! - The data-model events of the start-up itself (the factory-reset file applied, volatile
+//!   subscriptions removed) are not notified: they make the starting state.
 
 use std::collections::BTreeMap;
 
+use usp_datamodel::modules::local_agent::REMOVED_AT_START_EVENT;
 use usp_datamodel::path::Path;
-use usp_datamodel::plugin::{Now, Requester, SystemRequest};
+use usp_datamodel::plugin::{DmEvent, Now, Requester, SystemRequest};
 use usp_datamodel::schema::ObjId;
 use usp_datamodel::{DataModel, Item, Target};
 use usp_proto::msg::notify::{self, Notification};
@@ -67,24 +69,35 @@ impl BootInfo {
 
 impl Core {
     /// Announces the start: sends `Device.Boot!` to the subscribed controllers and the
-    /// notifications still unacknowledged from before the restart, then deletes the
-    /// subscriptions that are not `Persistent`. Call once, after building the core and before
-    /// handling any Record (see the module doc for the cause).
+    /// notifications still unacknowledged from before the restart. Call once, after building
+    /// the core and before handling any Record (see the module doc for the cause).
     pub fn boot(&mut self, now: Now, info: BootInfo) -> Vec<Outgoing> {
         self.dm.tick(now, false);
         let mut out = Vec::new();
-        // What building the data model did (defaults applied) is the starting state, not a
-        // change to notify.
+        // What building the data model did (defaults applied, volatile subscriptions removed)
+        // is the starting state, not a change to notify.
+        let mut removed = Vec::new();
         for event in self.dm.drain_events() {
-            self.note_event(&event);
+            match event {
+                DmEvent::Event { obj_path, name, args } if name == REMOVED_AT_START_EVENT => {
+                    removed.push((obj_path, args));
+                }
+                event => self.note_event(&event),
+            }
         }
         if self.notifier.dirty {
             self.rebuild_subscriptions();
         }
         let info = self.remembered_cause(info);
         self.send_boot(&info, &mut out);
+        if !removed.is_empty() {
+            let gone = self.removed_index(&removed);
+            let live = std::mem::replace(&mut self.notifier.index, gone);
+            self.send_boot(&info, &mut out);
+            self.notifier.index = live;
+        }
+        // Also drops the retries of the Notify messages sent to removed subscriptions.
         self.restore_notifies(now, &mut out);
-        self.drop_volatile_subscriptions();
         self.after_message(&mut out);
         out
     }

@@ -244,6 +244,8 @@ impl Core {
         let Some(event) = self.dm.schema().event_by_name(obj, &name) else {
             if name == usp_datamodel::modules::local_agent::ONBOARD_REQUEST_EVENT {
                 self.onboard_request(obj, &numbers, out);
+            } else if name == usp_datamodel::modules::local_agent::REMOVED_AT_START_EVENT {
+                log::debug!("{obj_path} was removed at start-up (Core::boot was not called)");
             } else {
                 log::warn!("event {name}! of {obj_path} is not declared; not notified");
             }

@@ -1,7 +1,8 @@
 //! `Device.LocalAgent.Subscription.{i}.` as the engine sees it: the rows read into the
 //! [`Index`], the removal of subscriptions whose recipient controller is gone (TP-469 1.78),
-//! `TimeToLive` (TP-469 1.55), the removal of the non-`Persistent` ones at boot, and the
-//! polling of live parameters named by ValueChange subscriptions.
+//! `TimeToLive` (TP-469 1.55), the non-`Persistent` rows deleted at start-up (indexed once more
+//! for the `Boot!` of that start, TP-469 9.10), and the polling of live parameters named by
+//! ValueChange subscriptions.
 //!
 //! - A row takes part when `Enable` is true, `NotifType` is known and `Recipient` names an
 //!   existing `Device.LocalAgent.Controller.{i}` (with or without the trailing dot). A row
@@ -65,6 +66,55 @@ pub(crate) fn controller_number(recipient: &str) -> Option<u32> {
         .strip_prefix("Device.LocalAgent.Controller.")?
         .parse()
         .ok()
+}
+
+/// The index entries of the enabled rows with a known recipient controller (`controllers`:
+/// instance number → Endpoint ID).
+fn index_entries(rows: Vec<Row>, controllers: Option<&HashMap<u32, String>>) -> Vec<(Sub, String)> {
+    let mut subs = Vec::new();
+    for r in rows {
+        let (true, Some(kind), Some(c)) = (r.enable, r.kind, r.recipient) else { continue };
+        let Some(to) = controllers.and_then(|m| m.get(&c)).cloned() else { continue };
+        let sub = Sub {
+            row: r.n,
+            id: r.id,
+            kind,
+            to,
+            controller: c,
+            retry: r.retry,
+            expiration: r.expiration,
+            persistent: r.persistent,
+            notify: r.action.0,
+            config: if r.action.1 { r.config } else { String::new() },
+        };
+        subs.push((sub, r.refs));
+    }
+    subs
+}
+
+/// A row as the Subscription plugin handed it over when it deleted it at start-up: its
+/// instance path and (parameter name, value) pairs (`REMOVED_AT_START_EVENT`).
+fn removed_row(path: &str, args: &[(String, String)]) -> Option<Row> {
+    let n = path.strip_prefix("Device.LocalAgent.Subscription.")?.trim_end_matches('.').parse();
+    let arg = |name: &str| {
+        args.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+    };
+    let flag = |name: &str| matches!(arg(name), "true" | "1");
+    Some(Row {
+        n: n.ok()?,
+        enable: flag("Enable"),
+        id: arg("ID").to_owned(),
+        kind: Kind::parse(arg("NotifType")),
+        refs: arg("ReferenceList").to_owned(),
+        recipient: controller_number(arg("Recipient")),
+        persistent: false,
+        ttl: 0,
+        retry: flag("NotifRetry"),
+        expiration: arg("NotifExpiration").parse().unwrap_or(0),
+        creation: None,
+        action: super::trigger::parse_action(arg("TriggerAction")),
+        config: arg("TriggerConfigSettings").to_owned(),
+    })
 }
 
 /// Reads every row of the Subscription table (none when the table is not declared).
@@ -179,24 +229,7 @@ impl Core {
             self.delete_subscriptions(&orphans, "its recipient controller was deleted");
         }
         self.notifier.ttl.update(&rows, now);
-        let mut subs = Vec::new();
-        for r in rows {
-            let (true, Some(kind), Some(c)) = (r.enable, r.kind, r.recipient) else { continue };
-            let Some(to) = controllers.as_ref().and_then(|m| m.get(&c)).cloned() else { continue };
-            let sub = Sub {
-                row: r.n,
-                id: r.id,
-                kind,
-                to,
-                controller: c,
-                retry: r.retry,
-                expiration: r.expiration,
-                persistent: r.persistent,
-                notify: r.action.0,
-                config: if r.action.1 { r.config } else { String::new() },
-            };
-            subs.push((sub, r.refs));
-        }
+        let subs = index_entries(rows, controllers.as_ref());
         self.notifier.index = Index::build(self.dm.schema(), subs);
         self.notifier.dirty = false;
         self.forget_orphaned_notifies();
@@ -221,12 +254,15 @@ impl Core {
         self.notifier.dirty = true;
     }
 
-    /// Deletes the subscriptions whose `Persistent` is false: [`Core::boot`] calls it once,
-    /// after their `Boot!` notification (TR-181: they are removed whenever the agent restarts).
-    pub(crate) fn drop_volatile_subscriptions(&mut self) {
-        let rows: Vec<u32> =
-            read_rows(&mut self.dm).into_iter().filter(|r| !r.persistent).map(|r| r.n).collect();
-        self.delete_subscriptions(&rows, "it is not Persistent and the agent restarted");
+    /// An index of the subscriptions the Subscription plugin deleted at start-up because they
+    /// are not `Persistent` (`removed`: the instance path and parameters of each, from its
+    /// `REMOVED_AT_START_EVENT`), so that the `Boot!` of the restart reaches them too.
+    pub(crate) fn removed_index(&mut self, removed: &[(String, Vec<(String, String)>)]) -> Index {
+        let controllers: Option<HashMap<u32, String>> = self
+            .controller_table()
+            .map(|(table, param)| self.controller_rows(table, param).into_iter().collect());
+        let rows = removed.iter().filter_map(|(path, args)| removed_row(path, args)).collect();
+        Index::build(self.dm.schema(), index_entries(rows, controllers.as_ref()))
     }
 
     /// Deletes the subscriptions whose TimeToLive ran out by `now`.

@@ -201,7 +201,7 @@ fn firmware_updated_when_the_software_version_changed() {
 }
 
 #[test]
-fn volatile_subscriptions_go_after_the_boot_and_their_deletion_is_notified() {
+fn the_start_up_itself_is_not_notified() {
     let mut h = Harness::builtin();
     subscribe(
         &mut h,
@@ -212,17 +212,22 @@ fn volatile_subscriptions_go_after_the_boot_and_their_deletion_is_notified() {
     );
     subscribe(&mut h, "volatile", "ValueChange", "Device.Test.Label", &[]);
     h.restart(None);
-    assert_eq!(h.rows("Device.LocalAgent.Subscription.").len(), 2, "kept until the boot");
-    // Building the model itself (defaults, stored rows) is not notified; the removal of the
-    // volatile subscription after the Boot! is, as obuspa does.
-    let n = one_notify(&h.core.boot(h.now, BootInfo::local(false, false)));
-    assert_eq!(n.notify.subscription_id, "del");
-    let Notification::ObjDeletion(d) = n.notification() else { panic!("{n:?}") };
-    assert_eq!(d.obj_path, "Device.LocalAgent.Subscription.2.");
+    // Building the model removed the volatile subscription: no ObjectDeletion for that.
+    assert!(h.core.boot(h.now, BootInfo::local(false, false)).is_empty());
     assert_eq!(h.rows("Device.LocalAgent.Subscription."), ["Device.LocalAgent.Subscription.1."]);
-    assert!(!h.store.has_row("Device.LocalAgent.Subscription.2."), "deleted from the store");
-    let again = subscribe(&mut h, "new", "ValueChange", "Device.Test.Label", &[]);
-    assert_eq!(again, "Device.LocalAgent.Subscription.3.", "numbers are never reused");
+}
+
+#[test]
+fn a_volatile_boot_subscription_gets_that_boot_but_no_retry() {
+    let mut h = Harness::builtin();
+    subscribe(&mut h, "boot", "Event", "Device.Boot!", &[("NotifRetry", "true")]);
+    subscribe(&mut h, "off", "Event", "Device.Boot!", &[("Enable", "false")]);
+    h.restart(None);
+    let n = boot(&mut h, BootInfo::local(false, false));
+    assert!(n.notify.send_resp, "NotifRetry still asks for a NotifyResp");
+    assert!(h.rows("Device.LocalAgent.Subscription.").is_empty());
+    assert!(h.core.pending_notifies().is_empty(), "the subscription is gone: no retry");
+    assert_eq!(h.core.poll_timeout(), None);
 }
 
 #[test]

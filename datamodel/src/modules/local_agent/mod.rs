@@ -14,7 +14,7 @@ mod ws_session;
 
 pub use controller::{Controllers, ONBOARD_REQUEST_EVENT};
 pub use request::Requests;
-pub use subscription::Subscriptions;
+pub use subscription::{REMOVED_AT_START_EVENT, Subscriptions};
 pub use trust::{
     ControllerTrust, apply_defaults as apply_trust_defaults,
     default_entries as trust_default_entries,

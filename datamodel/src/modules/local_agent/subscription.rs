@@ -1,15 +1,24 @@
 //! `Device.LocalAgent.Subscription.{i}.`: the notifications controllers asked for.
 //!
-//! The plugin stamps `CreationDate` when a row is added. `Recipient` is read-only: the core
-//! gives the creating controller's instance path (`Device.LocalAgent.Controller.2`) among the
-//! initial values of the Add. The rows whose `Persistent` is false must not survive a restart:
-//! the core deletes them at boot, once their `Boot!` notification is out (TP-469 9.10 subscribes
-//! to `Device.Boot!` without `Persistent`), so this plugin keeps every stored row.
+//! The plugin stamps `CreationDate` when a row is added and, at start-up, deletes the rows
+//! whose `Persistent` is false: they must not survive a restart. `Recipient` is read-only:
+//! the core gives the creating controller's instance path
+//! (`Device.LocalAgent.Controller.2`) among the initial values of the Add.
+//!
+//! The `Boot!` of that restart still belongs to the deleted rows (TP-469 9.10 subscribes to
+//! `Device.Boot!` without `Persistent`; obuspa sends the Boot! before removing them). So before
+//! deleting a row, the plugin emits the undeclared event [`REMOVED_AT_START_EVENT`] on it,
+//! with every stored parameter of the row as (name, value) arguments: the core reads them when
+//! it boots, never forwards them as a USP Event.
 
 use crate::error::UspError;
 use crate::plugin::{Ctx, Instance, Plugin};
-use crate::schema::{ObjAccess, ParamId, SchemaBuilder};
+use crate::schema::{ObjAccess, ParamId, SchemaBuilder, Storage};
 use crate::value::{ParamType, Value};
+
+/// The name of the internal event carrying a non-`Persistent` subscription deleted at
+/// start-up, with its parameters (see the module doc).
+pub const REMOVED_AT_START_EVENT: &str = "RemovedAtStart";
 
 /// The `Device.LocalAgent.Subscription.{i}.` plugin.
 #[derive(Debug, Default)]
@@ -46,6 +55,40 @@ impl Plugin for Subscriptions {
             .enumeration(&["Notify", "Config", "NotifyAndConfig"])
             .default("Notify");
         b.param(s, "TriggerConfigSettings", ParamType::String).rw().list();
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        let schema = ctx.schema();
+        let Some(table) = schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") else {
+            return;
+        };
+        let Some(persistent) = schema.param_by_name(table, "Persistent") else { return };
+        let mut volatile = Vec::new();
+        for n in ctx.rows(table, &[]) {
+            let inst = Instance { obj: table, numbers: vec![n], keys: vec![None] };
+            match ctx.stored(&inst, persistent) {
+                Some(Value::Boolean(true)) | None => {}
+                Some(_) => volatile.push(inst),
+            }
+        }
+        let stored: Vec<ParamId> = schema
+            .obj(table)
+            .params
+            .iter()
+            .copied()
+            .filter(|p| matches!(schema.param(*p).storage, Storage::Stored(_)))
+            .collect();
+        for inst in volatile {
+            let args = stored
+                .iter()
+                .filter_map(|p| {
+                    let value = ctx.stored(&inst, *p)?.to_string();
+                    Some((ctx.schema().param(*p).name.to_string(), value))
+                })
+                .collect();
+            ctx.emit(&inst, REMOVED_AT_START_EVENT, args);
+            ctx.delete_row(&inst);
+        }
     }
 
     fn get(
@@ -180,5 +223,46 @@ mod tests {
         let assigned = subscribe(&mut t, &[]).unwrap();
         let e = t.set(&assigned, &[("ID", "mine")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::ParamReadOnly, "an agent-assigned ID is set too");
+    }
+
+    #[test]
+    fn only_persistent_subscriptions_survive_a_restart() {
+        let mut t = Lab::new(plugins());
+        let keep = subscribe(&mut t, &[("ID", "keep"), ("Persistent", "true")]).unwrap();
+        let gone = subscribe(&mut t, &[("ID", "gone")]).unwrap();
+        let mut t = t.restart(plugins());
+        t.dm.flush().unwrap();
+        assert_eq!(t.get(&format!("{keep}ID")), "keep");
+        assert!(t.try_get(&format!("{gone}ID")).is_err());
+        assert!(!t.store.has_row(&gone));
+        assert_eq!(t.get("Device.LocalAgent.SubscriptionNumberOfEntries"), "1");
+        let again = subscribe(&mut t, &[("ID", "new")]).unwrap();
+        assert_eq!(again, "Device.LocalAgent.Subscription.3.", "numbers are never reused");
+    }
+
+    #[test]
+    fn a_volatile_row_is_handed_to_the_core_before_it_goes() {
+        let mut t = Lab::new(plugins());
+        subscribe(&mut t, &[("ID", "keep"), ("Persistent", "true")]).unwrap();
+        let gone = subscribe(&mut t, &[("ID", "gone"), ("NotifType", "Event")]).unwrap();
+        let mut t = t.restart(plugins());
+        let removed: Vec<_> = t
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                DmEvent::Event { obj_path, name, args } if name == REMOVED_AT_START_EVENT => {
+                    Some((obj_path, args))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(removed.len(), 1, "{removed:?}");
+        let (path, args) = &removed[0];
+        assert_eq!(path, &gone);
+        let arg = |n: &str| args.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(arg("ID"), Some("gone"));
+        assert_eq!(arg("NotifType"), Some("Event"));
+        assert_eq!(arg("Recipient"), Some(RECIPIENT.1));
+        assert_eq!(arg("Persistent"), Some("false"));
     }
 }

@@ -83,6 +83,9 @@ fn core_on(store: Box<dyn Store>) -> Core {
     plugins.push(Box::new(BenchPlugin));
     let mut dm = DataModel::new(plugins, store, now()).unwrap();
     dm.apply_default("Device.LocalAgent.Controller.1.EndpointID", CTRL, false).unwrap();
+    let role = "Device.LocalAgent.ControllerTrust.Role.1";
+    dm.apply_default("Device.LocalAgent.Controller.1.AssignedRole", role, false).unwrap();
+    usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm).unwrap();
     fill(&mut dm);
     let mut core = Core::new(dm, AGENT);
     core.boot(now(), BootInfo::local(false, false));

@@ -17,8 +17,9 @@
 //!   `obj_path`'s failure.
 //! - `affected_paths` lists each deleted row (the rows below it go with it).
 //! - Access control: a row without `InstantiatedObj` write fails like a non-deletable one,
-//!   with 7006 (R-DEL.1; TP-469 2.14). Rows the controller may not read (`Obj` read) are left
-//!   out of `affected_paths` and `unaffected_path_errs` (R-DEL.2, R-DEL.4).
+//!   with 7006 (R-DEL.1; TP-469 2.14). Rows whose instance the controller may not read
+//!   (`InstantiatedObj` read) are left out of `affected_paths` and `unaffected_path_errs`
+//!   (R-DEL.2, R-DEL.4).
 
 use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
@@ -114,8 +115,9 @@ fn delete(
             continue;
         }
         let schema = dm.schema();
-        let visible = access.object(schema, target.obj, &target.numbers).read();
-        let result = if access.instance(schema, target.obj, &target.numbers).write() {
+        let rights = access.instance(schema, target.obj, &target.numbers);
+        let visible = rights.read();
+        let result = if rights.write() {
             dm.delete_row(target.obj, &target.numbers)
         } else {
             Err(UspError::new(

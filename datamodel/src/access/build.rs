@@ -93,7 +93,7 @@ pub(super) fn compile(schema: &Schema, rows: &TrustRows) -> Acl {
             if untrusted.is_empty() {
                 log::warn!(
                     "controller {} has no AssignedRole, no InheritedRole and there is no \
-                     UntrustedRole: it may do nothing (set its AssignedRole, e.g. to {ROLE_PREFIX}1)",
+                     UntrustedRole: it may do nothing (give it a Role, e.g. {ROLE_PREFIX}1)",
                     c.endpoint_id
                 );
             }

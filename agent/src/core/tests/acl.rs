@@ -282,9 +282,8 @@ fn object_creation_is_notified_with_obj_notify() {
     let ids: Vec<String> = notifies(&out).into_iter().map(|s| s.notify.subscription_id).collect();
     assert_eq!(ids, ["oc2"]);
     let n = notifies(&out);
-    assert!(
-        matches!(n[0].notification(), Notification::ObjCreation(c) if c.obj_path == "Device.Test.Item.2.Sub.1.")
-    );
+    let Notification::ObjCreation(c) = n[0].notification() else { panic!("{n:?}") };
+    assert_eq!(c.obj_path, "Device.Test.Item.2.Sub.1.");
 }
 
 #[test]

@@ -220,6 +220,12 @@ fn per_change(row: u32, n: usize, refs: impl Fn(u32) -> String) -> (f64, (Durati
 /// against its Permissions): Full Access plus one higher-Order row hiding `Status`.
 fn restricted() {
     let mut core = core_on(Box::new(NullStore));
+    let n = 1_000_000;
+    let start = Instant::now();
+    let full = (0..n).filter(|_| core.dm().access_of(CTRL).is_full()).count();
+    let ns = start.elapsed().as_secs_f64() * 1e9 / n as f64;
+    assert_eq!(full, n);
+    println!("\n{:<62} {ns:>10.1} ns", "Access of a Full Access controller (per request, cached)");
     let perm = "Device.LocalAgent.ControllerTrust.Role.1.Permission.2.";
     for (p, v) in [
         ("Enable", "true"),

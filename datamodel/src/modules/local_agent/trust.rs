@@ -3,7 +3,9 @@
 //! A plugin cannot add rows, so the default role is a factory default: the core calls
 //! [`apply_defaults`] after building the data model (or puts [`default_entries`] into its
 //! factory-defaults file). Permission strings are checked on Add and Set:
-//! four characters, each the letter of its position in `rwxn` or `-`.
+//! four characters, each the letter of its position in `rwxn` or `-`. What the rows mean is the
+//! evaluator's ([`crate::access`]): the engine compiles them, with the Controller table's
+//! `AssignedRole` and `InheritedRole`, whenever they change ([`DataModel::access`]).
 
 use crate::error::{ErrorCode, UspError};
 use crate::path::Path;

@@ -23,8 +23,9 @@ const CONTROLLER: &str = "Device.LocalAgent.Controller.{i}.";
 pub(crate) struct AclCache {
     /// The objects whose rows and values the ACL depends on; empty without a Role table.
     watched: Vec<ObjId>,
-    /// The sum of their change counts when `acl` was built.
-    stamp: u64,
+    /// The sum of their change counts when `acl` was built; `None` when it was built inside a
+    /// transaction (from values that may still be undone: it is built again next time).
+    stamp: Option<u64>,
     acl: Option<Acl>,
 }
 
@@ -38,14 +39,16 @@ impl AclCache {
                 .chain([role])
                 .collect(),
         };
-        AclCache { watched, stamp: 0, acl: None }
+        AclCache { watched, stamp: None, acl: None }
     }
 }
 
 impl DataModel {
     /// What `who` may do (see [`crate::access`]): [`Access::Full`] for the agent itself, the
     /// access of its Roles for a controller. Compiles the rules again first when the
-    /// ControllerTrust or Controller tables changed since the last call (a committed change).
+    /// ControllerTrust or Controller tables changed since the last call (a committed change);
+    /// callers ask before they open a transaction, so that its own changes apply from the next
+    /// message on.
     pub fn access(&mut self, who: &Requester) -> Access {
         match who {
             Requester::Internal => Access::Full,
@@ -60,10 +63,10 @@ impl DataModel {
             return Access::Full;
         }
         let stamp: u64 = self.acl.watched.iter().map(|o| self.changes[o.0 as usize]).sum();
-        if self.acl.acl.is_none() || stamp != self.acl.stamp {
+        if self.acl.acl.is_none() || self.acl.stamp != Some(stamp) {
             let rows = trust_rows(&self.schema, &self.tree);
             self.acl.acl = Some(Acl::build(&self.schema, &rows));
-            self.acl.stamp = stamp;
+            self.acl.stamp = self.tx.is_none().then_some(stamp);
         }
         self.acl.acl.as_ref().map_or(Access::Full, |acl| acl.of(endpoint_id))
     }

@@ -273,4 +273,24 @@ mod tests {
         t.delete(&c).unwrap();
         assert!(!t.dm.access(&t.who).is_full(), "an unknown controller gets the UntrustedRole");
     }
+
+    /// Rules compiled inside a transaction (from values that may be undone) are not kept.
+    #[test]
+    fn access_compiled_inside_an_aborted_transaction_is_not_kept() {
+        let mut t = Lab::new(with_controllers());
+        assert!(apply_defaults(&mut t.dm).unwrap());
+        let values = [
+            ("EndpointID", "proto::controller"),
+            ("AssignedRole", "Device.LocalAgent.ControllerTrust.Role.1"),
+        ];
+        t.add_as(Requester::Internal, "Device.LocalAgent.Controller.", &values).unwrap();
+        let p = crate::path::Path::parse(&format!("{ROLE}1.Enable")).unwrap();
+        let target = t.dm.resolve(&Requester::Internal, &p).unwrap().remove(0);
+        let crate::Item::Param(enable) = target.item else { panic!() };
+        t.dm.begin(Requester::Internal);
+        t.dm.set_values(target.obj, &target.numbers, &[(enable, Value::Boolean(false))]).unwrap();
+        assert!(!t.dm.access(&t.who).is_full(), "the open transaction's view");
+        t.dm.abort();
+        assert!(t.dm.access(&t.who).is_full());
+    }
 }

@@ -4,7 +4,9 @@
 //! Drives a [`Core`] on the built-in modules plus a 10,000-row test table with real encoded
 //! Records and prints the core's time per message: Get of `Device.DeviceInfo.`, a wildcard Get
 //! over the 10k rows, a Set, an Add; then the cost of 1,000 active ValueChange subscriptions
-//! per change (exact paths, and the worst case of 1,000 search paths on the same table).
+//! per change (exact paths, and the worst case of 1,000 search paths on the same table); then
+//! the Gets again for a controller whose Role is restricted. The controller otherwise holds the
+//! factory-default Full Access role, as the example reset files give it.
 //! Everything runs in memory (a store that keeps nothing) except the last figure, a Set on
 //! SQLite. Numbers are indicative (shared machine; the release profile optimizes for size).
 
@@ -83,6 +85,9 @@ fn core_on(store: Box<dyn Store>) -> Core {
     plugins.push(Box::new(BenchPlugin));
     let mut dm = DataModel::new(plugins, store, now()).unwrap();
     dm.apply_default("Device.LocalAgent.Controller.1.EndpointID", CTRL, false).unwrap();
+    let role = "Device.LocalAgent.ControllerTrust.Role.1";
+    dm.apply_default("Device.LocalAgent.Controller.1.AssignedRole", role, false).unwrap();
+    usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm).unwrap();
     fill(&mut dm);
     let mut core = Core::new(dm, AGENT);
     core.boot(now(), BootInfo::local(false, false));
@@ -211,6 +216,40 @@ fn per_change(row: u32, n: usize, refs: impl Fn(u32) -> String) -> (f64, (Durati
     (after.0.saturating_sub(before.0).as_secs_f64() * 1e6, after, built)
 }
 
+/// The same Gets by a controller whose Role is restricted (so every element is checked
+/// against its Permissions): Full Access plus one higher-Order row hiding `Status`.
+fn restricted() {
+    let mut core = core_on(Box::new(NullStore));
+    let n = 1_000_000;
+    let start = Instant::now();
+    let full = (0..n).filter(|_| core.dm().access_of(CTRL).is_full()).count();
+    let ns = start.elapsed().as_secs_f64() * 1e9 / n as f64;
+    assert_eq!(full, n);
+    println!("\n{:<62} {ns:>10.1} ns", "Access of a Full Access controller (per request, cached)");
+    let perm = "Device.LocalAgent.ControllerTrust.Role.1.Permission.2.";
+    for (p, v) in [
+        ("Enable", "true"),
+        ("Order", "2"),
+        ("Targets", "Device.Bench.Item.*.Status"),
+        ("Param", "----"),
+        ("Obj", "rwxn"),
+        ("InstantiatedObj", "rwxn"),
+        ("CommandEvent", "rwxn"),
+    ] {
+        core.dm().apply_default(&format!("{perm}{p}"), v, false).unwrap();
+    }
+    println!("\nA controller with a restricted Role (Permissions checked per element):");
+    show("  Get Device.DeviceInfo.", time(&mut core, &[get("Device.DeviceInfo.")], 2000));
+    show(
+        "  Get Device.Bench.Item.*.Count (10k rows)",
+        time(&mut core, &[get("Device.Bench.Item.*.Count")], 10),
+    );
+    show(
+        "  Get Device.Bench.Item. (10k rows, 4 params each)",
+        time(&mut core, &[get("Device.Bench.Item.")], 3),
+    );
+}
+
 fn main() {
     let mut core = core_on(Box::new(NullStore));
     println!("uspagent core benchmark: {ROWS} rows in Device.Bench.Item., times per message\n");
@@ -254,6 +293,8 @@ fn main() {
     time(&mut core, &[get("Device.LocalAgent.EndpointID")], 1);
     let ms = start.elapsed().as_secs_f64() * 1e3;
     println!("{:<62} {ms:>10.2} ms", "  index rebuild after a subscription change");
+
+    restricted();
 
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();

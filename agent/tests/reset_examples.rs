@@ -1,5 +1,6 @@
 //! The example factory-reset files in `examples/reset/` start an agent cleanly (on a fresh
-//! database, then again from that database) and plan the links and routes they describe.
+//! database, then again from that database), plan the links and routes they describe, and give
+//! their controllers full access (their `AssignedRole` is the factory-default Full Access role).
 #![cfg(all(feature = "mqtt", feature = "stomp", feature = "websocket", feature = "tls"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,10 +25,17 @@ fn plans(name: &str) -> (LinkPlan, LinkPlan) {
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(first.from_defaults);
     let from_file = plan(&mut first.dm, EID, &TlsFiles::default());
+    assert!(!from_file.routes.is_empty(), "{name} names a controller");
+    for controller in from_file.routes.keys() {
+        assert!(first.dm.access_of(controller).is_full(), "{name}: {controller}");
+    }
     drop(first);
     let mut again = start(&db, Some(&file), &identity, Now::default()).unwrap();
     assert!(!again.from_defaults);
     let from_db = plan(&mut again.dm, EID, &TlsFiles::default());
+    for controller in from_db.routes.keys() {
+        assert!(again.dm.access_of(controller).is_full(), "{name}: {controller}");
+    }
     assert_eq!(from_file.problems, vec![], "{name}");
     (from_file, from_db)
 }

@@ -57,6 +57,9 @@ pub fn controller_with_agent() -> (Controller, AgentHost) {
     controller_with_agent_and("")
 }
 
+/// The agent's factory-default Full Access role, which the controller is given.
+const FULL_ACCESS: &str = "Device.LocalAgent.ControllerTrust.Role.1";
+
 /// [`controller_with_agent`] with more lines in the agent's reset file.
 pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentHost) {
     let dir = tempfile::tempdir().unwrap();
@@ -65,7 +68,9 @@ pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentH
         &reset,
         format!(
             "Device.LocalAgent.Controller.1.EndpointID \"{CTL}\"\n\
-             Device.LocalAgent.Controller.1.Enable true\n{extra_reset_lines}"
+             Device.LocalAgent.Controller.1.Enable true\n\
+             Device.LocalAgent.Controller.1.AssignedRole \"{FULL_ACCESS}\"\n\
+             {extra_reset_lines}"
         ),
     )
     .unwrap();

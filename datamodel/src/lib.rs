@@ -3,12 +3,14 @@
 //! Owns: the path grammar ([`path`]), typed values ([`value`]), the supported data model
 //! ([`schema`]), object instances and transactions ([`DataModel`]), persistence through the
 //! [`store::Store`] trait, and the plugin API ([`plugin::Plugin`]) through which each TR-181
-//! area is served, with the built-in areas in [`modules`].
+//! area is served, with the built-in areas in [`modules`], and the access-control evaluator
+//! ([`access`]) built from the ControllerTrust roles.
 //!
 //! Never does: USP message handling (that is the agent's core), network or MTP I/O, reading the
 //! clock (time is passed in as [`plugin::Now`]), or threads of its own. It is owned by one
 //! thread; other threads reach it through that thread.
 
+pub mod access;
 pub mod error;
 pub mod modules;
 pub mod path;

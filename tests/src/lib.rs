@@ -15,10 +15,12 @@ use uspagent::core::Core;
 pub const AGENT: &str = "os::00D09E-LAB0001";
 /// The controller's Endpoint ID in the scenarios (configured by [`RESET_FILE`]).
 pub const CONTROLLER: &str = "self::lab-controller";
-/// A factory-reset file in obuspa's syntax that makes [`CONTROLLER`] known.
+/// A factory-reset file in obuspa's syntax that makes [`CONTROLLER`] known, with the
+/// factory-default Full Access role.
 pub const RESET_FILE: &str = "\
 Device.LocalAgent.Controller.1.EndpointID \"self::lab-controller\"
 Device.LocalAgent.Controller.1.Enable true
+Device.LocalAgent.Controller.1.AssignedRole \"Device.LocalAgent.ControllerTrust.Role.1\"
 ";
 
 /// An agent core on an SQLite database, driven by a controller with a fake clock.

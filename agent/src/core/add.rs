@@ -14,10 +14,19 @@
 //!   `param_errs` (relative name, R-ADD.4).
 //! - `unique_keys` returns every unique key of the new row, the agent-assigned ones included
 //!   (R-ADD.5).
+//! - Access control: a table without `Obj` write fails with 7006. With `allow_partial=true`
+//!   such a table of a search path gets its own failed `CreatedObjectResult` while the other
+//!   tables get their rows (R-ADD.0, TP-469 2.23); with `allow_partial=false` the Error's
+//!   `param_errs` names that table (TP-469 2.24). A parameter without `Param` write fails as
+//!   in a Set (7006; a required one, or a unique key, fails the object with 7006, TP-469
+//!   2.26); omitted ones keep their defaults (TP-469 2.25). The permission is judged for a row
+//!   whose instance number is not known yet: only targets with `*` (or none) at that level
+//!   apply. `unique_keys` leaves out what the controller may not read (R-ADD.6).
 //! - A row of `Device.LocalAgent.Subscription.{i}.` gets the creating controller as its
 //!   `Recipient` (`Device.LocalAgent.Controller.<n>`), whatever the request says: the
 //!   parameter is read-only for controllers, the agent fills it in (TR-181).
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::value::Value;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
@@ -31,11 +40,13 @@ use usp_proto::msg::{self, Add, AddResp};
 use super::parse_obj_path;
 use super::set::{ObjFailure, Setting, check_settings};
 
-/// Answers an Add; `Err` is the Error message of a failed `allow_partial=false` request.
-/// `recipient` is the requesting controller's instance path, for new subscriptions.
+/// Answers an Add with the rights of `access`; `Err` is the Error message of a failed
+/// `allow_partial=false` request. `recipient` is the requesting controller's instance path,
+/// for new subscriptions.
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     req: &Add,
     recipient: Option<String>,
 ) -> Result<AddResp, msg::Error> {
@@ -47,13 +58,21 @@ pub(super) fn handle(
         if req.allow_partial {
             dm.begin(who.clone());
         }
-        match create(dm, who, co, recipient.as_deref()) {
-            Ok(successes) => {
+        let ctx = Context { who, access, recipient: recipient.as_deref() };
+        match create(dm, &ctx, co, req.allow_partial) {
+            Ok(outcomes) => {
                 if req.allow_partial {
                     dm.commit();
                 }
-                for s in successes {
-                    results.push(result(&co.obj_path, OperStatus::OperSuccess(s)));
+                for outcome in outcomes {
+                    let status = match outcome {
+                        Ok(s) => OperStatus::OperSuccess(s),
+                        Err(e) => OperStatus::OperFailure(OperationFailure {
+                            err_code: e.code.code(),
+                            err_msg: e.msg,
+                        }),
+                    };
+                    results.push(result(&co.obj_path, status));
                 }
             }
             Err(failure) => {
@@ -82,18 +101,29 @@ fn result(requested: &str, status: OperStatus) -> CreatedObjectResult {
     }
 }
 
-/// Creates one row in every table an `obj_path` matches, in the current transaction.
+/// Who asks, with which rights, and the Recipient of the subscriptions it creates.
+struct Context<'a> {
+    who: &'a Requester,
+    access: &'a Access,
+    recipient: Option<&'a str>,
+}
+
+/// Creates one row in every table an `obj_path` matches, in the current transaction: one
+/// outcome per table, a failed one (`Err`) only for a table the controller may not add to in a
+/// search path with `allow_partial` (see the module doc).
 fn create(
     dm: &mut DataModel,
-    who: &Requester,
+    ctx: &Context,
     co: &msg::add::CreateObject,
-    recipient: Option<&str>,
-) -> Result<Vec<OperationSuccess>, ObjFailure> {
+    allow_partial: bool,
+) -> Result<Vec<Result<OperationSuccess, UspError>>, ObjFailure> {
+    let who = ctx.who;
     let path = parse_obj_path(&co.obj_path).map_err(ObjFailure::plain)?;
     let targets = dm.resolve(who, &path).map_err(ObjFailure::plain)?;
     if targets.is_empty() {
-        return Ok(vec![OperationSuccess::default()]);
+        return Ok(vec![Ok(OperationSuccess::default())]);
     }
+    let several = path.is_search() && allow_partial;
     let settings: Vec<Setting> = co
         .param_settings
         .iter()
@@ -117,25 +147,45 @@ fn create(
             )));
         }
         let table_path = target.obj_path(dm);
-        let checked = check_settings(dm, who, target.obj, &settings, true);
-        if checked.required_failed() {
-            let params = checked.failed.into_iter().map(|f| (f.name, f.err)).collect();
+        if !ctx.access.object(dm.schema(), target.obj, &target.numbers).write() {
+            let err = UspError::new(
+                ErrorCode::PermissionDenied,
+                format!("this controller may not add to {table_path}"),
+            );
+            if several {
+                out.push(Err(err));
+                continue;
+            }
             return Err(ObjFailure {
-                err: UspError::new(
-                    ErrorCode::RequiredParamFailed,
-                    format!("a required parameter of the new {table_path} instance failed"),
-                ),
-                instances: vec![(table_path, params)],
+                err: err.clone(),
+                instances: vec![(table_path, vec![(String::new(), err)])],
             });
         }
+        let mut row = target.numbers.clone();
+        row.push(0);
+        let checked = check_settings(dm, who, ctx.access, (target.obj, &row), &settings, true);
+        if checked.required_failed() {
+            let err = checked.required_error(&format!("the new {table_path} instance"));
+            let params = checked.failed.into_iter().map(|f| (f.name, f.err)).collect();
+            return Err(ObjFailure { err, instances: vec![(table_path, params)] });
+        }
         let mut good = checked.good;
-        if let (Some(rec), Some(p)) = (recipient, subscription_recipient(dm, target.obj)) {
+        if let (Some(rec), Some(p)) = (ctx.recipient, subscription_recipient(dm, target.obj)) {
             good.retain(|(q, _)| *q != p);
             good.push((p, Value::String(rec.into())));
         }
         let numbers = dm.add_row(target.obj, &target.numbers, &good).map_err(ObjFailure::plain)?;
-        let unique_keys = dm.unique_keys(target.obj, &numbers).into_iter().collect();
-        out.push(OperationSuccess {
+        let keys = dm.unique_keys(target.obj, &numbers);
+        let schema = dm.schema();
+        let unique_keys = keys
+            .into_iter()
+            .filter(|(name, _)| {
+                schema
+                    .param_by_name(target.obj, name)
+                    .is_some_and(|p| ctx.access.param(schema, p, &numbers).read())
+            })
+            .collect();
+        out.push(Ok(OperationSuccess {
             instantiated_path: dm.schema().instance_path(target.obj, &numbers),
             param_errs: checked
                 .failed
@@ -147,7 +197,7 @@ fn create(
                 })
                 .collect(),
             unique_keys,
-        });
+        }));
     }
     Ok(out)
 }

@@ -16,7 +16,12 @@
 //!   such row fails the message. For a non-search path the single row's failure is the
 //!   `obj_path`'s failure.
 //! - `affected_paths` lists each deleted row (the rows below it go with it).
+//! - Access control: a row without `InstantiatedObj` write fails like a non-deletable one,
+//!   with 7006 (R-DEL.1; TP-469 2.14). Rows whose instance the controller may not read
+//!   (`InstantiatedObj` read) are left out of `affected_paths` and `unaffected_path_errs`
+//!   (R-DEL.2, R-DEL.4).
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::delete_resp::deleted_object_result::OperationStatus;
@@ -29,10 +34,12 @@ use usp_proto::msg::{self, Delete, DeleteResp};
 use super::set::ObjFailure;
 use super::{parse_obj_path, parse_path};
 
-/// Answers a Delete; `Err` is the Error message of a failed `allow_partial=false` request.
+/// Answers a Delete with the rights of `access`; `Err` is the Error message of a failed
+/// `allow_partial=false` request.
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     req: &Delete,
 ) -> Result<DeleteResp, msg::Error> {
     let mut results = Vec::with_capacity(req.obj_paths.len());
@@ -43,7 +50,7 @@ pub(super) fn handle(
         if req.allow_partial {
             dm.begin(who.clone());
         }
-        let status = match delete(dm, who, text, req.allow_partial) {
+        let status = match delete(dm, (who, access), text, req.allow_partial) {
             Ok(success) => {
                 if req.allow_partial {
                     dm.commit();
@@ -74,7 +81,7 @@ pub(super) fn handle(
 
 fn delete(
     dm: &mut DataModel,
-    who: &Requester,
+    (who, access): (&Requester, &Access),
     text: &str,
     allow_partial: bool,
 ) -> Result<OperationSuccess, ObjFailure> {
@@ -107,14 +114,28 @@ fn delete(
         if again.is_empty() {
             continue;
         }
-        match dm.delete_row(target.obj, &target.numbers) {
-            Ok(()) => success.affected_paths.push(inst_path),
+        let schema = dm.schema();
+        let rights = access.instance(schema, target.obj, &target.numbers);
+        let visible = rights.read();
+        let result = if rights.write() {
+            dm.delete_row(target.obj, &target.numbers)
+        } else {
+            Err(UspError::new(
+                ErrorCode::PermissionDenied,
+                format!("this controller may not delete {inst_path}"),
+            ))
+        };
+        match result {
+            Ok(()) if visible => success.affected_paths.push(inst_path),
+            Ok(()) => {}
             Err(e) if search && allow_partial => {
-                success.unaffected_path_errs.push(UnaffectedPathError {
-                    unaffected_path: inst_path,
-                    err_code: e.code.code(),
-                    err_msg: e.msg,
-                });
+                if visible {
+                    success.unaffected_path_errs.push(UnaffectedPathError {
+                        unaffected_path: inst_path,
+                        err_code: e.code.code(),
+                        err_msg: e.msg,
+                    });
+                }
             }
             Err(e) => return Err(ObjFailure::plain(e)),
         }

@@ -16,9 +16,17 @@
 //! - A search path matching nothing: empty `resolved_path_results`, no error (R-GET.1a).
 //! - A path that is not a parameter but an object written without its trailing dot
 //!   (`Device.DeviceInfo`, TP-469 6.11/11.3) is read as that object path.
+//! - Access control (R-GET.1, R-GET.4): what the controller may not read is treated as absent
+//!   from the supported model. A non-search path naming a parameter without `Param` read, or an
+//!   object or object instance without `Obj` read, is 7026 (R-GET.0); through a search path it
+//!   is left out. In an object walk, an instance without `Obj` read is left out (its
+//!   sub-objects may still be readable and are listed), and a readable instance lists only the
+//!   parameters with `Param` read, possibly none (R-GET.4). A table path needs no read of the
+//!   table itself: its rows are judged one by one.
 
 use std::collections::BTreeMap;
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::get_resp::{RequestedPathResult, ResolvedPathResult};
@@ -26,20 +34,21 @@ use usp_proto::msg::{Get, GetResp};
 
 use super::parse_path;
 
-/// Answers a Get.
-pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &Get) -> GetResp {
+/// Answers a Get with the rights of `access`.
+pub(super) fn handle(dm: &mut DataModel, who: &Requester, access: &Access, req: &Get) -> GetResp {
     let req_path_results =
-        req.param_paths.iter().map(|p| one_path(dm, who, p, req.max_depth)).collect();
+        req.param_paths.iter().map(|p| one_path(dm, who, access, p, req.max_depth)).collect();
     GetResp { req_path_results }
 }
 
 fn one_path(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     text: &str,
     max_depth: u32,
 ) -> RequestedPathResult {
-    match resolve_and_read(dm, who, text, max_depth) {
+    match resolve_and_read(dm, who, access, text, max_depth) {
         Ok(resolved_path_results) => RequestedPathResult {
             requested_path: text.to_owned(),
             err_code: 0,
@@ -65,18 +74,27 @@ fn one_path(
 fn resolve_and_read(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     text: &str,
     max_depth: u32,
 ) -> Result<Vec<ResolvedPathResult>, UspError> {
     let path = parse_path(text)?;
-    let targets = match dm.resolve(who, &path) {
-        Ok(targets) => targets,
+    let (targets, search) = match dm.resolve(who, &path) {
+        Ok(targets) => (targets, path.is_search()),
         Err(e) => object_without_dot(dm, who, text, &path).ok_or(e)?,
     };
+    // R-GET.1: what a non-search path names and the controller may not read is "not present".
+    let hidden = || UspError::invalid_path(super::short(text));
     let mut out = Vec::new();
     for target in targets {
         match target.item {
             Item::Param(param) => {
+                if !access.param(dm.schema(), param, &target.numbers).read() {
+                    if search {
+                        continue;
+                    }
+                    return Err(hidden());
+                }
                 let value = dm.read_params(who, target.obj, &target.numbers, &[param]);
                 let Some(Ok(value)) = value.into_iter().next() else { continue };
                 let name = dm.schema().param(param).name.to_string();
@@ -86,14 +104,23 @@ fn resolve_and_read(
                 });
             }
             Item::Object => {
+                let own = !target.is_table(dm);
+                if own && !search && !access.object(dm.schema(), target.obj, &target.numbers).read()
+                {
+                    return Err(hidden());
+                }
                 for w in dm.walk(&target, max_depth) {
-                    if dm.schema().obj(w.obj).params.is_empty() {
+                    if dm.schema().obj(w.obj).params.is_empty()
+                        || !access.object(dm.schema(), w.obj, &w.numbers).read()
+                    {
                         continue;
                     }
                     let values = dm.read_all(who, w.obj, &w.numbers);
+                    let schema = dm.schema();
                     let result_params = values
                         .into_iter()
-                        .map(|(p, v)| (dm.schema().param(p).name.to_string(), v.to_string()))
+                        .filter(|(p, _)| access.param(schema, *p, &w.numbers).read())
+                        .map(|(p, v)| (schema.param(p).name.to_string(), v.to_string()))
                         .collect();
                     out.push(ResolvedPathResult {
                         resolved_path: dm.schema().instance_path(w.obj, &w.numbers),
@@ -113,16 +140,17 @@ fn resolve_and_read(
 }
 
 /// The objects a "parameter" path names when it is an object path written without its
-/// trailing dot (`Device.DeviceInfo`, as TP-469 6.11 and 11.3 send it); `None` otherwise.
+/// trailing dot (`Device.DeviceInfo`, as TP-469 6.11 and 11.3 send it), and whether that path
+/// is a search path; `None` otherwise.
 fn object_without_dot(
     dm: &mut DataModel,
     who: &Requester,
     text: &str,
     path: &usp_datamodel::path::Path,
-) -> Option<Vec<usp_datamodel::Target>> {
+) -> Option<(Vec<usp_datamodel::Target>, bool)> {
     if !matches!(path.tail, usp_datamodel::path::Tail::Param(_)) {
         return None;
     }
     let object = parse_path(&format!("{text}.")).ok()?;
-    dm.resolve(who, &object).ok()
+    Some((dm.resolve(who, &object).ok()?, object.is_search()))
 }

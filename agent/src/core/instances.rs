@@ -9,7 +9,12 @@
 //!   otherwise every row of every table below, depth first.
 //! - Every row comes with its unique keys; a search path matching nothing gives an empty
 //!   `curr_insts` (TP-469 1.83).
+//! - Access control (R-GIN.0, R-GIN.1): a row without `InstantiatedObj` read is treated as
+//!   absent (not listed; named by a non-search path: 7016, as a missing instance), its
+//!   sub-tables are still listed when their rows are readable; unique keys without `Param`
+//!   read are left out of `unique_keys`.
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
 use usp_proto::msg::get_instances_resp::{CurrInstance, RequestedPathResult};
@@ -17,12 +22,17 @@ use usp_proto::msg::{GetInstances, GetInstancesResp};
 
 use super::parse_obj_path;
 
-/// Answers a GetInstances.
-pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &GetInstances) -> GetInstancesResp {
+/// Answers a GetInstances with the rights of `access`.
+pub(super) fn handle(
+    dm: &mut DataModel,
+    who: &Requester,
+    access: &Access,
+    req: &GetInstances,
+) -> GetInstancesResp {
     let req_path_results = req
         .obj_paths
         .iter()
-        .map(|p| match one_path(dm, who, p, req.first_level_only) {
+        .map(|p| match one_path(dm, who, access, p, req.first_level_only) {
             Ok(curr_insts) => RequestedPathResult {
                 requested_path: p.clone(),
                 err_code: 0,
@@ -43,11 +53,13 @@ pub(super) fn handle(dm: &mut DataModel, who: &Requester, req: &GetInstances) ->
 fn one_path(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     text: &str,
     first_level_only: bool,
 ) -> Result<Vec<CurrInstance>, UspError> {
     let path = parse_obj_path(text)?;
     let targets = dm.resolve(who, &path)?;
+    let search = path.is_search();
     let mut out = Vec::new();
     for target in targets {
         if target.item != Item::Object {
@@ -59,8 +71,27 @@ fn one_path(
                 format!("{} is not a table", target.obj_path(dm)),
             ));
         }
+        let is_row = !target.is_table(dm);
+        if is_row && !access.instance(dm.schema(), target.obj, &target.numbers).read() {
+            if search {
+                continue;
+            }
+            return Err(UspError::no_object(target.obj_path(dm)));
+        }
         for row in dm.instances(&target, first_level_only) {
-            let unique_keys = dm.unique_keys(row.obj, &row.numbers).into_iter().collect();
+            if !access.instance(dm.schema(), row.obj, &row.numbers).read() {
+                continue;
+            }
+            let keys = dm.unique_keys(row.obj, &row.numbers);
+            let schema = dm.schema();
+            let unique_keys = keys
+                .into_iter()
+                .filter(|(name, _)| {
+                    schema
+                        .param_by_name(row.obj, name)
+                        .is_some_and(|p| access.param(schema, p, &row.numbers).read())
+                })
+                .collect();
             out.push(CurrInstance {
                 instantiated_obj_path: dm.schema().instance_path(row.obj, &row.numbers),
                 unique_keys,

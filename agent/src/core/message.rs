@@ -91,35 +91,38 @@ impl Core {
         req: ReqType,
     ) -> Option<Msg> {
         let who = who.clone();
+        // Compiled once per request; `Access::Full` (the agent, full-access Roles) costs nothing.
+        let access = self.dm.access(&who);
+        let acc = &access;
         let resp = match req {
-            ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, &r)),
+            ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, acc, &r)),
             ReqType::GetSupportedDm(r) => {
-                RespType::GetSupportedDmResp(gsdm::handle(&mut self.dm, &who, &r))
+                RespType::GetSupportedDmResp(gsdm::handle(&mut self.dm, &who, acc, &r))
             }
             ReqType::GetInstances(r) => {
-                RespType::GetInstancesResp(instances::handle(&mut self.dm, &who, &r))
+                RespType::GetInstancesResp(instances::handle(&mut self.dm, &who, acc, &r))
             }
             ReqType::GetSupportedProtocol(r) => {
                 RespType::GetSupportedProtocolResp(protocol::handle(&r))
             }
-            ReqType::Set(r) => match set::handle(&mut self.dm, &who, &r) {
+            ReqType::Set(r) => match set::handle(&mut self.dm, &who, acc, &r) {
                 Ok(resp) => RespType::SetResp(resp),
                 Err(e) => return Some(Msg::error(msg_id, e)),
             },
             ReqType::Add(r) => {
                 let recipient = self.recipient_of(from);
-                match add::handle(&mut self.dm, &who, &r, recipient) {
+                match add::handle(&mut self.dm, &who, acc, &r, recipient) {
                     Ok(resp) => RespType::AddResp(resp),
                     Err(e) => return Some(Msg::error(msg_id, e)),
                 }
             }
-            ReqType::Delete(r) => match delete::handle(&mut self.dm, &who, &r) {
+            ReqType::Delete(r) => match delete::handle(&mut self.dm, &who, acc, &r) {
                 Ok(resp) => RespType::DeleteResp(resp),
                 Err(e) => return Some(Msg::error(msg_id, e)),
             },
             ReqType::Operate(r) => {
                 self.op_command_key = Some(r.command_key.clone());
-                match operate::handle(self, from, &who, &r) {
+                match operate::handle(self, from, (&who, acc), &r) {
                     Ok(Some(resp)) => RespType::OperateResp(resp),
                     Ok(None) => return None,
                     Err(e) => return Some(Msg::error(msg_id, e)),

@@ -41,6 +41,14 @@
 //! - An `obj_path` of Set, Add, Delete or GetInstances written without its trailing dot
 //!   (`Device.LocalAgent.Subscription.3`) is read as that object path, as TP-469 sends some
 //!   (1.84, 2.13, 2.23); GetSupportedDM does the same for a "parameter" naming a child object.
+//! - Access control (R-SEC.1): every request of a controller is answered with the rights of
+//!   its Roles ([`usp_datamodel::access`], asked once per request through
+//!   `DataModel::access`); the local CLI and the agent itself have full access. A controller
+//!   whose `AssignedRole` and `InheritedRole` are empty gets the `UntrustedRole` (none by
+//!   default: it may do nothing); the example reset files give theirs the factory-default Full
+//!   Access role (`Role.1`), which costs one lookup per request. What each message does with a
+//!   refusal (7006, leaving out, 7026 as for an absent element) is in its module's doc;
+//!   notifications need the Notify permission of the recipient (`notify`).
 //! - See each message's module for its own decisions.
 
 mod add;

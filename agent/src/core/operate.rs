@@ -12,6 +12,8 @@
 //!   `Active`) is created as the agent itself and linked to the run; `req_obj_path` names it. If
 //!   the data model has no Request table the run still proceeds and `req_obj_path` is empty.
 //! - `send_resp=false`: no OperateResp at all (R-OPR.4, TP-469 1.62/1.65).
+//! - Access control: a command without `CommandEvent` execute is a `cmd_failure` 7006 (the
+//!   USP 1.4 behaviour TP-469 2.18 asks for); it is not run.
 //! - When the run ends, the Request row gets Status `Success`/`Error` and is deleted (R-OPR.0),
 //!   and a Notify OperationComplete goes to the recipient of every enabled
 //!   `Device.LocalAgent.Subscription.{i}.` with NotifType `OperationComplete` whose
@@ -21,6 +23,7 @@
 
 use std::collections::BTreeMap;
 
+use usp_datamodel::access::Access;
 use usp_datamodel::path::Tail;
 use usp_datamodel::plugin::{OpHandle, Outcome, Requester};
 use usp_datamodel::schema::ObjId;
@@ -38,11 +41,11 @@ fn error(e: UspError) -> msg::Error {
     msg::Error { err_code: e.code.code(), err_msg: e.msg, param_errs: Vec::new() }
 }
 
-/// Answers an Operate: `Ok(None)` when no response is to be sent.
+/// Answers an Operate with the rights of `access`: `Ok(None)` when no response is to be sent.
 pub(super) fn handle(
     core: &mut Core,
     from: &str,
-    who: &Requester,
+    (who, access): (&Requester, &Access),
     req: &Operate,
 ) -> Result<Option<OperateResp>, msg::Error> {
     let path = parse_path(&req.command).map_err(error)?;
@@ -62,6 +65,15 @@ pub(super) fn handle(
         let (name, is_async) = (format!("{}()", def.name), def.is_async);
         let obj_path = target.obj_path(&core.dm);
         let executed_command = format!("{obj_path}{name}");
+        if !access.command(core.dm.schema(), cmd, &target.numbers).execute() {
+            let resp = OperationResp::CmdFailure(CommandFailure {
+                err_code: ErrorCode::PermissionDenied.code(),
+                err_msg: format!("this controller may not run {executed_command}"),
+            });
+            operation_results
+                .push(OperationResult { executed_command, operation_resp: Some(resp) });
+            continue;
+        }
         let resp = match core.dm.operate(who, &target, &args) {
             Err(e) => OperationResp::CmdFailure(CommandFailure {
                 err_code: e.code.code(),

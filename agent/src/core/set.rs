@@ -22,9 +22,15 @@
 //!   instance in a non-search path: 7016.
 //! - `updated_params` holds each parameter set, read back after the update; parameter names
 //!   in `param_errs` of a response are relative.
+//! - Access control: a parameter without `Param` write fails like any other parameter, with
+//!   7006 (a required one fails its object, and the object's code is then 7006 rather than
+//!   7021, as TP-469 2.16 expects); `updated_params` leaves out what the controller may not
+//!   read (R-SET.3). The instances a search path selects are those the controller may read the
+//!   search parameters of (see the engine's resolver).
 
 use std::collections::BTreeMap;
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::value::Value;
@@ -66,15 +72,36 @@ impl Checked {
     pub(super) fn required_failed(&self) -> bool {
         self.failed.iter().any(|f| f.required)
     }
+
+    /// The error of an object whose required parameters failed (`what` names it): 7006 when
+    /// one was refused for lack of permission, else 7021.
+    pub(super) fn required_error(&self, what: &str) -> UspError {
+        let denied =
+            self.failed.iter().any(|f| f.required && f.err.code == ErrorCode::PermissionDenied);
+        if denied {
+            UspError::new(
+                ErrorCode::PermissionDenied,
+                format!("a required parameter of {what} may not be written"),
+            )
+        } else {
+            UspError::new(
+                ErrorCode::RequiredParamFailed,
+                format!("a required parameter of {what} failed"),
+            )
+        }
+    }
 }
 
-/// Checks settings for an instance of `obj`: unknown names fail with 7010, values go through
-/// the engine's `check_value`. In an Add (`creating`), unique keys count as required (TR-369:
-/// "Any Unique Key Parameter contained in the Add Message will be considered as required").
+/// Checks settings for an instance of `obj` (`numbers`; `0` for the number of a row not yet
+/// created): unknown names fail with 7010, parameters without `Param` write in `access` with
+/// 7006, values go through the engine's `check_value`. In an Add (`creating`), unique keys
+/// count as required (TR-369: "Any Unique Key Parameter contained in the Add Message will be
+/// considered as required").
 pub(super) fn check_settings(
     dm: &DataModel,
     who: &Requester,
-    obj: ObjId,
+    access: &Access,
+    (obj, numbers): (ObjId, &[u32]),
     settings: &[Setting],
     creating: bool,
 ) -> Checked {
@@ -93,6 +120,14 @@ pub(super) fn check_settings(
         };
         let key = dm.schema().obj(obj).unique_keys.iter().flatten().any(|k| *k == param);
         let required = s.required || (creating && key);
+        if !access.param(dm.schema(), param, numbers).write() {
+            let err = UspError::new(
+                ErrorCode::PermissionDenied,
+                format!("{} may not be written by this controller", s.name),
+            );
+            out.failed.push(Failed { name: s.name.to_owned(), err, required });
+            continue;
+        }
         match dm.check_value(who, param, s.value, creating) {
             Ok(v) => {
                 out.good.retain(|(p, _)| *p != param);
@@ -143,10 +178,12 @@ impl ObjFailure {
     }
 }
 
-/// Answers a Set; `Err` is the Error message of a failed `allow_partial=false` request.
+/// Answers a Set with the rights of `access`; `Err` is the Error message of a failed
+/// `allow_partial=false` request.
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     req: &Set,
 ) -> Result<SetResp, msg::Error> {
     let mut results = Vec::with_capacity(req.update_objs.len());
@@ -157,7 +194,7 @@ pub(super) fn handle(
         if req.allow_partial {
             dm.begin(who.clone());
         }
-        let status = match update(dm, who, uo) {
+        let status = match update(dm, who, access, uo) {
             Ok(updated_inst_results) => {
                 if req.allow_partial {
                     dm.commit();
@@ -202,6 +239,7 @@ fn param_error((param, e): (String, UspError)) -> ParameterError {
 fn update(
     dm: &mut DataModel,
     who: &Requester,
+    access: &Access,
     uo: &msg::set::UpdateObject,
 ) -> Result<Vec<UpdatedInstanceResult>, ObjFailure> {
     let path = parse_obj_path(&uo.obj_path).map_err(ObjFailure::plain)?;
@@ -222,16 +260,12 @@ fn update(
             )));
         }
         let affected_path = target.obj_path(dm);
-        let checked = check_settings(dm, who, target.obj, &settings, false);
+        let checked =
+            check_settings(dm, who, access, (target.obj, &target.numbers), &settings, false);
         if checked.required_failed() {
+            first_err.get_or_insert_with(|| checked.required_error(&affected_path));
             let params: Vec<(String, UspError)> =
                 checked.failed.into_iter().map(|f| (f.name, f.err)).collect();
-            first_err.get_or_insert_with(|| {
-                UspError::new(
-                    ErrorCode::RequiredParamFailed,
-                    format!("a required parameter of {affected_path} failed"),
-                )
-            });
             failures.push((affected_path, params));
             continue;
         }
@@ -245,6 +279,9 @@ fn update(
         for ((param, _), name) in checked.good.iter().zip(&checked.good_names) {
             let def = dm.schema().param(*param);
             let obj = def.obj;
+            if !access.param(dm.schema(), *param, &target.numbers).read() {
+                continue;
+            }
             let read = dm.read_params(who, obj, &target.numbers, &[*param]);
             if let Some(Ok(v)) = read.into_iter().next() {
                 updated_params.insert(name.clone(), v.to_string());

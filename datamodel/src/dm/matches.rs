@@ -7,6 +7,7 @@
 
 use super::DataModel;
 use super::resolve::Cursor;
+use crate::access::Access;
 use crate::path::{Path, Segment};
 use crate::plugin::Requester;
 use crate::schema::ObjId;
@@ -51,7 +52,10 @@ impl DataModel {
                         return false;
                     }
                     let row = Cursor { obj: cur, numbers: numbers[..=k].to_vec() };
-                    if !matches!(self.matches(&Requester::Internal, &row, conds, 0), Ok(true)) {
+                    if !matches!(
+                        self.matches(&Requester::Internal, &Access::Full, &row, conds, 0),
+                        Ok(true)
+                    ) {
                         return false;
                     }
                     k += 1;

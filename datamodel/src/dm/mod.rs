@@ -8,6 +8,7 @@
 //! become [`DmEvent`]s (ValueChange, ObjectCreation, ObjectDeletion) and a persistence batch that
 //! [`DataModel::flush`] writes to the [`Store`] once per message.
 
+mod access;
 mod load;
 mod matches;
 mod meta;
@@ -70,6 +71,10 @@ pub struct DataModel {
     watches: watch::Watches,
     /// The agent's private key/value items (see [`crate::store::Item::Meta`]).
     meta: std::collections::BTreeMap<String, String>,
+    /// Per object (by id): how many committed transactions changed its instances.
+    changes: Vec<u64>,
+    /// The compiled access rules (see [`DataModel::access`]).
+    acl: access::AclCache,
 }
 
 impl fmt::Debug for DataModel {
@@ -93,6 +98,8 @@ impl DataModel {
         }
         let schema = builder.finish().map_err(BuildError::Schema)?;
         let tree = Tree::new(&schema);
+        let changes = vec![0; schema.object_count()];
+        let acl = access::AclCache::new(&schema);
         let mut dm = DataModel {
             schema,
             tree,
@@ -107,6 +114,8 @@ impl DataModel {
             running: Vec::new(),
             watches: watch::Watches::default(),
             meta: std::collections::BTreeMap::new(),
+            changes,
+            acl,
         };
         dm.load().map_err(BuildError::Store)?;
         for i in 0..dm.plugins.len() {

@@ -5,6 +5,7 @@
 //! search walks the rows of the tables it crosses once.
 
 use super::DataModel;
+use crate::access::Access;
 use crate::error::{ErrorCode, UspError};
 use crate::path::{Condition, Op, Path, RefIndex, Reference, Segment, Tail};
 use crate::plugin::Requester;
@@ -130,12 +131,16 @@ impl DataModel {
                 if !at_table {
                     return Err(UspError::invalid_path(path));
                 }
+                let access = match segment {
+                    Segment::Search(_) => self.access(who),
+                    _ => Access::Full,
+                };
                 for n in self.row_numbers(cursor.obj, &cursor.numbers) {
                     let mut numbers = cursor.numbers.clone();
                     numbers.push(n);
                     let row = Cursor { obj: cursor.obj, numbers };
                     let keep = match segment {
-                        Segment::Search(conds) => self.matches(who, &row, conds, depth)?,
+                        Segment::Search(conds) => self.matches(who, &access, &row, conds, depth)?,
                         _ => true,
                     };
                     if keep {
@@ -252,16 +257,19 @@ impl DataModel {
         }
     }
 
-    /// True when every condition of a search expression holds for the row.
+    /// True when every condition of a search expression holds for the row. A condition on a
+    /// parameter `access` may not read never holds (R-GIN.0: the row is treated as absent, and
+    /// the search cannot become an oracle for the value).
     pub(super) fn matches(
         &mut self,
         who: &Requester,
+        access: &Access,
         row: &Cursor,
         conds: &[Condition],
         depth: u8,
     ) -> Result<bool, UspError> {
         for cond in conds {
-            if !self.condition_holds(who, row, cond, depth)? {
+            if !self.condition_holds(who, access, row, cond, depth)? {
                 return Ok(false);
             }
         }
@@ -271,6 +279,7 @@ impl DataModel {
     fn condition_holds(
         &mut self,
         who: &Requester,
+        access: &Access,
         row: &Cursor,
         cond: &Condition,
         depth: u8,
@@ -303,6 +312,9 @@ impl DataModel {
                 .schema
                 .param_by_name(c.obj, &cond.param.name)
                 .ok_or_else(|| bad_condition(cond, "unknown parameter"))?;
+            if !access.param(&self.schema, param, &c.numbers).read() {
+                continue;
+            }
             let value = self.read_one(who, c.obj, &c.numbers, param)?;
             if compare(&value, cond)? {
                 return Ok(true);

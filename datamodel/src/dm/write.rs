@@ -434,6 +434,13 @@ impl DataModel {
 
     /// Turns a committed undo log into events and persistence changes.
     fn record(&mut self, undo: Vec<Undo>) {
+        for u in &undo {
+            let obj = match u {
+                Undo::Value { param, .. } => self.schema.param(*param).obj,
+                Undo::Added { table, .. } | Undo::Removed { table, .. } => *table,
+            };
+            self.count_change(obj);
+        }
         // Rows this transaction added (still there or not): what happens inside them is
         // reported with their creation, or not at all if they are gone again.
         let added: HashSet<(ObjId, &[u32])> = undo

@@ -18,7 +18,9 @@
 //!   controller's instance path among the initial values it passes to `add_row`.
 //! - The default ControllerTrust role ("Full Access") is a factory default: the core calls
 //!   [`local_agent::apply_trust_defaults`] after `DataModel::new` (it applies
-//!   [`local_agent::trust_default_entries`] when the Role table is empty).
+//!   [`local_agent::trust_default_entries`] when the Role table is empty). A controller gets
+//!   the rights of its `AssignedRole` / `InheritedRole` Roles (see [`crate::access`]); the
+//!   reset file must give it one (`Role.1` for full access).
 //! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a

@@ -21,6 +21,12 @@
 //! of a row, a table path matches the rows of that table only ("instances of the subscribed
 //! multi-instance object"), while an instance or single-object path (a partial path) matches
 //! the rows of every table below it.
+//!
+//! Access control: a subscription matches only when its recipient controller has the Notify
+//! permission on what changed (`Param` n for ValueChange, `Obj` n on the created row for
+//! ObjectCreation, `InstantiatedObj` n on the deleted row for ObjectDeletion, `CommandEvent` n
+//! for OperationComplete and Event). The subscription itself may be created without it (TP-469
+//! 2.20): it just never fires, and follows the permission when it changes.
 
 use std::collections::HashMap;
 
@@ -258,8 +264,37 @@ impl Index {
         }
         hits.sort_unstable();
         hits.dedup();
+        hits.retain(|&i| {
+            self.subs.get(i).is_some_and(|s| may_notify(dm, &s.to, kind, obj, numbers, leaf))
+        });
         hits
     }
+}
+
+/// Whether the controller `to` has the Notify permission a notification of `kind` about
+/// `leaf` of `obj`/`numbers` (the row itself when `leaf` is `None`) needs.
+fn may_notify(
+    dm: &mut DataModel,
+    to: &str,
+    kind: Kind,
+    obj: ObjId,
+    numbers: &[u32],
+    leaf: Option<Leaf>,
+) -> bool {
+    let access = dm.access_of(to);
+    if access.is_full() {
+        return true;
+    }
+    let schema = dm.schema();
+    let rights = match (kind, leaf) {
+        (Kind::ValueChange, Some(Leaf::Param(p))) => access.param(schema, p, numbers),
+        (Kind::ObjectCreation, _) => access.object(schema, obj, numbers),
+        (Kind::ObjectDeletion, _) => access.instance(schema, obj, numbers),
+        (Kind::OperationComplete, Some(Leaf::Command(c))) => access.command(schema, c, numbers),
+        (Kind::Event, Some(Leaf::Event(e))) => access.event(schema, e, numbers),
+        _ => return false,
+    };
+    rights.notify()
 }
 
 /// Classifies a ReferenceList path against the schema; `None` when it names nothing there.

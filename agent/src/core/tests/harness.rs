@@ -22,6 +22,8 @@ use crate::core::{Core, Outgoing};
 pub const AGENT: &str = "os::000000-agent";
 /// The known controller.
 pub const CTRL: &str = "self::ctrl";
+/// The factory-default Full Access role.
+pub const FULL_ACCESS: &str = "Device.LocalAgent.ControllerTrust.Role.1";
 
 /// `Device.Test.`: a writable table with nested objects, live parameters and commands.
 #[derive(Default)]
@@ -243,7 +245,9 @@ impl Harness {
     }
 
     /// The agent's built-in modules (Device, DeviceInfo, LocalAgent with Controller,
-    /// Subscription, Request) plus `Device.Test.`, with [`CTRL`] as an enabled `Controller.1`.
+    /// Subscription, Request, ControllerTrust) plus `Device.Test.`, with [`CTRL`] as an enabled
+    /// `Controller.1` holding the factory-default Full Access role (`Role.1`), as the example
+    /// reset files set it up.
     pub fn builtin() -> Harness {
         Harness::builtin_with(AgentIdentity { endpoint_id: AGENT.into(), ..Default::default() })
     }
@@ -253,6 +257,8 @@ impl Harness {
         let mut h = Harness::with_model(Model::Builtin(Box::new(identity)));
         h.default("Device.LocalAgent.Controller.1.EndpointID", CTRL);
         h.default("Device.LocalAgent.Controller.1.Enable", "true");
+        h.default("Device.LocalAgent.Controller.1.AssignedRole", FULL_ACCESS);
+        usp_datamodel::modules::local_agent::apply_trust_defaults(h.core.dm()).unwrap();
         h.fixtures();
         h
     }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod acl;
 mod harness;
 mod notify;
 mod operate;

@@ -236,6 +236,7 @@ fn polling_follows_new_instances_of_a_wildcard() {
 fn each_subscription_notifies_its_own_recipient() {
     let mut h = Harness::builtin();
     h.default("Device.LocalAgent.Controller.2.EndpointID", "self::other");
+    h.default("Device.LocalAgent.Controller.2.AssignedRole", FULL_ACCESS);
     h.default("Device.LocalAgent.Subscription.7.ID", "theirs");
     h.default("Device.LocalAgent.Subscription.7.NotifType", "ValueChange");
     h.default("Device.LocalAgent.Subscription.7.ReferenceList", "Device.Test.Label");

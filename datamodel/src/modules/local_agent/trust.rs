@@ -3,7 +3,9 @@
 //! A plugin cannot add rows, so the default role is a factory default: the core calls
 //! [`apply_defaults`] after building the data model (or puts [`default_entries`] into its
 //! factory-defaults file). Permission strings are checked on Add and Set:
-//! four characters, each the letter of its position in `rwxn` or `-`.
+//! four characters, each the letter of its position in `rwxn` or `-`. What the rows mean is the
+//! evaluator's ([`crate::access`]): the engine compiles them, with the Controller table's
+//! `AssignedRole` and `InheritedRole`, whenever they change ([`DataModel::access`]).
 
 use crate::error::{ErrorCode, UspError};
 use crate::path::Path;
@@ -161,6 +163,14 @@ mod tests {
         vec![Box::new(LocalAgent::new(Default::default())), Box::new(ControllerTrust)]
     }
 
+    fn with_controllers() -> Vec<Box<dyn Plugin>> {
+        vec![
+            Box::new(LocalAgent::new(Default::default())),
+            Box::new(crate::modules::local_agent::Controllers),
+            Box::new(ControllerTrust),
+        ]
+    }
+
     const ROLE: &str = "Device.LocalAgent.ControllerTrust.Role.";
 
     #[test]
@@ -213,5 +223,74 @@ mod tests {
         t.set(&p, &[("Obj", "r--n")]).unwrap();
         let e = t.add(ROLE, &[("Name", "Viewer")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::UniqueKeyConflict);
+    }
+
+    /// The engine compiles the roles again after each committed change of them, and a search
+    /// condition on a parameter the controller may not read never holds.
+    #[test]
+    fn access_follows_the_rows() {
+        let mut t = Lab::new(with_controllers());
+        assert!(apply_defaults(&mut t.dm).unwrap());
+        let ctrl = "Device.LocalAgent.Controller.";
+        let values = [("EndpointID", "proto::controller"), ("AssignedRole", "")];
+        let c = t.add_as(Requester::Internal, ctrl, &values).unwrap();
+        assert!(!t.dm.access(&t.who).is_full(), "no role: nothing");
+        t.set(&c, &[("AssignedRole", "Device.LocalAgent.ControllerTrust.Role.1")]).unwrap();
+        assert!(t.dm.access(&t.who).is_full());
+        assert!(t.dm.access(&Requester::Internal).is_full());
+
+        let table = format!("{ROLE}1.Permission.");
+        let deny = [
+            ("Enable", "true"),
+            ("Order", "2"),
+            ("Targets", "Device.LocalAgent.Controller."),
+            ("Param", "--w-"),
+        ];
+        // Not a valid string: nothing changes.
+        assert!(t.add(&table, &deny).is_err());
+        assert!(t.dm.access(&t.who).is_full());
+        let deny = [deny[0], deny[1], deny[2], ("Param", "-w--")];
+        let p = t.add(&table, &deny).unwrap();
+        let access = t.dm.access(&t.who);
+        assert!(!access.is_full());
+        let schema = t.dm.schema();
+        let obj = schema.obj_by_path("Device.LocalAgent.Controller.{i}.").unwrap();
+        let eid = schema.param_by_name(obj, "EndpointID").unwrap();
+        assert_eq!(access.param(schema, eid, &[1]).to_string(), "-w--");
+
+        let search = crate::path::Path::parse(
+            "Device.LocalAgent.Controller.[EndpointID==\"proto::controller\"].",
+        )
+        .unwrap();
+        assert_eq!(t.dm.resolve(&Requester::Internal, &search).unwrap().len(), 1);
+        assert_eq!(t.dm.resolve(&t.who.clone(), &search).unwrap().len(), 0);
+
+        t.set(&p, &[("Enable", "false")]).unwrap();
+        assert!(t.dm.access(&t.who).is_full());
+        assert_eq!(t.dm.resolve(&t.who.clone(), &search).unwrap().len(), 1);
+        t.set(&format!("{ROLE}1."), &[("Enable", "false")]).unwrap();
+        assert!(!t.dm.access(&t.who).is_full());
+        t.delete(&c).unwrap();
+        assert!(!t.dm.access(&t.who).is_full(), "an unknown controller gets the UntrustedRole");
+    }
+
+    /// Rules compiled inside a transaction (from values that may be undone) are not kept.
+    #[test]
+    fn access_compiled_inside_an_aborted_transaction_is_not_kept() {
+        let mut t = Lab::new(with_controllers());
+        assert!(apply_defaults(&mut t.dm).unwrap());
+        let values = [
+            ("EndpointID", "proto::controller"),
+            ("AssignedRole", "Device.LocalAgent.ControllerTrust.Role.1"),
+        ];
+        t.add_as(Requester::Internal, "Device.LocalAgent.Controller.", &values).unwrap();
+        let p = crate::path::Path::parse(&format!("{ROLE}1.Enable")).unwrap();
+        let target = t.dm.resolve(&Requester::Internal, &p).unwrap().remove(0);
+        let crate::Item::Param(enable) = target.item else { panic!() };
+        t.dm.begin(Requester::Internal);
+        t.dm.set_values(target.obj, &target.numbers, &[(enable, Value::Boolean(false))]).unwrap();
+        assert!(!t.dm.access(&t.who).is_full(), "the open transaction's view");
+        t.dm.abort();
+        assert!(t.dm.access(&t.who).is_full());
     }
 }

@@ -5,8 +5,9 @@
 //! The other test modules cover the same behaviours on the small test model.
 //!
 //! One file per part of section 1 (`add`, `set`, `delete`, `get`, `notify`, `discovery` for
-//! GetInstances / GetSupportedDM / GetSupportedProtocol, `operate`), and `records` for sections
-//! 2 and 3. The helpers below build the plan's messages and take the answers apart.
+//! GetInstances / GetSupportedDM / GetSupportedProtocol, `operate`), `records` for sections
+//! 2 and 3, and `access` for the Roles and Permissions of section 2. The helpers below build the
+//! plan's messages and take the answers apart.
 
 use usp_proto::msg::add_resp::created_object_result::operation_status::OperStatus as AddStatus;
 use usp_proto::msg::delete_resp::deleted_object_result::operation_status::OperStatus as DelStatus;
@@ -17,6 +18,7 @@ use usp_proto::msg::{self, add as add_msg, set as set_msg};
 
 use super::harness::*;
 
+mod access;
 mod add;
 mod delete;
 mod discovery;

@@ -89,14 +89,17 @@ pub(super) fn compile(schema: &Schema, rows: &TrustRows) -> Acl {
         let access = if refs.iter().any(|r| banned.contains(r)) {
             log::info!("controller {} holds the BannedRole: no access", c.endpoint_id);
             Access::none()
+        } else if refs.is_empty() && untrusted.is_empty() {
+            // obuspa's rule (ROLE_DEFAULT is full access) so that an obuspa reset file without
+            // AssignedRole keeps working with its controller; said once per rebuild.
+            log::warn!(
+                "controller {} has no AssignedRole, no InheritedRole and there is no \
+                 UntrustedRole: it gets full access, as with obuspa (give it a Role, e.g. \
+                 {ROLE_PREFIX}1, or set ControllerTrust.UntrustedRole to restrict it)",
+                c.endpoint_id
+            );
+            Access::Full
         } else if refs.is_empty() {
-            if untrusted.is_empty() {
-                log::warn!(
-                    "controller {} has no AssignedRole, no InheritedRole and there is no \
-                     UntrustedRole: it may do nothing (give it a Role, e.g. {ROLE_PREFIX}1)",
-                    c.endpoint_id
-                );
-            }
             access_of(&untrusted)
         } else {
             access_of(&refs)

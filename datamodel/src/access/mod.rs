@@ -24,8 +24,9 @@
 //! - A controller's Roles are its `AssignedRole` and `InheritedRole` entries; the rights are
 //!   the union (bitwise or) of what each Role grants. A controller with neither gets the
 //!   `UntrustedRole` (TR-369: "the Role the Agent will automatically assign to any Controller
-//!   that has not been authorized for a different Role"); when that is empty too it gets
-//!   nothing. A controller holding the `BannedRole` gets nothing. References to missing or
+//!   that has not been authorized for a different Role"); when that is empty too it gets full
+//!   access with a warning, as obuspa does (its `ROLE_DEFAULT`), so that an obuspa reset file
+//!   without `AssignedRole` keeps working with its controller. A controller holding the `BannedRole` gets nothing. References to missing or
 //!   disabled Roles grant nothing.
 //! - Which string answers which question: `Param` for parameters (r Get/GetSupportedDM, w
 //!   Set/Add, n ValueChange), `Obj` for objects and tables (r Get resolves it and

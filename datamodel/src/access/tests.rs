@@ -263,7 +263,7 @@ fn unusable_targets_cover_nothing() {
 }
 
 #[test]
-fn controllers_without_roles_get_the_untrusted_role_or_nothing() {
+fn controllers_without_roles_get_the_untrusted_role_or_full_access_as_with_obuspa() {
     let m = model();
     let reader = role(2, vec![perm(1, 1, "Device.DeviceInfo.", ["r---"; 4])]);
     let mut rows = TrustRows {
@@ -278,7 +278,8 @@ fn controllers_without_roles_get_the_untrusted_role_or_nothing() {
     };
     let acl = Acl::build(&m.schema, &rows);
     assert!(acl.of("trusted").is_full());
-    assert_eq!(acl.of("plain").object(&m.schema, m.info, &[]), Rights::NONE);
+    // No role and no UntrustedRole: obuspa's full access.
+    assert!(acl.of("plain").is_full());
     assert_eq!(acl.of("dangling").object(&m.schema, m.info, &[]), Rights::NONE);
     assert!(acl.of("banned").is_full());
     assert_eq!(acl.of("stranger").object(&m.schema, m.info, &[]), Rights::NONE);

@@ -329,16 +329,18 @@ fn gsdm_reports_what_the_controller_may_do() {
 }
 
 #[test]
-fn a_controller_without_a_role_gets_the_untrusted_role_or_nothing() {
+fn a_controller_without_a_role_gets_the_untrusted_role_or_full_access_as_with_obuspa() {
     let mut h = Harness::builtin();
     const OTHER: &str = "self::other";
     h.default("Device.LocalAgent.Controller.2.EndpointID", OTHER);
     h.default("Device.LocalAgent.Controller.2.Enable", "true");
     h.advance(0);
+    // No role and no UntrustedRole: full access (obuspa's ROLE_DEFAULT), so an obuspa reset
+    // file without AssignedRole keeps working.
     let reply = ask_as(&mut h, OTHER, get(&["Device.Test.Label", "Device.Test.Item.*.Name"]));
     let RespType::GetResp(r) = response(reply) else { panic!() };
-    assert_eq!(r.req_path_results[0].err_code, 7026);
-    assert!(r.req_path_results[1].resolved_path_results.is_empty());
+    assert_eq!(r.req_path_results[0].err_code, 0);
+    assert_eq!(r.req_path_results[0].resolved_path_results.len(), 1);
     // A reader role as the UntrustedRole.
     let role = [("Enable", "true", false), ("Name", "Reader", false)];
     let r =

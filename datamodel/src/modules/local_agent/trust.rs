@@ -232,9 +232,10 @@ mod tests {
         let mut t = Lab::new(with_controllers());
         assert!(apply_defaults(&mut t.dm).unwrap());
         let ctrl = "Device.LocalAgent.Controller.";
-        let values = [("EndpointID", "proto::controller"), ("AssignedRole", "")];
+        let missing = "Device.LocalAgent.ControllerTrust.Role.9";
+        let values = [("EndpointID", "proto::controller"), ("AssignedRole", missing)];
         let c = t.add_as(Requester::Internal, ctrl, &values).unwrap();
-        assert!(!t.dm.access(&t.who).is_full(), "no role: nothing");
+        assert!(!t.dm.access(&t.who).is_full(), "a missing role grants nothing");
         t.set(&c, &[("AssignedRole", "Device.LocalAgent.ControllerTrust.Role.1")]).unwrap();
         assert!(t.dm.access(&t.who).is_full());
         assert!(t.dm.access(&Requester::Internal).is_full());

@@ -168,30 +168,42 @@ make_certs() {
         chmod 644 "$d"/*.pem "$d"/*.key
 }
 
+# A mosquitto with TLS (test CA in $1) on a free port, named $2: sets BROKER_PORT.
+start_tls_broker() {
+    local d="$1" name="$2"
+    make_certs "$d" || { echo "openssl could not make the test certificates"; return 1; }
+    BROKER_PORT="$(free_port)"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\ncafile %s\ncertfile %s\nkeyfile %s\n' \
+        "$BROKER_PORT" "$d/ca.pem" "$d/srv.pem" "$d/srv.key" >"$d/mosquitto.conf"
+    spawn "$name" "$MOSQUITTO" -c "$d/mosquitto.conf"
+    wait_port "$BROKER_PORT" 10 || { cat "$WORK/$name.log"; return 1; }
+}
+
+# Reset-file lines for an agent $1 on MQTT 5 + TLS to 127.0.0.1:$2 with its own topic $3.
+agent_mqtt_reset() {
+    cat <<RESET
+Device.LocalAgent.EndpointID "$1"
+Device.MQTT.Client.1.Enable true
+Device.MQTT.Client.1.BrokerAddress "127.0.0.1"
+Device.MQTT.Client.1.BrokerPort $2
+Device.MQTT.Client.1.ProtocolVersion "5.0"
+Device.MQTT.Client.1.TransportProtocol "TLS"
+Device.LocalAgent.MTP.1.Enable true
+Device.LocalAgent.MTP.1.Protocol "MQTT"
+Device.LocalAgent.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
+Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured "$3"
+RESET
+}
+
 # The daemon under qemu connects over MQTT 5 + TLS (rustls/ring on the target CPU) to a
 # mosquitto on the host, and its local CLI reports the MTP Up and the client Connected.
 check_agent_mqtt_tls() {
     local t="$1"
     [ -x "$(bin_of "$t" uspagent)" ] || return $SKIP
     local d="$WORK/mqtt-$t" port out i
-    make_certs "$d" || { echo "openssl could not make the test certificates"; return 1; }
-    port="$(free_port)"
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\ncafile %s\ncertfile %s\nkeyfile %s\n' \
-        "$port" "$d/ca.pem" "$d/srv.pem" "$d/srv.key" >"$d/mosquitto.conf"
-    spawn "mosquitto-$t" "$MOSQUITTO" -c "$d/mosquitto.conf"
-    wait_port "$port" 10 || { cat "$WORK/mosquitto-$t.log"; return 1; }
-    cat >"$d/reset.txt" <<RESET
-Device.LocalAgent.EndpointID "os::00D09E-QEMU$port"
-Device.MQTT.Client.1.Enable true
-Device.MQTT.Client.1.BrokerAddress "127.0.0.1"
-Device.MQTT.Client.1.BrokerPort $port
-Device.MQTT.Client.1.ProtocolVersion "5.0"
-Device.MQTT.Client.1.TransportProtocol "TLS"
-Device.LocalAgent.MTP.1.Enable true
-Device.LocalAgent.MTP.1.Protocol "MQTT"
-Device.LocalAgent.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
-Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured "usp/v1/agent/qemu-$port"
-RESET
+    start_tls_broker "$d" "mosquitto-$t" || return 1
+    port="$BROKER_PORT"
+    agent_mqtt_reset "os::00D09E-QEMU$port" "$port" "usp/v1/agent/qemu-$port" >"$d/reset.txt"
     # shellcheck disable=SC2046
     spawn "agent-$t" $(qemu_cmd "$t") "$(bin_of "$t" uspagent)" -r "$d/reset.txt" \
         -f "$d/usp.db" -s "$d/cli" -t "$d/ca.pem" -v 4
@@ -214,25 +226,13 @@ check_e2e_uspctl() {
     local t="$1"
     [ -x "$(bin_of "$t" uspagent)" ] || return $SKIP
     local d="$WORK/e2e-$t" port out i sub agent ctl topic atopic
-    make_certs "$d" || { echo "openssl could not make the test certificates"; return 1; }
-    port="$(free_port)"
+    start_tls_broker "$d" "e2e-mosquitto-$t" || return 1
+    port="$BROKER_PORT"
     agent="os::00D09E-E2E$port" ctl="self::qemu-ctl-$port"
     topic="usp/v1/controller/qemu-$port" atopic="usp/v1/agent/qemu-$port"
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\ncafile %s\ncertfile %s\nkeyfile %s\n' \
-        "$port" "$d/ca.pem" "$d/srv.pem" "$d/srv.key" >"$d/mosquitto.conf"
-    spawn "e2e-mosquitto-$t" "$MOSQUITTO" -c "$d/mosquitto.conf"
-    wait_port "$port" 10 || { cat "$WORK/e2e-mosquitto-$t.log"; return 1; }
-    cat >"$d/reset.txt" <<RESET
-Device.LocalAgent.EndpointID "$agent"
-Device.MQTT.Client.1.Enable true
-Device.MQTT.Client.1.BrokerAddress "127.0.0.1"
-Device.MQTT.Client.1.BrokerPort $port
-Device.MQTT.Client.1.ProtocolVersion "5.0"
-Device.MQTT.Client.1.TransportProtocol "TLS"
-Device.LocalAgent.MTP.1.Enable true
-Device.LocalAgent.MTP.1.Protocol "MQTT"
-Device.LocalAgent.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
-Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured "$atopic"
+    {
+        agent_mqtt_reset "$agent" "$port" "$atopic"
+        cat <<RESET
 Device.LocalAgent.Controller.1.Enable true
 Device.LocalAgent.Controller.1.EndpointID "$ctl"
 Device.LocalAgent.Controller.1.AssignedRole "Device.LocalAgent.ControllerTrust.Role.1"
@@ -241,6 +241,7 @@ Device.LocalAgent.Controller.1.MTP.1.Protocol "MQTT"
 Device.LocalAgent.Controller.1.MTP.1.MQTT.Reference "Device.MQTT.Client.1"
 Device.LocalAgent.Controller.1.MTP.1.MQTT.Topic "$topic"
 RESET
+    } >"$d/reset.txt"
     # shellcheck disable=SC2046
     spawn "e2e-agent-$t" $(qemu_cmd "$t") "$(bin_of "$t" uspagent)" -r "$d/reset.txt" \
         -f "$d/usp.db" -s "$d/cli" -t "$d/ca.pem" -v 3

@@ -261,8 +261,8 @@ impl Ctx<'_> {
     }
 }
 
-/// The [`Plugin::get`] of a plugin that declares no live parameters: the engine never calls
-/// it, so a call is an internal error naming the plugin.
+/// The default [`Plugin::get`], for a plugin that declares no live parameters: the engine never
+/// calls it, so a call is an internal error naming the plugin.
 pub fn no_live_parameters(plugin: &str, params: &[ParamId]) -> Result<(), UspError> {
     Err(UspError::internal(format!("{plugin} has no live parameters ({params:?})")))
 }
@@ -281,14 +281,17 @@ pub trait Plugin {
     fn start(&mut self, _ctx: &mut Ctx) {}
 
     /// Reads live parameters of one object instance in one batch: push exactly one value per
-    /// id of `params`, in order.
+    /// id of `params`, in order. The engine calls it only for parameters declared live; the
+    /// default, for plugins that declare none, is an internal error naming the plugin.
     fn get(
         &mut self,
-        ctx: &mut Ctx,
-        inst: &Instance,
+        _ctx: &mut Ctx,
+        _inst: &Instance,
         params: &[ParamId],
-        out: &mut Vec<Value>,
-    ) -> Result<(), UspError>;
+        _out: &mut Vec<Value>,
+    ) -> Result<(), UspError> {
+        no_live_parameters(self.name(), params)
+    }
 
     /// Enumerates the rows of an external table under `parent`: one stable key per row.
     fn list(

@@ -12,10 +12,9 @@
 //! key.
 
 use super::UINT_MAX;
-use crate::error::UspError;
-use crate::plugin::{Ctx, Instance, Plugin};
-use crate::schema::{ObjAccess, ParamId, SchemaBuilder};
-use crate::value::{ParamType, Value};
+use crate::plugin::Plugin;
+use crate::schema::{ObjAccess, SchemaBuilder};
+use crate::value::ParamType;
 
 /// `Connection.{i}.Status` values (TR-181 enumeration).
 pub const CONNECTION_STATUS: &[&str] = &[
@@ -71,16 +70,6 @@ impl Plugin for Stomp {
             .range(1, UINT_MAX)
             .default("30720");
         b.param(c, "EnableEncryption", ParamType::Boolean).rw().default("true");
-    }
-
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("STOMP", params)
     }
 }
 

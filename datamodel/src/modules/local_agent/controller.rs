@@ -10,7 +10,7 @@
 use crate::error::{ErrorCode, UspError};
 use crate::modules::UINT_MAX;
 use crate::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin};
-use crate::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
+use crate::schema::{CmdId, ObjAccess, SchemaBuilder};
 use crate::value::{ParamType, Value};
 
 use super::PROTOCOLS;
@@ -64,16 +64,6 @@ impl Plugin for Controllers {
         b.param(bp, "Enable", ParamType::Boolean).rw().default("false");
         b.param(bp, "ParameterName", ParamType::String).rw().max_len(256);
         b.unique_key(bp, &["ParameterName"]);
-    }
-
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("Controller", params)
     }
 
     fn operate(

@@ -11,7 +11,7 @@
 
 use crate::error::{ErrorCode, UspError};
 use crate::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin};
-use crate::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
+use crate::schema::{CmdId, ObjAccess, SchemaBuilder};
 use crate::value::{ParamType, Value};
 
 /// The `Status` values of a request.
@@ -39,16 +39,6 @@ impl Plugin for Requests {
             .volatile()
             .default("Requested");
         b.command(r, "Cancel", false);
-    }
-
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("Request", params)
     }
 
     fn operate(

@@ -91,16 +91,6 @@ impl Plugin for Subscriptions {
         }
     }
 
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("Subscription", params)
-    }
-
     fn add(
         &mut self,
         ctx: &mut Ctx,

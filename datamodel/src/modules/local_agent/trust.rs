@@ -122,16 +122,6 @@ impl Plugin for ControllerTrust {
         }
     }
 
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("ControllerTrust", params)
-    }
-
     fn validate(
         &mut self,
         ctx: &mut Ctx,

@@ -9,7 +9,7 @@
 
 use crate::error::{ErrorCode, UspError};
 use crate::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin, SystemRequest};
-use crate::schema::{CmdId, ParamId, SchemaBuilder};
+use crate::schema::{CmdId, SchemaBuilder};
 use crate::value::Value;
 
 /// The plugin serving `Controller.{i}.MTP.{i}.WebSocket.Reset()`.
@@ -24,16 +24,6 @@ impl Plugin for WebSocketSessions {
     fn register(&mut self, b: &mut SchemaBuilder) {
         let ws = b.object("Device.LocalAgent.Controller.{i}.MTP.{i}.WebSocket.");
         b.command(ws, "Reset", false);
-    }
-
-    fn get(
-        &mut self,
-        _ctx: &mut Ctx,
-        _inst: &Instance,
-        params: &[ParamId],
-        _out: &mut Vec<Value>,
-    ) -> Result<(), UspError> {
-        crate::plugin::no_live_parameters("WebSocketSessions", params)
     }
 
     fn operate(

@@ -19,7 +19,7 @@ use usp_datamodel::error::UspError;
 use usp_datamodel::modules::{AgentIdentity, builtin};
 use usp_datamodel::plugin::{Ctx, Instance, Now, Plugin, Requester};
 use usp_datamodel::schema::{ObjAccess, ParamId, SchemaBuilder};
-use usp_datamodel::store::{Change, Item, Store, StoreError};
+use usp_datamodel::store::{NullStore, Store};
 use usp_datamodel::value::{DateTime, ParamType, Value};
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{self, Msg};
@@ -57,18 +57,6 @@ impl Plugin for BenchPlugin {
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
         out.extend(params.iter().map(|_| Value::String("Up".into())));
-        Ok(())
-    }
-}
-
-/// A store that keeps nothing: the core's own cost.
-struct NullStore;
-
-impl Store for NullStore {
-    fn load(&mut self) -> Result<Vec<Item>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn write(&mut self, _batch: &[Change]) -> Result<(), StoreError> {
         Ok(())
     }
 }

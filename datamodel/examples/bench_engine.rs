@@ -12,7 +12,7 @@ use usp_datamodel::error::UspError;
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::{Ctx, Instance, Now, Plugin, Requester};
 use usp_datamodel::schema::{ObjAccess, ObjId, ParamId, SchemaBuilder};
-use usp_datamodel::store::{Change, Item as StoreItem, MemStore, Store, StoreError};
+use usp_datamodel::store::{MemStore, NullStore, Store};
 use usp_datamodel::value::{ParamType, Value};
 
 /// `Device.Test.Item.{i}.` with Alias, Name (unique), Count, Enabled and a live Status.
@@ -40,18 +40,6 @@ impl Plugin for BenchPlugin {
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
         out.extend(params.iter().map(|_| Value::String("Up".into())));
-        Ok(())
-    }
-}
-
-/// A store that keeps nothing, to measure the engine's own memory.
-struct NullStore;
-
-impl Store for NullStore {
-    fn load(&mut self) -> Result<Vec<StoreItem>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn write(&mut self, _batch: &[Change]) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -174,6 +174,21 @@ impl Store for MemStore {
     }
 }
 
+/// A store that keeps nothing and starts empty: for benchmarks of the engine's own cost, and
+/// for hosts that persist nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullStore;
+
+impl Store for NullStore {
+    fn load(&mut self) -> Result<Vec<Item>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn write(&mut self, _batch: &[Change]) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

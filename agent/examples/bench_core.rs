@@ -14,9 +14,10 @@
 
 use std::time::{Duration, Instant};
 
+use usp_areas::{AgentIdentity, builtin};
+use usp_core::{BootInfo, Core};
 use usp_datamodel::DataModel;
 use usp_datamodel::error::UspError;
-use usp_datamodel::modules::{AgentIdentity, builtin};
 use usp_datamodel::plugin::{Ctx, Instance, Now, Plugin, Requester};
 use usp_datamodel::schema::{ObjAccess, ParamId, SchemaBuilder};
 use usp_datamodel::store::{NullStore, Store};
@@ -24,7 +25,6 @@ use usp_datamodel::value::{DateTime, ParamType, Value};
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{self, Msg};
 use usp_proto::record::Record;
-use uspagent::core::{BootInfo, Core};
 use uspagent::store::SqliteStore;
 
 const AGENT: &str = "os::00D09E-BENCH";
@@ -75,7 +75,7 @@ fn core_on(store: Box<dyn Store>) -> Core {
     dm.apply_default("Device.LocalAgent.Controller.1.EndpointID", CTRL, false).unwrap();
     let role = "Device.LocalAgent.ControllerTrust.Role.1";
     dm.apply_default("Device.LocalAgent.Controller.1.AssignedRole", role, false).unwrap();
-    usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm).unwrap();
+    usp_areas::local_agent::apply_trust_defaults(&mut dm).unwrap();
     fill(&mut dm);
     let mut core = Core::new(dm, AGENT);
     core.boot(now(), BootInfo::local(false, false));

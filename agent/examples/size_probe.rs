@@ -12,13 +12,13 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use usp_datamodel::modules::AgentIdentity;
+use usp_areas::AgentIdentity;
+use usp_core::Core;
 use usp_datamodel::plugin::Now;
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::response::RespType;
 use usp_proto::msg::{Get, Msg, body::MsgBody};
 use usp_proto::record::Record;
-use uspagent::core::Core;
 
 /// The controller the probe pretends to be.
 const CONTROLLER: &str = "self::size-probe";

@@ -1,12 +1,9 @@
 //! The library of the uspagent daemon, a USP (TR-369) agent for OpenWrt routers meant as a
 //! drop-in replacement for the Broadband Forum's obuspa.
 //!
-//! Owns, for now:
-//! - the USP message core: [`core::Core`], a sans-IO state machine that turns received USP
-//!   Records into the Records to send (Get, Set, Add, Delete, Operate, GetInstances,
-//!   GetSupportedDM, GetSupportedProtocol, Record-level checks) and runs the notification
-//!   engine (subscriptions, NotifRetry, Boot!, Periodic!, OnBoardRequest), with time passed in
-//!   and no I/O of its own;
+//! The layers below it are crates of their own: `usp-core` (the sans-IO message core),
+//! `usp-areas` (the TR-181 areas and their backends), `usp-datamodel` (the engine), `usp-mtp`
+//! (the links), `usp-proto` (the wire types) and `usp-util`. This crate owns:
 //! - persistence: [`store::SqliteStore`], the SQLite backend of the data model's
 //!   [`usp_datamodel::store::Store`] trait, with atomic batches, the core's private items, and
 //!   recovery from a corrupt database file;
@@ -20,9 +17,9 @@
 //!
 //! Never does: interpret the data model (paths and values are the engine's business, in
 //! `usp_datamodel`; this crate stores and reads them as text), decide *when* a factory reset
-//! happens or apply one (the daemon's start-up logic does), spawn threads, or unsafe code.
+//! happens or apply one (the daemon's start-up logic does), USP message semantics (the core's),
+//! or unsafe code. Only [`daemon`] spawns threads.
 
-pub mod core;
 pub mod daemon;
 pub mod links;
 pub mod reset_file;

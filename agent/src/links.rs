@@ -10,7 +10,7 @@
 //! they write what the links report (Status, LastChangeDate, the assigned ClientID, Response
 //! Information, `DestinationFromServer`, `CurrentRetryCount`, the Subscription Status after a
 //! live change) with internal sets, one transaction per call; the `count_*` functions count MQTT
-//! `Stats.` in memory ([`usp_datamodel::modules::MqttStats`]), never in a transaction.
+//! `Stats.` in memory ([`usp_areas::MqttStats`]), never in a transaction.
 //!
 //! Conventions, as obuspa and Oktopus reset files use them:
 //! - An MQTT client (STOMP connection) runs when its own `Enable` is true; the first enabled

@@ -22,7 +22,7 @@ use crate::reset_file::{ResetEntry, parse_reset_file};
 use crate::store::SqliteStore;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use usp_datamodel::modules::{AgentIdentity, MqttStats, builtin_with, local_agent};
+use usp_areas::{AgentIdentity, MqttStats, builtin_with, local_agent};
 use usp_datamodel::plugin::{Now, Requester};
 use usp_datamodel::store::{Item, Store, StoreError};
 use usp_datamodel::{BuildError, DataModel, UspError};

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
-use usp_datamodel::modules::AgentIdentity;
+use usp_areas::AgentIdentity;
 use usp_datamodel::plugin::Now;
 use usp_mtp::retry::RetryPolicy;
 use uspagent::links::{LinkKind, LinkPlan, Route, TlsFiles, plan};

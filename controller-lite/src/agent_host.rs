@@ -1,4 +1,4 @@
-//! Test support: a real agent core (`uspagent::core::Core` on SQLite in a temporary directory,
+//! Test support: a real agent core (`usp_core::Core` on SQLite in a temporary directory,
 //! built by `uspagent::startup::start`) served on a thread at the far end of a loopback link,
 //! with the real clock. It announces itself with a WebSocketConnect Record when the session
 //! opens, as the daemon does. Compiled for tests only.
@@ -10,11 +10,11 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use usp_datamodel::modules::AgentIdentity;
+use usp_areas::AgentIdentity;
+use usp_core::{ConnectKind, Core, connect_record};
 use usp_datamodel::plugin::Now;
 use usp_datamodel::value::DateTime;
 use usp_mtp::{EventSink, Link, MtpEvent, Outbound};
-use uspagent::core::{ConnectKind, Core, connect_record};
 
 use crate::client::{Controller, ControllerConfig, LINK_ID, event_channel};
 use crate::loopback::{End, LoopbackLink, pair};
@@ -98,7 +98,7 @@ pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentH
             }
         };
         let _ = ready_tx.send(Ok(()));
-        let send = |out: uspagent::core::Outgoing| {
+        let send = |out: usp_core::Outgoing| {
             let dest = out.to.clone();
             let _ =
                 agent_link.send(Outbound { dest, record: out.record.to_bytes(), retain: false });
@@ -110,11 +110,7 @@ pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentH
             match rx.recv_timeout(wait) {
                 Ok(MtpEvent::Up { .. }) => {
                     let hello = connect_record(ConnectKind::WebSocket, CTL, AGENT);
-                    send(uspagent::core::Outgoing {
-                        to: CTL.into(),
-                        record: hello,
-                        in_reply: false,
-                    });
+                    send(usp_core::Outgoing { to: CTL.into(), record: hello, in_reply: false });
                 }
                 Ok(MtpEvent::Received { record, .. }) => {
                     core.handle_record(now(start), &record).into_iter().for_each(send);

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 use std::io::Read;
-use usp_datamodel::value::base64_decode;
 use usp_proto::msg::Msg;
 use usp_proto::record::Record;
 use usp_proto::record::record::RecordType;
+use usp_util::base64;
 
 /// Why input could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn text_to_bytes(text: &str) -> Result<Vec<u8>, DecodeFailure> {
             .map(|pair| (hex_digit(pair[0]) << 4) | hex_digit(pair[1]))
             .collect());
     }
-    base64_decode(&compact).ok_or(DecodeFailure::NotHexOrBase64)
+    base64::decode(&compact).ok_or(DecodeFailure::NotHexOrBase64)
 }
 
 /// The bytes to decode: the file named `input`, or `input` itself, or all of `stdin` when there
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn decodes_base64_and_bare_messages() {
         let msg = Msg::request("m-2", ReqType::Get(Get { param_paths: vec![], max_depth: 0 }));
-        let b64 = usp_datamodel::value::base64_encode(&msg.to_bytes());
+        let b64 = usp_util::base64::encode(&msg.to_bytes());
         let text = describe(&text_to_bytes(&b64).unwrap()).unwrap();
         assert!(text.contains("m-2"), "{text}");
         assert_eq!(msg.msg_type(), Some(MsgType::Get));

@@ -3,7 +3,7 @@
 //! Owns: the path grammar ([`path`]), typed values ([`value`]), the supported data model
 //! ([`schema`]), object instances and transactions ([`DataModel`]), persistence through the
 //! [`store::Store`] trait, and the plugin API ([`plugin::Plugin`]) through which each TR-181
-//! area is served, with the built-in areas in [`modules`], and the access-control evaluator
+//! area is served (the areas themselves live in the `usp-areas` crate), and the access-control evaluator
 //! ([`access`]) built from the ControllerTrust roles.
 //!
 //! Never does: USP message handling (that is the agent's core), network or MTP I/O, reading the
@@ -12,7 +12,6 @@
 
 pub mod access;
 pub mod error;
-pub mod modules;
 pub mod path;
 pub mod plugin;
 pub mod schema;

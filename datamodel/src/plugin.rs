@@ -268,7 +268,7 @@ pub fn no_live_parameters(plugin: &str, params: &[ParamId]) -> Result<(), UspErr
 }
 
 /// A TR-181 area served by the agent. Registered in one static table (see
-/// [`crate::modules::builtin`]); the engine calls it from the data-model thread only.
+/// `usp_areas::AREAS`); the engine calls it from the data-model thread only.
 pub trait Plugin {
     /// A short name for logs (`"LocalAgent"`).
     fn name(&self) -> &'static str;

@@ -213,8 +213,8 @@ impl ParamType {
             }
             ParamType::Decimal => parse_decimal(text).map(Value::Decimal),
             ParamType::DateTime => DateTime::parse(text).map(Value::DateTime),
-            ParamType::Base64 => base64_decode(text)
-                .map(|bytes| Value::Base64(base64_encode(&bytes).into_boxed_str())),
+            ParamType::Base64 => usp_util::base64::decode(text)
+                .map(|bytes| Value::Base64(usp_util::base64::encode(&bytes).into_boxed_str())),
             ParamType::HexBinary => {
                 hex_len(text).map(|_| Value::HexBinary(text.to_ascii_lowercase().into_boxed_str()))
             }
@@ -275,66 +275,6 @@ fn parse_decimal(text: &str) -> Option<f64> {
 /// The number of bytes `text` encodes as hexBinary (an even number of hex digits), if valid.
 fn hex_len(text: &str) -> Option<usize> {
     (text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())).then_some(text.len() / 2)
-}
-
-const BASE64_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_digit(b: u8) -> Option<u32> {
-    let v = match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
-
-/// Decodes standard padded base64 (length a multiple of 4, `=` padding only at the end).
-/// Decodes standard base64 with `=` padding (no whitespace); `None` when malformed.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let quads = bytes.len() / 4;
-    for (i, quad) in bytes.chunks_exact(4).enumerate() {
-        let pad = quad.iter().rev().take_while(|&&b| b == b'=').count();
-        if pad > 2 || (pad > 0 && i + 1 != quads) {
-            return None;
-        }
-        let mut acc: u32 = 0;
-        for &b in &quad[..4 - pad] {
-            acc = (acc << 6) | base64_digit(b)?;
-        }
-        acc <<= 6 * pad;
-        let [_, b0, b1, b2] = acc.to_be_bytes();
-        out.extend_from_slice(&[b0, b1, b2][..3 - pad]);
-    }
-    Some(out)
-}
-
-/// Encodes bytes as standard padded base64.
-/// Encodes bytes as standard base64 with `=` padding.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let mut buf = [0u8; 3];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        let acc = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let index = (acc >> (18 - 6 * i)) & 0x3f;
-                out.push(char::from(BASE64_ALPHABET[index as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The number of bytes a (valid, padded) base64 text decodes to.
@@ -1182,12 +1122,15 @@ mod tests {
                 "-_-_", "QUJ*", "QQ=A",
             ],
         );
-        assert_eq!(base64_decode("SGVsbG8sIHdvcmxkIQ=="), Some(b"Hello, world!".to_vec()));
+        assert_eq!(
+            usp_util::base64::decode("SGVsbG8sIHdvcmxkIQ=="),
+            Some(b"Hello, world!".to_vec())
+        );
         for n in 0..=9usize {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 200) as u8).collect();
-            let enc = base64_encode(&bytes);
+            let enc = usp_util::base64::encode(&bytes);
             assert_eq!(enc.len() % 4, 0);
-            assert_eq!(base64_decode(&enc), Some(bytes));
+            assert_eq!(usp_util::base64::decode(&enc), Some(bytes));
             assert_eq!(base64_len(&enc), n);
         }
     }

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
-pub mod retry;
+pub use usp_util::retry;
 #[cfg(feature = "stomp")]
 pub mod stomp;
 #[cfg(feature = "tls")]

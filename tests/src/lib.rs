@@ -5,11 +5,11 @@
 
 use std::path::Path;
 use std::time::Duration;
-use usp_datamodel::modules::AgentIdentity;
+use usp_areas::AgentIdentity;
+use usp_core::Core;
 use usp_datamodel::plugin::Now;
 use usp_proto::msg::{Msg, body, response::RespType};
 use usp_proto::record::Record;
-use uspagent::core::Core;
 
 /// The agent's Endpoint ID in the scenarios.
 pub const AGENT: &str = "os::00D09E-LAB0001";

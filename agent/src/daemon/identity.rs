@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use usp_datamodel::modules::AgentIdentity;
+use usp_areas::AgentIdentity;
 
 use super::options::Options;
 

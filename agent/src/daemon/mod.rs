@@ -25,10 +25,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use usp_datamodel::plugin::Now;
 use usp_datamodel::value::DateTime;
 
-use crate::core::Core;
 use cli::{CliReply, CliRequest};
 use options::Options;
 use signals::Stop;
+use usp_core::Core;
 
 /// What the owner thread waits for.
 #[derive(Debug)]
@@ -122,7 +122,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let mut owner =
         owner::Owner::new(core, clock, transports, tls, mqtt_stats, opts.protocol_trace);
     owner.replan();
-    owner.boot(crate::core::BootInfo::local(from_defaults, false));
+    owner.boot(usp_core::BootInfo::local(from_defaults, false));
     log::info!("ready (database {}, CLI {})", opts.db.display(), opts.cli_socket.display());
 
     let exit = loop {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use usp_datamodel::modules::MqttStats;
+use usp_areas::MqttStats;
 use usp_datamodel::plugin::SystemRequest;
 use usp_mtp::{ConnectInfo, MtpEvent, SendError};
 use usp_proto::ErrorCode;
@@ -16,8 +16,8 @@ use usp_proto::record::stomp_connect_record::StompVersion;
 use super::logging::TRACE_TARGET;
 use super::transports::{Origin, Transports};
 use super::{Clock, Exit};
-use crate::core::{BootInfo, ConnectKind, Core, Outgoing, connect_record, disconnect_record};
 use crate::links::{self, Down, TlsFiles, Traffic};
+use usp_core::{BootInfo, ConnectKind, Core, Outgoing, connect_record, disconnect_record};
 
 /// Everything the owner thread owns.
 pub struct Owner {

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use usp_datamodel::modules::MqttStats;
+use usp_areas::MqttStats;
 use usp_mtp::{ConnectInfo, EventSink, Link, LinkId, Outbound, SendError};
 
 use super::Clock;

@@ -10,7 +10,7 @@
 //! it; each Record received is a PUBLISH in. Acknowledgements and pings are not counted.
 //! Keys that are not MQTT clients count nothing.
 
-use usp_datamodel::modules::MqttStats;
+use usp_areas::MqttStats;
 use usp_datamodel::value::DateTime;
 use usp_mtp::ConnectInfo;
 

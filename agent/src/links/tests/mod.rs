@@ -8,7 +8,7 @@ mod stats;
 
 use super::*;
 use crate::reset_file::parse_reset_file;
-use usp_datamodel::modules::{AgentIdentity, builtin};
+use usp_areas::{AgentIdentity, builtin};
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::{Now, Requester};
 use usp_datamodel::store::MemStore;

@@ -2,7 +2,7 @@
 
 use super::plan::MQTT;
 use super::*;
-use usp_datamodel::modules::{MqttStats, builtin_with};
+use usp_areas::{MqttStats, builtin_with};
 use usp_datamodel::plugin::DmEvent;
 
 const CLIENT: &str = "Device.MQTT.Client.1.";

@@ -51,8 +51,13 @@ fn run(dir: &Path) -> Result<Vec<String>, String> {
     );
     std::fs::write(&reset, text).map_err(|e| format!("cannot write {}: {e}", reset.display()))?;
     let identity = AgentIdentity::default();
-    let started = uspagent::startup::start(&dir.join("usp.db"), Some(&reset), &identity, now())
-        .map_err(|e| e.to_string())?;
+    let started = uspagent::startup::start(
+        &dir.join("usp.db"),
+        Some(&reset),
+        &usp_areas::Host::agent_only(identity.clone()),
+        now(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut core = Core::new(started.dm, identity.endpoint_id.clone());
     let paths = ["Device.DeviceInfo.SerialNumber", "Device.LocalAgent.Controller.1.EndpointID"];
     let get = Msg::request(

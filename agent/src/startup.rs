@@ -22,7 +22,7 @@ use crate::reset_file::{ResetEntry, parse_reset_file};
 use crate::store::SqliteStore;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use usp_areas::{AgentIdentity, MqttStats, builtin_with, local_agent};
+use usp_areas::{Host, MqttStats, local_agent};
 use usp_datamodel::plugin::{Now, Requester};
 use usp_datamodel::store::{Item, Store, StoreError};
 use usp_datamodel::{BuildError, DataModel, UspError};
@@ -35,8 +35,8 @@ pub struct Started {
     pub from_defaults: bool,
     /// Where an unusable database was moved, if it was.
     pub moved_aside: Option<PathBuf>,
-    /// The counters the data model serves as `Device.MQTT.Client.{i}.Stats.`: the MTP layer
-    /// counts into this handle.
+    /// The counters the data model serves as `Device.MQTT.Client.{i}.Stats.` (the host's): the
+    /// MTP layer counts into this handle.
     pub mqtt_stats: MqttStats,
 }
 
@@ -93,12 +93,13 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Opens (or recovers) the database at `db` and builds the data model with the built-in
-/// modules, applying the reset file `reset_file` as described in the module doc.
+/// Opens (or recovers) the database at `db` and builds the data model with the areas `host`
+/// asks for ([`usp_areas::plugins`]), applying the reset file `reset_file` as described in the
+/// module doc.
 pub fn start(
     db: &Path,
     reset_file: Option<&Path>,
-    identity: &AgentIdentity,
+    host: &Host,
     now: Now,
 ) -> Result<Started, StartError> {
     let entries = match reset_file {
@@ -107,8 +108,8 @@ pub fn start(
     };
     let (mut store, moved_aside) = SqliteStore::open_or_recover(db).map_err(StartError::Store)?;
     let from_defaults = store.load().map_err(StartError::Store)?.iter().all(Item::is_meta);
-    let mqtt_stats = MqttStats::new();
-    let plugins = builtin_with(identity, &mqtt_stats);
+    let mqtt_stats = host.mqtt_stats.clone();
+    let plugins = usp_areas::plugins(host);
     let mut dm = DataModel::new(plugins, Box::new(store), now).map_err(StartError::Build)?;
     let file = reset_file.map(Path::to_path_buf).unwrap_or_default();
     apply_entries(&mut dm, &entries, from_defaults)

@@ -21,8 +21,9 @@ fn plans(name: &str) -> (LinkPlan, LinkPlan) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("usp.db");
     let identity = AgentIdentity { endpoint_id: EID.into(), ..AgentIdentity::default() };
-    let mut first = start(&db, Some(&file), &identity, Now::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut first =
+        start(&db, Some(&file), &usp_areas::Host::agent_only(identity.clone()), Now::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(first.from_defaults);
     let from_file = plan(&mut first.dm, EID, &TlsFiles::default());
     assert!(!from_file.routes.is_empty(), "{name} names a controller");
@@ -30,7 +31,9 @@ fn plans(name: &str) -> (LinkPlan, LinkPlan) {
         assert!(first.dm.access_of(controller).is_full(), "{name}: {controller}");
     }
     drop(first);
-    let mut again = start(&db, Some(&file), &identity, Now::default()).unwrap();
+    let mut again =
+        start(&db, Some(&file), &usp_areas::Host::agent_only(identity.clone()), Now::default())
+            .unwrap();
     assert!(!again.from_defaults);
     let from_db = plan(&mut again.dm, EID, &TlsFiles::default());
     for controller in from_db.routes.keys() {

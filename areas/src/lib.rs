@@ -1,9 +1,19 @@
-//! The built-in TR-181 areas, one file per area, and [`builtin`], the one static registration
-//! table that lists them in order (parents before children).
+//! The TR-181 areas the agent serves, one folder per area, and [`AREAS`], the one static
+//! registration table that lists them in order (parents before children).
 //!
-//! Each area is a [`Plugin`]: it declares its objects, serves its live parameters from the
-//! [`AgentIdentity`] and the clock, and runs its commands. Everything writable is stored by the
-//! engine; plugins only veto, stamp or compute.
+//! Each area is one or more [`Plugin`]s built from the [`Host`] (who the agent is, which
+//! [`Platform`] it runs on, where that platform's files are). An area that manages the router
+//! (Wi-Fi, software, firmware, diagnostics) has, in its folder, the schema and plugin glue
+//! (`mod.rs`), a backend trait, and one file per backend (`lab.rs`, `openwrt.rs`, `linux.rs`);
+//! its slow work runs on a [`worker::Worker`] thread and reaches the plugin through the
+//! data-model thread's waker, so that no call of the engine ever blocks. The agent's own areas
+//! (LocalAgent, MQTT, STOMP, ...) are the same on every platform.
+//!
+//! Adding an area: a folder here and one line in [`AREAS`]. The README's "Adding your own data
+//! model" walks through one.
+//!
+//! Never does: USP message handling (the core's), MTP I/O (the links'), or blocking work on the
+//! data-model thread (backends do theirs on workers).
 //!
 //! Conventions between these modules and the agent's message core:
 //! - `Device.Reboot()` / `Device.FactoryReset()` emit [`usp_datamodel::plugin::SystemRequest`]s; the
@@ -33,110 +43,76 @@
 //!   `ResponseInformation` and `Subscription.{i}.Status`, and
 //!   `Controller.{i}.MTP.{i}.WebSocket.CurrentRetryCount` are read-only, stored and volatile:
 //!   the MTP layer writes them with internal sets. MQTT `Client.{i}.Stats.` is live: the MTP
-//!   layer counts into the [`MqttStats`] given to [`builtin_with`]. The MQTT `ClientID` it learns from a
+//!   layer counts into the [`MqttStats`] of the [`Host`]. The MQTT `ClientID` it learns from a
 //!   CONNACK persists. Passwords are hidden parameters (see
 //!   [`usp_datamodel::schema::ParamDef::hidden`]).
 
 mod device;
 mod device_info;
+mod host;
+mod identity;
 pub mod local_agent;
 pub mod mqtt;
 pub mod stomp;
 mod time;
+pub mod worker;
 
 #[cfg(test)]
 pub(crate) mod testutil;
 
 pub use device::Device;
 pub use device_info::DeviceInfo;
+pub use host::{Host, NoWake, Platform, PlatformPaths, UnknownPlatform};
+pub use identity::AgentIdentity;
 pub use mqtt::{Mqtt, MqttStats};
 pub use stomp::Stomp;
 pub use time::Time;
 
 use usp_datamodel::plugin::Plugin;
 
-/// Who the agent is: the identity values served by `Device.DeviceInfo.` and
-/// `Device.LocalAgent.`. Read from the agent's configuration at start-up; the [`Default`] gives
-/// lab values.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AgentIdentity {
-    /// The USP Endpoint ID (`Device.LocalAgent.EndpointID`), e.g. `os::00D09E-LAB0001`.
-    pub endpoint_id: String,
-    /// `Device.DeviceInfo.Manufacturer` (at most 64 characters).
-    pub manufacturer: String,
-    /// `Device.DeviceInfo.ManufacturerOUI`: six upper-case hex digits.
-    pub manufacturer_oui: String,
-    /// `Device.DeviceInfo.ModelName`.
-    pub model_name: String,
-    /// `Device.DeviceInfo.ProductClass`.
-    pub product_class: String,
-    /// `Device.DeviceInfo.SerialNumber`.
-    pub serial_number: String,
-    /// `Device.DeviceInfo.SoftwareVersion` and `Device.LocalAgent.SoftwareVersion`.
-    pub software_version: String,
-    /// `Device.DeviceInfo.HardwareVersion`.
-    pub hardware_version: String,
-    /// `Device.DeviceInfo.Description`.
-    pub description: String,
-    /// `Device.LocalAgent.SupportedProtocols`: the MTPs this build has, comma-separated, each
-    /// one of `WebSocket`, `STOMP`, `MQTT`, `UDS`.
-    pub supported_protocols: String,
-    /// Whether the MTPs of this build can use TLS (`Device.MQTT.Capabilities.` lists `TLS`, and
-    /// an MQTT client may be set to it).
-    pub tls: bool,
+/// One line of the registration table: an area and how it is built.
+#[derive(Clone, Copy, Debug)]
+pub struct Area {
+    /// The area's name, for logs (`"WiFi"`).
+    pub name: &'static str,
+    /// Whether it manages the router (built only when [`Host::router_areas`] is set); the
+    /// agent's own areas are always built.
+    pub router: bool,
+    /// Its plugins for `host`, in registration order; none when the platform lacks it (the
+    /// area logs why).
+    pub build: fn(&Host) -> Vec<Box<dyn Plugin>>,
 }
 
-impl AgentIdentity {
-    /// The Endpoint ID of the `os` authority scheme: `os::<OUI>-<serial number>`.
-    pub fn os_endpoint_id(oui: &str, serial_number: &str) -> String {
-        format!("os::{oui}-{serial_number}")
-    }
+/// Every area, in registration order (parents first): `Device.`, `DeviceInfo.`, `Time.`, then
+/// `LocalAgent.` with its MTPs, Controllers (and their WebSocket session command),
+/// Subscriptions, Requests and ControllerTrust, then the MQTT clients and STOMP connections the
+/// MTPs refer to, then the router areas.
+pub static AREAS: &[Area] = &[
+    Area { name: "Device", router: false, build: |_| vec![Box::new(Device::default())] },
+    Area {
+        name: "DeviceInfo",
+        router: false,
+        build: |h| vec![Box::new(DeviceInfo::new(h.identity.clone()))],
+    },
+    Area { name: "Time", router: false, build: |_| vec![Box::new(Time)] },
+    Area { name: "LocalAgent", router: false, build: local_agent::build },
+    Area {
+        name: "MQTT",
+        router: false,
+        build: |h| vec![Box::new(Mqtt::with_stats(h.identity.tls, h.mqtt_stats.clone()))],
+    },
+    Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
+];
+
+/// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.
+pub fn plugins(host: &Host) -> Vec<Box<dyn Plugin>> {
+    AREAS.iter().filter(|a| host.router_areas || !a.router).flat_map(|a| (a.build)(host)).collect()
 }
 
-impl Default for AgentIdentity {
-    fn default() -> AgentIdentity {
-        let manufacturer_oui = "00D09E".to_owned();
-        let serial_number = "LAB0001".to_owned();
-        AgentIdentity {
-            endpoint_id: AgentIdentity::os_endpoint_id(&manufacturer_oui, &serial_number),
-            manufacturer: "USP Lab".to_owned(),
-            manufacturer_oui,
-            model_name: "Lab Agent".to_owned(),
-            product_class: "LabAgent".to_owned(),
-            serial_number,
-            software_version: env!("CARGO_PKG_VERSION").to_owned(),
-            hardware_version: "1.0".to_owned(),
-            description: "USP agent (lab build)".to_owned(),
-            supported_protocols: "WebSocket,STOMP,MQTT".to_owned(),
-            tls: true,
-        }
-    }
-}
-
-/// The built-in areas, in registration order (parents first): `Device.`, `DeviceInfo.`,
-/// `Time.`, then `LocalAgent.` with its MTPs, Controllers (and their WebSocket session
-/// command), Subscriptions, Requests and ControllerTrust, then the MQTT clients and STOMP
-/// connections the MTPs refer to.
-pub fn builtin(config: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
-    builtin_with(config, &MqttStats::new())
-}
-
-/// [`builtin`], with the MQTT clients' `Stats.` read from `mqtt_stats` (the host's MTP layer
-/// counts into another handle of the same table).
-pub fn builtin_with(config: &AgentIdentity, mqtt_stats: &MqttStats) -> Vec<Box<dyn Plugin>> {
-    vec![
-        Box::new(Device::default()),
-        Box::new(DeviceInfo::new(config.clone())),
-        Box::new(Time),
-        Box::new(local_agent::LocalAgent::new(config.clone())),
-        Box::new(local_agent::Controllers),
-        Box::new(local_agent::WebSocketSessions),
-        Box::new(local_agent::Subscriptions),
-        Box::new(local_agent::Requests),
-        Box::new(local_agent::ControllerTrust),
-        Box::new(Mqtt::with_stats(config.tls, mqtt_stats.clone())),
-        Box::new(Stomp),
-    ]
+/// The agent's own areas for `identity` (no router area): [`plugins`] of
+/// [`Host::agent_only`]. For tests and tools.
+pub fn builtin(identity: &AgentIdentity) -> Vec<Box<dyn Plugin>> {
+    plugins(&Host::agent_only(identity.clone()))
 }
 
 /// Seconds of a duration as an `unsignedInt`, saturating.

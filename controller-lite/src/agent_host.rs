@@ -89,7 +89,12 @@ pub fn controller_with_agent_and(extra_reset_lines: &str) -> (Controller, AgentH
     // The core is not Send: it is built on its thread.
     let thread = std::thread::spawn(move || {
         let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
-        let started = uspagent::startup::start(&db, Some(&reset), &identity, now(start));
+        let started = uspagent::startup::start(
+            &db,
+            Some(&reset),
+            &usp_areas::Host::agent_only(identity.clone()),
+            now(start),
+        );
         let mut core = match started {
             Ok(s) => Core::new(s.dm, AGENT),
             Err(e) => {

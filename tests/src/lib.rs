@@ -36,8 +36,13 @@ impl Lab {
     /// Starts the agent on the database `db`, from `reset` on a first start.
     pub fn start(db: &Path, reset: &Path) -> Lab {
         let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
-        let started = uspagent::startup::start(db, Some(reset), &identity, Now::default())
-            .unwrap_or_else(|e| panic!("agent start failed: {e}"));
+        let started = uspagent::startup::start(
+            db,
+            Some(reset),
+            &usp_areas::Host::agent_only(identity.clone()),
+            Now::default(),
+        )
+        .unwrap_or_else(|e| panic!("agent start failed: {e}"));
         Lab { core: Core::new(started.dm, AGENT), uptime: 0, next_id: 0 }
     }
 

@@ -22,7 +22,11 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use usp_datamodel::plugin::Now;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use usp_areas::{Host, Platform};
+use usp_datamodel::plugin::{Now, Wake};
 use usp_datamodel::value::DateTime;
 
 use cli::{CliReply, CliRequest};
@@ -39,6 +43,23 @@ pub enum Input {
     Cli(CliRequest),
     /// A signal.
     Signal(Stop),
+    /// A backend worker has results for its plugin (see [`usp_areas::worker`]).
+    Wake,
+}
+
+/// The data model's [`Wake`]: puts one [`Input::Wake`] in the owner's channel, however many
+/// workers wake it before the owner gets to it.
+struct OwnerWake {
+    tx: mpsc::Sender<Input>,
+    pending: AtomicBool,
+}
+
+impl Wake for OwnerWake {
+    fn wake(&self) {
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            let _ = self.tx.send(Input::Wake);
+        }
+    }
 }
 
 impl From<CliRequest> for Input {
@@ -96,17 +117,27 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     }
     let opts = &opts;
     let identity = identity::identity(opts, Path::new("/sys/class/net"));
-    log::info!("uspagent {} starting as {}", env!("CARGO_PKG_VERSION"), identity.endpoint_id);
-    let started =
-        crate::startup::start(&opts.db, opts.reset_file.as_deref(), &identity, clock.now())
-            .map_err(|e| e.to_string())?;
+    let platform = opts.platform.unwrap_or_else(|| Platform::detect(Path::new("/")));
+    log::info!(
+        "uspagent {} starting as {} on the {platform} platform",
+        env!("CARGO_PKG_VERSION"),
+        identity.endpoint_id
+    );
+    let (tx, rx) = mpsc::channel::<Input>();
+    let waker = Arc::new(OwnerWake { tx: tx.clone(), pending: AtomicBool::new(false) });
+    let state_dir = opts.db.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut host = Host::new(identity.clone(), platform, state_dir);
+    host.waker = waker.clone();
+    let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())
+        .map_err(|e| e.to_string())?;
     if let Some(aside) = &started.moved_aside {
         log::warn!("the database was unusable; moved to {} and rebuilt", aside.display());
     }
     let from_defaults = started.from_defaults;
     let mqtt_stats = started.mqtt_stats;
-    let core = Core::new(started.dm, identity.endpoint_id.clone());
-    let (tx, rx) = mpsc::channel::<Input>();
+    let mut dm = started.dm;
+    dm.set_waker(waker.clone());
+    let core = Core::new(dm, identity.endpoint_id.clone());
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
     let signal_tx = tx.clone();
     signals::spawn(blocked, move |s| {
@@ -137,6 +168,10 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
                 owner.replan();
             }
             Input::Mtp(event) => owner.on_mtp(event),
+            Input::Wake => {
+                waker.pending.store(false, Ordering::Release);
+                owner.on_wake();
+            }
             Input::Cli(req) => {
                 if handle_cli(&mut owner, req) {
                     break Exit::Stopped;

@@ -58,6 +58,9 @@ pub struct Options {
     /// `--reboot-command CMD`: what Device.Reboot() runs (e.g. `/sbin/reboot` on a router);
     /// without it the agent restarts itself only.
     pub reboot_command: Option<String>,
+    /// `--platform NAME`: whose backends serve the router areas (Wi-Fi, software, firmware,
+    /// diagnostics); `None`: detected ([`usp_areas::Platform::detect`]).
+    pub platform: Option<usp_areas::Platform>,
     /// `--help` was asked.
     pub help: bool,
     /// `--version` was asked.
@@ -84,6 +87,7 @@ impl Default for Options {
             oui: None,
             serial: None,
             reboot_command: None,
+            platform: None,
             help: false,
             version: false,
         }
@@ -122,6 +126,9 @@ Options:
       --serial TEXT        serial number
       --reboot-command CMD what Device.Reboot() runs, e.g. /sbin/reboot (default: the
                            agent restarts itself, the device stays up)
+      --platform NAME      the router's backends: openwrt (UCI, ubus, opkg), linux, or lab
+                           (simulated radios and images, any machine); default: openwrt
+                           when /etc/openwrt_release exists, else linux
   -h, --help               this text
   -V, --version            the version
 
@@ -180,6 +187,10 @@ pub fn parse(
             Long("oui") => o.oui = Some(oui(&text(&mut p)?)?),
             Long("serial") => o.serial = Some(text(&mut p)?),
             Long("reboot-command") => o.reboot_command = Some(text(&mut p)?),
+            Long("platform") => {
+                let name = text(&mut p)?;
+                o.platform = Some(name.parse().map_err(|e| OptionsError(format!("{e}")))?);
+            }
             Short('h') | Long("help") => o.help = true,
             Short('V') | Long("version") => o.version = true,
             Short('c') | Long("command") => {
@@ -304,6 +315,15 @@ mod tests {
         assert!(parse(args("stray"), None).unwrap_err().to_string().contains("stray"));
         assert!(parse(args("--server-cert a.pem"), None).is_err());
         assert!(parse(args("-r"), None).is_err());
+        let e = parse(args("--platform windows"), None).unwrap_err().to_string();
+        assert!(e.contains("lab, linux or openwrt"), "{e}");
+    }
+
+    #[test]
+    fn the_platform_is_chosen_by_name_or_left_to_detection() {
+        assert_eq!(parse(args(""), None).unwrap().platform, None);
+        let o = parse(args("--platform lab"), None).unwrap();
+        assert_eq!(o.platform, Some(usp_areas::Platform::Lab));
     }
 
     #[test]

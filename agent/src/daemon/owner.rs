@@ -211,6 +211,14 @@ impl Owner {
         queue.push_back(bytes);
     }
 
+    /// Lets the plugins take what their backend workers delivered, and sends what that produced
+    /// (ValueChange, ObjectCreation, OperationComplete notifications).
+    pub fn on_wake(&mut self) {
+        let out = self.core.handle_wake(self.clock.now());
+        self.dispatch(out, None);
+        self.after();
+    }
+
     /// Runs the core's timers and sends what they produced.
     pub fn on_timeout(&mut self) {
         let out = self.core.handle_timeout(self.clock.now());

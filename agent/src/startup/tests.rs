@@ -1,4 +1,5 @@
 use super::*;
+use usp_areas::AgentIdentity;
 use usp_datamodel::path::Path as UspPath;
 use usp_datamodel::{ErrorCode, Item};
 
@@ -37,7 +38,9 @@ fn first_start_applies_the_reset_file_and_trust_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let reset = write(dir.path(), "reset.txt", RESET);
     let db = dir.path().join("usp.db");
-    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    let mut s =
+        start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+            .unwrap();
     assert!(s.from_defaults);
     assert_eq!(
         get(&mut s.dm, "Device.LocalAgent.Controller.1.EndpointID").as_deref(),
@@ -63,7 +66,9 @@ fn later_starts_keep_the_database_and_add_only_new_plus_rows() {
     let reset = write(dir.path(), "reset.txt", RESET);
     let db = dir.path().join("usp.db");
     {
-        let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+        let mut s =
+            start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+                .unwrap();
         set(&mut s.dm, "Device.LocalAgent.Controller.1.PeriodicNotifInterval", "60");
         s.dm.begin(Requester::Internal);
         let table = s.dm.schema().obj_by_path("Device.LocalAgent.Controller.{i}.").unwrap();
@@ -74,7 +79,9 @@ fn later_starts_keep_the_database_and_add_only_new_plus_rows() {
     // A firmware upgrade ships a new `+` default for a third controller.
     let upgraded = format!("{RESET}+Device.LocalAgent.Controller.3.EndpointID \"self::new\"\n");
     let reset = write(dir.path(), "reset.txt", &upgraded);
-    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    let mut s =
+        start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+            .unwrap();
     assert!(!s.from_defaults);
     // The controller's change survives; plain lines are not re-applied.
     assert_eq!(
@@ -99,7 +106,9 @@ fn a_bad_value_names_its_line_and_stores_nothing() {
                 Device.LocalAgent.Controller.1.PeriodicNotifInterval \"soon\"\n";
     let reset = write(dir.path(), "reset.txt", text);
     let db = dir.path().join("usp.db");
-    let err = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).err().unwrap();
+    let err = start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+        .err()
+        .unwrap();
     match &err {
         StartError::ResetFileValue { line, error, .. } => {
             assert_eq!(*line, 2);
@@ -117,10 +126,14 @@ fn an_unknown_path_and_a_syntax_error_are_reported_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("usp.db");
     let reset = write(dir.path(), "a.txt", "Device.NoSuchThing.X \"1\"\n");
-    let err = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).err().unwrap();
+    let err = start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, StartError::ResetFileValue { line: 1, .. }), "{err}");
     let reset = write(dir.path(), "b.txt", "# ok\nDevice.LocalAgent.Controller.1.EndpointID\n");
-    let err = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).err().unwrap();
+    let err = start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, StartError::ResetFileSyntax { .. }), "{err}");
     assert!(err.to_string().contains("line 2"), "{err}");
 }
@@ -132,7 +145,9 @@ fn a_corrupt_database_is_moved_aside_and_rebuilt_from_defaults() {
     let db = dir.path().join("usp.db");
     std::fs::write(&db, b"this is not a database, just bytes that look nothing like SQLite")
         .unwrap();
-    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    let mut s =
+        start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+            .unwrap();
     assert!(s.from_defaults);
     assert!(s.moved_aside.as_ref().is_some_and(|p| p.exists()));
     assert_eq!(
@@ -146,13 +161,17 @@ fn factory_reset_keeps_private_items_and_the_next_start_applies_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let reset = write(dir.path(), "reset.txt", RESET);
     let db = dir.path().join("usp.db");
-    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    let mut s =
+        start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+            .unwrap();
     set(&mut s.dm, "Device.LocalAgent.Controller.1.PeriodicNotifInterval", "77");
     s.dm.set_meta("boot/cause", "RemoteFactoryReset");
     s.dm.flush().unwrap();
     drop(s);
     factory_reset(&db).unwrap();
-    let mut s = start(&db, Some(&reset), &AgentIdentity::default(), Now::default()).unwrap();
+    let mut s =
+        start(&db, Some(&reset), &Host::agent_only(AgentIdentity::default()), Now::default())
+            .unwrap();
     assert!(s.from_defaults, "private items alone are no configuration");
     assert_eq!(
         get(&mut s.dm, "Device.LocalAgent.Controller.1.PeriodicNotifInterval").as_deref(),

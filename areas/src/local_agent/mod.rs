@@ -30,6 +30,19 @@ use usp_datamodel::value::{ParamType, Value};
 /// The MTP protocols TR-181 2.19 names (`SupportedProtocols`, `MTP.{i}.Protocol`).
 pub(crate) const PROTOCOLS: &[&str] = &["WebSocket", "STOMP", "MQTT", "UDS"];
 
+/// The LocalAgent area's plugins, in registration order: `LocalAgent.` with its MTPs, the
+/// Controllers and their WebSocket session command, Subscriptions, Requests and ControllerTrust.
+pub fn build(host: &crate::Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
+    vec![
+        Box::new(LocalAgent::new(host.identity.clone())),
+        Box::new(Controllers),
+        Box::new(WebSocketSessions),
+        Box::new(Subscriptions),
+        Box::new(Requests),
+        Box::new(ControllerTrust),
+    ]
+}
+
 /// The `Device.LocalAgent.` plugin: the agent's own parameters and the `MTP.{i}` table.
 #[derive(Debug)]
 pub struct LocalAgent {

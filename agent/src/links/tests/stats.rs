@@ -2,7 +2,7 @@
 
 use super::plan::MQTT;
 use super::*;
-use usp_areas::{MqttStats, builtin_with};
+use usp_areas::{Host, MqttStats};
 use usp_datamodel::plugin::DmEvent;
 
 const CLIENT: &str = "Device.MQTT.Client.1.";
@@ -20,7 +20,8 @@ fn mqtt_up() -> ConnectInfo {
 /// A data model configured by `lines` whose MQTT `Stats.` read `stats`.
 fn counted(stats: &MqttStats, lines: &str) -> DataModel {
     let store = usp_datamodel::store::MemStore::new();
-    let plugins = builtin_with(&AgentIdentity::default(), stats);
+    let host = Host { mqtt_stats: stats.clone(), ..Host::agent_only(AgentIdentity::default()) };
+    let plugins = usp_areas::plugins(&host);
     let mut dm = DataModel::new(plugins, Box::new(store), at(0)).expect("data model");
     for e in parse_reset_file(lines).expect("reset text") {
         dm.apply_default(&e.path, &e.value, false).expect("reset line");

@@ -1,0 +1,190 @@
+//! What the areas are built from: the [`Platform`] whose backends serve them, where that
+//! platform keeps its files and sockets ([`PlatformPaths`]), and the [`Host`] handed to every
+//! area's constructor in [`crate::AREAS`].
+//!
+//! A new area reads what it needs from [`Host`]; adding a field here never changes a caller
+//! (they build a `Host` with [`Host::new`] and set the fields they care about).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use usp_datamodel::plugin::Wake;
+
+use crate::{AgentIdentity, MqttStats};
+
+/// Which backends serve the router areas (Wi-Fi, software, firmware, diagnostics). The agent's
+/// own areas (LocalAgent, MQTT, STOMP, ...) are the same on every platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// Simulated hardware that runs anywhere (`uspctl lab`, tests, demos): radios, stations,
+    /// images and packages are files under [`PlatformPaths::state_dir`].
+    Lab,
+    /// A plain Linux system: hostapd's control sockets, netlink, `/proc`.
+    Linux,
+    /// OpenWrt: UCI, ubus, opkg, sysupgrade.
+    OpenWrt,
+}
+
+impl Platform {
+    /// Every platform, for help texts.
+    pub const ALL: [Platform; 3] = [Platform::Lab, Platform::Linux, Platform::OpenWrt];
+
+    /// The platform of the system whose root directory is `root`: OpenWrt when
+    /// `etc/openwrt_release` exists there, plain Linux otherwise. The lab is never detected:
+    /// it is asked for.
+    pub fn detect(root: &Path) -> Platform {
+        if root.join("etc/openwrt_release").is_file() { Platform::OpenWrt } else { Platform::Linux }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Lab => "lab",
+            Platform::Linux => "linux",
+            Platform::OpenWrt => "openwrt",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A platform name that is not one of [`Platform::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownPlatform(pub String);
+
+impl fmt::Display for UnknownPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown platform '{}' (expected lab, linux or openwrt)", self.0)
+    }
+}
+
+impl std::error::Error for UnknownPlatform {}
+
+impl FromStr for Platform {
+    type Err = UnknownPlatform;
+    fn from_str(s: &str) -> Result<Platform, UnknownPlatform> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownPlatform(s.to_owned()))
+    }
+}
+
+/// Where the platform's backends find their files, programs and sockets. The defaults are a
+/// router's; tests point them into a temporary directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformPaths {
+    /// Where backends keep state of their own (the lab's simulated hardware, downloads in
+    /// progress). The daemon uses the directory of its database.
+    pub state_dir: PathBuf,
+    /// The UCI configuration directory (`/etc/config`).
+    pub uci_dir: PathBuf,
+    /// The UCI save directory holding other tools' uncommitted changes (`/tmp/.uci`).
+    pub uci_save_dir: PathBuf,
+    /// The ubusd socket; `None`: libubus's default (`/var/run/ubus/ubus.sock`).
+    pub ubus_socket: Option<PathBuf>,
+    /// The directory of hostapd's control sockets (`/var/run/hostapd`).
+    pub hostapd_dir: PathBuf,
+}
+
+impl PlatformPaths {
+    /// A router's paths, with backend state in `state_dir`.
+    pub fn system(state_dir: impl Into<PathBuf>) -> PlatformPaths {
+        PlatformPaths {
+            state_dir: state_dir.into(),
+            uci_dir: PathBuf::from("/etc/config"),
+            uci_save_dir: PathBuf::from("/tmp/.uci"),
+            ubus_socket: None,
+            hostapd_dir: PathBuf::from("/var/run/hostapd"),
+        }
+    }
+}
+
+/// A [`Wake`] that does nothing: for hosts that poll (tests drive `handle_wake` themselves).
+#[derive(Debug, Default)]
+pub struct NoWake;
+
+impl Wake for NoWake {
+    fn wake(&self) {}
+}
+
+/// Everything an area may need to build its plugins.
+#[derive(Clone)]
+pub struct Host {
+    /// Who the agent is.
+    pub identity: AgentIdentity,
+    /// Whose backends serve the router areas.
+    pub platform: Platform,
+    /// Where those backends find their files and sockets.
+    pub paths: PlatformPaths,
+    /// The MQTT clients' `Stats.`, counted by the host's MTP layer.
+    pub mqtt_stats: MqttStats,
+    /// Wakes the data-model thread when a backend worker has something for its plugin (see
+    /// [`crate::worker`]).
+    pub waker: Arc<dyn Wake>,
+    /// Whether the router areas (those of [`crate::Area::router`]) are built at all; `false`
+    /// gives only the agent's own areas (see [`Host::agent_only`]).
+    pub router_areas: bool,
+}
+
+impl fmt::Debug for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Host")
+            .field("endpoint_id", &self.identity.endpoint_id)
+            .field("platform", &self.platform)
+            .field("paths", &self.paths)
+            .finish()
+    }
+}
+
+impl Host {
+    /// A host for `identity` on `platform`, with backend state in `state_dir`, a router's other
+    /// paths, fresh MQTT statistics and no waker (the host polls).
+    pub fn new(identity: AgentIdentity, platform: Platform, state_dir: impl Into<PathBuf>) -> Host {
+        Host {
+            identity,
+            platform,
+            paths: PlatformPaths::system(state_dir),
+            mqtt_stats: MqttStats::new(),
+            waker: Arc::new(NoWake),
+            router_areas: true,
+        }
+    }
+
+    /// Only the agent's own areas (Device., DeviceInfo, Time, LocalAgent, MQTT, STOMP): no
+    /// router area is built. For tests and tools that manage no hardware.
+    pub fn agent_only(identity: AgentIdentity) -> Host {
+        Host { router_areas: false, ..Host::new(identity, Platform::Lab, PathBuf::new()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn platform_names_round_trip_and_unknown_ones_are_refused() {
+        for p in Platform::ALL {
+            assert_eq!(p.name().parse::<Platform>(), Ok(p));
+        }
+        assert_eq!("OpenWrt".parse::<Platform>(), Ok(Platform::OpenWrt));
+        let e = "windows".parse::<Platform>().unwrap_err();
+        assert!(e.to_string().contains("lab, linux or openwrt"), "{e}");
+    }
+
+    #[test]
+    fn openwrt_is_detected_by_its_release_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Platform::detect(dir.path()), Platform::Linux);
+        std::fs::create_dir(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/openwrt_release"), "DISTRIB_ID='OpenWrt'\n").unwrap();
+        assert_eq!(Platform::detect(dir.path()), Platform::OpenWrt);
+    }
+}

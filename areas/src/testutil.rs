@@ -156,6 +156,13 @@ impl Lab {
         self.dm.drain_events()
     }
 
+    /// The events since the last call in short text form ([`DmEvent::describe`]: `path=value`
+    /// with hidden values left out, `+path`, `-path`, `path Name!`).
+    pub(crate) fn brief(&mut self) -> Vec<String> {
+        let events = self.dm.drain_events();
+        events.iter().filter_map(|e| e.describe(self.dm.schema())).collect()
+    }
+
     /// Builds a new data model of `plugins` on the same store (a restart), at uptime 0.
     pub(crate) fn restart(self, plugins: Vec<Box<dyn Plugin>>) -> Lab {
         let store = self.store.clone();

@@ -103,46 +103,94 @@ pub enum SystemRequest {
 }
 
 /// Something the message core must know about: notifications to evaluate, operations ended,
-/// requests for the host.
+/// requests for the host. Typed: objects, parameters and values are ids and [`Value`]s of the
+/// schema, never text to parse back; [`DmEvent::path`] spells the path out for logs and
+/// notifications. Values are as stored: a hidden parameter's value is in its event, and the
+/// core leaves it out of what it sends.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DmEvent {
     /// A parameter changed value (committed).
     ValueChanged {
-        /// Its instance path.
-        path: String,
-        /// Its new value text.
-        value: String,
+        /// The object of the parameter.
+        obj: ObjId,
+        /// The instance numbers of that object's instance.
+        numbers: Vec<u32>,
+        /// The parameter.
+        param: ParamId,
+        /// Its new value.
+        value: Value,
     },
     /// An object instance was created (committed).
     ObjectCreated {
-        /// Its instance path, ending with `.`.
-        path: String,
-        /// Its unique keys, name and value.
-        keys: Vec<(String, String)>,
+        /// The table.
+        obj: ObjId,
+        /// The instance numbers of the new row (the last one is its own).
+        numbers: Vec<u32>,
+        /// Its unique keys and their values.
+        keys: Vec<(ParamId, Value)>,
     },
     /// An object instance was deleted (one event per deleted instance, children included).
     ObjectDeleted {
-        /// Its instance path, ending with `.`.
-        path: String,
+        /// The table.
+        obj: ObjId,
+        /// The instance numbers of the deleted row.
+        numbers: Vec<u32>,
     },
-    /// A data-model event (`Device.Boot!`, `Device.LocalAgent.Periodic!`, ...).
+    /// A data-model event (`Device.Boot!`, `Device.LocalAgent.Periodic!`, ...), or one of the
+    /// undeclared events through which an area talks to the core (see `usp_areas`).
     Event {
-        /// The instance path of the object the event belongs to.
-        obj_path: String,
+        /// The object the event belongs to.
+        obj: ObjId,
+        /// The instance numbers of that object's instance.
+        numbers: Vec<u32>,
         /// The event name without `!`.
-        name: String,
+        name: Box<str>,
         /// Its arguments.
-        args: Vec<(String, String)>,
+        args: Vec<(Box<str>, Value)>,
     },
     /// An asynchronous command ended.
     OperationComplete {
         /// The command's handle.
         handle: OpHandle,
         /// Its output arguments, or why it failed.
-        result: Result<Vec<(String, String)>, UspError>,
+        result: Result<Vec<(Box<str>, Value)>, UspError>,
     },
     /// The host must do something after answering (reboot, factory reset).
     System(SystemRequest),
+}
+
+impl DmEvent {
+    /// The path the event is about: the parameter path of a ValueChanged, the instance path
+    /// (ending with `.`) of the others that name an object; `None` for the rest.
+    pub fn path(&self, schema: &Schema) -> Option<String> {
+        match self {
+            DmEvent::ValueChanged { obj, numbers, param, .. } => Some(format!(
+                "{}{}",
+                schema.instance_path(*obj, numbers),
+                schema.param(*param).name
+            )),
+            DmEvent::ObjectCreated { obj, numbers, .. }
+            | DmEvent::ObjectDeleted { obj, numbers }
+            | DmEvent::Event { obj, numbers, .. } => Some(schema.instance_path(*obj, numbers)),
+            DmEvent::OperationComplete { .. } | DmEvent::System(_) => None,
+        }
+    }
+
+    /// A short text for logs and tests: `path=value` (a hidden value left out), `+path` for a
+    /// created row, `-path` for a deleted one, `path Name!` for an event; `None` for the rest.
+    pub fn describe(&self, schema: &Schema) -> Option<String> {
+        let path = self.path(schema)?;
+        Some(match self {
+            DmEvent::ValueChanged { param, value, .. } if !schema.param(*param).hidden => {
+                format!("{path}={value}")
+            }
+            DmEvent::ValueChanged { .. } => format!("{path}="),
+            DmEvent::ObjectCreated { .. } => format!("+{path}"),
+            DmEvent::ObjectDeleted { .. } => format!("-{path}"),
+            DmEvent::Event { name, .. } => format!("{path} {name}!"),
+            DmEvent::OperationComplete { .. } | DmEvent::System(_) => return None,
+        })
+    }
 }
 
 /// Wakes the data-model thread from another thread (a plugin's backend watcher); the host
@@ -230,20 +278,20 @@ impl Ctx<'_> {
     }
     /// Reports a new value of a live parameter (push ValueChange, no polling needed).
     pub fn value_changed(&mut self, inst: &Instance, param: ParamId, value: &Value) {
-        let def = self.schema.param(param);
-        let path = format!("{}{}", inst.path(self.schema), def.name);
-        let value = if def.hidden { String::new() } else { value.to_string() };
-        self.effects.events.push(DmEvent::ValueChanged { path, value });
+        self.effects.events.push(DmEvent::ValueChanged {
+            obj: inst.obj,
+            numbers: inst.numbers.clone(),
+            param,
+            value: value.clone(),
+        });
     }
     /// Emits a data-model event of `inst`.
-    pub fn emit(&mut self, inst: &Instance, name: &str, args: Vec<(String, String)>) {
-        let obj_path = inst.path(self.schema);
-        self.effects.events.push(DmEvent::Event { obj_path, name: name.into(), args });
+    pub fn emit(&mut self, inst: &Instance, name: &str, args: Vec<(Box<str>, Value)>) {
+        let (obj, numbers) = (inst.obj, inst.numbers.clone());
+        self.effects.events.push(DmEvent::Event { obj, numbers, name: name.into(), args });
     }
     /// Ends an asynchronous command.
     pub fn complete(&mut self, handle: OpHandle, result: Result<Vec<(Box<str>, Value)>, UspError>) {
-        let result = result
-            .map(|args| args.into_iter().map(|(k, v)| (k.into_string(), v.to_string())).collect());
         self.effects.events.push(DmEvent::OperationComplete { handle, result });
     }
     /// Asks the host to reboot or factory-reset after answering.

@@ -82,8 +82,8 @@ impl Plugin for Subscriptions {
             let args = stored
                 .iter()
                 .filter_map(|p| {
-                    let value = ctx.stored(&inst, *p)?.to_string();
-                    Some((ctx.schema().param(*p).name.to_string(), value))
+                    let value = ctx.stored(&inst, *p)?.clone();
+                    Some((ctx.schema().param(*p).name.clone(), value))
                 })
                 .collect();
             ctx.emit(&inst, REMOVED_AT_START_EVENT, args);
@@ -180,12 +180,18 @@ mod tests {
         assert_ne!(a1, a2);
         assert!(!i1.is_empty() && !i2.is_empty());
         assert_ne!(i1, i2);
-        let created: Vec<_> = t
-            .events()
+        let events = t.events();
+        let created: Vec<Vec<(String, String)>> = events
             .into_iter()
             .filter_map(|e| match e {
                 DmEvent::ObjectCreated { keys, .. } => Some(keys),
                 _ => None,
+            })
+            .map(|keys| {
+                let schema = t.dm.schema();
+                keys.iter()
+                    .map(|(p, v)| (schema.param(*p).name.to_string(), v.to_string()))
+                    .collect()
             })
             .collect();
         assert_eq!(created.len(), 2);
@@ -236,12 +242,12 @@ mod tests {
         subscribe(&mut t, &[("ID", "keep"), ("Persistent", "true")]).unwrap();
         let gone = subscribe(&mut t, &[("ID", "gone"), ("NotifType", "Event")]).unwrap();
         let mut t = t.restart(plugins());
-        let removed: Vec<_> = t
-            .events()
+        let events = t.events();
+        let removed: Vec<_> = events
             .into_iter()
             .filter_map(|e| match e {
-                DmEvent::Event { obj_path, name, args } if name == REMOVED_AT_START_EVENT => {
-                    Some((obj_path, args))
+                DmEvent::Event { obj, numbers, name, args } if &*name == REMOVED_AT_START_EVENT => {
+                    Some((t.dm.schema().instance_path(obj, &numbers), args))
                 }
                 _ => None,
             })
@@ -249,10 +255,10 @@ mod tests {
         assert_eq!(removed.len(), 1, "{removed:?}");
         let (path, args) = &removed[0];
         assert_eq!(path, &gone);
-        let arg = |n: &str| args.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        assert_eq!(arg("ID"), Some("gone"));
-        assert_eq!(arg("NotifType"), Some("Event"));
-        assert_eq!(arg("Recipient"), Some(RECIPIENT.1));
-        assert_eq!(arg("Persistent"), Some("false"));
+        let arg = |n: &str| args.iter().find(|(k, _)| &**k == n).map(|(_, v)| v.to_string());
+        assert_eq!(arg("ID").as_deref(), Some("gone"));
+        assert_eq!(arg("NotifType").as_deref(), Some("Event"));
+        assert_eq!(arg("Recipient").as_deref(), Some(RECIPIENT.1));
+        assert_eq!(arg("Persistent").as_deref(), Some("false"));
     }
 }

@@ -79,8 +79,10 @@ impl Core {
         let mut removed = Vec::new();
         for event in self.dm.drain_events() {
             match event {
-                DmEvent::Event { obj_path, name, args } if name == REMOVED_AT_START_EVENT => {
-                    removed.push((obj_path, args));
+                DmEvent::Event { obj, numbers, name, args } if &*name == REMOVED_AT_START_EVENT => {
+                    let path = self.dm.schema().instance_path(obj, &numbers);
+                    let args = args.into_iter().map(|(k, v)| (k.into_string(), v.to_string()));
+                    removed.push((path, args.collect()));
                 }
                 event => self.note_event(&event),
             }

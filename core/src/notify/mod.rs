@@ -39,9 +39,9 @@ mod trigger;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use usp_datamodel::path::{Path, Tail};
 use usp_datamodel::plugin::DmEvent;
 use usp_datamodel::schema::ObjId;
+use usp_datamodel::value::Value;
 use usp_proto::msg::notify::{self, Notification};
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{Msg, Notify};
@@ -143,17 +143,17 @@ impl Core {
 
     /// Notes what an event changes in the engine's own state (and the host's config watch).
     pub(crate) fn note_event(&mut self, event: &DmEvent) {
-        let path = match event {
-            DmEvent::ValueChanged { path, .. } => path,
-            DmEvent::ObjectCreated { path, .. } | DmEvent::ObjectDeleted { path } => {
+        match event {
+            DmEvent::ValueChanged { .. } => {}
+            DmEvent::ObjectCreated { .. } | DmEvent::ObjectDeleted { .. } => {
                 if self.dm.watched() > 0 || !self.notifier.index.live_refs.is_empty() {
                     self.notifier.rewatch = true;
                 }
-                path
             }
             _ => return,
-        };
-        self.note_change(path);
+        }
+        let Some(path) = event.path(self.dm.schema()) else { return };
+        self.note_change(&path);
         if subscriptions::INDEX_PREFIXES.iter().any(|p| path.starts_with(p)) {
             self.notifier.dirty = true;
         }
@@ -162,17 +162,20 @@ impl Core {
     /// Sends the notifications one event calls for.
     fn dispatch_event(&mut self, event: DmEvent, out: &mut Vec<Outgoing>) {
         match event {
-            DmEvent::ValueChanged { path, value } => {
+            DmEvent::ValueChanged { obj, numbers, param, value } => {
                 if !self.notifier.index.has(Kind::ValueChange) {
                     return;
                 }
-                let Some((obj, numbers, Tail::Param(name))) = self.locate(&path) else { return };
-                let Some(p) = self.dm.schema().param_by_name(obj, &name) else { return };
-                if !self.dm.schema().param(p).value_change {
+                let schema = self.dm.schema();
+                let def = schema.param(param);
+                if !def.value_change {
                     return;
                 }
-                let n = notify::ValueChange { param_path: path, param_value: value };
-                let leaf = Some(Leaf::Param(p));
+                let param_path = format!("{}{}", schema.instance_path(obj, &numbers), def.name);
+                // Notifications go to controllers: a hidden value is never in them.
+                let param_value = if def.hidden { String::new() } else { value.to_string() };
+                let n = notify::ValueChange { param_path, param_value };
+                let leaf = Some(Leaf::Param(param));
                 self.notify_matching(
                     Kind::ValueChange,
                     obj,
@@ -182,15 +185,18 @@ impl Core {
                     out,
                 );
             }
-            DmEvent::ObjectCreated { path, keys } => {
+            DmEvent::ObjectCreated { obj, numbers, keys } => {
                 if !self.notifier.index.has(Kind::ObjectCreation) {
                     return;
                 }
-                let Some((obj, numbers, Tail::Object)) = self.locate(&path) else { return };
                 let own_row = self.subscription_row(obj, &numbers);
+                let schema = self.dm.schema();
                 let n = notify::ObjectCreation {
-                    obj_path: path,
-                    unique_keys: keys.into_iter().collect::<BTreeMap<_, _>>(),
+                    obj_path: schema.instance_path(obj, &numbers),
+                    unique_keys: keys
+                        .iter()
+                        .map(|(p, v)| (schema.param(*p).name.to_string(), v.to_string()))
+                        .collect::<BTreeMap<_, _>>(),
                 };
                 let index = &self.notifier.index;
                 let hits = index.matching(&mut self.dm, Kind::ObjectCreation, obj, &numbers, None);
@@ -204,12 +210,13 @@ impl Core {
                     self.notify_sub(i, Notification::ObjCreation(n.clone()), out);
                 }
             }
-            DmEvent::ObjectDeleted { path } => {
+            DmEvent::ObjectDeleted { obj, numbers } => {
                 if !self.notifier.index.has(Kind::ObjectDeletion) {
                     return;
                 }
-                let Some((obj, numbers, Tail::Object)) = self.locate(&path) else { return };
-                let n = notify::ObjectDeletion { obj_path: path };
+                let n = notify::ObjectDeletion {
+                    obj_path: self.dm.schema().instance_path(obj, &numbers),
+                };
                 self.notify_matching(
                     Kind::ObjectDeletion,
                     obj,
@@ -219,10 +226,13 @@ impl Core {
                     out,
                 );
             }
-            DmEvent::Event { obj_path, name, args } => {
-                self.data_model_event(obj_path, name, args, out)
+            DmEvent::Event { obj, numbers, name, args } => {
+                self.data_model_event(obj, &numbers, &name, args, out)
             }
             DmEvent::OperationComplete { handle, result } => {
+                let result = result.map(|args| {
+                    args.into_iter().map(|(k, v)| (k.into_string(), v.to_string())).collect()
+                });
                 operate::completed(self, handle, result, out);
             }
             DmEvent::System(request) => self.system_request(request),
@@ -232,18 +242,16 @@ impl Core {
     /// A plugin's event: the internal OnBoardRequest trigger, or a USP Event notification.
     fn data_model_event(
         &mut self,
-        obj_path: String,
-        name: String,
-        args: Vec<(String, String)>,
+        obj: ObjId,
+        numbers: &[u32],
+        name: &str,
+        args: Vec<(Box<str>, Value)>,
         out: &mut Vec<Outgoing>,
     ) {
-        let Some((obj, numbers, Tail::Object)) = self.locate(&obj_path) else {
-            log::warn!("event {name} of {obj_path}: not an object instance path");
-            return;
-        };
-        let Some(event) = self.dm.schema().event_by_name(obj, &name) else {
+        let obj_path = self.dm.schema().instance_path(obj, numbers);
+        let Some(event) = self.dm.schema().event_by_name(obj, name) else {
             if name == usp_areas::local_agent::ONBOARD_REQUEST_EVENT {
-                self.onboard_request(obj, &numbers, out);
+                self.onboard_request(obj, numbers, out);
             } else if name == usp_areas::local_agent::REMOVED_AT_START_EVENT {
                 log::debug!("{obj_path} was removed at start-up (Core::boot was not called)");
             } else {
@@ -257,7 +265,7 @@ impl Core {
         let n = notify::Event {
             obj_path,
             event_name: format!("{name}!"),
-            params: args.into_iter().collect(),
+            params: args.into_iter().map(|(k, v)| (k.into_string(), v.to_string())).collect(),
         };
         let leaf = Some(Leaf::Event(event));
         self.notify_matching(
@@ -274,13 +282,6 @@ impl Core {
     fn subscription_row(&self, obj: ObjId, numbers: &[u32]) -> Option<u32> {
         let table = self.dm.schema().obj_by_path(subscriptions::TABLE)?;
         if obj == table { numbers.first().copied() } else { None }
-    }
-
-    /// Parses an instance path of an event into its object, numbers and tail.
-    fn locate(&self, path: &str) -> Option<(ObjId, Vec<u32>, Tail)> {
-        let parsed = Path::parse(path).ok()?;
-        let (obj, numbers) = self.dm.locate(&parsed)?;
-        Some((obj, numbers, parsed.tail))
     }
 
     /// Sends `make()` to every subscription of `kind` covering the change.

@@ -113,7 +113,11 @@ impl Plugin for TestPlugin {
                         obj: ctx.schema().child(test.obj, "Test").unwrap_or(test.obj),
                         ..test
                     };
-                    ctx.emit(&test, "Ping", vec![("Count".into(), level.clone())]);
+                    ctx.emit(
+                        &test,
+                        "Ping",
+                        vec![("Count".into(), Value::String(level.as_str().into()))],
+                    );
                 }
                 let result = format!("reset {level} {}", arg("Note").unwrap_or_default());
                 Ok(Outcome::Done(vec![("Result".into(), Value::String(result.into()))]))

@@ -59,14 +59,13 @@ impl DataModel {
             for (plugin, idx) in live {
                 let ids: Vec<ParamId> = idx.iter().map(|&i| params[i]).collect();
                 let mut values = Vec::with_capacity(ids.len());
-                let result = self.call(plugin, who, |p, ctx| p.get(ctx, &inst, &ids, &mut values));
+                let result = self
+                    .call(plugin, who, |p, ctx| p.get(ctx, &inst, &ids, &mut values))
+                    .and_then(|()| self.check_live(plugin, &ids, &values));
                 for (k, &i) in idx.iter().enumerate() {
                     out[i] = Some(match &result {
                         Err(e) => Err(e.clone()),
-                        Ok(()) => values
-                            .get(k)
-                            .cloned()
-                            .ok_or_else(|| UspError::internal("plugin returned too few values")),
+                        Ok(()) => Ok(values[k].clone()),
                     });
                 }
             }
@@ -75,6 +74,38 @@ impl DataModel {
         out.into_iter()
             .map(|v| v.unwrap_or_else(|| Err(UspError::internal("unread parameter"))))
             .collect()
+    }
+
+    /// Checks what a plugin's `get` returned against the schema: exactly one value per asked
+    /// parameter, each of its declared type. A mismatch is the plugin's bug: it is logged and
+    /// the values are refused with an internal error, never served.
+    fn check_live(
+        &self,
+        plugin: PluginId,
+        ids: &[ParamId],
+        values: &[Value],
+    ) -> Result<(), UspError> {
+        let name = self.plugins[plugin.0 as usize].name();
+        if values.len() != ids.len() {
+            let msg =
+                format!("{name} returned {} values for {} parameters", values.len(), ids.len());
+            log::error!("{msg}");
+            return Err(UspError::internal(msg));
+        }
+        for (&p, v) in ids.iter().zip(values) {
+            let def = self.schema.param(p);
+            if v.param_type() != def.ty {
+                let msg = format!(
+                    "{name} returned a {} for {}, declared {}",
+                    v.param_type().name(),
+                    def.name,
+                    def.ty.name()
+                );
+                log::error!("{msg}");
+                return Err(UspError::internal(msg));
+            }
+        }
+        Ok(())
     }
 
     /// Reads every parameter of an object instance, in declaration order, skipping those that
@@ -176,14 +207,17 @@ impl DataModel {
 
     /// The unique-key values of a row, name and text, for ObjectCreation and GetInstances.
     pub fn unique_keys(&mut self, obj: ObjId, numbers: &[u32]) -> Vec<(String, String)> {
+        let keys = self.unique_key_values(obj, numbers);
+        keys.into_iter()
+            .map(|(p, v)| (self.schema.param(p).name.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The unique keys of the row `numbers` of table `obj` with their values, as ids and typed
+    /// values (those that cannot be read are left out).
+    pub fn unique_key_values(&mut self, obj: ObjId, numbers: &[u32]) -> Vec<(ParamId, Value)> {
         let params = self.key_params(obj);
         let values = self.read_params(&Requester::Internal, obj, numbers, &params);
-        params
-            .into_iter()
-            .zip(values)
-            .filter_map(|(p, v)| {
-                v.ok().map(|v| (self.schema.param(p).name.to_string(), v.to_string()))
-            })
-            .collect()
+        params.into_iter().zip(values).filter_map(|(p, v)| Some((p, v.ok()?))).collect()
     }
 }

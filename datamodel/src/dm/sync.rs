@@ -90,8 +90,8 @@ impl DataModel {
             numbers.push(n);
             self.persist_row(table, &numbers);
             if !first {
-                let path = self.schema.instance_path(table, &numbers);
-                events.push(DmEvent::ObjectCreated { path, keys: Vec::new() });
+                let keys = self.unique_key_values(table, &numbers);
+                events.push(DmEvent::ObjectCreated { obj: table, numbers, keys });
             }
         }
         self.effects.events.extend(events);

@@ -121,11 +121,13 @@ impl DataModel {
         let now = self.read_params(&Requester::Internal, w.obj, &w.numbers, &[w.param]).pop();
         let Some(Ok(value)) = now else { return false };
         if w.last.as_ref() != Some(&value) {
-            let def = self.schema.param(w.param);
-            let path = format!("{}{}", self.schema.instance_path(w.obj, &w.numbers), def.name);
-            if w.last.is_some() && def.value_change {
-                let value = if def.hidden { String::new() } else { value.to_string() };
-                events.push(DmEvent::ValueChanged { path, value });
+            if w.last.is_some() && self.schema.param(w.param).value_change {
+                events.push(DmEvent::ValueChanged {
+                    obj: w.obj,
+                    numbers: w.numbers.clone(),
+                    param: w.param,
+                    value: value.clone(),
+                });
             }
             w.last = Some(value);
         }

@@ -494,9 +494,12 @@ impl DataModel {
             match rec {
                 Rec::Created(table, numbers) => {
                     self.persist_row(table, numbers);
-                    let path = self.schema.instance_path(table, numbers);
-                    let keys = self.unique_keys(table, numbers);
-                    events.push(DmEvent::ObjectCreated { path, keys });
+                    let keys = self.unique_key_values(table, numbers);
+                    events.push(DmEvent::ObjectCreated {
+                        obj: table,
+                        numbers: numbers.to_vec(),
+                        keys,
+                    });
                 }
                 Rec::Removed(table, numbers, node) => {
                     let path = self.schema.instance_path(table, numbers);
@@ -523,9 +526,8 @@ impl DataModel {
                         }));
                     }
                     if def.value_change {
-                        // Notifications go to controllers: a hidden value is never in them.
-                        let value = if def.hidden { String::new() } else { current.to_string() };
-                        events.push(DmEvent::ValueChanged { path, value });
+                        let (obj, numbers) = (def.obj, numbers.to_vec());
+                        events.push(DmEvent::ValueChanged { obj, numbers, param, value: current });
                     }
                 }
             }
@@ -583,6 +585,6 @@ impl DataModel {
                 self.deleted_events(child, &sub, row, out);
             }
         }
-        out.push(DmEvent::ObjectDeleted { path: self.schema.instance_path(table, numbers) });
+        out.push(DmEvent::ObjectDeleted { obj: table, numbers: numbers.to_vec() });
     }
 }

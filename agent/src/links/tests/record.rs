@@ -38,13 +38,11 @@ fn an_mqtt_client_connects_and_learns() {
         assert_eq!(get(&mut dm, path), want, "{path}");
     }
     // Status changes are notified.
-    let changed: Vec<String> = dm
-        .drain_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            DmEvent::ValueChanged { path, .. } => Some(path),
-            _ => None,
-        })
+    let events = dm.drain_events();
+    let changed: Vec<String> = events
+        .iter()
+        .filter(|e| matches!(e, DmEvent::ValueChanged { .. }))
+        .filter_map(|e| e.path(dm.schema()))
         .collect();
     assert!(changed.contains(&"Device.MQTT.Client.1.Status".to_owned()), "{changed:?}");
     assert!(changed.contains(&"Device.LocalAgent.MTP.1.Status".to_owned()), "{changed:?}");

@@ -473,16 +473,14 @@ pub(super) fn events(dm: &mut DataModel) -> Vec<DmEvent> {
     dm.drain_events()
 }
 
-/// Short text forms of events: `+path`, `-path`, `path=value`.
-pub(super) fn brief(events: &[DmEvent]) -> Vec<String> {
+/// The events since the last call in short text form (`+path`, `-path`, `path=value`),
+/// without events and completions.
+pub(super) fn brief(dm: &mut DataModel) -> Vec<String> {
+    let events = dm.drain_events();
     events
         .iter()
-        .filter_map(|e| match e {
-            DmEvent::ValueChanged { path, value } => Some(format!("{path}={value}")),
-            DmEvent::ObjectCreated { path, .. } => Some(format!("+{path}")),
-            DmEvent::ObjectDeleted { path } => Some(format!("-{path}")),
-            _ => None,
-        })
+        .filter(|e| !matches!(e, DmEvent::Event { .. }))
+        .filter_map(|e| e.describe(dm.schema()))
         .collect()
 }
 

@@ -7,6 +7,7 @@ mod fixture;
 
 mod external;
 mod keys;
+mod live;
 mod matches;
 mod operate;
 mod persist;

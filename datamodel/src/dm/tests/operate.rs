@@ -66,7 +66,7 @@ fn async_command_completes_on_tick() {
         ev,
         [DmEvent::OperationComplete {
             handle: h,
-            result: Ok(vec![("Done".into(), "true".into())])
+            result: Ok(vec![("Done".into(), Value::Boolean(true))])
         }]
     );
     assert!(f.dm.running().is_empty());

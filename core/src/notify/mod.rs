@@ -271,7 +271,7 @@ impl Core {
         self.notify_matching(
             Kind::Event,
             obj,
-            &numbers,
+            numbers,
             leaf,
             &|| Notification::Event(n.clone()),
             out,

@@ -94,7 +94,7 @@ pub static AREAS: &[Area] = &[
         router: false,
         build: |h| vec![Box::new(DeviceInfo::new(h.identity.clone()))],
     },
-    Area { name: "Time", router: false, build: |_| vec![Box::new(Time)] },
+    Area { name: "Time", router: false, build: |_| vec![Box::new(Time::default())] },
     Area { name: "LocalAgent", router: false, build: local_agent::build },
     Area {
         name: "MQTT",

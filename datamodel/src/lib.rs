@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod error;
+pub mod fields;
 pub mod path;
 pub mod plugin;
 pub mod schema;

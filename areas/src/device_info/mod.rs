@@ -3,6 +3,7 @@
 
 use super::{AgentIdentity, secs_u32};
 use usp_datamodel::error::UspError;
+use usp_datamodel::fields::Fields;
 use usp_datamodel::plugin::{Ctx, Instance, Plugin};
 use usp_datamodel::schema::{ParamId, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
@@ -11,25 +12,40 @@ use usp_datamodel::value::{ParamType, Value};
 #[derive(Debug)]
 pub struct DeviceInfo {
     identity: AgentIdentity,
+    fields: Fields<Field>,
 }
 
 impl DeviceInfo {
     /// Serves `identity`.
     pub fn new(identity: AgentIdentity) -> DeviceInfo {
-        DeviceInfo { identity }
+        DeviceInfo { identity, fields: Fields::default() }
     }
 }
 
-/// The identity parameters: name and maximum length.
-const IDENTITY: &[(&str, u32)] = &[
-    ("Manufacturer", 64),
-    ("ManufacturerOUI", 6),
-    ("ModelName", 64),
-    ("Description", 256),
-    ("ProductClass", 64),
-    ("SerialNumber", 64),
-    ("HardwareVersion", 64),
-    ("SoftwareVersion", 64),
+/// The live parameters this plugin serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Manufacturer,
+    ManufacturerOui,
+    ModelName,
+    Description,
+    ProductClass,
+    SerialNumber,
+    HardwareVersion,
+    SoftwareVersion,
+    UpTime,
+}
+
+/// The identity parameters: name, maximum length and field.
+const IDENTITY: &[(&str, u32, Field)] = &[
+    ("Manufacturer", 64, Field::Manufacturer),
+    ("ManufacturerOUI", 6, Field::ManufacturerOui),
+    ("ModelName", 64, Field::ModelName),
+    ("Description", 256, Field::Description),
+    ("ProductClass", 64, Field::ProductClass),
+    ("SerialNumber", 64, Field::SerialNumber),
+    ("HardwareVersion", 64, Field::HardwareVersion),
+    ("SoftwareVersion", 64, Field::SoftwareVersion),
 ];
 
 impl Plugin for DeviceInfo {
@@ -39,11 +55,12 @@ impl Plugin for DeviceInfo {
 
     fn register(&mut self, b: &mut SchemaBuilder) {
         let info = b.object("Device.DeviceInfo.");
-        for (name, len) in IDENTITY {
-            b.param(info, name, ParamType::String).max_len(*len).live();
+        let f = &mut self.fields;
+        for &(name, len, field) in IDENTITY {
+            f.param(b, info, name, ParamType::String, field).max_len(len).live();
         }
         b.param(info, "ProvisioningCode", ParamType::String).rw().max_len(64);
-        b.param(info, "UpTime", ParamType::UnsignedInt).live().no_value_change();
+        f.param(b, info, "UpTime", ParamType::UnsignedInt, Field::UpTime).live().no_value_change();
     }
 
     fn get(
@@ -54,21 +71,24 @@ impl Plugin for DeviceInfo {
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
         let id = &self.identity;
-        for p in params {
-            let text = match &*ctx.schema().param(*p).name {
-                "Manufacturer" => &id.manufacturer,
-                "ManufacturerOUI" => &id.manufacturer_oui,
-                "ModelName" => &id.model_name,
-                "Description" => &id.description,
-                "ProductClass" => &id.product_class,
-                "SerialNumber" => &id.serial_number,
-                "HardwareVersion" => &id.hardware_version,
-                "SoftwareVersion" => &id.software_version,
-                "UpTime" => {
+        for &p in params {
+            let Some(field) = self.fields.of(p) else {
+                let name = &ctx.schema().param(p).name;
+                return Err(UspError::internal(format!("DeviceInfo has no live {name}")));
+            };
+            let text = match field {
+                Field::Manufacturer => &id.manufacturer,
+                Field::ManufacturerOui => &id.manufacturer_oui,
+                Field::ModelName => &id.model_name,
+                Field::Description => &id.description,
+                Field::ProductClass => &id.product_class,
+                Field::SerialNumber => &id.serial_number,
+                Field::HardwareVersion => &id.hardware_version,
+                Field::SoftwareVersion => &id.software_version,
+                Field::UpTime => {
                     out.push(Value::UnsignedInt(secs_u32(ctx.now().uptime)));
                     continue;
                 }
-                other => return Err(UspError::internal(format!("DeviceInfo has no {other}"))),
             };
             out.push(Value::String(text.as_str().into()));
         }

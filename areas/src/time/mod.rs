@@ -3,13 +3,24 @@
 //! stored settings for the host's time service.
 
 use usp_datamodel::error::UspError;
+use usp_datamodel::fields::Fields;
 use usp_datamodel::plugin::{Ctx, Instance, Plugin};
 use usp_datamodel::schema::{ParamId, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
 
 /// The `Device.Time.` plugin.
 #[derive(Debug, Default)]
-pub struct Time;
+pub struct Time {
+    fields: Fields<Field>,
+}
+
+/// The parameters this plugin reads: the live ones and the `Enable` their value depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Enable,
+    Status,
+    CurrentLocalTime,
+}
 
 /// `Status` values (TR-181 enumeration).
 const STATUS: &[&str] =
@@ -22,12 +33,15 @@ impl Plugin for Time {
 
     fn register(&mut self, b: &mut SchemaBuilder) {
         let time = b.object("Device.Time.");
-        b.param(time, "Enable", ParamType::Boolean).rw().default("true");
-        b.param(time, "Status", ParamType::String).enumeration(STATUS).live();
+        let f = &mut self.fields;
+        f.param(b, time, "Enable", ParamType::Boolean, Field::Enable).rw().default("true");
+        f.param(b, time, "Status", ParamType::String, Field::Status).enumeration(STATUS).live();
         for name in ["NTPServer1", "NTPServer2", "NTPServer3", "NTPServer4", "NTPServer5"] {
             b.param(time, name, ParamType::String).rw().max_len(64);
         }
-        b.param(time, "CurrentLocalTime", ParamType::DateTime).live().no_value_change();
+        f.param(b, time, "CurrentLocalTime", ParamType::DateTime, Field::CurrentLocalTime)
+            .live()
+            .no_value_change();
         b.param(time, "LocalTimeZone", ParamType::String).rw().max_len(256);
     }
 
@@ -39,11 +53,12 @@ impl Plugin for Time {
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
         let wall = ctx.now().wall;
-        for p in params {
-            match &*ctx.schema().param(*p).name {
-                "Status" => {
-                    let enable = ctx.schema().param_by_name(inst.obj, "Enable");
-                    let enabled = enable
+        for &p in params {
+            match self.fields.of(p) {
+                Some(Field::Status) => {
+                    let enabled = self
+                        .fields
+                        .id(Field::Enable)
                         .and_then(|e| ctx.stored(inst, e))
                         .and_then(Value::as_bool)
                         .unwrap_or(true);
@@ -54,8 +69,11 @@ impl Plugin for Time {
                     };
                     out.push(Value::String(status.into()));
                 }
-                "CurrentLocalTime" => out.push(Value::DateTime(wall)),
-                other => return Err(UspError::internal(format!("Time has no {other}"))),
+                Some(Field::CurrentLocalTime) => out.push(Value::DateTime(wall)),
+                Some(Field::Enable) | None => {
+                    let name = &ctx.schema().param(p).name;
+                    return Err(UspError::internal(format!("Time has no live {name}")));
+                }
             }
         }
         Ok(())
@@ -72,7 +90,7 @@ mod tests {
 
     #[test]
     fn every_parameter_reads() {
-        let mut t = Lab::new(vec![Box::new(Time)]);
+        let mut t = Lab::new(vec![Box::new(Time::default())]);
         assert_eq!(t.read_all("Device.Time.").len(), 9);
         assert_eq!(t.get("Device.Time.Status"), "Synchronized");
         assert_eq!(t.get("Device.Time.CurrentLocalTime"), "2024-05-01T12:00:00Z");
@@ -82,12 +100,12 @@ mod tests {
 
     #[test]
     fn status_follows_enable_and_the_wall_clock() {
-        let mut t = Lab::on(vec![Box::new(Time)], MemStore::new(), Now::default());
+        let mut t = Lab::on(vec![Box::new(Time::default())], MemStore::new(), Now::default());
         assert_eq!(t.get("Device.Time.Status"), "Unsynchronized");
         assert_eq!(t.get("Device.Time.CurrentLocalTime"), "0001-01-01T00:00:00Z");
         t.set("Device.Time.", &[("Enable", "false"), ("LocalTimeZone", "CET-1CEST")]).unwrap();
         assert_eq!(t.get("Device.Time.Status"), "Disabled");
-        let mut t = t.restart(vec![Box::new(Time)]);
+        let mut t = t.restart(vec![Box::new(Time::default())]);
         assert_eq!(t.get("Device.Time.LocalTimeZone"), "CET-1CEST");
         assert_eq!(t.get("Device.Time.Enable"), "false");
     }

@@ -192,6 +192,11 @@ impl SchemaBuilder {
         &mut self.schema.events[id.0 as usize]
     }
 
+    /// The id the next [`SchemaBuilder::param`] call gives its parameter.
+    pub fn next_param_id(&self) -> ParamId {
+        ParamId(self.schema.params.len() as u32)
+    }
+
     /// The id of the parameter `name` of `obj`, declared earlier.
     pub fn param_id(&self, obj: ObjId, name: &str) -> Option<ParamId> {
         self.schema.param_by_name(obj, name)

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod error;
 pub mod fields;
+mod origin;
 pub mod path;
 pub mod plugin;
 pub mod schema;

@@ -11,15 +11,12 @@
 //! they are handed (events, deferred writes, timers), so there is no aliasing and no lock.
 
 use crate::error::{ErrorCode, UspError};
+pub use crate::origin::{PluginId, Requester};
 use crate::schema::{CmdId, ObjId, ParamId, Rows, Schema, SchemaBuilder};
 use crate::tree::Tree;
 use crate::value::{DateTime, Value};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Index of a plugin in the registration table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PluginId(pub(crate) u16);
 
 /// The current time, passed in by the host: the engine never reads a clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,15 +25,6 @@ pub struct Now {
     pub uptime: Duration,
     /// Wall-clock time (for `dateTime` values such as `CurrentLocalTime`).
     pub wall: DateTime,
-}
-
-/// Who asks: every access carries it so that permissions (ControllerTrust roles) apply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Requester {
-    /// The agent itself (defaults file, CLI, plugins): never restricted.
-    Internal,
-    /// A controller, by Endpoint ID.
-    Controller(Box<str>),
 }
 
 /// An object instance as a plugin sees it: the object, the instance number and the external key

@@ -9,7 +9,7 @@ mod builder;
 
 pub use builder::{SchemaBuilder, SchemaError};
 
-use crate::plugin::{PluginId, Requester};
+use crate::origin::{PluginId, Requester};
 use crate::value::{Constraints, ParamType, Value};
 use std::collections::HashMap;
 

@@ -203,6 +203,8 @@ enum Model {
     TestOnly,
     /// The agent's built-in modules (with this identity) and [`TestPlugin`].
     Builtin(Box<AgentIdentity>),
+    /// [`Model::Builtin`] (lab identity) and one more plugin, made anew at each restart.
+    BuiltinAnd(std::sync::Arc<dyn Fn() -> Box<dyn Plugin>>),
 }
 
 impl Model {
@@ -213,6 +215,13 @@ impl Model {
             Model::Builtin(identity) => {
                 let mut p = builtin(identity);
                 p.push(Box::new(TestPlugin::default()));
+                p
+            }
+            Model::BuiltinAnd(extra) => {
+                let identity = AgentIdentity { endpoint_id: AGENT.into(), ..Default::default() };
+                let mut p = builtin(&identity);
+                p.push(Box::new(TestPlugin::default()));
+                p.push(extra());
                 p
             }
         }
@@ -256,9 +265,18 @@ impl Harness {
         Harness::builtin_with(AgentIdentity { endpoint_id: AGENT.into(), ..Default::default() })
     }
 
+    /// [`Harness::builtin`] with one more plugin, made by `extra` (again at each restart).
+    pub fn builtin_and(extra: impl Fn() -> Box<dyn Plugin> + 'static) -> Harness {
+        Harness::builtin_model(Model::BuiltinAnd(std::sync::Arc::new(extra)))
+    }
+
     /// [`Harness::builtin`] with another identity.
     pub fn builtin_with(identity: AgentIdentity) -> Harness {
-        let mut h = Harness::with_model(Model::Builtin(Box::new(identity)));
+        Harness::builtin_model(Model::Builtin(Box::new(identity)))
+    }
+
+    fn builtin_model(model: Model) -> Harness {
+        let mut h = Harness::with_model(model);
         h.default("Device.LocalAgent.Controller.1.EndpointID", CTRL);
         h.default("Device.LocalAgent.Controller.1.Enable", "true");
         h.default("Device.LocalAgent.Controller.1.AssignedRole", FULL_ACCESS);

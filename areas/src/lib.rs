@@ -49,6 +49,7 @@
 
 mod device;
 mod device_info;
+pub mod guide;
 mod host;
 mod identity;
 pub mod local_agent;

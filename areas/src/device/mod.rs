@@ -21,6 +21,16 @@ pub const ROOT_DATA_MODEL_VERSION: &str = "2.19";
 pub struct Device {
     /// Running timers: handle and uptime at which each is due.
     timers: Vec<(OpHandle, Duration)>,
+    /// The commands, by id (set at registration).
+    commands: Vec<(CmdId, Command)>,
+}
+
+/// The commands of `Device.`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Command {
+    Reboot,
+    FactoryReset,
+    ScheduleTimer,
 }
 
 impl Device {
@@ -69,6 +79,15 @@ impl Plugin for Device {
             delay.constraints.range = Some((1, super::UINT_MAX));
         }
 
+        self.commands = [
+            ("Reboot", Command::Reboot),
+            ("FactoryReset", Command::FactoryReset),
+            ("ScheduleTimer", Command::ScheduleTimer),
+        ]
+        .into_iter()
+        .filter_map(|(name, c)| Some((b.command_id(root, name)?, c)))
+        .collect();
+
         b.event(root, "Boot")
             .arg("CommandKey", ParamType::String)
             .arg("Cause", ParamType::String)
@@ -84,8 +103,9 @@ impl Plugin for Device {
         params: &[ParamId],
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
+        // RootDataModelVersion is the only live parameter declared here.
         for p in params {
-            if &*ctx.schema().param(*p).name != "RootDataModelVersion" {
+            if ctx.schema().param(*p).obj != ObjId::ROOT {
                 return Err(UspError::internal(format!("{p:?} is not served by Device")));
             }
             out.push(Value::String(ROOT_DATA_MODEL_VERSION.into()));
@@ -101,28 +121,33 @@ impl Plugin for Device {
         input: &[(Box<str>, Value)],
         handle: OpHandle,
     ) -> Result<Outcome, UspError> {
-        let name = ctx.schema().command(cmd).name.clone();
-        if &*name == "Reboot" {
-            let cause = arg_text(input, "Cause");
-            let reason = arg_text(input, "Reason");
-            ctx.system(SystemRequest::Reboot { cause, reason });
-            Ok(Outcome::Done(Vec::new()))
-        } else if &*name == "FactoryReset" {
-            let cause = arg_text(input, "Cause");
-            let reason = arg_text(input, "Reason");
-            ctx.system(SystemRequest::FactoryReset { cause, reason });
-            Ok(Outcome::Done(Vec::new()))
-        } else if &*name == "ScheduleTimer" {
-            let delay = input
-                .iter()
-                .find(|(k, _)| &**k == "DelaySeconds")
-                .and_then(|(_, v)| v.as_u64())
-                .ok_or_else(|| UspError::new(ErrorCode::InvalidCommandArgs, "no DelaySeconds"))?;
-            self.timers.push((handle, ctx.now().uptime + Duration::from_secs(delay)));
-            self.arm(ctx);
-            Ok(Outcome::Running)
-        } else {
-            Err(UspError::new(ErrorCode::CommandFailure, "unknown command"))
+        let command = self.commands.iter().find(|(id, _)| *id == cmd).map(|(_, c)| *c);
+        match command {
+            Some(Command::Reboot) => {
+                let cause = arg_text(input, "Cause");
+                let reason = arg_text(input, "Reason");
+                ctx.system(SystemRequest::Reboot { cause, reason });
+                Ok(Outcome::Done(Vec::new()))
+            }
+            Some(Command::FactoryReset) => {
+                let cause = arg_text(input, "Cause");
+                let reason = arg_text(input, "Reason");
+                ctx.system(SystemRequest::FactoryReset { cause, reason });
+                Ok(Outcome::Done(Vec::new()))
+            }
+            Some(Command::ScheduleTimer) => {
+                let delay = input
+                    .iter()
+                    .find(|(k, _)| &**k == "DelaySeconds")
+                    .and_then(|(_, v)| v.as_u64())
+                    .ok_or_else(|| {
+                        UspError::new(ErrorCode::InvalidCommandArgs, "no DelaySeconds")
+                    })?;
+                self.timers.push((handle, ctx.now().uptime + Duration::from_secs(delay)));
+                self.arm(ctx);
+                Ok(Outcome::Running)
+            }
+            None => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),
         }
     }
 

@@ -1,12 +1,15 @@
 //! GetInstances (TR-369 "The GetInstances Message").
 //!
 //! - Paths name tables (`Device.Test.Item.`), table rows (`Device.Test.Item.1.`, whose child
-//!   tables' rows are listed) or search paths over them. A single-instance object is refused
-//!   with 7018 "Object is not a table" (the spec: obj_paths are "Path Names or Search Paths to
-//!   Multi-Instance Objects", and 7018 is listed for GetInstances). A parameter, command or
-//!   event path is 7026; bad syntax 7008; a non-search path naming a missing instance 7016.
-//! - `first_level_only`: only the rows of the tables named (or directly below a named row);
-//!   otherwise every row of every table below, depth first.
+//!   tables' rows are listed), single-instance objects (`Device.`, `Device.LocalAgent.`: the
+//!   rows of the tables below them, as controllers send it to map a device's tables and as
+//!   obuspa answers) or search paths over them. Only an object that can hold no table at all
+//!   (no multi-instance object below it in the schema) is refused with 7018 "Object is not a
+//!   table". A parameter, command or event path is 7026; bad syntax 7008; a non-search path
+//!   naming a missing instance 7016.
+//! - `first_level_only`: only the rows of the tables named, or of the first tables below a
+//!   named row or single-instance object; otherwise every row of every table below, depth
+//!   first.
 //! - Every row comes with its unique keys; a search path matching nothing gives an empty
 //!   `curr_insts` (TP-469 1.83).
 //! - Access control (R-GIN.0, R-GIN.1): a row without `InstantiatedObj` read is treated as
@@ -65,7 +68,7 @@ fn one_path(
         if target.item != Item::Object {
             return Err(UspError::invalid_path(super::short(text)));
         }
-        if !dm.schema().obj(target.obj).multi {
+        if !can_hold_tables(dm, target.obj) {
             return Err(UspError::new(
                 ErrorCode::NotATable,
                 format!("{} is not a table", target.obj_path(dm)),
@@ -99,4 +102,11 @@ fn one_path(
         }
     }
     Ok(out)
+}
+
+/// Whether `obj` is a table or has one below it in the schema.
+fn can_hold_tables(dm: &DataModel, obj: usp_datamodel::schema::ObjId) -> bool {
+    let schema = dm.schema();
+    let prefix = &schema.obj(obj).path;
+    schema.obj(obj).multi || schema.objects().any(|(_, d)| d.multi && d.path.starts_with(&**prefix))
 }

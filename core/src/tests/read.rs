@@ -358,6 +358,30 @@ fn tp469_1_70_get_instances_wildcard() {
 }
 
 #[test]
+fn get_instances_of_a_single_instance_object_lists_the_tables_below_it() {
+    let mut h = Harness::new();
+    let paths = |r: &msg::get_instances_resp::RequestedPathResult| -> Vec<String> {
+        assert_eq!(r.err_code, 0, "{}", r.err_msg);
+        r.curr_insts.iter().map(|i| i.instantiated_obj_path.clone()).collect()
+    };
+    let first = paths(&instances(&mut h, "Device.Test.", true));
+    assert_eq!(first, ["Device.Test.Item.1.", "Device.Test.Item.2.", "Device.Test.Fixed.1."]);
+    let all = paths(&instances(&mut h, "Device.Test.", false));
+    assert_eq!(
+        all,
+        [
+            "Device.Test.Item.1.",
+            "Device.Test.Item.1.Sub.1.",
+            "Device.Test.Item.2.",
+            "Device.Test.Fixed.1."
+        ]
+    );
+    let root = paths(&instances(&mut h, "Device.", false));
+    assert!(root.contains(&"Device.LocalAgent.Controller.1.".to_owned()), "{root:?}");
+    assert!(root.contains(&"Device.Test.Item.1.Sub.1.".to_owned()), "{root:?}");
+}
+
+#[test]
 fn tp469_1_83_get_instances_unmatched_search() {
     let mut h = Harness::new();
     let r = instances(&mut h, "Device.Test.Item.[Name==\"zz\"].Sub.", false);
@@ -368,7 +392,7 @@ fn tp469_1_83_get_instances_unmatched_search() {
 #[test]
 fn get_instances_errors() {
     let mut h = Harness::new();
-    assert_eq!(instances(&mut h, "Device.Test.", true).err_code, 7018);
+    assert_eq!(instances(&mut h, "Device.Test.Item.1.Stats.", true).err_code, 7018);
     assert_eq!(instances(&mut h, "Device.Test.Nope.", true).err_code, 7026);
     assert_eq!(instances(&mut h, "Device.Test.Item.9.", true).err_code, 7016);
     assert_eq!(instances(&mut h, "Device.Test.Item.1.Name", true).err_code, 7026);

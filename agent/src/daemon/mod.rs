@@ -125,7 +125,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     );
     let (tx, rx) = mpsc::channel::<Input>();
     let waker = Arc::new(OwnerWake { tx: tx.clone(), pending: AtomicBool::new(false) });
-    let state_dir = opts.db.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let state_dir =
+        opts.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let state_dir = state_dir.to_path_buf();
     let mut host = Host::new(identity.clone(), platform, state_dir);
     host.waker = waker.clone();
     let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())

@@ -59,6 +59,7 @@ mod delete;
 mod get;
 mod gsdm;
 mod instances;
+mod kinds;
 mod local;
 mod message;
 mod notify;
@@ -78,7 +79,7 @@ use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
 use usp_proto::record::Record;
 
 pub use notify::BootInfo;
-pub use record::{ConnectKind, connect_record, disconnect_record};
+pub use record::{ConnectKind, Handled, TraceHook, connect_record, disconnect_record};
 
 /// The USP protocol versions this agent speaks, newest last.
 pub const SUPPORTED_VERSIONS: &[&str] = &["1.0", "1.1", "1.2", "1.3", "1.4"];
@@ -152,6 +153,8 @@ pub struct Core {
     config_dirty: bool,
     /// `Device.LocalAgent.Controller.{i}.` and its `EndpointID`, when the schema has them.
     controllers: Option<(ObjId, ParamId)>,
+    /// Shown every received Record ([`Core::set_trace`]).
+    trace: Option<Box<dyn TraceHook + Send>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -185,6 +188,7 @@ impl Core {
             config_prefixes: Vec::new(),
             config_dirty: false,
             controllers,
+            trace: None,
         }
     }
 
@@ -217,19 +221,36 @@ impl Core {
         &mut self.dm
     }
 
-    /// Handles one received Record (the bytes of one MTP frame) and returns the Records to
-    /// send. Never panics, whatever the bytes.
-    pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Vec<Outgoing> {
+    /// Shows every received Record, once decoded, to `hook` (the host's protocol trace); the
+    /// host then never decodes a received Record itself.
+    pub fn set_trace(&mut self, hook: Box<dyn TraceHook + Send>) {
+        self.trace = Some(hook);
+    }
+
+    /// Handles one received Record (the bytes of one MTP frame): the Records to send, or
+    /// [`Handled::NotARecord`] when the bytes do not decode as a Record. Never panics, whatever
+    /// the bytes.
+    pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Handled {
         self.dm.tick(now, false);
-        let mut out = record::handle(self, bytes);
-        self.after_message(&mut out);
-        out
+        let mut handled = record::handle(self, bytes);
+        // After garbage, events the clock's tick caused wait for the next input, which
+        // `poll_timeout` asks for at once.
+        if let Handled::Record(out) = &mut handled {
+            self.after_message(out);
+        }
+        handled
     }
 
     /// The uptime at which [`Core::handle_timeout`] must be called next, if any: the earliest
     /// of the plugins' wake times, the polling of watched live parameters, notification
-    /// retries and expirations, subscription TimeToLives and Periodic! events.
+    /// retries and expirations, subscription TimeToLives and Periodic! events; the current
+    /// time (the last passed in) while data-model events wait to be processed (a change made
+    /// by a plugin's backend, or by the host through [`Core::dm`]), so that their
+    /// notifications never wait for an unrelated input.
     pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.dm.has_events() {
+            return Some(self.dm.now().uptime);
+        }
         match (self.dm.next_wake(), self.notifier.next_timer()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -17,7 +17,9 @@ use super::logging::TRACE_TARGET;
 use super::transports::{Origin, Transports};
 use super::{Clock, Exit};
 use crate::links::{self, Down, TlsFiles, Traffic};
-use usp_core::{BootInfo, ConnectKind, Core, Outgoing, connect_record, disconnect_record};
+use usp_core::{
+    BootInfo, ConnectKind, Core, Handled, Outgoing, TraceHook, connect_record, disconnect_record,
+};
 
 /// Everything the owner thread owns.
 pub struct Owner {
@@ -50,6 +52,10 @@ impl Owner {
         trace: bool,
     ) -> Owner {
         let held = BTreeMap::new();
+        let mut core = core;
+        if trace {
+            core.set_trace(Box::new(Trace));
+        }
         let mut owner = Owner { core, clock, transports, tls, mqtt_stats, trace, held };
         owner.core.watch_config(links::CONFIG_PREFIXES);
         owner
@@ -164,18 +170,14 @@ impl Owner {
         let now = self.clock.now();
         let key = self.transports.key(origin.link).unwrap_or("?");
         links::count_traffic(&self.mqtt_stats, key, Traffic::Received, now.wall);
-        if self.trace || self.transports.is_websocket(origin.link) {
-            match Record::from_bytes(bytes) {
-                Ok(record) => self.trace("received", &record.from_id.clone(), &record),
-                Err(e) => {
-                    log::warn!("{key}: unparseable Record ({} bytes): {e}", bytes.len());
-                    self.transports.close_unparseable(origin);
-                    return;
-                }
+        match self.core.handle_record(now, bytes) {
+            Handled::Record(out) => self.dispatch(out, Some(origin)),
+            Handled::NotARecord if self.transports.is_websocket(origin.link) => {
+                log::warn!("{key}: unparseable Record ({} bytes); session closed", bytes.len());
+                self.transports.close_unparseable(origin);
             }
+            Handled::NotARecord => {}
         }
-        let out = self.core.handle_record(now, bytes);
-        self.dispatch(out, Some(origin));
     }
 
     /// Sends what the core returned: answers back where the request came from, the rest to
@@ -273,6 +275,19 @@ impl Owner {
         match record.decode_no_session_context_msg() {
             Ok(msg) => log::info!(target: TRACE_TARGET, "{what} {peer}: {msg:?}"),
             Err(_) => log::info!(target: TRACE_TARGET, "{what} {peer}: {record:?}"),
+        }
+    }
+}
+
+/// The `-p` trace of received Records, shown them by the core once decoded.
+struct Trace;
+
+impl TraceHook for Trace {
+    fn received(&mut self, record: &Record, msg: Option<&usp_proto::msg::Msg>) {
+        let peer = &record.from_id;
+        match msg {
+            Some(msg) => log::info!(target: TRACE_TARGET, "received {peer}: {msg:?}"),
+            None => log::info!(target: TRACE_TARGET, "received {peer}: {record:?}"),
         }
     }
 }

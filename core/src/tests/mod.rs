@@ -10,6 +10,7 @@ mod operate;
 mod read;
 mod records;
 mod retry;
+mod seams;
 mod subs;
 mod timers;
 mod tp469;

@@ -43,6 +43,7 @@ pub mod local_agent;
 pub mod mqtt;
 pub mod stomp;
 mod time;
+pub mod typed;
 
 #[cfg(test)]
 pub(crate) mod testutil;

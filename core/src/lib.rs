@@ -60,6 +60,7 @@ mod get;
 mod gsdm;
 mod instances;
 mod kinds;
+mod link;
 mod local;
 mod message;
 mod notify;
@@ -78,6 +79,7 @@ use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
 use usp_proto::record::Record;
 
+pub use link::{LinkUp, MAX_HELD};
 pub use notify::BootInfo;
 pub use record::{ConnectKind, Handled, TraceHook, connect_record, disconnect_record};
 
@@ -103,9 +105,10 @@ pub struct Outgoing {
     pub record: Record,
     /// `true` for the answer to the Record just handled (a response, an Error, a
     /// DisconnectRecord): the host sends it back where that Record came from (the MQTT
-    /// Response Topic, the STOMP `reply-to-dest`, the same WebSocket session). `false` for
-    /// agent-originated Records (notifications), which go to the MTP the controller is
-    /// reachable on.
+    /// Response Topic, the STOMP `reply-to-dest`, the same WebSocket session); for the Connect
+    /// Records of [`Core::link_up`], on the link that came up. `false` for agent-originated
+    /// Records (notifications), which go to the MTP the controller is reachable on (or back
+    /// to [`Core::undeliverable`] when none is).
     pub in_reply: bool,
 }
 
@@ -155,6 +158,8 @@ pub struct Core {
     controllers: Option<(ObjId, ParamId)>,
     /// Shown every received Record ([`Core::set_trace`]).
     trace: Option<Box<dyn TraceHook + Send>>,
+    /// Notifications for controllers not reachable yet ([`Core::undeliverable`]).
+    held: link::Held,
 }
 
 impl std::fmt::Debug for Core {
@@ -189,6 +194,7 @@ impl Core {
             config_dirty: false,
             controllers,
             trace: None,
+            held: link::Held::default(),
         }
     }
 
@@ -216,7 +222,9 @@ impl Core {
         &self.endpoint_id
     }
 
-    /// The data model (for the host: defaults file, CLI).
+    /// The data model, for what happens outside the message flow: start-up (defaults, trust
+    /// roles), tools and tests. A running host writes link state through [`Core::with_links`]
+    /// instead, which processes the events the writes cause.
     pub fn dm(&mut self) -> &mut DataModel {
         &mut self.dm
     }

@@ -5,6 +5,7 @@
 
 mod acl;
 mod harness;
+mod links;
 mod notify;
 mod operate;
 mod read;

@@ -24,14 +24,13 @@ use usp_datamodel::value::{ParamType, Value};
 mod config;
 mod names;
 mod stats;
+mod status;
 
 use names as n;
 
-pub use config::{
-    ClientConfig, ClientStatus, MqttIds, SubscriptionConfig, SubscriptionStatus,
-    UserPropertyConfig, WillConfig,
-};
+pub use config::{ClientConfig, MqttIds, SubscriptionConfig, UserPropertyConfig, WillConfig};
 pub use stats::{ClientStats, MqttStats};
+pub use status::{ClientStatus, SubscriptionStatus};
 
 /// `Client.{i}.Status` values (TR-181 enumeration).
 pub const CLIENT_STATUS: &[&str] = &[

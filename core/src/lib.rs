@@ -15,15 +15,22 @@
 //! `get`, `gsdm` (GetSupportedDM), `instances` (GetInstances), `protocol`
 //! (GetSupportedProtocol), `set`, `add`, `delete` and `operate` (with the completion of
 //! asynchronous commands). The notification engine (subscriptions, retries, Boot!, Periodic!,
-//! OnBoardRequest) lives in `notify`.
+//! OnBoardRequest) lives in `notify`; what it shares with `operate` (the notification kinds) in
+//! `kinds`; the links' protocol state (Connect Records, held notifications) in `link`.
 //!
 //! # What the host calls
 //!
 //! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted
 //!   before the restart);
-//! - [`Core::handle_record`] for every received Record;
-//! - [`Core::poll_timeout`] to know when to wake it, then [`Core::handle_timeout`]; after a
-//!   plugin's waker fired, [`Core::handle_wake`];
+//! - [`Core::handle_record`] for every received Record ([`Handled::NotARecord`] when the bytes
+//!   do not decode; a [`TraceHook`] given to [`Core::set_trace`] is shown each decoded Record,
+//!   so the host never decodes one itself);
+//! - [`Core::link_up`] when a link comes up (its Connect Records, then the notifications held
+//!   for the controllers it reaches), [`Core::undeliverable`] for a notification the host
+//!   could not route, [`Core::shutdown`] for the DisconnectRecords; link configuration and
+//!   state through [`Core::with_links`] (see `link`);
+//! - [`Core::poll_timeout`] to know when to wake it (now, while data-model events wait), then
+//!   [`Core::handle_timeout`]; after a plugin's waker fired, [`Core::handle_wake`];
 //! - after each of those, [`Core::take_system_requests`] (reboot, factory reset: the cause is
 //!   already remembered for the next `Boot!`) and [`Core::take_config_changed`].
 //!

@@ -182,6 +182,13 @@ pub struct Problem {
     pub reason: String,
 }
 
+/// Checks that the data model declares every item the links read and write (the areas' typed
+/// ids resolve). The daemon runs it once at start-up, so that a missing or misspelt name stops
+/// the agent instead of leaving its links unplanned.
+pub fn check_schema(dm: &DataModel) -> Result<(), usp_areas::typed::SchemaMismatch> {
+    read::Ids::resolve(dm.schema()).map(|_| ())
+}
+
 /// Reads the links and routes the data model configures for the agent `endpoint_id`, with TLS
 /// files from `tls` (see the module doc for the rules). Reads only, as the agent itself.
 /// A data model without the areas the links read (MQTT, STOMP, LocalAgent) plans nothing and

@@ -105,6 +105,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     }
     let from_defaults = started.from_defaults;
     let mqtt_stats = started.mqtt_stats;
+    crate::links::check_schema(&started.dm).map_err(|e| e.to_string())?;
     let core = Core::new(started.dm, identity.endpoint_id.clone());
     let (tx, rx) = mpsc::channel::<Input>();
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;

@@ -28,7 +28,9 @@ mod status;
 
 use names as n;
 
-pub use config::{ClientConfig, MqttIds, SubscriptionConfig, UserPropertyConfig, WillConfig};
+pub use config::{
+    ClientConfig, MqttIds, SubscriptionConfig, UserPropertyConfig, WillConfig, client_number,
+};
 pub use stats::{ClientStats, MqttStats};
 pub use status::{ClientStatus, SubscriptionStatus};
 

@@ -9,7 +9,7 @@ use usp_datamodel::schema::{ObjId, ParamId, Schema};
 use usp_datamodel::value::Value;
 
 use super::names as n;
-use crate::typed::{Lookup, SchemaMismatch, Values, Writes, rows};
+use crate::typed::{Lookup, SchemaMismatch, Values, Writes};
 
 /// `MTP.{i}.Status` (TR-181 enumeration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +145,7 @@ impl AgentMtpIds {
 
     /// Every agent MTP row, in instance order.
     pub fn mtps(&self, dm: &mut DataModel) -> Vec<AgentMtpConfig> {
-        rows(dm, self.mtp, &[]).into_iter().map(|r| self.read(dm, r[0])).collect()
+        dm.row_numbers(self.mtp, &[]).into_iter().map(|n| self.read(dm, n)).collect()
     }
 
     /// The instance number of the agent MTP whose instance path is `path`

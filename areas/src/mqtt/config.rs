@@ -223,7 +223,7 @@ impl MqttIds {
 
     /// Every client row, in instance order.
     pub fn clients(&self, dm: &mut DataModel) -> Vec<ClientConfig> {
-        rows(dm, self.client, &[]).into_iter().map(|r| self.read(dm, r[0])).collect()
+        dm.row_numbers(self.client, &[]).into_iter().map(|n| self.read(dm, n)).collect()
     }
 
     /// The client row `number`, if it exists.
@@ -234,19 +234,20 @@ impl MqttIds {
     /// The instance number of the client whose instance path is `path`
     /// (`Device.MQTT.Client.3.` → 3); `None` for other paths.
     pub fn number_of(&self, path: &str) -> Option<u32> {
-        path.strip_prefix(n::CLIENT.strip_suffix("{i}.")?)?.strip_suffix('.')?.parse().ok()
+        client_number(path)
     }
 
     fn read(&self, dm: &mut DataModel, number: u32) -> ClientConfig {
         let v = Values::read(dm, self.client, &[number]);
         let c = &self.c;
         let w = &c.will;
-        let subscriptions = rows(dm, self.subscription, &[number])
+        let subscriptions = dm
+            .row_numbers(self.subscription, &[number])
             .into_iter()
-            .map(|r| {
-                let s = Values::read(dm, self.subscription, &r);
+            .map(|row| {
+                let s = Values::read(dm, self.subscription, &[number, row]);
                 SubscriptionConfig {
-                    number: r[1],
+                    number: row,
                     enable: s.flag(self.s.enable),
                     status: s.text(self.s.status),
                     topic: s.text(self.s.topic),
@@ -374,6 +375,12 @@ impl ClientParams {
             },
         })
     }
+}
+
+/// The instance number of the MQTT client whose instance path is `path`
+/// (`Device.MQTT.Client.3.` → 3); `None` for other paths.
+pub fn client_number(path: &str) -> Option<u32> {
+    path.strip_prefix(n::CLIENT.strip_suffix("{i}.")?)?.strip_suffix('.')?.parse().ok()
 }
 
 /// A string value.

@@ -8,7 +8,7 @@ use usp_datamodel::schema::{ObjId, ParamId, Schema};
 use usp_datamodel::value::Value;
 
 use super::names as n;
-use crate::typed::{Lookup, SchemaMismatch, Values, Writes, rows};
+use crate::typed::{Lookup, SchemaMismatch, Values, Writes};
 
 /// `Connection.{i}.Status` (TR-181 enumeration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ impl StompIds {
 
     /// Every connection row, in instance order.
     pub fn connections(&self, dm: &mut DataModel) -> Vec<ConnectionConfig> {
-        rows(dm, self.connection, &[]).into_iter().map(|r| self.read(dm, r[0])).collect()
+        dm.row_numbers(self.connection, &[]).into_iter().map(|n| self.read(dm, n)).collect()
     }
 
     /// The instance number of the connection whose instance path is `path`

@@ -65,7 +65,7 @@ fn run(dir: &Path) -> Result<Vec<String>, String> {
         ReqType::Get(Get { param_paths: paths.map(String::from).to_vec(), max_depth: 0 }),
     );
     let record = Record::no_session_context_msg("1.4", &identity.endpoint_id, CONTROLLER, &get);
-    let out = core.handle_record(now(), &record.to_bytes());
+    let out = core.handle_record(now(), &record.to_bytes()).outgoing();
     let reply = out.first().ok_or("the core sent no reply")?;
     let msg = reply.record.decode_no_session_context_msg().map_err(|e| e.to_string())?;
     let Some(MsgBody::Response(resp)) = msg.body.and_then(|b| b.msg_body) else {

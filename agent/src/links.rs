@@ -182,21 +182,37 @@ pub struct Problem {
     pub reason: String,
 }
 
+/// Checks that the data model declares every item the links read and write (the areas' typed
+/// ids resolve). The daemon runs it once at start-up, so that a missing or misspelt name stops
+/// the agent instead of leaving its links unplanned.
+pub fn check_schema(dm: &DataModel) -> Result<(), usp_areas::typed::SchemaMismatch> {
+    read::Ids::resolve(dm.schema()).map(|_| ())
+}
+
 /// Reads the links and routes the data model configures for the agent `endpoint_id`, with TLS
 /// files from `tls` (see the module doc for the rules). Reads only, as the agent itself.
+/// A data model without the areas the links read (MQTT, STOMP, LocalAgent) plans nothing and
+/// reports the missing item as a problem keyed `Device.`.
 pub fn plan(dm: &mut DataModel, endpoint_id: &str, tls: &TlsFiles) -> LinkPlan {
-    let mtps = read::agent_mtps(dm);
     let mut plan = LinkPlan::default();
+    let ids = match read::Ids::resolve(dm.schema()) {
+        Ok(ids) => ids,
+        Err(e) => {
+            plan.problem("Device.", e.to_string());
+            return plan;
+        }
+    };
+    let mtps = read::agent_mtps(dm, &ids);
     let ctx = build::Ctx { endpoint_id, tls };
     for m in &mtps {
         build::check_agent_mtp(m, &mtps, &mut plan);
     }
     #[cfg(feature = "mqtt")]
-    mqtt::mqtt_links(dm, &mtps, &ctx, &mut plan);
+    mqtt::mqtt_links(dm, &ids, &mtps, &ctx, &mut plan);
     #[cfg(not(feature = "mqtt"))]
-    build::mqtt_links(dm, &mtps, &ctx, &mut plan);
-    build::stomp_links(dm, &mtps, &ctx, &mut plan);
+    build::mqtt_links(dm, &ids, &mtps, &ctx, &mut plan);
+    build::stomp_links(dm, &ids, &mtps, &ctx, &mut plan);
     build::ws_server_links(&mtps, &ctx, &mut plan);
-    routes::controllers(dm, &mtps, &ctx, &mut plan);
+    routes::controllers(dm, &ids, &mtps, &ctx, &mut plan);
     plan
 }

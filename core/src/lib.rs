@@ -15,15 +15,22 @@
 //! `get`, `gsdm` (GetSupportedDM), `instances` (GetInstances), `protocol`
 //! (GetSupportedProtocol), `set`, `add`, `delete` and `operate` (with the completion of
 //! asynchronous commands). The notification engine (subscriptions, retries, Boot!, Periodic!,
-//! OnBoardRequest) lives in `notify`.
+//! OnBoardRequest) lives in `notify`; what it shares with `operate` (the notification kinds) in
+//! `kinds`; the links' protocol state (Connect Records, held notifications) in `link`.
 //!
 //! # What the host calls
 //!
 //! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted
 //!   before the restart);
-//! - [`Core::handle_record`] for every received Record;
-//! - [`Core::poll_timeout`] to know when to wake it, then [`Core::handle_timeout`]; after a
-//!   plugin's waker fired, [`Core::handle_wake`];
+//! - [`Core::handle_record`] for every received Record ([`Handled::NotARecord`] when the bytes
+//!   do not decode; a [`TraceHook`] given to [`Core::set_trace`] is shown each decoded Record,
+//!   so the host never decodes one itself);
+//! - [`Core::link_up`] when a link comes up (its Connect Records, then the notifications held
+//!   for the controllers it reaches), [`Core::undeliverable`] for a notification the host
+//!   could not route, [`Core::shutdown`] for the DisconnectRecords; link configuration and
+//!   state through [`Core::with_links`] (see `link`);
+//! - [`Core::poll_timeout`] to know when to wake it (now, while data-model events wait), then
+//!   [`Core::handle_timeout`]; after a plugin's waker fired, [`Core::handle_wake`];
 //! - after each of those, [`Core::take_system_requests`] (reboot, factory reset: the cause is
 //!   already remembered for the next `Boot!`) and [`Core::take_config_changed`].
 //!
@@ -59,6 +66,8 @@ mod delete;
 mod get;
 mod gsdm;
 mod instances;
+mod kinds;
+mod link;
 mod local;
 mod message;
 mod notify;
@@ -77,8 +86,9 @@ use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
 use usp_proto::record::Record;
 
+pub use link::{LinkUp, MAX_HELD};
 pub use notify::BootInfo;
-pub use record::{ConnectKind, connect_record, disconnect_record};
+pub use record::{ConnectKind, Handled, TraceHook, connect_record, disconnect_record};
 
 /// The USP protocol versions this agent speaks, newest last.
 pub const SUPPORTED_VERSIONS: &[&str] = &["1.0", "1.1", "1.2", "1.3", "1.4"];
@@ -102,9 +112,10 @@ pub struct Outgoing {
     pub record: Record,
     /// `true` for the answer to the Record just handled (a response, an Error, a
     /// DisconnectRecord): the host sends it back where that Record came from (the MQTT
-    /// Response Topic, the STOMP `reply-to-dest`, the same WebSocket session). `false` for
-    /// agent-originated Records (notifications), which go to the MTP the controller is
-    /// reachable on.
+    /// Response Topic, the STOMP `reply-to-dest`, the same WebSocket session); for the Connect
+    /// Records of [`Core::link_up`], on the link that came up. `false` for agent-originated
+    /// Records (notifications), which go to the MTP the controller is reachable on (or back
+    /// to [`Core::undeliverable`] when none is).
     pub in_reply: bool,
 }
 
@@ -152,6 +163,10 @@ pub struct Core {
     config_dirty: bool,
     /// `Device.LocalAgent.Controller.{i}.` and its `EndpointID`, when the schema has them.
     controllers: Option<(ObjId, ParamId)>,
+    /// Shown every received Record ([`Core::set_trace`]).
+    trace: Option<Box<dyn TraceHook + Send>>,
+    /// Notifications for controllers not reachable yet ([`Core::undeliverable`]).
+    held: link::Held,
 }
 
 impl std::fmt::Debug for Core {
@@ -185,6 +200,8 @@ impl Core {
             config_prefixes: Vec::new(),
             config_dirty: false,
             controllers,
+            trace: None,
+            held: link::Held::default(),
         }
     }
 
@@ -212,24 +229,43 @@ impl Core {
         &self.endpoint_id
     }
 
-    /// The data model (for the host: defaults file, CLI).
+    /// The data model, for what happens outside the message flow: start-up (defaults, trust
+    /// roles), tools and tests. A running host writes link state through [`Core::with_links`]
+    /// instead, which processes the events the writes cause.
     pub fn dm(&mut self) -> &mut DataModel {
         &mut self.dm
     }
 
-    /// Handles one received Record (the bytes of one MTP frame) and returns the Records to
-    /// send. Never panics, whatever the bytes.
-    pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Vec<Outgoing> {
+    /// Shows every received Record, once decoded, to `hook` (the host's protocol trace); the
+    /// host then never decodes a received Record itself.
+    pub fn set_trace(&mut self, hook: Box<dyn TraceHook + Send>) {
+        self.trace = Some(hook);
+    }
+
+    /// Handles one received Record (the bytes of one MTP frame): the Records to send, or
+    /// [`Handled::NotARecord`] when the bytes do not decode as a Record. Never panics, whatever
+    /// the bytes.
+    pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Handled {
         self.dm.tick(now, false);
-        let mut out = record::handle(self, bytes);
-        self.after_message(&mut out);
-        out
+        let mut handled = record::handle(self, bytes);
+        // After garbage, events the clock's tick caused wait for the next input, which
+        // `poll_timeout` asks for at once.
+        if let Handled::Record(out) = &mut handled {
+            self.after_message(out);
+        }
+        handled
     }
 
     /// The uptime at which [`Core::handle_timeout`] must be called next, if any: the earliest
     /// of the plugins' wake times, the polling of watched live parameters, notification
-    /// retries and expirations, subscription TimeToLives and Periodic! events.
+    /// retries and expirations, subscription TimeToLives and Periodic! events; the current
+    /// time (the last passed in) while data-model events wait to be processed (a change made
+    /// by a plugin's backend, or by the host through [`Core::dm`]), so that their
+    /// notifications never wait for an unrelated input.
     pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.dm.has_events() {
+            return Some(self.dm.now().uptime);
+        }
         match (self.dm.next_wake(), self.notifier.next_timer()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -34,7 +34,7 @@ use usp_proto::msg::operate_resp::OperationResult;
 use usp_proto::msg::operate_resp::operation_result::{CommandFailure, OperationResp, OutputArgs};
 use usp_proto::msg::{self, Operate, OperateResp};
 
-use super::notify::{Kind, Leaf};
+use super::kinds::{Kind, Leaf};
 use super::{Core, Outgoing, PendingOp, parse_path};
 
 fn error(e: UspError) -> msg::Error {

@@ -111,15 +111,77 @@ pub fn reply_version(theirs: &str) -> &'static str {
     SUPPORTED_VERSIONS.iter().copied().find(|v| *v == theirs).unwrap_or(OWN_VERSION)
 }
 
+/// What [`Core::handle_record`] made of the bytes it was given.
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Handled {
+    /// The bytes were a USP Record (answered, or ignored by the rules of the module doc); the
+    /// Records to send in return (often none).
+    Record(Vec<Outgoing>),
+    /// The bytes were not a USP Record (garbage, truncated): nothing to send. A host whose
+    /// transport cannot resynchronise (a WebSocket session) closes it.
+    NotARecord,
+}
+
+impl Handled {
+    /// The Records to send (none for [`Handled::NotARecord`]).
+    pub fn outgoing(self) -> Vec<Outgoing> {
+        match self {
+            Handled::Record(out) => out,
+            Handled::NotARecord => Vec::new(),
+        }
+    }
+}
+
+impl IntoIterator for Handled {
+    type Item = Outgoing;
+    type IntoIter = std::vec::IntoIter<Outgoing>;
+
+    /// Iterates over the Records to send.
+    fn into_iter(self) -> Self::IntoIter {
+        self.outgoing().into_iter()
+    }
+}
+
+/// Shown every received Record once it is decoded (the daemon's `-p` protocol trace), with its
+/// Msg when it is a plaintext NoSessionContext Record carrying one; so the host never decodes
+/// a Record a second time to log it.
+pub trait TraceHook {
+    /// `record` was received (before any check of its addressing); `msg` is its decoded Msg.
+    fn received(&mut self, record: &Record, msg: Option<&Msg>);
+}
+
 /// Handles one received Record (see the module documentation).
-pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
+pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Handled {
     let record = match Record::from_bytes(bytes) {
         Ok(r) => r,
         Err(e) => {
             log::warn!("dropping {} bytes that are not a USP Record: {e}", bytes.len());
-            return Vec::new();
+            return Handled::NotARecord;
         }
     };
+    // The Msg is decoded once, here, for the trace and for the message layer.
+    let msg = match &record.record_type {
+        Some(RecordType::NoSessionContext(nsc))
+            if record.payload_security == i32::from(PayloadSecurity::Plaintext) =>
+        {
+            Some(Msg::from_bytes(&nsc.payload))
+        }
+        _ => None,
+    };
+    if let Some(hook) = core.trace.as_mut() {
+        hook.received(&record, msg.as_ref().and_then(|m| m.as_ref().ok()));
+    }
+    Handled::Record(answer(core, record, msg))
+}
+
+/// The answer to a decoded Record; `msg` is its payload decoded (plaintext NoSessionContext
+/// Records only).
+fn answer(
+    core: &mut Core,
+    record: Record,
+    msg: Option<Result<Msg, usp_proto::DecodeError>>,
+) -> Vec<Outgoing> {
     if record.to_id != core.endpoint_id {
         log::debug!("ignoring a Record for {:?}", super::short(&record.to_id));
         return Vec::new();
@@ -166,14 +228,14 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
             log::info!("{from}: Disconnect Record {} ({})", d.reason_code, d.reason);
             Vec::new()
         }
-        Some(RecordType::NoSessionContext(nsc)) => {
-            if record.payload_security != i32::from(PayloadSecurity::Plaintext) {
-                log::warn!("{from}: payload security without a session context; ignored");
-                return Vec::new();
-            }
-            let msg = match Msg::from_bytes(&nsc.payload) {
-                Ok(m) => m,
-                Err(e) => {
+        Some(RecordType::NoSessionContext(_)) => {
+            let msg = match msg {
+                None => {
+                    log::warn!("{from}: payload security without a session context; ignored");
+                    return Vec::new();
+                }
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
                     log::warn!("{from}: payload is not a USP Msg ({e}); ignored");
                     return Vec::new();
                 }

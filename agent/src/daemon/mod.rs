@@ -137,6 +137,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     }
     let from_defaults = started.from_defaults;
     let mqtt_stats = started.mqtt_stats;
+    crate::links::check_schema(&started.dm).map_err(|e| e.to_string())?;
     let mut dm = started.dm;
     dm.set_waker(waker.clone());
     let core = Core::new(dm, identity.endpoint_id.clone());

@@ -1,14 +1,12 @@
-//! The owner thread's state: the core, the running links, and what ties them together — the
-//! link plan read from the data model, Connect Records when a link comes up, the routing of
-//! every Record the core returns, link state written back to the data model (MQTT `Stats.`
-//! counted in memory), and the `-p` protocol trace.
-
-use std::collections::{BTreeMap, VecDeque};
+//! The owner thread's state: the core, the running links, and the routing between them. A thin
+//! router: the core owns the protocol state (Connect and Disconnect Records, notifications held
+//! for unreachable controllers) and this module carries Records between it and the links,
+//! re-plans the links when their configuration changes, writes link state through
+//! [`Core::with_links`] (MQTT `Stats.` counted in memory), and traces the protocol (`-p`).
 
 use usp_areas::MqttStats;
 use usp_datamodel::plugin::SystemRequest;
 use usp_mtp::{ConnectInfo, MtpEvent, SendError};
-use usp_proto::ErrorCode;
 use usp_proto::record::Record;
 use usp_proto::record::mqtt_connect_record::MqttVersion;
 use usp_proto::record::stomp_connect_record::StompVersion;
@@ -17,7 +15,7 @@ use super::logging::TRACE_TARGET;
 use super::transports::{Origin, Transports};
 use super::{Clock, Exit};
 use crate::links::{self, Down, TlsFiles, Traffic};
-use usp_core::{BootInfo, ConnectKind, Core, Outgoing, connect_record, disconnect_record};
+use usp_core::{BootInfo, ConnectKind, Core, Handled, LinkUp, Outgoing, TraceHook};
 
 /// Everything the owner thread owns.
 pub struct Owner {
@@ -31,13 +29,7 @@ pub struct Owner {
     /// `Transports` counts what it sends).
     mqtt_stats: MqttStats,
     trace: bool,
-    /// Notifications for controllers not reachable yet (e.g. Boot! before the MTP is up), sent
-    /// when a route to them comes up; at most [`MAX_HELD`] per controller, oldest dropped.
-    held: BTreeMap<String, VecDeque<Vec<u8>>>,
 }
-
-/// The most Records held per unreachable controller.
-pub const MAX_HELD: usize = 64;
 
 impl Owner {
     /// Ties `core` to the links; none runs until [`Owner::replan`].
@@ -49,8 +41,11 @@ impl Owner {
         mqtt_stats: MqttStats,
         trace: bool,
     ) -> Owner {
-        let held = BTreeMap::new();
-        let mut owner = Owner { core, clock, transports, tls, mqtt_stats, trace, held };
+        let mut core = core;
+        if trace {
+            core.set_trace(Box::new(Trace));
+        }
+        let mut owner = Owner { core, clock, transports, tls, mqtt_stats, trace };
         owner.core.watch_config(links::CONFIG_PREFIXES);
         owner
     }
@@ -58,26 +53,33 @@ impl Owner {
     /// Reads the link plan from the data model and makes the running links match it.
     pub fn replan(&mut self) {
         let eid = self.core.endpoint_id().to_owned();
-        let plan = links::plan(self.core.dm(), &eid, &self.tls);
-        for p in &plan.problems {
-            log::warn!("{}: {}", p.key, p.reason);
-            let _ = links::record_down(self.core.dm(), &p.key, Down::Misconfigured);
-        }
+        let tls = &self.tls;
+        let (plan, out) = self.core.with_links(self.clock.now(), |dm| {
+            let plan = links::plan(dm, &eid, tls);
+            for p in &plan.problems {
+                log::warn!("{}: {}", p.key, p.reason);
+                let _ = links::record_down(dm, &p.key, Down::Misconfigured);
+            }
+            plan
+        });
+        self.dispatch(out, None);
         let applied = self.transports.apply(plan);
-        for key in &applied.stopped {
-            log::info!("{key}: link stopped");
-            let _ = links::record_down(self.core.dm(), key, Down::Stopped);
-        }
-        for key in &applied.started {
-            log::info!("{key}: link started");
-            let _ = links::record_connecting(self.core.dm(), key);
-        }
-        for (key, why) in &applied.failed {
-            log::error!("{key}: cannot start: {why}");
-            let _ = links::record_down(self.core.dm(), key, Down::Misconfigured);
-        }
-        // Our own status writes may have marked the configuration changed; they do not change
-        // the plan, so forget them.
+        let (_, out) = self.core.with_links(self.clock.now(), |dm| {
+            for key in &applied.stopped {
+                log::info!("{key}: link stopped");
+                let _ = links::record_down(dm, key, Down::Stopped);
+            }
+            for key in &applied.started {
+                log::info!("{key}: link started");
+                let _ = links::record_connecting(dm, key);
+            }
+            for (key, why) in &applied.failed {
+                log::error!("{key}: cannot start: {why}");
+                let _ = links::record_down(dm, key, Down::Misconfigured);
+            }
+        });
+        self.dispatch(out, None);
+        // A change made while re-planning is already in this plan.
         let _ = self.core.take_config_changed();
     }
 
@@ -94,7 +96,7 @@ impl Owner {
                         log::warn!("{key}: down: {reason} (retry in {retry_in:?})");
                         let down = Down::from_retry(retry_in);
                         links::count_down(&self.mqtt_stats, &key, down);
-                        let _ = links::record_down(self.core.dm(), &key, down);
+                        self.record(|dm| links::record_down(dm, &key, down));
                     }
                 }
             }
@@ -104,7 +106,7 @@ impl Owner {
             }
             MtpEvent::Subscribed { link, subscribed } => {
                 let key = self.transports.key(link).unwrap_or("?").to_owned();
-                let _ = links::record_subscribed(self.core.dm(), &key, &subscribed);
+                self.record(|dm| links::record_subscribed(dm, &key, &subscribed));
             }
         }
         self.after();
@@ -117,7 +119,7 @@ impl Owner {
         } else {
             log::info!("{key}: up");
             links::count_up(&self.mqtt_stats, &key, info, self.clock.wall());
-            let _ = links::record_up(self.core.dm(), &key, info);
+            self.record(|dm| links::record_up(dm, &key, info));
         }
         let kind = match info {
             ConnectInfo::Mqtt { v5, subscribed_topic, .. } => ConnectKind::Mqtt {
@@ -130,27 +132,35 @@ impl Owner {
             },
             ConnectInfo::WebSocket => ConnectKind::WebSocket,
         };
-        let eid = self.core.endpoint_id().to_owned();
-        for (controller, dest) in self.transports.up(link, peer.as_deref(), info) {
-            let record = connect_record(kind.clone(), &controller, &eid);
-            self.trace("sent", &controller, &record);
-            let origin = Origin { link, peer: peer.clone(), reply_to: Some(dest) };
-            if let Err(e) = self.transports.reply(&origin, &controller, record.to_bytes()) {
-                log::warn!("{key}: Connect Record to {controller} not sent: {e}");
+        let reached = self.transports.up(link, peer.as_deref(), info);
+        let controllers = reached.iter().map(|(c, _)| c.clone()).collect();
+        for o in self.core.link_up(self.clock.now(), LinkUp { controllers, kind }) {
+            self.trace("sent", &o.to, &o.record);
+            let bytes = o.record.to_bytes();
+            if o.in_reply {
+                // The Connect Record, on this link, to the controller's destination there.
+                let dest = reached.iter().find(|(c, _)| *c == o.to).map(|(_, d)| d.clone());
+                let origin = Origin { link, peer: peer.clone(), reply_to: dest };
+                if let Err(e) = self.transports.reply(&origin, &o.to, bytes) {
+                    log::warn!("{key}: Connect Record to {} not sent: {e}", o.to);
+                }
+            } else if let Err(e) = self.transports.notify(&o.to, bytes) {
+                log::warn!("held Record to {} not sent: {e}", o.to);
             }
-            self.release_held(&controller);
         }
     }
 
-    /// Sends what was held for `controller` while it could not be reached.
-    fn release_held(&mut self, controller: &str) {
-        let Some(queue) = self.held.remove(controller) else { return };
-        log::info!("{controller}: sending {} held notification(s)", queue.len());
-        for bytes in queue {
-            if let Err(e) = self.transports.notify(controller, bytes) {
-                log::warn!("held Record to {controller} not sent: {e}");
-            }
+    /// Writes link state with `f` (one of the `links::record_*`) and sends the notifications
+    /// it causes.
+    fn record(
+        &mut self,
+        f: impl FnOnce(&mut usp_datamodel::DataModel) -> Result<(), links::RecordError>,
+    ) {
+        let (result, out) = self.core.with_links(self.clock.now(), f);
+        if let Err(e) = result {
+            log::error!("{e}");
         }
+        self.dispatch(out, None);
     }
 
     /// Sends the Boot! notifications (once, at start; held until each controller is reached).
@@ -164,18 +174,14 @@ impl Owner {
         let now = self.clock.now();
         let key = self.transports.key(origin.link).unwrap_or("?");
         links::count_traffic(&self.mqtt_stats, key, Traffic::Received, now.wall);
-        if self.trace || self.transports.is_websocket(origin.link) {
-            match Record::from_bytes(bytes) {
-                Ok(record) => self.trace("received", &record.from_id.clone(), &record),
-                Err(e) => {
-                    log::warn!("{key}: unparseable Record ({} bytes): {e}", bytes.len());
-                    self.transports.close_unparseable(origin);
-                    return;
-                }
+        match self.core.handle_record(now, bytes) {
+            Handled::Record(out) => self.dispatch(out, Some(origin)),
+            Handled::NotARecord if self.transports.is_websocket(origin.link) => {
+                log::warn!("{key}: unparseable Record ({} bytes); session closed", bytes.len());
+                self.transports.close_unparseable(origin);
             }
+            Handled::NotARecord => {}
         }
-        let out = self.core.handle_record(now, bytes);
-        self.dispatch(out, Some(origin));
     }
 
     /// Sends what the core returned: answers back where the request came from, the rest to
@@ -186,29 +192,16 @@ impl Owner {
             let bytes = o.record.to_bytes();
             let sent = match (o.in_reply, origin) {
                 (true, Some(origin)) => self.transports.reply(origin, &o.to, bytes),
-                _ => match self.transports.notify(&o.to, bytes.clone()) {
-                    Err(SendError::NotConnected) => {
-                        self.hold(&o.to, bytes);
-                        Ok(())
-                    }
-                    other => other,
-                },
+                _ => self.transports.notify(&o.to, bytes),
             };
-            if let Err(e) = sent {
-                log::warn!("Record to {} not sent: {e}", o.to);
+            match sent {
+                Ok(()) => {}
+                Err(SendError::NotConnected) if !(o.in_reply && origin.is_some()) => {
+                    self.core.undeliverable(o);
+                }
+                Err(e) => log::warn!("Record to {} not sent: {e}", o.to),
             }
         }
-    }
-
-    /// Keeps a notification until `to` can be reached.
-    fn hold(&mut self, to: &str, bytes: Vec<u8>) {
-        let queue = self.held.entry(to.to_owned()).or_default();
-        if queue.len() >= MAX_HELD {
-            queue.pop_front();
-            log::warn!("{to}: too many notifications held; the oldest was dropped");
-        }
-        log::info!("{to} cannot be reached now; notification held");
-        queue.push_back(bytes);
     }
 
     /// Lets the plugins take what their backend workers delivered, and sends what that produced
@@ -249,7 +242,7 @@ impl Owner {
                 SystemRequest::Reconnect { link } => {
                     log::info!("{link}: reconnect requested");
                     if self.transports.reconnect(&link) {
-                        let _ = links::record_connecting(self.core.dm(), &link);
+                        self.record(|dm| links::record_connecting(dm, &link));
                     }
                 }
             }
@@ -259,19 +252,18 @@ impl Owner {
 
     /// Says goodbye to every reachable controller, stops the links and persists.
     pub fn shutdown(&mut self, reason: &str) {
-        let eid = self.core.endpoint_id().to_owned();
-        for controller in self.transports.reachable() {
-            // No error: a clean shutdown (the reason code is optional, 0 means none).
-            let record = disconnect_record(&controller, &eid, reason, ErrorCode::Other(0));
-            self.trace("sent", &controller, &record);
-            let _ = self.transports.notify(&controller, record.to_bytes());
+        for o in self.core.shutdown(self.transports.reachable(), reason) {
+            self.trace("sent", &o.to, &o.record);
+            let _ = self.transports.notify(&o.to, o.record.to_bytes());
         }
-        for key in self.transports.stop_all() {
-            let _ = links::record_down(self.core.dm(), &key, Down::Stopped);
-        }
-        if let Err(e) = self.core.dm().flush() {
-            log::error!("cannot persist the data model at shutdown: {e}");
-        }
+        let stopped = self.transports.stop_all();
+        let (_, out) = self.core.with_links(self.clock.now(), |dm| {
+            for key in &stopped {
+                let _ = links::record_down(dm, key, Down::Stopped);
+            }
+        });
+        // The links are stopped: what the last writes caused cannot be sent.
+        drop(out);
     }
 
     fn trace(&self, what: &str, peer: &str, record: &Record) {
@@ -281,6 +273,19 @@ impl Owner {
         match record.decode_no_session_context_msg() {
             Ok(msg) => log::info!(target: TRACE_TARGET, "{what} {peer}: {msg:?}"),
             Err(_) => log::info!(target: TRACE_TARGET, "{what} {peer}: {record:?}"),
+        }
+    }
+}
+
+/// The `-p` trace of received Records, shown them by the core once decoded.
+struct Trace;
+
+impl TraceHook for Trace {
+    fn received(&mut self, record: &Record, msg: Option<&usp_proto::msg::Msg>) {
+        let peer = &record.from_id;
+        match msg {
+            Some(msg) => log::info!(target: TRACE_TARGET, "received {peer}: {msg:?}"),
+            None => log::info!(target: TRACE_TARGET, "received {peer}: {record:?}"),
         }
     }
 }

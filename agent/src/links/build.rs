@@ -7,7 +7,7 @@
     allow(dead_code, unused_imports)
 )]
 
-use super::read::{AgentMtp, Values, owner_of, rows};
+use super::read::{AgentMtp, Ids, owner_of};
 use super::{LinkPlan, LinkSpec, Problem, TlsFiles};
 use usp_datamodel::DataModel;
 
@@ -48,12 +48,13 @@ pub(super) fn check_agent_mtp(m: &AgentMtp, all: &[AgentMtp], plan: &mut LinkPla
 }
 
 /// A TCP port number from a checked `unsignedInt` (the schema keeps it in 1..=65535).
-pub(super) fn port(v: &Values, name: &str) -> u16 {
-    u16::try_from(v.num(name)).unwrap_or(0)
+pub(super) fn port(n: u32) -> u16 {
+    u16::try_from(n).unwrap_or(0)
 }
 
-pub(super) fn secs(v: &Values, name: &str) -> std::time::Duration {
-    std::time::Duration::from_secs(v.num(name))
+/// A duration from an `unsignedInt` count of seconds.
+pub(super) fn secs(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n))
 }
 
 /// TLS client settings from the daemon's files, when the row asks for encryption.
@@ -82,18 +83,30 @@ pub(super) fn client_tls(_ctx: &Ctx, encrypt: bool) -> Result<Option<()>, String
 
 /// Without MQTT built in, every enabled MQTT client is a problem.
 #[cfg(not(feature = "mqtt"))]
-pub(super) fn mqtt_links(dm: &mut DataModel, _: &[AgentMtp], _: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
+pub(super) fn mqtt_links(
+    dm: &mut DataModel,
+    ids: &Ids,
+    _: &[AgentMtp],
+    _: &Ctx,
+    plan: &mut LinkPlan,
+) {
+    for c in ids.mqtt.clients(dm).into_iter().filter(|c| c.enable) {
         plan.problem(&c.path, "this agent is built without MQTT");
     }
 }
 
 /// One link per enabled STOMP connection.
 #[cfg(feature = "stomp")]
-pub(super) fn stomp_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.STOMP.Connection.").into_iter().filter(|c| c.values.flag("Enable")) {
+pub(super) fn stomp_links(
+    dm: &mut DataModel,
+    ids: &Ids,
+    mtps: &[AgentMtp],
+    ctx: &Ctx,
+    plan: &mut LinkPlan,
+) {
+    for c in ids.stomp.connections(dm).into_iter().filter(|c| c.enable) {
         let owner = owner_of(mtps, &c.path);
-        match stomp_config(&c.values, owner, ctx) {
+        match stomp_config(&c, owner, ctx) {
             Ok(config) => plan.links.push(LinkSpec {
                 key: c.path,
                 agent_mtp: owner.map(|m| m.path.clone()),
@@ -105,40 +118,45 @@ pub(super) fn stomp_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan
 }
 
 #[cfg(not(feature = "stomp"))]
-pub(super) fn stomp_links(dm: &mut DataModel, _: &[AgentMtp], _: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.STOMP.Connection.").into_iter().filter(|c| c.values.flag("Enable")) {
+pub(super) fn stomp_links(
+    dm: &mut DataModel,
+    ids: &Ids,
+    _: &[AgentMtp],
+    _: &Ctx,
+    plan: &mut LinkPlan,
+) {
+    for c in ids.stomp.connections(dm).into_iter().filter(|c| c.enable) {
         plan.problem(&c.path, "this agent is built without STOMP");
     }
 }
 
 #[cfg(feature = "stomp")]
 fn stomp_config(
-    v: &Values,
+    c: &usp_areas::stomp::ConnectionConfig,
     owner: Option<&AgentMtp>,
     ctx: &Ctx,
 ) -> Result<usp_mtp::stomp::StompConfig, String> {
-    let host = v.text("Host");
-    if host.is_empty() {
+    if c.host.is_empty() {
         return Err("Host is empty".into());
     }
-    let ms = |name| std::time::Duration::from_millis(v.num(name));
+    let ms = |n: u32| std::time::Duration::from_millis(u64::from(n));
     #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-    let tls = client_tls(ctx, v.flag("EnableEncryption"))?;
+    let tls = client_tls(ctx, c.enable_encryption)?;
     Ok(usp_mtp::stomp::StompConfig {
         endpoint_id: ctx.endpoint_id.to_owned(),
-        host: host.to_owned(),
-        port: port(v, "Port"),
-        virtual_host: v.text("VirtualHost").to_owned(),
-        username: v.text("Username").to_owned(),
-        password: v.text("Password").to_owned(),
-        heartbeat: v
-            .flag("EnableHeartbeats")
-            .then(|| (ms("OutgoingHeartbeat"), ms("IncomingHeartbeat"))),
-        destination: owner.map_or("", |m| m.sub.text("Destination")).to_owned(),
+        host: c.host.clone(),
+        port: port(c.port),
+        virtual_host: c.virtual_host.clone(),
+        username: c.username.clone(),
+        password: c.password.clone(),
+        heartbeat: c
+            .enable_heartbeats
+            .then(|| (ms(c.outgoing_heartbeat), ms(c.incoming_heartbeat))),
+        destination: owner.map_or("", |m| &m.config.stomp.destination).to_owned(),
         retry: usp_mtp::retry::RetryPolicy {
-            min_wait_secs: v.num32("ServerRetryInitialInterval"),
-            multiplier_permille: v.num32("ServerRetryIntervalMultiplier"),
-            max_wait_secs: v.num32("ServerRetryMaxInterval"),
+            min_wait_secs: c.server_retry_initial_interval,
+            multiplier_permille: c.server_retry_interval_multiplier,
+            max_wait_secs: c.server_retry_max_interval,
         },
         #[cfg(feature = "tls")]
         tls,
@@ -151,7 +169,7 @@ fn stomp_config(
 pub(super) fn ws_server_links(mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
     for m in mtps.iter().filter(|m| m.protocol == "WebSocket") {
         #[cfg(feature = "websocket")]
-        match ws_server_config(&m.sub, ctx) {
+        match ws_server_config(&m.config.websocket, ctx) {
             Ok(config) => plan.links.push(LinkSpec {
                 key: m.path.clone(),
                 agent_mtp: Some(m.path.clone()),
@@ -168,8 +186,11 @@ pub(super) fn ws_server_links(mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan)
 }
 
 #[cfg(feature = "websocket")]
-fn ws_server_config(v: &Values, ctx: &Ctx) -> Result<usp_mtp::ws::WsServerConfig, String> {
-    let encrypt = v.flag("EnableEncryption");
+fn ws_server_config(
+    v: &usp_areas::local_agent::AgentMtpWebSocket,
+    ctx: &Ctx,
+) -> Result<usp_mtp::ws::WsServerConfig, String> {
+    let encrypt = v.enable_encryption;
     #[cfg(feature = "tls")]
     let tls = match (encrypt, &ctx.tls.server_cert, &ctx.tls.server_key) {
         (false, _, _) => None,
@@ -188,9 +209,9 @@ fn ws_server_config(v: &Values, ctx: &Ctx) -> Result<usp_mtp::ws::WsServerConfig
     client_tls(ctx, encrypt)?;
     Ok(usp_mtp::ws::WsServerConfig {
         endpoint_id: ctx.endpoint_id.to_owned(),
-        listen: vec![std::net::SocketAddr::from(([0, 0, 0, 0], port(v, "Port")))],
-        path: v.text("Path").to_owned(),
-        keep_alive: secs(v, "KeepAliveInterval"),
+        listen: vec![std::net::SocketAddr::from(([0, 0, 0, 0], port(v.port)))],
+        path: v.path.clone(),
+        keep_alive: secs(v.keep_alive_interval),
         #[cfg(feature = "tls")]
         tls,
         max_record: usp_mtp::DEFAULT_MAX_RECORD,
@@ -202,23 +223,23 @@ fn ws_server_config(v: &Values, ctx: &Ctx) -> Result<usp_mtp::ws::WsServerConfig
 /// The client link towards `controller` of a WebSocket `Controller.{i}.MTP.{i}.WebSocket.`.
 #[cfg(feature = "websocket")]
 pub(super) fn ws_client_config(
-    v: &Values,
+    v: &usp_areas::local_agent::ControllerMtpWebSocket,
     controller: &str,
     ctx: &Ctx,
 ) -> Result<usp_mtp::ws::WsClientConfig, String> {
     #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-    let tls = client_tls(ctx, v.flag("EnableEncryption"))?;
+    let tls = client_tls(ctx, v.enable_encryption)?;
     Ok(usp_mtp::ws::WsClientConfig {
         endpoint_id: ctx.endpoint_id.to_owned(),
         peer_endpoint_id: Some(controller.to_owned()),
-        host: v.text("Host").to_owned(),
-        port: port(v, "Port"),
-        path: v.text("Path").to_owned(),
-        keep_alive: secs(v, "KeepAliveInterval"),
+        host: v.host.clone(),
+        port: port(v.port),
+        path: v.path.clone(),
+        keep_alive: secs(v.keep_alive_interval),
         // TR-181 has no maximum for WebSocket session retries.
         retry: usp_mtp::retry::RetryPolicy {
-            min_wait_secs: v.num32("SessionRetryMinimumWaitInterval"),
-            multiplier_permille: v.num32("SessionRetryIntervalMultiplier"),
+            min_wait_secs: v.session_retry_minimum_wait_interval,
+            multiplier_permille: v.session_retry_interval_multiplier,
             max_wait_secs: 0,
         },
         #[cfg(feature = "tls")]

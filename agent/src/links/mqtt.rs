@@ -13,26 +13,33 @@
 //!
 //! Never opens a connection; reads the data model only.
 
+use usp_areas::mqtt::{ClientConfig, UserPropertyConfig};
 use usp_datamodel::DataModel;
 use usp_mtp::mqtt::topics::valid_topic;
 use usp_mtp::mqtt::{MqttConfig, MqttExtended, PacketType, UserProperty, Will};
 
 use super::build::{Ctx, client_tls, port, secs};
-use super::read::{AgentMtp, Row, Values, owner_of, rows};
+use super::read::{AgentMtp, Ids, owner_of};
 use super::{LinkKind, LinkPlan, LinkSpec};
 
 /// One link per enabled MQTT client.
-pub(super) fn mqtt_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.MQTT.Client.").into_iter().filter(|c| c.values.flag("Enable")) {
-        let subscriptions = rows(dm, &format!("{}Subscription.", c.path))
-            .into_iter()
-            .filter(|s| s.values.flag("Enable") && !s.values.text("Topic").is_empty())
-            .map(|s| (s.values.text("Topic").to_owned(), s.values.num("QoS").min(2) as u8))
+pub(super) fn mqtt_links(
+    dm: &mut DataModel,
+    ids: &Ids,
+    mtps: &[AgentMtp],
+    ctx: &Ctx,
+    plan: &mut LinkPlan,
+) {
+    for c in ids.mqtt.clients(dm).into_iter().filter(|c| c.enable) {
+        let subscriptions = c
+            .subscriptions
+            .iter()
+            .filter(|s| s.enable && !s.topic.is_empty())
+            .map(|s| (s.topic.clone(), s.qos.min(2) as u8))
             .collect();
-        let properties = rows(dm, &format!("{}UserProperty.", c.path));
         let owner = owner_of(mtps, &c.path);
-        let config = mqtt_config(&c.values, owner, ctx, subscriptions)
-            .and_then(|config| with_extended(config, &c.values, &properties));
+        let config =
+            mqtt_config(&c, owner, ctx, subscriptions).and_then(|config| with_extended(config, &c));
         match config {
             Ok(config) => plan.links.push(LinkSpec {
                 key: c.path,
@@ -46,44 +53,43 @@ pub(super) fn mqtt_links(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan:
 
 /// What TR-369's MQTT binding needs from the row and its agent MTP.
 fn mqtt_config(
-    v: &Values,
+    v: &ClientConfig,
     owner: Option<&AgentMtp>,
     ctx: &Ctx,
     subscriptions: Vec<(String, u8)>,
 ) -> Result<MqttConfig, String> {
-    let host = v.text("BrokerAddress");
-    if host.is_empty() {
+    if v.broker_address.is_empty() {
         return Err("BrokerAddress is empty".into());
     }
-    let encrypt = match v.text("TransportProtocol") {
+    let encrypt = match v.transport_protocol.as_str() {
         "TCP/IP" => false,
         "TLS" => true,
         other => return Err(format!("TransportProtocol '{other}' is not supported")),
     };
-    let v5 = v.text("ProtocolVersion") == "5.0";
-    let empty = Values::default();
-    let mtp = owner.map_or(&empty, |m| &m.sub);
+    let v5 = v.protocol_version == "5.0";
+    let empty = usp_areas::local_agent::AgentMtpMqtt::default();
+    let mtp = owner.map_or(&empty, |m| &m.config.mqtt);
     #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
     let tls = client_tls(ctx, encrypt)?;
     Ok(MqttConfig {
         endpoint_id: ctx.endpoint_id.to_owned(),
-        host: host.to_owned(),
-        port: port(v, "BrokerPort"),
+        host: v.broker_address.clone(),
+        port: port(v.broker_port),
         v5,
-        client_id: v.text("ClientID").to_owned(),
-        username: v.text("Username").to_owned(),
-        password: v.text("Password").to_owned(),
-        keep_alive: secs(v, "KeepAliveTime"),
-        clean_start: v.flag(if v5 { "CleanStart" } else { "CleanSession" }),
+        client_id: v.client_id.clone(),
+        username: v.username.clone(),
+        password: v.password.clone(),
+        keep_alive: secs(v.keep_alive_time),
+        clean_start: if v5 { v.clean_start } else { v.clean_session },
         // R-MQTT.12: an agent's MQTT 5.0 client always asks for Response Information.
-        request_response_info: v.flag("RequestResponseInfo") || owner.is_some(),
+        request_response_info: v.request_response_info || owner.is_some(),
         subscriptions,
-        response_topic: mtp.text("ResponseTopicConfigured").to_owned(),
-        publish_qos: mtp.num("PublishQoS").min(2) as u8,
+        response_topic: mtp.response_topic_configured.clone(),
+        publish_qos: mtp.publish_qos.min(2) as u8,
         retry: usp_mtp::retry::RetryPolicy {
-            min_wait_secs: v.num32("ConnectRetryTime"),
-            multiplier_permille: v.num32("ConnectRetryIntervalMultiplier"),
-            max_wait_secs: v.num32("ConnectRetryMaxInterval"),
+            min_wait_secs: v.connect_retry_time,
+            multiplier_permille: v.connect_retry_interval_multiplier,
+            max_wait_secs: v.connect_retry_max_interval,
         },
         #[cfg(feature = "tls")]
         tls,
@@ -93,40 +99,37 @@ fn mqtt_config(
 }
 
 /// `config` with the Will, the MQTT 5.0 settings and the User Properties of the row.
-fn with_extended(
-    mut config: MqttConfig,
-    v: &Values,
-    properties: &[Row],
-) -> Result<MqttConfig, String> {
+fn with_extended(mut config: MqttConfig, v: &ClientConfig) -> Result<MqttConfig, String> {
     let will = will(v, config.v5)?;
     if !config.v5 {
         log::debug!("MQTT 3.1.1 client: MQTT 5.0-only settings and User Properties are ignored");
         config.extended = MqttExtended { will, ..MqttExtended::default() };
         return Ok(config);
     }
-    let receive_maximum = match v.num("ReceiveMaximum") {
+    let receive_maximum = match v.receive_maximum {
         0 => None,
         n => Some(u16::try_from(n).unwrap_or(u16::MAX)),
     };
     config.extended = MqttExtended {
         will,
-        session_expiry: v.num32("SessionExpiryInterval"),
+        session_expiry: v.session_expiry_interval,
         receive_maximum,
-        max_packet_size: Some(v.num32("MaximumPacketSize")).filter(|n| *n > 0),
-        topic_alias_max: u16::try_from(v.num("TopicAliasMaximum")).unwrap_or(u16::MAX),
-        request_problem_info: Some(v.flag("RequestProblemInfo")),
-        publish_expiry: v.num32("PublishMessageExpiryInterval"),
-        user_properties: properties.iter().filter_map(user_property).collect(),
+        max_packet_size: Some(v.maximum_packet_size).filter(|n| *n > 0),
+        topic_alias_max: u16::try_from(v.topic_alias_maximum).unwrap_or(u16::MAX),
+        request_problem_info: Some(v.request_problem_info),
+        publish_expiry: v.publish_message_expiry_interval,
+        user_properties: v.user_properties.iter().filter_map(user_property).collect(),
     };
     Ok(config)
 }
 
 /// The Last Will when `WillEnable` is true (its v5 properties only for `v5`).
-fn will(v: &Values, v5: bool) -> Result<Option<Will>, String> {
-    if !v.flag("WillEnable") {
+fn will(c: &ClientConfig, v5: bool) -> Result<Option<Will>, String> {
+    let v = &c.will;
+    if !v.enable {
         return Ok(None);
     }
-    let (topic, value) = (v.text("WillTopic"), v.text("WillValue"));
+    let (topic, value) = (v.topic.as_str(), v.value.as_str());
     if topic.is_empty() || value.is_empty() {
         return Err("WillEnable is true but WillTopic or WillValue is empty".into());
     }
@@ -136,18 +139,18 @@ fn will(v: &Values, v5: bool) -> Result<Option<Will>, String> {
     let mut will = Will {
         topic: topic.to_owned(),
         payload: value.as_bytes().to_vec(),
-        qos: v.num("WillQoS").min(2) as u8,
-        retain: v.flag("WillRetain"),
+        qos: v.qos.min(2) as u8,
+        retain: v.retain,
         ..Will::default()
     };
     if v5 {
-        let response_topic = v.text("WillResponseTopic");
+        let response_topic = v.response_topic.as_str();
         if !response_topic.is_empty() && !valid_topic(response_topic) {
             return Err(format!("WillResponseTopic {response_topic:?} is not a topic name"));
         }
-        will.delay_interval = v.num32("WillDelayInterval");
-        will.message_expiry = v.num32("WillMessageExpiryInterval");
-        will.content_type = v.text("WillContentType").to_owned();
+        will.delay_interval = v.delay_interval;
+        will.message_expiry = v.message_expiry_interval;
+        will.content_type = v.content_type.clone();
         will.response_topic = response_topic.to_owned();
     }
     Ok(Some(will))
@@ -155,27 +158,26 @@ fn will(v: &Values, v5: bool) -> Result<Option<Will>, String> {
 
 /// An enabled `UserProperty.{i}` row, with the packet types the link can fill; `None` when
 /// disabled or for none of those.
-fn user_property(row: &Row) -> Option<UserProperty> {
-    let v = &row.values;
-    if !v.flag("Enable") {
+fn user_property(v: &UserPropertyConfig) -> Option<UserProperty> {
+    if !v.enable {
         return None;
     }
     let packets: Vec<PacketType> = v
-        .text("PacketType")
+        .packet_type
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .filter_map(|t| {
             let packet = packet_type(t);
             if packet.is_none() {
-                log::debug!("{}: User Properties in {t} packets are not supported", row.path);
+                log::debug!("{}: User Properties in {t} packets are not supported", v.path);
             }
             packet
         })
         .collect();
     (!packets.is_empty()).then(|| UserProperty {
-        name: v.text("Name").to_owned(),
-        value: v.text("Value").to_owned(),
+        name: v.name.clone(),
+        value: v.value.clone(),
         packets,
     })
 }

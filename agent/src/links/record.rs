@@ -19,14 +19,17 @@
 //!
 //! MQTT `Client.{i}.Stats.` are not written here: they are counted in memory (`super::stats`).
 
-use super::read::{agent_mtps, object, owner_of, rows};
-use std::fmt;
+use super::read::{Ids, agent_mtps, owner_of};
 use std::time::Duration;
-use usp_datamodel::path::Path;
-use usp_datamodel::plugin::Requester;
-use usp_datamodel::store::StoreError;
+use usp_areas::local_agent::MtpStatus;
+use usp_areas::mqtt::{ClientStatus, SubscriptionStatus};
+use usp_areas::stomp::ConnectionStatus;
+use usp_areas::typed::Writes;
 use usp_datamodel::{DataModel, UspError};
 use usp_mtp::ConnectInfo;
+
+/// Why a record could not be written (the areas' typed-write error).
+pub use usp_areas::typed::WriteError as RecordError;
 
 /// How a link went down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,113 +53,54 @@ impl Down {
     }
 }
 
-/// Why a record could not be written.
-#[derive(Debug)]
-pub enum RecordError {
-    /// The data model refused one of the values (a bug: they are the agent's own); nothing of
-    /// the call was applied.
-    Refused(UspError),
-    /// The values are applied but could not be persisted (they are retried with the next flush).
-    Store(StoreError),
-}
-
-impl fmt::Display for RecordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecordError::Refused(e) => write!(f, "link state refused by the data model: {}", e.msg),
-            RecordError::Store(e) => write!(f, "link state not persisted: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RecordError {}
-
-/// The kinds of link keys.
+/// The kinds of link keys, with the row's instance number.
 enum Key {
-    Mqtt,
-    Stomp,
+    Mqtt(u32),
+    Stomp(u32),
     WsClient,
-    AgentMtp,
+    AgentMtp(u32),
 }
 
-fn key_kind(key: &str) -> Option<Key> {
-    let kinds = [
-        ("Device.MQTT.Client.", Key::Mqtt),
-        ("Device.STOMP.Connection.", Key::Stomp),
-        ("Device.LocalAgent.Controller.", Key::WsClient),
-        ("Device.LocalAgent.MTP.", Key::AgentMtp),
-    ];
-    kinds.into_iter().find(|(prefix, _)| key.starts_with(prefix)).map(|(_, k)| k)
-}
-
-/// The writes of one call: (object instance path, parameter name, value text).
-#[derive(Default)]
-pub(super) struct Writes(Vec<(String, &'static str, String)>);
-
-impl Writes {
-    pub(super) fn set(&mut self, obj: &str, name: &'static str, value: impl Into<String>) {
-        self.0.push((obj.to_owned(), name, value.into()));
-    }
-
-    /// Adds `by` to the counter `name` of the object at `obj`.
-    fn add(&mut self, dm: &mut DataModel, obj: &str, name: &'static str, by: u64) {
-        let now = object(dm, obj).map_or(0, |v| v.num(name));
-        self.set(obj, name, now.saturating_add(by).to_string());
-    }
-
-    /// Sets a STOMP connection's Status, and LastChangeDate when it changes.
-    fn stomp_status(&mut self, dm: &mut DataModel, key: &str, status: &str) {
-        if object(dm, key).is_some_and(|v| v.text("Status") != status) {
-            self.set(key, "Status", status);
-            self.set(key, "LastChangeDate", dm.now().wall.to_string());
-        }
-    }
-
-    /// Applies every write in one transaction as the agent, then flushes. Objects that no
-    /// longer exist are skipped.
-    pub(super) fn apply(self, dm: &mut DataModel) -> Result<(), RecordError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        dm.begin(Requester::Internal);
-        for (obj, name, text) in self.0 {
-            if let Err(e) = write(dm, &obj, name, &text) {
-                dm.abort();
-                return Err(RecordError::Refused(e));
-            }
-        }
-        dm.commit();
-        dm.flush().map_err(RecordError::Store)
+fn key_kind(ids: &Ids, key: &str) -> Option<Key> {
+    if let Some(n) = ids.mqtt.number_of(key) {
+        Some(Key::Mqtt(n))
+    } else if let Some(n) = ids.stomp.number_of(key) {
+        Some(Key::Stomp(n))
+    } else if ids.controller.is_mtp_path(key) {
+        Some(Key::WsClient)
+    } else {
+        ids.mtp.number_of(key).map(Key::AgentMtp)
     }
 }
 
-fn write(dm: &mut DataModel, obj: &str, name: &str, text: &str) -> Result<(), UspError> {
-    let Ok(path) = Path::parse(obj) else { return Ok(()) };
-    let Some(target) =
-        dm.resolve(&Requester::Internal, &path).ok().and_then(|t| t.into_iter().next())
-    else {
-        return Ok(());
-    };
-    let param = dm
-        .schema()
-        .param_by_name(target.obj, name)
-        .ok_or_else(|| UspError::internal(format!("{obj}{name} is not in the data model")))?;
-    let value = dm.check_value(&Requester::Internal, param, text, false)?;
-    dm.set_values(target.obj, &target.numbers, &[(param, value)])
+/// The ids the records need; a data model without the link areas cannot record.
+pub(super) fn ids(dm: &DataModel) -> Result<Ids, RecordError> {
+    Ids::resolve(dm.schema()).map_err(|e| RecordError::Refused(UspError::internal(e.to_string())))
 }
 
-/// The agent MTP a link key serves, as the plan sees it.
-fn owner(dm: &mut DataModel, key: &str) -> Option<String> {
-    let mtps = agent_mtps(dm);
-    owner_of(&mtps, key).map(|m| m.path.clone())
+/// The Status of a `Subscription.{i}` row: enabled and among the filters the link is
+/// subscribed to, or not.
+pub(super) fn subscription_status(enable: bool, subscribed: bool) -> SubscriptionStatus {
+    match (enable, subscribed) {
+        (false, _) => SubscriptionStatus::Unsubscribed,
+        (true, true) => SubscriptionStatus::Subscribed,
+        (true, false) => SubscriptionStatus::Error,
+    }
+}
+
+/// The instance number of the agent MTP a link key serves, as the plan sees it.
+fn owner(dm: &mut DataModel, ids: &Ids, key: &str) -> Option<u32> {
+    let mtps = agent_mtps(dm, ids);
+    owner_of(&mtps, key).map(|m| m.config.number)
 }
 
 /// Records that the link `key` is being started (MQTT and STOMP Status `Connecting`).
 pub fn record_connecting(dm: &mut DataModel, key: &str) -> Result<(), RecordError> {
+    let ids = ids(dm)?;
     let mut w = Writes::default();
-    match key_kind(key) {
-        Some(Key::Mqtt) => w.set(key, "Status", "Connecting"),
-        Some(Key::Stomp) => w.stomp_status(dm, key, "Connecting"),
+    match key_kind(&ids, key) {
+        Some(Key::Mqtt(n)) => ids.mqtt.set_status(&mut w, n, ClientStatus::Connecting),
+        Some(Key::Stomp(n)) => ids.stomp.set_status(dm, &mut w, n, ConnectionStatus::Connecting),
         _ => {}
     }
     w.apply(dm)
@@ -167,46 +111,43 @@ pub fn record_connecting(dm: &mut DataModel, key: &str) -> Result<(), RecordErro
 /// subscriptions' Status, `DestinationFromServer`, the agent MTP's Status, `CurrentRetryCount`
 /// back to 0.
 pub fn record_up(dm: &mut DataModel, key: &str, info: &ConnectInfo) -> Result<(), RecordError> {
+    let ids = ids(dm)?;
     let mut w = Writes::default();
-    let owner = owner(dm, key);
-    match (key_kind(key), info) {
+    let owner = owner(dm, &ids, key);
+    match (key_kind(&ids, key), info) {
         (
-            Some(Key::Mqtt),
+            Some(Key::Mqtt(n)),
             ConnectInfo::Mqtt { assigned_client_id, response_information, subscribed, .. },
         ) => {
             let response = response_information.as_deref().unwrap_or_default();
-            w.set(key, "Status", "Connected");
-            w.set(key, "ResponseInformation", response);
+            ids.mqtt.set_status(&mut w, n, ClientStatus::Connected);
+            ids.mqtt.set_response_information(&mut w, n, response);
             if let Some(id) = assigned_client_id {
-                w.set(key, "ClientID", id.as_str());
+                ids.mqtt.set_client_id(&mut w, n, id);
             }
-            for s in rows(dm, &format!("{key}Subscription.")) {
-                let topic = s.values.text("Topic");
-                let status = match (s.values.flag("Enable"), subscribed.iter().any(|t| t == topic))
-                {
-                    (false, _) => "Unsubscribed",
-                    (true, true) => "Subscribed",
-                    (true, false) => "Error",
-                };
-                w.set(&s.path, "Status", status);
+            for s in ids.mqtt.client(dm, n).map(|c| c.subscriptions).unwrap_or_default() {
+                let status = subscription_status(s.enable, subscribed.contains(&s.topic));
+                ids.mqtt.set_subscription_status(&mut w, n, s.number, status);
             }
-            if let Some(mtp) = &owner {
-                w.set(mtp, "Status", "Up");
-                w.set(&format!("{mtp}MQTT."), "ResponseTopicDiscovered", response);
+            if let Some(mtp) = owner {
+                ids.mtp.set_status(&mut w, mtp, MtpStatus::Up);
+                ids.mtp.set_response_topic_discovered(&mut w, mtp, response);
             }
         }
-        (Some(Key::Stomp), ConnectInfo::Stomp { destination_from_server, .. }) => {
-            w.stomp_status(dm, key, "Enabled");
-            if let Some(mtp) = &owner {
-                w.set(mtp, "Status", "Up");
+        (Some(Key::Stomp(n)), ConnectInfo::Stomp { destination_from_server, .. }) => {
+            ids.stomp.set_status(dm, &mut w, n, ConnectionStatus::Enabled);
+            if let Some(mtp) = owner {
+                ids.mtp.set_status(&mut w, mtp, MtpStatus::Up);
                 let from_server = destination_from_server.as_deref().unwrap_or_default();
-                w.set(&format!("{mtp}STOMP."), "DestinationFromServer", from_server);
+                ids.mtp.set_destination_from_server(&mut w, mtp, from_server);
             }
         }
         (Some(Key::WsClient), ConnectInfo::WebSocket) => {
-            w.set(&format!("{key}WebSocket."), "CurrentRetryCount", "0");
+            ids.controller.set_current_retry_count(&mut w, key, 0);
         }
-        (Some(Key::AgentMtp), ConnectInfo::WebSocket) => w.set(key, "Status", "Up"),
+        (Some(Key::AgentMtp(n)), ConnectInfo::WebSocket) => {
+            ids.mtp.set_status(&mut w, n, MtpStatus::Up);
+        }
         _ => log::warn!("{key}: connection report {info:?} does not fit this link"),
     }
     w.apply(dm)
@@ -215,45 +156,51 @@ pub fn record_up(dm: &mut DataModel, key: &str, info: &ConnectInfo) -> Result<()
 /// Records that the link `key` is down (see the table in the module doc); a retrying WebSocket
 /// client also counts a retry.
 pub fn record_down(dm: &mut DataModel, key: &str, down: Down) -> Result<(), RecordError> {
+    let ids = ids(dm)?;
     let mut w = Writes::default();
     let mtp_status = match down {
-        Down::Retrying | Down::Stopped => "Down",
-        Down::GaveUp | Down::Misconfigured => "Error",
+        Down::Retrying | Down::Stopped => MtpStatus::Down,
+        Down::GaveUp | Down::Misconfigured => MtpStatus::Error,
     };
-    match key_kind(key) {
-        Some(Key::Mqtt) => {
+    match key_kind(&ids, key) {
+        Some(Key::Mqtt(n)) => {
             let status = match down {
-                Down::Retrying => "Error_BrokerUnreachable",
-                Down::GaveUp => "Error",
-                Down::Misconfigured => "Error_Misconfigured",
-                Down::Stopped => "Disabled",
+                Down::Retrying => ClientStatus::ErrorBrokerUnreachable,
+                Down::GaveUp => ClientStatus::Error,
+                Down::Misconfigured => ClientStatus::ErrorMisconfigured,
+                Down::Stopped => ClientStatus::Disabled,
             };
-            w.set(key, "Status", status);
-            for s in rows(dm, &format!("{key}Subscription.")) {
-                w.set(&s.path, "Status", "Unsubscribed");
+            ids.mqtt.set_status(&mut w, n, status);
+            for s in ids.mqtt.client(dm, n).map(|c| c.subscriptions).unwrap_or_default() {
+                let status = SubscriptionStatus::Unsubscribed;
+                ids.mqtt.set_subscription_status(&mut w, n, s.number, status);
             }
         }
-        Some(Key::Stomp) => {
+        Some(Key::Stomp(n)) => {
             let status = match down {
-                Down::Retrying => "ServerNotPresent",
-                Down::GaveUp => "Error",
-                Down::Misconfigured => "Error_Misconfigured",
-                Down::Stopped => "Disabled",
+                Down::Retrying => ConnectionStatus::ServerNotPresent,
+                Down::GaveUp => ConnectionStatus::Error,
+                Down::Misconfigured => ConnectionStatus::ErrorMisconfigured,
+                Down::Stopped => ConnectionStatus::Disabled,
             };
-            w.stomp_status(dm, key, status);
+            ids.stomp.set_status(dm, &mut w, n, status);
         }
         Some(Key::WsClient) => {
-            let ws = format!("{key}WebSocket.");
-            match down {
-                Down::Retrying => w.add(dm, &ws, "CurrentRetryCount", 1),
-                _ => w.set(&ws, "CurrentRetryCount", "0"),
-            }
+            let count = match down {
+                Down::Retrying => ids
+                    .controller
+                    .mtp_at(dm, key)
+                    .map_or(0, |m| m.websocket.current_retry_count)
+                    .saturating_add(1),
+                _ => 0,
+            };
+            ids.controller.set_current_retry_count(&mut w, key, count);
         }
-        Some(Key::AgentMtp) => w.set(key, "Status", mtp_status),
+        Some(Key::AgentMtp(n)) => ids.mtp.set_status(&mut w, n, mtp_status),
         None => {}
     }
-    if let Some(mtp) = owner(dm, key) {
-        w.set(&mtp, "Status", mtp_status);
+    if let Some(mtp) = owner(dm, &ids, key) {
+        ids.mtp.set_status(&mut w, mtp, mtp_status);
     }
     w.apply(dm)
 }

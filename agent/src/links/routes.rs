@@ -3,27 +3,31 @@
 //! their client links to the plan here.
 
 use super::build::Ctx;
-use super::read::{AgentMtp, Row, object, reference, rows};
+use super::read::{AgentMtp, Ids, reference};
 use super::{LinkPlan, Route};
+use usp_areas::local_agent::ControllerMtpConfig;
 use usp_datamodel::DataModel;
 
 /// Fills `plan.routes` (and the WebSocket client links) for every enabled controller.
-pub(super) fn controllers(dm: &mut DataModel, mtps: &[AgentMtp], ctx: &Ctx, plan: &mut LinkPlan) {
-    for c in rows(dm, "Device.LocalAgent.Controller.") {
-        if !c.values.flag("Enable") {
+pub(super) fn controllers(
+    dm: &mut DataModel,
+    ids: &Ids,
+    mtps: &[AgentMtp],
+    ctx: &Ctx,
+    plan: &mut LinkPlan,
+) {
+    for c in ids.controller.controllers(dm) {
+        if !c.enable {
             continue;
         }
-        let eid = c.values.text("EndpointID").to_owned();
+        let eid = c.endpoint_id;
         if eid.is_empty() {
             plan.problem(&c.path, "enabled without an EndpointID");
             continue;
         }
-        let mut cmtps: Vec<Row> = rows(dm, &format!("{}MTP.", c.path))
-            .into_iter()
-            .filter(|m| m.values.flag("Enable"))
-            .collect();
+        let mut cmtps: Vec<ControllerMtpConfig> = c.mtps.into_iter().filter(|m| m.enable).collect();
         // Stable: equal Orders keep instance order.
-        cmtps.sort_by_key(|m| m.values.num("Order"));
+        cmtps.sort_by_key(|m| m.order);
         let mut routes = Vec::new();
         for m in &cmtps {
             match route(dm, mtps, ctx, plan, &eid, m) {
@@ -69,39 +73,36 @@ fn route(
     ctx: &Ctx,
     plan: &mut LinkPlan,
     eid: &str,
-    m: &Row,
+    m: &ControllerMtpConfig,
 ) -> Result<Vec<Route>, String> {
-    let protocol = m.values.text("Protocol");
-    let sub = object(dm, &format!("{}{protocol}.", m.path)).unwrap_or_default();
     let from = Some(m.path.clone());
-    match protocol {
+    match m.protocol.as_str() {
         "MQTT" => {
+            let sub = &m.mqtt;
             // AgentMTPReference (TR-181 2.16) wins over the deprecated Reference.
-            let by_agent_mtp = sub.text("AgentMTPReference");
+            let by_agent_mtp = sub.agent_mtp_reference.as_str();
             let reference_text =
-                if by_agent_mtp.trim().is_empty() { sub.text("Reference") } else { by_agent_mtp };
+                if by_agent_mtp.trim().is_empty() { sub.reference.as_str() } else { by_agent_mtp };
             let link = link_for(dm, mtps, plan, "MQTT", reference_text)?;
-            let topic = sub.text("Topic");
-            if topic.is_empty() {
+            if sub.topic.is_empty() {
                 return Err("MQTT.Topic is empty".into());
             }
             Ok(vec![Route {
                 link,
-                dest: topic.to_owned(),
-                retain_response: sub.flag("PublishRetainResponse"),
-                retain_notify: sub.flag("PublishRetainNotify"),
+                dest: sub.topic.clone(),
+                retain_response: sub.publish_retain_response,
+                retain_notify: sub.publish_retain_notify,
                 mtp: from,
             }])
         }
         "STOMP" => {
-            let link = link_for(dm, mtps, plan, "STOMP", sub.text("Reference"))?;
-            let dest = sub.text("Destination");
-            if dest.is_empty() {
+            let link = link_for(dm, mtps, plan, "STOMP", &m.stomp.reference)?;
+            if m.stomp.destination.is_empty() {
                 return Err("STOMP.Destination is empty".into());
             }
-            Ok(vec![plain(link, dest.to_owned(), from)])
+            Ok(vec![plain(link, m.stomp.destination.clone(), from)])
         }
-        "WebSocket" if sub.text("Host").is_empty() => {
+        "WebSocket" if m.websocket.host.is_empty() => {
             // The controller connects to us: reach it through the servers.
             let servers = server_keys(plan);
             if servers.is_empty() {
@@ -109,7 +110,7 @@ fn route(
             }
             Ok(servers.into_iter().map(|s| plain(s, eid.to_owned(), from.clone())).collect())
         }
-        "WebSocket" => ws_client(plan, ctx, eid, m, &sub),
+        "WebSocket" => ws_client(plan, ctx, eid, m),
         other => Err(format!("Protocol '{other}' is not supported")),
     }
 }
@@ -119,10 +120,9 @@ fn ws_client(
     plan: &mut LinkPlan,
     ctx: &Ctx,
     eid: &str,
-    m: &Row,
-    sub: &super::read::Values,
+    m: &ControllerMtpConfig,
 ) -> Result<Vec<Route>, String> {
-    let config = super::build::ws_client_config(sub, eid, ctx)?;
+    let config = super::build::ws_client_config(&m.websocket, eid, ctx)?;
     plan.links.push(super::LinkSpec {
         key: m.path.clone(),
         agent_mtp: None,
@@ -136,8 +136,7 @@ fn ws_client(
     _: &mut LinkPlan,
     _: &Ctx,
     _: &str,
-    _: &Row,
-    _: &super::read::Values,
+    _: &ControllerMtpConfig,
 ) -> Result<Vec<Route>, String> {
     Err("this agent is built without WebSocket".into())
 }

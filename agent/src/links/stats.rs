@@ -30,7 +30,7 @@ pub enum Traffic {
 /// The instance number of the MQTT client whose link key is `key` (`Device.MQTT.Client.3.` →
 /// 3); `None` for other links.
 pub fn mqtt_client(key: &str) -> Option<u32> {
-    key.strip_prefix("Device.MQTT.Client.")?.strip_suffix('.')?.parse().ok()
+    usp_areas::mqtt::client_number(key)
 }
 
 /// Counts a connection of the link `key` made at `now` (see the module doc).

@@ -4,10 +4,10 @@
 //!
 //! Never touches a link; one transaction of internal sets per call (see `record.rs`).
 
+use usp_areas::typed::Writes;
 use usp_datamodel::DataModel;
 
-use super::read::rows;
-use super::record::{RecordError, Writes};
+use super::record::{RecordError, ids, subscription_status};
 
 /// Records the filters the MQTT link `key` is now subscribed to: an enabled
 /// `Subscription.{i}` whose Topic is among them is `Subscribed`, one that is not is `Error`
@@ -18,19 +18,13 @@ pub fn record_subscribed(
     key: &str,
     subscribed: &[String],
 ) -> Result<(), RecordError> {
-    if !key.starts_with("Device.MQTT.Client.") {
-        return Ok(());
-    }
+    let ids = ids(dm)?;
+    let Some(n) = ids.mqtt.number_of(key) else { return Ok(()) };
     let mut w = Writes::default();
-    for s in rows(dm, &format!("{key}Subscription.")) {
-        let topic = s.values.text("Topic");
-        let status = match (s.values.flag("Enable"), subscribed.iter().any(|t| t == topic)) {
-            (false, _) => "Unsubscribed",
-            (true, true) => "Subscribed",
-            (true, false) => "Error",
-        };
-        if s.values.text("Status") != status {
-            w.set(&s.path, "Status", status);
+    for s in ids.mqtt.client(dm, n).map(|c| c.subscriptions).unwrap_or_default() {
+        let status = subscription_status(s.enable, subscribed.contains(&s.topic));
+        if s.status != status.as_str() {
+            ids.mqtt.set_subscription_status(&mut w, n, s.number, status);
         }
     }
     w.apply(dm)

@@ -14,6 +14,7 @@ use usp_datamodel::schema::{CmdId, ObjAccess, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
 
 use super::PROTOCOLS;
+use super::names as n;
 
 /// The name of the internal event that asks the core to send an OnBoardRequest notification
 /// to the controller it belongs to (see the module doc).
@@ -29,13 +30,13 @@ impl Plugin for Controllers {
     }
 
     fn register(&mut self, b: &mut SchemaBuilder) {
-        let c = b.table("Device.LocalAgent.Controller.{i}.", ObjAccess::AddDelete);
+        let c = b.table(n::CONTROLLER, ObjAccess::AddDelete);
         b.alias(c);
-        b.param(c, "EndpointID", ParamType::String).rw();
-        b.unique_key(c, &["EndpointID"]);
+        b.param(c, n::ENDPOINT_ID, ParamType::String).rw();
+        b.unique_key(c, &[n::ENDPOINT_ID]);
         b.param(c, "ControllerCode", ParamType::String).rw().max_len(128);
         b.param(c, "ProvisioningCode", ParamType::String).rw().max_len(64);
-        b.param(c, "Enable", ParamType::Boolean).rw().default("false");
+        b.param(c, n::ENABLE, ParamType::Boolean).rw().default("false");
         b.param(c, "AssignedRole", ParamType::String).rw().list().reference();
         b.param(c, "InheritedRole", ParamType::String).list().reference().stored().volatile();
         b.param(c, "Credential", ParamType::String).rw().list().reference();
@@ -87,36 +88,39 @@ impl Plugin for Controllers {
 
 /// `Controller.{i}.MTP.{i}.` and its per-protocol sub-objects.
 fn register_mtp(b: &mut SchemaBuilder) {
-    let m = b.table("Device.LocalAgent.Controller.{i}.MTP.{i}.", ObjAccess::AddDelete);
+    let m = b.table(n::CONTROLLER_MTP, ObjAccess::AddDelete);
     b.alias(m);
-    b.param(m, "Enable", ParamType::Boolean).rw().default("false");
-    b.param(m, "Protocol", ParamType::String).rw().enumeration(PROTOCOLS);
-    b.param(m, "Order", ParamType::UnsignedInt).rw().range(1, UINT_MAX).default("1");
+    b.param(m, n::ENABLE, ParamType::Boolean).rw().default("false");
+    b.param(m, n::PROTOCOL, ParamType::String).rw().enumeration(PROTOCOLS);
+    b.param(m, n::ORDER, ParamType::UnsignedInt).rw().range(1, UINT_MAX).default("1");
 
-    let mqtt = b.object("Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.");
-    b.param(mqtt, "Reference", ParamType::String).rw().reference();
-    b.param(mqtt, "Topic", ParamType::String).rw().max_len(65535);
-    b.param(mqtt, "PublishRetainResponse", ParamType::Boolean).rw().default("false");
-    b.param(mqtt, "PublishRetainNotify", ParamType::Boolean).rw().default("false");
-    b.param(mqtt, "AgentMTPReference", ParamType::String).rw().reference();
+    let mqtt = b.object(n::CONTROLLER_MTP_MQTT);
+    b.param(mqtt, n::REFERENCE, ParamType::String).rw().reference();
+    b.param(mqtt, n::TOPIC, ParamType::String).rw().max_len(65535);
+    b.param(mqtt, n::PUBLISH_RETAIN_RESPONSE, ParamType::Boolean).rw().default("false");
+    b.param(mqtt, n::PUBLISH_RETAIN_NOTIFY, ParamType::Boolean).rw().default("false");
+    b.param(mqtt, n::AGENT_MTP_REFERENCE, ParamType::String).rw().reference();
 
-    let stomp = b.object("Device.LocalAgent.Controller.{i}.MTP.{i}.STOMP.");
-    b.param(stomp, "Reference", ParamType::String).rw().reference();
-    b.param(stomp, "Destination", ParamType::String).rw();
+    let stomp = b.object(n::CONTROLLER_MTP_STOMP);
+    b.param(stomp, n::REFERENCE, ParamType::String).rw().reference();
+    b.param(stomp, n::DESTINATION, ParamType::String).rw();
 
-    let ws = b.object("Device.LocalAgent.Controller.{i}.MTP.{i}.WebSocket.");
-    b.param(ws, "Host", ParamType::String).rw().max_len(256);
-    b.param(ws, "Port", ParamType::UnsignedInt).rw().range(1, 65535).default("443");
-    b.param(ws, "Path", ParamType::String).rw();
-    b.param(ws, "EnableEncryption", ParamType::Boolean).rw().default("true");
-    b.param(ws, "KeepAliveInterval", ParamType::UnsignedInt).rw().range(1, UINT_MAX).default("60");
+    let ws = b.object(n::CONTROLLER_MTP_WEBSOCKET);
+    b.param(ws, n::HOST, ParamType::String).rw().max_len(256);
+    b.param(ws, n::PORT, ParamType::UnsignedInt).rw().range(1, 65535).default("443");
+    b.param(ws, n::PATH, ParamType::String).rw();
+    b.param(ws, n::ENABLE_ENCRYPTION, ParamType::Boolean).rw().default("true");
+    b.param(ws, n::KEEP_ALIVE_INTERVAL, ParamType::UnsignedInt)
+        .rw()
+        .range(1, UINT_MAX)
+        .default("60");
     // Written by the MTP layer; `Reset()` is served by `WebSocketSessions`.
-    b.param(ws, "CurrentRetryCount", ParamType::UnsignedInt).stored().volatile().default("0");
-    b.param(ws, "SessionRetryMinimumWaitInterval", ParamType::UnsignedInt)
+    b.param(ws, n::CURRENT_RETRY_COUNT, ParamType::UnsignedInt).stored().volatile().default("0");
+    b.param(ws, n::SESSION_RETRY_MINIMUM_WAIT_INTERVAL, ParamType::UnsignedInt)
         .rw()
         .range(1, 65535)
         .default("5");
-    b.param(ws, "SessionRetryIntervalMultiplier", ParamType::UnsignedInt)
+    b.param(ws, n::SESSION_RETRY_INTERVAL_MULTIPLIER, ParamType::UnsignedInt)
         .rw()
         .range(1000, 65535)
         .default("2000");

@@ -7,12 +7,23 @@
 //! go; they start as `Down` / empty after every restart.
 
 mod controller;
+mod controller_config;
+mod mtp_config;
+mod names;
 mod request;
 mod subscription;
 mod trust;
 mod ws_session;
 
 pub use controller::{Controllers, ONBOARD_REQUEST_EVENT};
+pub use controller_config::{
+    ControllerConfig, ControllerIds, ControllerMtpConfig, ControllerMtpMqtt, ControllerMtpStomp,
+    ControllerMtpWebSocket,
+};
+pub use mtp_config::{
+    AgentMtpConfig, AgentMtpIds, AgentMtpMqtt, AgentMtpStomp, AgentMtpWebSocket, MTP_STATUS,
+    MtpStatus,
+};
 pub use request::Requests;
 pub use subscription::{REMOVED_AT_START_EVENT, Subscriptions};
 pub use trust::{
@@ -22,6 +33,7 @@ pub use trust::{
 pub use ws_session::WebSocketSessions;
 
 use super::{AgentIdentity, UINT_MAX, secs_u32};
+use names as n;
 use usp_datamodel::error::UspError;
 use usp_datamodel::plugin::{Ctx, Instance, Plugin};
 use usp_datamodel::schema::{ObjAccess, ParamId, SchemaBuilder};
@@ -78,37 +90,37 @@ impl Plugin for LocalAgent {
             .default("5");
         b.event(la, "Periodic");
 
-        let mtp = b.table("Device.LocalAgent.MTP.{i}.", ObjAccess::AddDelete);
+        let mtp = b.table(n::MTP, ObjAccess::AddDelete);
         b.alias(mtp);
-        b.param(mtp, "Enable", ParamType::Boolean).rw().default("false");
-        b.param(mtp, "Status", ParamType::String)
-            .enumeration(&["Up", "Down", "Error"])
+        b.param(mtp, n::ENABLE, ParamType::Boolean).rw().default("false");
+        b.param(mtp, n::STATUS, ParamType::String)
+            .enumeration(MTP_STATUS)
             .stored()
             .volatile()
-            .default("Down");
-        b.param(mtp, "Protocol", ParamType::String).rw().enumeration(PROTOCOLS);
+            .default(MtpStatus::Down.as_str());
+        b.param(mtp, n::PROTOCOL, ParamType::String).rw().enumeration(PROTOCOLS);
         b.param(mtp, "EnableMDNS", ParamType::Boolean).rw().default("true");
 
-        let mqtt = b.object("Device.LocalAgent.MTP.{i}.MQTT.");
-        b.param(mqtt, "Reference", ParamType::String).rw().reference();
-        b.param(mqtt, "ResponseTopicConfigured", ParamType::String).rw().max_len(65535);
-        b.param(mqtt, "ResponseTopicDiscovered", ParamType::String)
+        let mqtt = b.object(n::MTP_MQTT);
+        b.param(mqtt, n::REFERENCE, ParamType::String).rw().reference();
+        b.param(mqtt, n::RESPONSE_TOPIC_CONFIGURED, ParamType::String).rw().max_len(65535);
+        b.param(mqtt, n::RESPONSE_TOPIC_DISCOVERED, ParamType::String)
             .max_len(65535)
             .stored()
             .volatile();
-        b.param(mqtt, "PublishQoS", ParamType::UnsignedInt).rw().range(0, 2);
+        b.param(mqtt, n::PUBLISH_QOS, ParamType::UnsignedInt).rw().range(0, 2);
 
-        let stomp = b.object("Device.LocalAgent.MTP.{i}.STOMP.");
-        b.param(stomp, "Reference", ParamType::String).rw().reference();
-        b.param(stomp, "Destination", ParamType::String).rw();
-        b.param(stomp, "DestinationFromServer", ParamType::String).stored().volatile();
+        let stomp = b.object(n::MTP_STOMP);
+        b.param(stomp, n::REFERENCE, ParamType::String).rw().reference();
+        b.param(stomp, n::DESTINATION, ParamType::String).rw();
+        b.param(stomp, n::DESTINATION_FROM_SERVER, ParamType::String).stored().volatile();
 
-        let ws = b.object("Device.LocalAgent.MTP.{i}.WebSocket.");
+        let ws = b.object(n::MTP_WEBSOCKET);
         b.param(ws, "Interfaces", ParamType::String).rw().list().reference();
-        b.param(ws, "Port", ParamType::UnsignedInt).rw().range(1, 65535).default("8443");
-        b.param(ws, "Path", ParamType::String).rw();
-        b.param(ws, "EnableEncryption", ParamType::Boolean).rw().default("true");
-        b.param(ws, "KeepAliveInterval", ParamType::UnsignedInt)
+        b.param(ws, n::PORT, ParamType::UnsignedInt).rw().range(1, 65535).default("8443");
+        b.param(ws, n::PATH, ParamType::String).rw();
+        b.param(ws, n::ENABLE_ENCRYPTION, ParamType::Boolean).rw().default("true");
+        b.param(ws, n::KEEP_ALIVE_INTERVAL, ParamType::UnsignedInt)
             .rw()
             .range(1, UINT_MAX)
             .default("60");

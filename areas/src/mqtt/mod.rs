@@ -21,23 +21,37 @@ use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin, SystemRequ
 use usp_datamodel::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
 
+mod config;
+mod names;
 mod stats;
+mod status;
 
+use names as n;
+
+pub use config::{
+    ClientConfig, MqttIds, SubscriptionConfig, UserPropertyConfig, WillConfig, client_number,
+};
 pub use stats::{ClientStats, MqttStats};
+pub use status::{ClientStatus, SubscriptionStatus};
 
 /// `Client.{i}.Status` values (TR-181 enumeration).
 pub const CLIENT_STATUS: &[&str] = &[
-    "Disabled",
-    "Connecting",
-    "Connected",
-    "Error_Misconfigured",
-    "Error_BrokerUnreachable",
-    "Error",
+    ClientStatus::Disabled.as_str(),
+    ClientStatus::Connecting.as_str(),
+    ClientStatus::Connected.as_str(),
+    ClientStatus::ErrorMisconfigured.as_str(),
+    ClientStatus::ErrorBrokerUnreachable.as_str(),
+    ClientStatus::Error.as_str(),
 ];
 
 /// `Client.{i}.Subscription.{i}.Status` values (TR-181 enumeration).
-pub const SUBSCRIPTION_STATUS: &[&str] =
-    &["Unsubscribed", "Subscribed", "Subscribing", "Unsubscribing", "Error"];
+pub const SUBSCRIPTION_STATUS: &[&str] = &[
+    SubscriptionStatus::Unsubscribed.as_str(),
+    SubscriptionStatus::Subscribed.as_str(),
+    SubscriptionStatus::Subscribing.as_str(),
+    SubscriptionStatus::Unsubscribing.as_str(),
+    SubscriptionStatus::Error.as_str(),
+];
 
 /// Every `ProtocolVersion` TR-181 names; the agent speaks 3.1.1 and 5.0.
 const PROTOCOL_VERSIONS: &[&str] = &["3.1", "3.1.1", "5.0"];
@@ -176,92 +190,92 @@ impl Plugin for Mqtt {
 
 /// `Client.{i}.` and its own parameters (TR-181 names, types, ranges and defaults).
 fn register_client(b: &mut SchemaBuilder) {
-    let c = b.table("Device.MQTT.Client.{i}.", ObjAccess::AddDelete);
+    let c = b.table(n::CLIENT, ObjAccess::AddDelete);
     b.alias(c);
-    b.param(c, "Name", ParamType::String).rw().max_len(64);
+    b.param(c, n::NAME, ParamType::String).rw().max_len(64);
     b.unique_key(c, &["Name"]);
-    b.param(c, "Enable", ParamType::Boolean).rw().default("false");
-    b.param(c, "Status", ParamType::String)
+    b.param(c, n::ENABLE, ParamType::Boolean).rw().default("false");
+    b.param(c, n::STATUS, ParamType::String)
         .enumeration(CLIENT_STATUS)
         .stored()
         .volatile()
-        .default("Disabled");
+        .default(ClientStatus::Disabled.as_str());
     b.param(c, "Interface", ParamType::String).rw().max_len(256).reference();
-    b.param(c, "ProtocolVersion", ParamType::String)
+    b.param(c, n::PROTOCOL_VERSION, ParamType::String)
         .rw()
         .enumeration(PROTOCOL_VERSIONS)
         .default("5.0");
-    b.param(c, "BrokerAddress", ParamType::String).rw().max_len(256);
-    b.param(c, "BrokerPort", ParamType::UnsignedInt).rw().range(1, 65535).default("1883");
-    b.param(c, "TransportProtocol", ParamType::String)
+    b.param(c, n::BROKER_ADDRESS, ParamType::String).rw().max_len(256);
+    b.param(c, n::BROKER_PORT, ParamType::UnsignedInt).rw().range(1, 65535).default("1883");
+    b.param(c, n::TRANSPORT_PROTOCOL, ParamType::String)
         .rw()
         .enumeration(TRANSPORTS)
         .default("TCP/IP");
-    b.param(c, "CleanSession", ParamType::Boolean).rw().default("true");
-    b.param(c, "CleanStart", ParamType::Boolean).rw().default("true");
-    b.param(c, "KeepAliveTime", ParamType::UnsignedInt).rw().range(0, 65535).default("60");
-    b.param(c, "SessionExpiryInterval", ParamType::UnsignedInt).rw();
-    b.param(c, "ReceiveMaximum", ParamType::UnsignedInt).rw();
-    b.param(c, "MaximumPacketSize", ParamType::UnsignedInt).rw();
-    b.param(c, "TopicAliasMaximum", ParamType::UnsignedInt).rw().range(0, 65535);
-    b.param(c, "RequestResponseInfo", ParamType::Boolean).rw().default("false");
-    b.param(c, "RequestProblemInfo", ParamType::Boolean).rw().default("false");
+    b.param(c, n::CLEAN_SESSION, ParamType::Boolean).rw().default("true");
+    b.param(c, n::CLEAN_START, ParamType::Boolean).rw().default("true");
+    b.param(c, n::KEEP_ALIVE_TIME, ParamType::UnsignedInt).rw().range(0, 65535).default("60");
+    b.param(c, n::SESSION_EXPIRY_INTERVAL, ParamType::UnsignedInt).rw();
+    b.param(c, n::RECEIVE_MAXIMUM, ParamType::UnsignedInt).rw();
+    b.param(c, n::MAXIMUM_PACKET_SIZE, ParamType::UnsignedInt).rw();
+    b.param(c, n::TOPIC_ALIAS_MAXIMUM, ParamType::UnsignedInt).rw().range(0, 65535);
+    b.param(c, n::REQUEST_RESPONSE_INFO, ParamType::Boolean).rw().default("false");
+    b.param(c, n::REQUEST_PROBLEM_INFO, ParamType::Boolean).rw().default("false");
     b.param(c, "AuthenticationMethod", ParamType::String).rw().max_len(256);
     b.param(c, "ALPN", ParamType::String).rw().list().max_len(256);
-    b.param(c, "ClientID", ParamType::String).rw().max_len(65535);
+    b.param(c, n::CLIENT_ID, ParamType::String).rw().max_len(65535);
     register_will(b, c);
-    b.param(c, "Username", ParamType::String).rw().max_len(256);
-    b.param(c, "Password", ParamType::String).rw().max_len(256).hidden();
-    b.param(c, "PublishMessageExpiryInterval", ParamType::UnsignedInt).rw();
-    for (name, default) in [("MessageRetryTime", "5"), ("ConnectRetryTime", "5")] {
+    b.param(c, n::USERNAME, ParamType::String).rw().max_len(256);
+    b.param(c, n::PASSWORD, ParamType::String).rw().max_len(256).hidden();
+    b.param(c, n::PUBLISH_MESSAGE_EXPIRY_INTERVAL, ParamType::UnsignedInt).rw();
+    for (name, default) in [("MessageRetryTime", "5"), (n::CONNECT_RETRY_TIME, "5")] {
         b.param(c, name, ParamType::UnsignedInt).rw().range(1, UINT_MAX).default(default);
     }
-    b.param(c, "ConnectRetryIntervalMultiplier", ParamType::UnsignedInt)
+    b.param(c, n::CONNECT_RETRY_INTERVAL_MULTIPLIER, ParamType::UnsignedInt)
         .rw()
         .range(1000, 65535)
         .default("2000");
-    b.param(c, "ConnectRetryMaxInterval", ParamType::UnsignedInt)
+    b.param(c, n::CONNECT_RETRY_MAX_INTERVAL, ParamType::UnsignedInt)
         .rw()
         .range(1, UINT_MAX)
         .default("30720");
-    b.param(c, "ResponseInformation", ParamType::String).max_len(65535).stored().volatile();
+    b.param(c, n::RESPONSE_INFORMATION, ParamType::String).max_len(65535).stored().volatile();
     b.command(c, "ForceReconnect", false);
 }
 
 /// `Client.{i}.Subscription.{i}.` and `Client.{i}.UserProperty.{i}.`.
 fn register_client_tables(b: &mut SchemaBuilder) {
-    let s = b.table("Device.MQTT.Client.{i}.Subscription.{i}.", ObjAccess::AddDelete);
+    let s = b.table(n::SUBSCRIPTION, ObjAccess::AddDelete);
     b.alias(s);
-    b.param(s, "Enable", ParamType::Boolean).rw().default("false");
-    b.param(s, "Status", ParamType::String)
+    b.param(s, n::ENABLE, ParamType::Boolean).rw().default("false");
+    b.param(s, n::STATUS, ParamType::String)
         .enumeration(SUBSCRIPTION_STATUS)
         .stored()
         .volatile()
-        .default("Unsubscribed");
-    b.param(s, "Topic", ParamType::String).rw().max_len(65535);
-    b.unique_key(s, &["Topic"]);
-    b.param(s, "QoS", ParamType::UnsignedInt).rw().range(0, 2).default("0");
+        .default(SubscriptionStatus::Unsubscribed.as_str());
+    b.param(s, n::TOPIC, ParamType::String).rw().max_len(65535);
+    b.unique_key(s, &[n::TOPIC]);
+    b.param(s, n::QOS, ParamType::UnsignedInt).rw().range(0, 2).default("0");
 
-    let u = b.table("Device.MQTT.Client.{i}.UserProperty.{i}.", ObjAccess::AddDelete);
+    let u = b.table(n::USER_PROPERTY, ObjAccess::AddDelete);
     b.alias(u);
-    b.param(u, "Enable", ParamType::Boolean).rw().default("false");
-    b.param(u, "Name", ParamType::String).rw().max_len(65535);
-    b.unique_key(u, &["Name"]);
-    b.param(u, "Value", ParamType::String).rw().max_len(65535);
-    b.param(u, "PacketType", ParamType::String).rw().list().enumeration(PACKET_TYPES);
+    b.param(u, n::ENABLE, ParamType::Boolean).rw().default("false");
+    b.param(u, n::NAME, ParamType::String).rw().max_len(65535);
+    b.unique_key(u, &[n::NAME]);
+    b.param(u, n::VALUE, ParamType::String).rw().max_len(65535);
+    b.param(u, n::PACKET_TYPE, ParamType::String).rw().list().enumeration(PACKET_TYPES);
 }
 
 /// The Last Will parameters of `Client.{i}.` (stored for the MTP layer; TR-181 defaults).
 fn register_will(b: &mut SchemaBuilder, c: usp_datamodel::schema::ObjId) {
-    b.param(c, "WillEnable", ParamType::Boolean).rw().default("false");
-    b.param(c, "WillQoS", ParamType::UnsignedInt).rw().range(0, 2);
-    b.param(c, "WillRetain", ParamType::Boolean).rw().default("false");
-    b.param(c, "WillDelayInterval", ParamType::UnsignedInt).rw().default("5");
-    b.param(c, "WillMessageExpiryInterval", ParamType::UnsignedInt).rw();
-    b.param(c, "WillContentType", ParamType::String).rw().max_len(256);
-    b.param(c, "WillResponseTopic", ParamType::String).rw().max_len(65535);
-    b.param(c, "WillTopic", ParamType::String).rw().max_len(65535);
-    b.param(c, "WillValue", ParamType::String).rw().max_len(65535);
+    b.param(c, n::WILL_ENABLE, ParamType::Boolean).rw().default("false");
+    b.param(c, n::WILL_QOS, ParamType::UnsignedInt).rw().range(0, 2);
+    b.param(c, n::WILL_RETAIN, ParamType::Boolean).rw().default("false");
+    b.param(c, n::WILL_DELAY_INTERVAL, ParamType::UnsignedInt).rw().default("5");
+    b.param(c, n::WILL_MESSAGE_EXPIRY_INTERVAL, ParamType::UnsignedInt).rw();
+    b.param(c, n::WILL_CONTENT_TYPE, ParamType::String).rw().max_len(256);
+    b.param(c, n::WILL_RESPONSE_TOPIC, ParamType::String).rw().max_len(65535);
+    b.param(c, n::WILL_TOPIC, ParamType::String).rw().max_len(65535);
+    b.param(c, n::WILL_VALUE, ParamType::String).rw().max_len(65535);
 }
 
 /// `Client.{i}.Stats.`: read-only, live (from [`MqttStats`]), and never a ValueChange

@@ -11,21 +11,27 @@
 //! STOMP `host` header and login of every connection created by a reset file. Only `Alias` is a
 //! key.
 
+mod config;
+mod names;
+
+pub use config::{ConnectionConfig, ConnectionStatus, StompIds};
+
 use super::UINT_MAX;
+use names as n;
 use usp_datamodel::plugin::Plugin;
 use usp_datamodel::schema::{ObjAccess, SchemaBuilder};
 use usp_datamodel::value::ParamType;
 
 /// `Connection.{i}.Status` values (TR-181 enumeration).
 pub const CONNECTION_STATUS: &[&str] = &[
-    "Enabled",
-    "Disabled",
-    "Unknown",
-    "Connecting",
-    "ServerNotPresent",
-    "Error_Misconfigured",
-    "Error_AuthenticationFailure",
-    "Error",
+    ConnectionStatus::Enabled.as_str(),
+    ConnectionStatus::Disabled.as_str(),
+    ConnectionStatus::Unknown.as_str(),
+    ConnectionStatus::Connecting.as_str(),
+    ConnectionStatus::ServerNotPresent.as_str(),
+    ConnectionStatus::ErrorMisconfigured.as_str(),
+    ConnectionStatus::ErrorAuthenticationFailure.as_str(),
+    ConnectionStatus::Error.as_str(),
 ];
 
 /// The `Device.STOMP.` plugin.
@@ -39,37 +45,37 @@ impl Plugin for Stomp {
 
     fn register(&mut self, b: &mut SchemaBuilder) {
         b.object("Device.STOMP.");
-        let c = b.table("Device.STOMP.Connection.{i}.", ObjAccess::AddDelete);
+        let c = b.table(n::CONNECTION, ObjAccess::AddDelete);
         b.alias(c);
-        b.param(c, "Enable", ParamType::Boolean).rw().default("false");
-        b.param(c, "Status", ParamType::String)
+        b.param(c, n::ENABLE, ParamType::Boolean).rw().default("false");
+        b.param(c, n::STATUS, ParamType::String)
             .enumeration(CONNECTION_STATUS)
             .stored()
             .volatile()
-            .default("Disabled");
-        b.param(c, "LastChangeDate", ParamType::DateTime).stored().volatile();
-        b.param(c, "Host", ParamType::String).rw().max_len(256);
-        b.param(c, "Port", ParamType::UnsignedInt).rw().range(1, 65535).default("61613");
-        b.param(c, "Username", ParamType::String).rw().max_len(256);
-        b.param(c, "Password", ParamType::String).rw().max_len(256).hidden();
-        b.param(c, "VirtualHost", ParamType::String).rw().max_len(256);
-        b.param(c, "EnableHeartbeats", ParamType::Boolean).rw().default("false");
+            .default(ConnectionStatus::Disabled.as_str());
+        b.param(c, n::LAST_CHANGE_DATE, ParamType::DateTime).stored().volatile();
+        b.param(c, n::HOST, ParamType::String).rw().max_len(256);
+        b.param(c, n::PORT, ParamType::UnsignedInt).rw().range(1, 65535).default("61613");
+        b.param(c, n::USERNAME, ParamType::String).rw().max_len(256);
+        b.param(c, n::PASSWORD, ParamType::String).rw().max_len(256).hidden();
+        b.param(c, n::VIRTUAL_HOST, ParamType::String).rw().max_len(256);
+        b.param(c, n::ENABLE_HEARTBEATS, ParamType::Boolean).rw().default("false");
         // Milliseconds.
-        b.param(c, "OutgoingHeartbeat", ParamType::UnsignedInt).rw().default("0");
-        b.param(c, "IncomingHeartbeat", ParamType::UnsignedInt).rw().default("0");
-        b.param(c, "ServerRetryInitialInterval", ParamType::UnsignedInt)
+        b.param(c, n::OUTGOING_HEARTBEAT, ParamType::UnsignedInt).rw().default("0");
+        b.param(c, n::INCOMING_HEARTBEAT, ParamType::UnsignedInt).rw().default("0");
+        b.param(c, n::SERVER_RETRY_INITIAL_INTERVAL, ParamType::UnsignedInt)
             .rw()
             .range(1, 65535)
             .default("60");
-        b.param(c, "ServerRetryIntervalMultiplier", ParamType::UnsignedInt)
+        b.param(c, n::SERVER_RETRY_INTERVAL_MULTIPLIER, ParamType::UnsignedInt)
             .rw()
             .range(1000, 65535)
             .default("2000");
-        b.param(c, "ServerRetryMaxInterval", ParamType::UnsignedInt)
+        b.param(c, n::SERVER_RETRY_MAX_INTERVAL, ParamType::UnsignedInt)
             .rw()
             .range(1, UINT_MAX)
             .default("30720");
-        b.param(c, "EnableEncryption", ParamType::Boolean).rw().default("true");
+        b.param(c, n::ENABLE_ENCRYPTION, ParamType::Boolean).rw().default("true");
     }
 }
 

@@ -32,53 +32,11 @@ use std::collections::HashMap;
 
 use usp_datamodel::path::{Path, Segment, Tail};
 use usp_datamodel::plugin::Requester;
-use usp_datamodel::schema::{CmdId, EventId, ObjId, ParamId, Schema, Storage};
+use usp_datamodel::schema::{ObjId, ParamId, Schema, Storage};
+
+pub(crate) use crate::kinds::{Kind, Leaf};
 use usp_datamodel::value::list_items;
 use usp_datamodel::{DataModel, Item};
-
-/// A subscription's `NotifType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Kind {
-    /// `ValueChange`.
-    ValueChange,
-    /// `ObjectCreation`.
-    ObjectCreation,
-    /// `ObjectDeletion`.
-    ObjectDeletion,
-    /// `OperationComplete`.
-    OperationComplete,
-    /// `Event`.
-    Event,
-}
-
-impl Kind {
-    /// The kind named by a `NotifType` value.
-    pub(crate) fn parse(text: &str) -> Option<Kind> {
-        Some(match text {
-            "ValueChange" => Kind::ValueChange,
-            "ObjectCreation" => Kind::ObjectCreation,
-            "ObjectDeletion" => Kind::ObjectDeletion,
-            "OperationComplete" => Kind::OperationComplete,
-            "Event" => Kind::Event,
-            _ => return None,
-        })
-    }
-
-    fn slot(self) -> usize {
-        self as usize
-    }
-}
-
-/// The item a change is about, inside its object instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Leaf {
-    /// A parameter (ValueChange).
-    Param(ParamId),
-    /// A command (OperationComplete).
-    Command(CmdId),
-    /// An event (Event).
-    Event(EventId),
-}
 
 /// An enabled subscription with a known recipient: what a notification needs.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -339,7 +339,7 @@ impl Harness {
 
     /// Feeds raw bytes.
     pub fn bytes(&mut self, bytes: &[u8]) -> Vec<Outgoing> {
-        self.core.handle_record(self.now, bytes)
+        self.core.handle_record(self.now, bytes).outgoing()
     }
 
     /// Feeds a Record.

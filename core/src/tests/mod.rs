@@ -6,11 +6,13 @@
 mod acl;
 mod backend;
 mod harness;
+mod links;
 mod notify;
 mod operate;
 mod read;
 mod records;
 mod retry;
+mod seams;
 mod subs;
 mod timers;
 mod tp469;

@@ -164,6 +164,11 @@ impl DataModel {
         }
     }
 
+    /// Whether events wait to be taken by [`DataModel::drain_events`].
+    pub fn has_events(&self) -> bool {
+        !self.effects.events.is_empty()
+    }
+
     /// Takes the events produced since the last call (committed changes, plugin pushes,
     /// completed operations).
     pub fn drain_events(&mut self) -> Vec<DmEvent> {

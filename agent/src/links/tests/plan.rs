@@ -383,3 +383,15 @@ fn an_assigned_client_id_is_learnt_without_a_restart() {
         "auto-7"
     );
 }
+
+#[test]
+fn the_schema_check_needs_every_area_the_links_read() {
+    assert_eq!(check_schema(&dm("")), Ok(()));
+    let stomp_only: Vec<Box<dyn usp_datamodel::plugin::Plugin>> = vec![Box::new(usp_areas::Stomp)];
+    let bare = DataModel::new(stomp_only, Box::new(MemStore::new()), at(0)).unwrap();
+    let e = check_schema(&bare).unwrap_err();
+    assert_eq!(e.path, "Device.MQTT.Client.{i}.");
+    let mut bare = bare;
+    let plan = plan(&mut bare, EID, &no_tls());
+    assert_eq!((plan.links.len(), plan.problems.len()), (0, 1));
+}

@@ -175,3 +175,31 @@ fn records_for_missing_rows_or_mismatched_reports_change_nothing() {
     assert_eq!(dm.drain_events(), vec![]);
     assert_eq!(get(&mut dm, "Device.MQTT.Client.1.Status"), "Disabled");
 }
+
+/// The daemon writes link state through `Core::with_links`: a ValueChange subscription on the
+/// client's Status is notified by that very call, not at some later, unrelated input.
+#[test]
+fn a_status_written_through_the_core_is_notified_at_once() {
+    let lines = format!(
+        "{MQTT}\n{}",
+        r#"
+Device.LocalAgent.Controller.1.AssignedRole "Device.LocalAgent.ControllerTrust.Role.1"
+Device.LocalAgent.Subscription.1.Enable true
+Device.LocalAgent.Subscription.1.ID "status"
+Device.LocalAgent.Subscription.1.Recipient "Device.LocalAgent.Controller.1"
+Device.LocalAgent.Subscription.1.NotifType "ValueChange"
+Device.LocalAgent.Subscription.1.ReferenceList "Device.MQTT.Client.1.Status"
+"#
+    );
+    let mut dm = dm(&lines);
+    usp_areas::local_agent::apply_trust_defaults(&mut dm).unwrap();
+    let mut core = usp_core::Core::new(dm, EID);
+    let _ = core.handle_timeout(at(1));
+    let (written, out) = core.with_links(at(2), |dm| record_up(dm, CLIENT, &mqtt_up(None)));
+    written.unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].to, "self::ctl");
+    let msg = out[0].record.decode_no_session_context_msg().unwrap();
+    assert!(format!("{msg:?}").contains("Device.MQTT.Client.1.Status"), "{msg:?}");
+    assert_eq!(core.poll_timeout(), None, "nothing waits");
+}

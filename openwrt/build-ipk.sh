@@ -11,7 +11,8 @@
 #          one of `bash cross/build.sh <triple>`, target/cross/<triple>/uspagent
 #        openwrt/build-ipk.sh [-o OUTDIR] --binary PATH --arch OPENWRT_ARCH
 #          packages any uspagent binary (e.g. the host build, for tests)
-# OUTDIR defaults to target/openwrt. Prints the path of each package written.
+# OUTDIR defaults to target/openwrt; --release N overrides the Makefile's PKG_RELEASE.
+# Prints the path of each package written.
 # SOURCE_DATE_EPOCH (default: the last commit's time) fixes the mtime: same input, same bytes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -49,12 +50,13 @@ mk_var() {
 }
 
 out="$repo/target/openwrt"
-binary="" arch="" targets=()
+binary="" arch="" release="" targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) out="$2"; shift ;;
         --binary) binary="$2"; shift ;;
         --arch) arch="$2"; shift ;;
+        --release) release="$2"; shift ;;
         -h | --help) usage ;;
         -*) echo "build-ipk.sh: unknown option $1" >&2; usage ;;
         *) targets+=("$1") ;;
@@ -69,7 +71,7 @@ elif [ ${#targets[@]} -eq 0 ]; then
 fi
 
 name="$(mk_var PKG_NAME)"
-version="$(mk_var PKG_VERSION)-$(mk_var PKG_RELEASE)"
+version="$(mk_var PKG_VERSION)-${release:-$(mk_var PKG_RELEASE)}"
 license="$(mk_var PKG_LICENSE)"
 maintainer="$(mk_var PKG_MAINTAINER)"
 cargo_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" | head -n 1)"

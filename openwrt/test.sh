@@ -20,7 +20,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 
-TOTAL=15
+TOTAL=16
 passed=0 failed=0 skipped=0
 summary() {
     echo "openwrt-pkg: $passed passed, $failed failed, $skipped skipped"
@@ -348,6 +348,29 @@ EOF
     wait_for Device.MQTT.Client.1.Status Connected
 }
 check "init reload, controller added: stop (SIGTERM), database rebuilt from UCI, start" rebuild_reload
+
+endpoint_id_default() {
+    local out
+    printf 'get_mac_label() { echo a0:b1:c2:d3:e4:f5; }\n' >"$tmp/h/system.sh"
+    U delete uspagent.global.oui
+    U delete uspagent.global.serial
+    out="$(USPAGENT_SYSTEM_SH="$tmp/h/system.sh" initd uspagent_cmdline | tr '\n' ' ')"
+    U revert uspagent
+    case "$out" in
+    *" --serial A0B1C2D3E4F5 --oui A0B1C2 "*) ;;
+    *) echo "command line: $out"; return 1 ;;
+    esac
+    # A configured OUI, serial or Endpoint ID wins.
+    U set uspagent.global.endpoint_id='proto::mine'
+    out="$(USPAGENT_SYSTEM_SH="$tmp/h/system.sh" initd uspagent_cmdline | tr '\n' ' ')"
+    U revert uspagent
+    case "$out" in
+    *"--endpoint-id proto::mine "*) ;;
+    *) echo "command line: $out"; return 1 ;;
+    esac
+    none grep -q A0B1C2D3E4F5 <<<"$out"
+}
+check "EndpointID: os::<OUI>-<serial> from the board's label MAC, unless configured" endpoint_id_default
 
 stop_agent() {
     local pid before i

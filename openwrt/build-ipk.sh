@@ -64,8 +64,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ -n "$binary" ] || [ -n "$arch" ]; then
-    [ -n "$binary" ] && [ -n "$arch" ] && [ ${#targets[@]} -eq 0 ] ||
-        { echo "build-ipk.sh: --binary and --arch go together, without targets" >&2; exit 64; }
+    if [ -z "$binary" ] || [ -z "$arch" ] || [ ${#targets[@]} -ne 0 ]; then
+        echo "build-ipk.sh: --binary and --arch go together, without targets" >&2
+        exit 64
+    fi
 elif [ ${#targets[@]} -eq 0 ]; then
     usage
 fi

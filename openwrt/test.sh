@@ -263,8 +263,7 @@ value() {
 }
 # wait_for PATH VALUE: polls the agent (10 s) until PATH has VALUE.
 wait_for() {
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         [ "$(value "$1" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.1
     done
@@ -373,14 +372,14 @@ endpoint_id_default() {
 check "EndpointID: os::<OUI>-<serial> from the board's label MAC, unless configured" endpoint_id_default
 
 stop_agent() {
-    local pid before i
+    local pid before
     pid="$(cat "$tmp/h/pid")"
     before="$(wc -l <"$tmp/mosquitto.log")"
     initd stop
     none kill -0 "$pid" 2>/dev/null
     grep -q "stopped" "$tmp/agent.log"
     # On its way out the agent publishes its Disconnect records to the controllers' topics.
-    for i in $(seq 30); do
+    for _ in $(seq 30); do
         tail -n +"$((before + 1))" "$tmp/mosquitto.log" >"$tmp/after-stop.log"
         grep -q "disconnected" "$tmp/after-stop.log" && break
         sleep 0.1

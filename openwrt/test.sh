@@ -298,6 +298,8 @@ start_agent() {
     grep -q "set_param respawn" "$tmp/h/log"
     grep -qx -- "-r" "$tmp/h/cmd"
     grep -qx "$root/etc/uspagent/uci-reset.txt" "$tmp/h/cmd"
+    [ "$(stat -c %a "$root/etc/uspagent/uci-reset.txt")" = 600 ]
+    [ "$(stat -c %a "$root/etc/uspagent")" = 700 ]
     [ -S "$tmp/usp.sock" ] || sleep 1
     wait_for Device.LocalAgent.EndpointID os::ABCDEF-TEST0001
     wait_for Device.MQTT.Client.1.BrokerPort "$port"

@@ -296,10 +296,10 @@ apply() {
 		value="${value#\"}"
 		value="${value%\"}"
 		if ! "$AGENT" -s "$sock" -c set "$path" "$value" >/dev/null; then
-			echo "uspagent-uci: the agent refused $path = '$value'" >&2
+			echo "uspagent-uci: the agent refused the new value of $path" >&2
 			exit 2
 		fi
-		echo "uspagent-uci: $path = '$value'" >&2
+		echo "uspagent-uci: $path changed" >&2
 	done || return 2
 }
 

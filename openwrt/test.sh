@@ -239,6 +239,7 @@ procd_close_instance() {
 }
 procd_send_signal() { echo "send_signal $*" >>"$H/log"; kill -"$3" "$(cat "$H/pid")"; }
 logger() { echo "logger $*" >>"$H/log"; }
+procd_add_reload_trigger() { echo "reload_trigger $*" >>"$H/log"; }
 stop() {
 	echo stop >>"$H/log"
 	p="$(cat "$H/pid")"; kill -TERM "$p" 2>/dev/null || return 0
@@ -295,6 +296,8 @@ check "UCI -> reset file (real uci; sections, references, roles, errors)" conver
 
 start_agent() {
     initd start_service
+    initd service_triggers
+    grep -qx "reload_trigger uspagent" "$tmp/h/log"
     grep -q "set_param respawn" "$tmp/h/log"
     grep -qx -- "-r" "$tmp/h/cmd"
     grep -qx "$root/etc/uspagent/uci-reset.txt" "$tmp/h/cmd"

@@ -469,6 +469,14 @@ remove() {
 }
 check "opkg remove: files and rc.d links gone" remove
 
+# router_root DIR ARCH: an empty opkg root of ARCH with libc installed, and DIR.conf.
+router_root() {
+    mkdir -p "$1/var/lock" "$1/usr/lib/opkg"
+    printf 'Package: libc\nVersion: 1.2.5-r4\nStatus: install user installed\nArchitecture: %s\n\n' \
+        "$2" >"$1/usr/lib/opkg/status"
+    printf 'dest root /\narch all 1\narch noarch 1\narch %s 10\nlists_dir ext %s\n' "$2" "$1.lists" \
+        >"$1.conf"
+}
 # The routers' packages, from the static binaries of cross/build.sh that are present.
 cross_ipks() {
     local t a m ipk d
@@ -487,8 +495,14 @@ cross_ipks() {
         tar xzf "$d/data.tar.gz" -C "$d" ./usr/sbin/uspagent
         # The ELF machine (e_machine, in the file's byte order): ARM, AArch64, MIPS.
         [ "$(od -An -tx1 -j18 -N2 "$d/usr/sbin/uspagent" | tr -d ' ')" = "$m" ]
+        # opkg on a router of that architecture takes it, and refuses it on another.
+        router_root "$d/root" "$a"
+        opkg-cl -f "$d/root.conf" -o "$d/root" install "$ipk"
+        [ -x "$d/root/usr/sbin/uspagent" ]
+        router_root "$d/other" mipsel_74kc
+        none opkg-cl -f "$d/other.conf" -o "$d/other" install "$ipk"
         if [ "$a" = arm_cortex-a7_neon-vfpv4 ] && command -v qemu-arm-static >/dev/null; then
-            qemu-arm-static -cpu cortex-a7 "$d/usr/sbin/uspagent" --version
+            qemu-arm-static -cpu cortex-a7 "$d/root/usr/sbin/uspagent" --version
         fi
         echo "packaged $t as $(basename "$ipk")"
     done

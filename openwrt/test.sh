@@ -55,7 +55,10 @@ check() {
     ) 3>&1 >"$tmp/case.out" 2>&1
     rc=$?
     set -e
-    if [ "$rc" -eq 0 ]; then ok "$name"; else bad "$name" "$(tail -n 20 "$tmp/case.out")"; fi
+    if [ "$rc" -eq 0 ]; then ok "$name"; else
+        bad "$name" "$(tail -n 20 "$tmp/case.out")"
+        cp "$tmp/case.out" "$tmp/failed-$failed.out"
+    fi
 }
 # none COMMAND...: succeeds when COMMAND fails.
 none() {
@@ -85,10 +88,13 @@ if [ ! -x "$host_bin" ]; then
 fi
 
 tmp="$(mktemp -d)"
-pids=()
+# The processes this test started (one PID a line), stopped at the end whatever happens.
+track() {
+    echo "$1" >>"$tmp/pids"
+}
 cleanup() {
     local p
-    for p in "${pids[@]}" $(cat "$tmp/h/pid" 2>/dev/null || true); do
+    for p in $(cat "$tmp/pids" "$tmp/h/pid" 2>/dev/null || true); do
         kill "$p" 2>/dev/null || true
     done
     if [ -n "${OPENWRT_TEST_KEEP:-}" ]; then echo "openwrt-pkg: kept $tmp"; else rm -rf "$tmp"; fi
@@ -189,7 +195,7 @@ EOF
 # As root, mosquitto would switch to user mosquitto, which cannot read this directory.
 [ "$(id -u)" != 0 ] || echo "user root" >>"$tmp/mosquitto.conf"
 "$MOSQUITTO" -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-pids+=($!)
+track $!
 
 U() {
     uci -c "$root/etc/config" -t "$tmp/uci-save" "$@"
@@ -469,6 +475,30 @@ remove() {
 }
 check "opkg remove: files and rc.d links gone" remove
 
+# armv7_agent DIR: the installed armv7 agent, under qemu-user, runs from the reset file made
+# from UCI (conversion case) and connects to the private mosquitto.
+armv7_agent() {
+    local pid code
+    qemu-arm-static -cpu cortex-a7 "$1/root/usr/sbin/uspagent" --version
+    qemu-arm-static -cpu cortex-a7 "$1/root/usr/sbin/uspagent" -r "$tmp/reset.txt" \
+        -f "$1/usp.db" -s "$1/usp.sock" -l "$1/agent.log" --oui ABCDEF --serial ARMV7 &
+    pid=$!
+    track "$pid"
+    code=0
+    (
+        for _ in $(seq 300); do
+            [ "$("$bin" -s "$1/usp.sock" -c get Device.MQTT.Client.1.Status \
+                2>/dev/null)" = "Device.MQTT.Client.1.Status => Connected" ] && exit 0
+            sleep 0.1
+        done
+        exit 1
+    ) || code=$?
+    "$bin" -s "$1/usp.sock" -c get Device.LocalAgent.EndpointID || true
+    kill -TERM "$pid"
+    wait "$pid" || true
+    [ "$code" = 0 ] || { echo "the armv7 agent did not connect:"; cat "$1/agent.log"; }
+    return "$code"
+}
 # router_root DIR ARCH: an empty opkg root of ARCH with libc installed, and DIR.conf.
 router_root() {
     mkdir -p "$1/var/lock" "$1/usr/lib/opkg"
@@ -502,7 +532,7 @@ cross_ipks() {
         router_root "$d/other" mipsel_74kc
         none opkg-cl -f "$d/other.conf" -o "$d/other" install "$ipk"
         if [ "$a" = arm_cortex-a7_neon-vfpv4 ] && command -v qemu-arm-static >/dev/null; then
-            qemu-arm-static -cpu cortex-a7 "$d/root/usr/sbin/uspagent" --version
+            armv7_agent "$d"
         fi
         echo "packaged $t as $(basename "$ipk")"
     done
@@ -516,7 +546,7 @@ have_cross() {
     return 1
 }
 if have_cross; then
-    check "the routers' .ipk from target/cross binaries (arch names, ELF machine)" cross_ipks
+    check "the routers' .ipk from target/cross (arch, ELF, opkg per arch; armv7 under qemu connects)" cross_ipks
 else
     skip "the routers' .ipk: no target/cross/<target>/uspagent (bash cross/build.sh <target>)"
 fi

@@ -238,6 +238,11 @@ procd_append_param() { [ "$1" = command ] || return 0; shift; for a in "$@"; do 
 procd_set_param() { echo "set_param $*" >>"$H/log"; }
 procd_close_instance() {
 	echo close_instance >>"$H/log"
+	# As procd: an instance already running with the same command line is left alone.
+	if [ -f "$H/pid" ] && kill -0 "$(cat "$H/pid")" 2>/dev/null && cmp -s "$H/cmd" "$H/cmd.running"; then
+		return 0
+	fi
+	cp "$H/cmd" "$H/cmd.running"
 	set --
 	while IFS= read -r a; do set -- "$@" "$a"; done <"$H/cmd"
 	"$@" >>"$H/agent.out" 2>&1 &
@@ -324,6 +329,13 @@ live_reload() {
     U set uspagent.controller.topic='usp/v1/controller/renamed'
     U set uspagent.broker.keepalive='30'
     U commit uspagent
+    # `start` on the running agent changes nothing (no database rebuilt under it).
+    : >"$tmp/h/log"
+    initd start_service
+    grep -q "run /etc/init.d/uspagent reload" "$tmp/h/log"
+    none grep -q "configuration rebuilt" "$tmp/h/log"
+    [ "$(cat "$tmp/h/pid")" = "$pid" ]
+    [ -f "$root/etc/uspagent/usp.db" ]
     : >"$tmp/h/log"
     initd reload_service
     grep -q "send_signal uspagent main HUP" "$tmp/h/log"
@@ -335,7 +347,7 @@ live_reload() {
     wait_for Device.MQTT.Client.1.Status Connected
     grep -q "SIGHUP" "$tmp/agent.log"
 }
-check "init reload, values changed: set live through the CLI + SIGHUP, same process" live_reload
+check "init reload, values changed: set live through the CLI + SIGHUP, same process (start: untouched)" live_reload
 
 rebuild_reload() {
     local pid

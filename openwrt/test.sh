@@ -220,6 +220,27 @@ set uspagent.@controller[-1].role='none'
 set uspagent.@controller[-1].mtp='agent_mqtt'
 set uspagent.@controller[-1].topic='usp/v1/controller/two'
 set uspagent.@controller[-1].boot_event='0'
+add uspagent controller
+set uspagent.@controller[-1].enabled='0'
+set uspagent.@controller[-1].endpoint_id='self::ws'
+set uspagent.@controller[-1].mtp='agent_ws'
+set uspagent.@controller[-1].host='192.0.2.1'
+set uspagent.@controller[-1].port='8443'
+set uspagent.@controller[-1].boot_event='0'
+set uspagent.stomp_broker.host='127.0.0.1'
+set uspagent.stomp_broker.encryption='0'
+set uspagent.agent_stomp=mtp
+set uspagent.agent_stomp.enabled='0'
+set uspagent.agent_stomp.protocol='STOMP'
+set uspagent.agent_stomp.stomp='stomp_broker'
+set uspagent.agent_stomp.destination='/queue/agent'
+add uspagent controller
+set uspagent.@controller[-1].enabled='0'
+set uspagent.@controller[-1].endpoint_id='self::stomp'
+set uspagent.@controller[-1].role='Device.LocalAgent.ControllerTrust.Role.1'
+set uspagent.@controller[-1].mtp='agent_stomp'
+set uspagent.@controller[-1].destination='/queue/controller'
+set uspagent.@controller[-1].boot_event='0'
 commit uspagent
 EOF
 ) >/dev/null
@@ -292,6 +313,11 @@ conversion() {
     grep -qx 'Device.LocalAgent.Controller.2.AssignedRole ""' "$r"
     grep -qx 'Device.LocalAgent.Controller.1.AssignedRole "Device.LocalAgent.ControllerTrust.Role.1"' "$r"
     grep -qx 'Device.LocalAgent.Subscription.1.Recipient "Device.LocalAgent.Controller.1"' "$r"
+    grep -qx 'Device.LocalAgent.Controller.3.MTP.1.WebSocket.Host "192.0.2.1"' "$r"
+    grep -qx 'Device.LocalAgent.Controller.3.MTP.1.WebSocket.Port "8443"' "$r"
+    grep -qx 'Device.LocalAgent.MTP.3.STOMP.Reference "Device.STOMP.Connection.1"' "$r"
+    grep -qx 'Device.LocalAgent.Controller.4.MTP.1.STOMP.Reference "Device.STOMP.Connection.1"' "$r"
+    grep -qx 'Device.LocalAgent.Controller.4.MTP.1.STOMP.Destination "/queue/controller"' "$r"
     none grep -q 'Subscription.2' "$r"
     # An invalid configuration is refused with its reason.
     U set uspagent.controller.mtp=nowhere
@@ -303,7 +329,7 @@ conversion() {
     U revert uspagent.controller.mtp
     grep -q "'nowhere' is not an 'mtp' section" "$tmp/err"
 }
-check "UCI -> reset file (real uci; sections, references, roles, errors)" conversion
+check "UCI -> reset file (real uci; MQTT, STOMP, WebSocket, references, roles, errors)" conversion
 
 start_agent() {
     initd start_service
@@ -320,8 +346,12 @@ start_agent() {
     wait_for Device.LocalAgent.Controller.2.EndpointID self::second
     wait_for Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured usp/v1/agent/openwrt-test
     wait_for Device.MQTT.Client.1.Status Connected
+    # The STOMP and WebSocket rows were accepted too.
+    wait_for Device.LocalAgent.Controller.3.MTP.1.WebSocket.Host 192.0.2.1
+    wait_for Device.LocalAgent.Controller.4.MTP.1.STOMP.Destination /queue/controller
+    wait_for Device.LocalAgent.MTP.3.STOMP.Destination /queue/agent
 }
-check "init start: the agent runs from the generated reset file, connected to mosquitto" start_agent
+check "init start: the agent runs from the generated reset file (all MTPs), connected to mosquitto" start_agent
 
 live_reload() {
     local pid
@@ -364,8 +394,8 @@ EOF
     grep -qx stop "$tmp/h/log"
     grep -q "logger -t uspagent -p daemon.notice configuration rebuilt" "$tmp/h/log"
     none kill -0 "$pid" 2>/dev/null
-    wait_for Device.LocalAgent.Controller.3.EndpointID self::third
-    wait_for Device.LocalAgent.Subscription.2.Recipient Device.LocalAgent.Controller.3
+    wait_for Device.LocalAgent.Controller.5.EndpointID self::third
+    wait_for Device.LocalAgent.Subscription.2.Recipient Device.LocalAgent.Controller.5
     wait_for Device.LocalAgent.Controller.1.MTP.1.MQTT.Topic usp/v1/controller/renamed
     wait_for Device.MQTT.Client.1.Status Connected
 }
@@ -470,7 +500,7 @@ upgrade() {
     opkg list-installed | grep -qx "uspagent - 0.1.0-2"
     # The conffile changed by uci is kept; the database and the rc.d links too.
     [ "$(U get uspagent.broker.port)" = "$port" ]
-    [ "$(U get uspagent.@controller[2].endpoint_id)" = self::third ]
+    [ "$(U get uspagent.@controller[4].endpoint_id)" = self::third ]
     [ -f "$root/etc/uspagent/usp.db" ]
     [ -L "$root/etc/rc.d/S99uspagent" ]
 }

@@ -503,8 +503,17 @@ upgrade() {
     [ "$(U get uspagent.@controller[4].endpoint_id)" = self::third ]
     [ -f "$root/etc/uspagent/usp.db" ]
     [ -L "$root/etc/rc.d/S99uspagent" ]
+    # What sysupgrade keeps: the files under the keep.d entries (as its find over them).
+    (
+        cd "$root"
+        # shellcheck disable=SC2046 # one path a line, as sysupgrade reads them
+        find $(sed -n -e '/^[[:space:]]*$/d' -e '/^#/d' -e 's|^/||p' lib/upgrade/keep.d/*) \
+            \( -type f -o -type l \) >"$tmp/kept"
+    )
+    grep -qx etc/uspagent/usp.db "$tmp/kept"
+    grep -qx etc/uspagent/uci-reset.txt "$tmp/kept"
 }
-check "opkg upgrade to 0.1.0-2: changed conffile, database, rc.d links kept" upgrade
+check "opkg upgrade to 0.1.0-2: changed conffile, database, rc.d links kept; keep.d covers the database" upgrade
 
 remove() {
     opkg remove uspagent

@@ -8,6 +8,8 @@
 # Then builds the armv7 agent and controller (static musl, cross/build.sh: installs Debian's
 # rustc-web, zig and qemu-user-static the first time) and runs the end-to-end check under
 # qemu-user (cross/qemu-test.sh). USP_TEST_CROSS=0 skips that part (for quick local runs).
+# Last, the OpenWrt package (openwrt/test.sh): built as .ipk, installed with OpenWrt's real
+# opkg, configured with its real uci (both built from ../shared/openwrt), run under busybox sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
+# The OpenWrt package's scripts run under busybox sh, OpenWrt's /bin/sh (openwrt/test.sh).
+command -v busybox >/dev/null 2>&1 || missing+=(busybox)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     apt-get update -qq
@@ -54,10 +58,16 @@ else
     status=1
 fi
 
-# One closing line for the whole run, counted from cargo's per-binary summaries and the qemu
-# checks' summary.
+# The OpenWrt package with OpenWrt's real opkg and uci (issue 17), after the cross build so
+# that the armv7 binary is packaged too: skipped, with the reason, without ../shared/openwrt
+# (USP_OPENWRT_SRC).
+bash openwrt/test.sh 2>&1 | tee target/openwrt-output.txt || status=1
+
+# One closing line for the whole run, counted from cargo's per-binary summaries and the
+# OpenWrt and qemu checks' summaries.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^qemu-test: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
+     /^openwrt-pkg: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
-    target/test-output.txt target/qemu-output.txt
+    target/test-output.txt target/openwrt-output.txt target/qemu-output.txt
 exit "$status"

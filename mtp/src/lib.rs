@@ -31,6 +31,8 @@ use std::time::Duration;
 
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(any(feature = "mqtt", feature = "stomp"))]
+mod net;
 pub mod retry;
 #[cfg(feature = "stomp")]
 pub mod stomp;

@@ -1,167 +1,92 @@
 //! The request side of one MQTT connection ([`Handle`]): SUBSCRIBE, UNSUBSCRIBE, PUBLISH and
-//! DISCONNECT queued into rumqttc, each v5 packet with the properties the configuration gives
-//! it (User Properties per packet type, the PUBLISH Message Expiry Interval).
+//! DISCONNECT queued for the link thread, which is woken to send them.
 //!
-//! Owns the translation from our requests to rumqttc's two client APIs. Never waits for the
-//! network (every call only queues) and never decides what to subscribe to (`topics.rs`).
+//! Owns the queue between the owner's threads and the link thread. Never waits for the network
+//! (every call only queues) and never decides what to subscribe to (`topics.rs`).
 
-use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 
-use rumqttc::v5::mqttbytes::QoS as QoS5;
-use rumqttc::v5::mqttbytes::v5 as p5;
+use crate::wake::Waker;
 
-use super::config::{MqttConfig, PacketType};
-use super::topics;
+/// Requests queued towards the link thread before `send` reports the link as busy
+/// (`SendError::NotConnected`). Each holds one Record at most.
+pub(super) const REQUEST_QUEUE: usize = 256;
+
+/// One request for the link thread.
+pub(super) enum Command {
+    /// PUBLISH a Record.
+    Publish {
+        /// The topic.
+        dest: String,
+        /// The Record.
+        record: Vec<u8>,
+        /// The retain flag.
+        retain: bool,
+        /// Our own topic, given as the reply-to.
+        reply_to: String,
+    },
+    /// One SUBSCRIBE of these filters.
+    Subscribe(Vec<(String, u8)>),
+    /// One UNSUBSCRIBE of this filter.
+    Unsubscribe(String),
+    /// DISCONNECT and end the connection.
+    Disconnect,
+}
 
 /// The request side of one connection. Cheap to clone; usable from any thread.
 #[derive(Clone)]
 pub(super) struct Handle {
-    client: Client,
-    /// What v5 packets carry besides their own fields (empty for 3.1.1).
-    props: Arc<PacketProps>,
+    tx: SyncSender<Command>,
+    waker: Waker,
 }
 
-/// rumqttc's client of either version.
-#[derive(Clone)]
-enum Client {
-    /// MQTT 5.0.
-    V5(rumqttc::v5::Client),
-    /// MQTT 3.1.1.
-    V4(rumqttc::Client),
-}
-
-/// The configured v5 properties of the packets the link sends after CONNECT.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct PacketProps {
-    /// User Properties of every PUBLISH.
-    pub publish: Vec<(String, String)>,
-    /// User Properties of every SUBSCRIBE.
-    pub subscribe: Vec<(String, String)>,
-    /// User Properties of every UNSUBSCRIBE.
-    pub unsubscribe: Vec<(String, String)>,
-    /// The Message Expiry Interval of every PUBLISH.
-    pub publish_expiry: Option<u32>,
-}
-
-impl PacketProps {
-    /// The properties `cfg` configures (none for 3.1.1).
-    pub(super) fn of(cfg: &MqttConfig) -> PacketProps {
-        if !cfg.v5 {
-            return PacketProps::default();
-        }
-        let x = &cfg.extended;
-        PacketProps {
-            publish: x.properties_for(PacketType::Publish),
-            subscribe: x.properties_for(PacketType::Subscribe),
-            unsubscribe: x.properties_for(PacketType::Unsubscribe),
-            publish_expiry: (x.publish_expiry > 0).then_some(x.publish_expiry),
-        }
-    }
-}
-
-pub(super) fn qos5(q: u8) -> QoS5 {
-    match q {
-        0 => QoS5::AtMostOnce,
-        1 => QoS5::AtLeastOnce,
-        _ => QoS5::ExactlyOnce,
-    }
-}
-
-pub(super) fn qos4(q: u8) -> rumqttc::QoS {
-    match q {
-        0 => rumqttc::QoS::AtMostOnce,
-        1 => rumqttc::QoS::AtLeastOnce,
-        _ => rumqttc::QoS::ExactlyOnce,
-    }
+/// A new request queue: the owner's side and the link thread's.
+pub(super) fn queue(waker: Waker) -> (Handle, Receiver<Command>) {
+    let (tx, rx) = mpsc::sync_channel(REQUEST_QUEUE);
+    (Handle { tx, waker }, rx)
 }
 
 impl Handle {
-    /// The handle of a v5 connection.
-    pub(super) fn v5(client: rumqttc::v5::Client, props: PacketProps) -> Handle {
-        Handle { client: Client::V5(client), props: Arc::new(props) }
-    }
-
-    /// The handle of a 3.1.1 connection.
-    pub(super) fn v4(client: rumqttc::Client) -> Handle {
-        Handle { client: Client::V4(client), props: Arc::new(PacketProps::default()) }
+    fn push(&self, c: Command) -> Result<(), TrySendError<Command>> {
+        self.tx.try_send(c)?;
+        self.waker.wake();
+        Ok(())
     }
 
     /// Queues one SUBSCRIBE with every filter (already validated by `topics::plan`).
     pub(super) fn subscribe(&self, filters: &[(String, u8)]) -> Result<(), String> {
-        let queued = match &self.client {
-            Client::V5(c) => {
-                let filters = filters.iter().map(|(f, q)| p5::Filter::new(f.clone(), qos5(*q)));
-                if self.props.subscribe.is_empty() {
-                    c.try_subscribe_many(filters).is_ok()
-                } else {
-                    let props = p5::SubscribeProperties {
-                        id: None,
-                        user_properties: self.props.subscribe.clone(),
-                    };
-                    c.try_subscribe_many_with_properties(filters, props).is_ok()
-                }
-            }
-            Client::V4(c) => c
-                .try_subscribe_many(
-                    filters.iter().map(|(f, q)| rumqttc::SubscribeFilter::new(f.clone(), qos4(*q))),
-                )
-                .is_ok(),
-        };
-        if queued { Ok(()) } else { Err("SUBSCRIBE could not be queued".to_owned()) }
+        self.push(Command::Subscribe(filters.to_vec()))
+            .map_err(|_| "SUBSCRIBE could not be queued".to_owned())
     }
 
     /// Queues one UNSUBSCRIBE of `filter`.
     pub(super) fn unsubscribe(&self, filter: &str) -> Result<(), String> {
-        let queued = match &self.client {
-            Client::V5(c) if self.props.unsubscribe.is_empty() => c.try_unsubscribe(filter).is_ok(),
-            Client::V5(c) => {
-                let props =
-                    p5::UnsubscribeProperties { user_properties: self.props.unsubscribe.clone() };
-                c.try_unsubscribe_with_properties(filter, props).is_ok()
-            }
-            Client::V4(c) => c.try_unsubscribe(filter).is_ok(),
-        };
-        if queued { Ok(()) } else { Err("UNSUBSCRIBE could not be queued".to_owned()) }
+        self.push(Command::Unsubscribe(filter.to_owned()))
+            .map_err(|_| "UNSUBSCRIBE could not be queued".to_owned())
     }
 
-    /// Queues one PUBLISH carrying `reply_to` the way the version wants (R-MQTT.23/24/27).
-    /// `Err` when rumqttc's queue is full or the connection is gone.
+    /// Queues one PUBLISH carrying `reply_to` (R-MQTT.23/24/27) with the link's QoS. `Err`
+    /// when the queue is full or the connection is gone.
     pub(super) fn publish(
         &self,
         dest: &str,
         record: Vec<u8>,
-        qos: u8,
         retain: bool,
         reply_to: &str,
     ) -> Result<(), ()> {
-        let qos = qos.min(1);
-        match &self.client {
-            Client::V5(c) => {
-                let props = p5::PublishProperties {
-                    response_topic: Some(reply_to.to_owned()),
-                    content_type: Some(topics::CONTENT_TYPE.to_owned()),
-                    message_expiry_interval: self.props.publish_expiry,
-                    user_properties: self.props.publish.clone(),
-                    ..Default::default()
-                };
-                c.try_publish_with_properties(dest, qos5(qos), retain, record, props)
-                    .map_err(|_| ())
-            }
-            Client::V4(c) => {
-                let topic = topics::with_reply_to(dest, reply_to);
-                c.try_publish(topic, qos4(qos), retain, record).map_err(|_| ())
-            }
-        }
+        let c = Command::Publish {
+            dest: dest.to_owned(),
+            record,
+            retain,
+            reply_to: reply_to.to_owned(),
+        };
+        self.push(c).map_err(drop)
     }
 
     /// Queues a DISCONNECT (normal disconnection). Best effort: when the queue is full the
     /// link thread notices the stop at its next event.
     pub(super) fn disconnect(&self) {
-        let queued = match &self.client {
-            Client::V5(c) => c.try_disconnect().is_ok(),
-            Client::V4(c) => c.try_disconnect().is_ok(),
-        };
-        if !queued {
+        if self.push(Command::Disconnect).is_err() {
             log::debug!("MQTT: DISCONNECT not queued (request queue full or closed)");
         }
     }

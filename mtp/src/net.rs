@@ -51,6 +51,37 @@ impl Transport {
         }
     }
 
+    /// Writes what the socket takes now without blocking; returns how many of `bytes` were
+    /// taken (with TLS: taken by rustls, whose records may still wait, see
+    /// [`Transport::has_pending`]).
+    pub(crate) fn try_write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write(bytes),
+            #[cfg(feature = "tls")]
+            Transport::Tls(s) => {
+                let n = s.conn.writer().write(bytes)?;
+                while s.conn.wants_write() {
+                    match s.conn.write_tls(&mut s.sock) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(n)
+            }
+        }
+    }
+
+    /// Whether TLS records wait inside rustls for the socket (a [`Transport::write_blocking`] of
+    /// nothing sends them). Always `false` for plain TCP.
+    pub(crate) fn has_pending(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(s) => s.conn.wants_write(),
+        }
+    }
+
     /// Writes everything, blocking (each system call bounded by [`WRITE_TIMEOUT`]).
     pub(crate) fn write_blocking(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         if let Transport::Plain(s) = self {

@@ -1,26 +1,29 @@
 //! One MQTT connection driven from the link's own blocking thread: TCP (and TLS) from
-//! [`crate::net`], the protocol from [`Session`], the owner's requests from the [`Handle`]'s
-//! queue, and [`wake::wait`] on the socket and the queue at once. No async runtime, no other
-//! thread.
+//! [`crate::net`], the protocol from [`Session`], and [`wake::wait`] on the socket and the
+//! owner's wakes at once. No async runtime, no other thread.
 //!
-//! Owns the I/O loop of one connection: [`Conn::next`] runs it until the session has an event
-//! for the link thread. Each turn applies every queued request, reads what the socket has,
-//! handles the session's deadlines and writes the session's output in one write (so the
-//! held-back PUBACK of a request and the response published meanwhile leave together). Never
-//! decides anything about topics or retries (`link.rs`).
+//! Owns the reading side of one connection: [`Conn::next`] runs the loop until the session has
+//! an event for the link thread. Each turn reads what the socket has, handles the session's
+//! deadlines and writes what the session still holds (held-back acknowledgements, what an
+//! owner's non-blocking write left) with a blocking write. The owner's requests do not pass
+//! through this thread: [`Handle`] writes them itself (so the held-back PUBACK of a request and
+//! the response leave in the owner's single write). Never decides anything about topics or
+//! retries (`link.rs`).
 
+use std::collections::VecDeque;
 use std::io;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::MqttConfig;
 use super::events::{ConnError, Ev};
-use super::requests::{self, Command, Handle};
+use super::requests::{self, Handle, Slot, Wire};
 use super::session::Session;
 use crate::net::{self, Transport};
 use crate::wake::{self, WakeReceiver, Waker};
 
-/// Reads per turn of the loop before the queue and the clock are looked at again.
+/// Reads per turn of the loop before the clock is looked at again.
 const READS_PER_TURN: usize = 64;
 /// The read buffer.
 const READ_BUFFER: usize = 16 * 1024;
@@ -29,14 +32,21 @@ const READ_BUFFER: usize = 16 * 1024;
 pub(super) struct Conn {
     /// What to connect to, until the first [`Conn::next`] connects.
     pending: Option<(MqttConfig, String)>,
-    io: Option<(Transport, Session)>,
-    rx: Receiver<Command>,
+    slot: Slot,
+    /// The socket to poll (a second handle on the wire's socket, so that waiting needs no lock).
+    poll: Option<TcpStream>,
     wake: WakeReceiver,
     /// Keeps the wake pair open while the owner's handles come and go.
     _own_waker: Waker,
     buf: Vec<u8>,
     /// The socket may have bytes (or rustls plaintext) to read.
     readable: bool,
+    /// A turn is due (something happened since the last one).
+    due: bool,
+    /// When the next turn is due at the latest (from the session's deadlines).
+    deadline: Option<Instant>,
+    /// Events taken from the session, for the link thread.
+    events: VecDeque<Ev>,
     /// The error that ended the connection, reported once the events before it are.
     failed: Option<ConnError>,
 }
@@ -45,15 +55,19 @@ pub(super) struct Conn {
 /// first called). `client_id` is the ClientId to send (already chosen by R-MQTT.8/11).
 pub(super) fn open(cfg: &MqttConfig, client_id: &str) -> Result<(Handle, Conn), String> {
     let (waker, wake) = wake::pair().map_err(|e| format!("cannot create a waker: {e}"))?;
-    let (handle, rx) = requests::queue(waker.clone());
+    let slot: Slot = Arc::new(Mutex::new(None));
+    let handle = Handle::new(Arc::clone(&slot), waker.clone());
     let conn = Conn {
         pending: Some((cfg.clone(), client_id.to_owned())),
-        io: None,
-        rx,
+        slot,
+        poll: None,
         wake,
         _own_waker: waker,
         buf: vec![0; READ_BUFFER],
         readable: true,
+        due: true,
+        deadline: None,
+        events: VecDeque::new(),
         failed: None,
     };
     Ok((handle, conn))
@@ -63,55 +77,81 @@ impl Conn {
     /// Blocks for the next event. `Err` ends the connection.
     pub(super) fn next(&mut self) -> Result<Ev, ConnError> {
         if let Some((cfg, client_id)) = self.pending.take() {
-            self.io = Some(start(&cfg, &client_id)?);
+            let (t, session) = start(&cfg, &client_id)?;
+            let poll = t.tcp().try_clone().map_err(|e| ConnError::Connect(e.to_string()))?;
+            self.poll = Some(poll);
+            *requests::lock(&self.slot) = Some(Wire { t, session, failed: None });
         }
-        let Some((t, session)) = self.io.as_mut() else { return Err(ConnError::Closed) };
         loop {
-            if let Some(ev) = session.poll_event() {
+            if let Some(ev) = self.events.pop_front() {
                 return Ok(ev);
             }
             if let Some(e) = self.failed.take() {
                 return Err(e);
             }
-            obey(&self.rx, session)?;
-            let more = if self.readable {
-                match read_available(t, session, &mut self.buf) {
-                    Ok(more) => more,
-                    Err(e) => {
-                        // The events decoded before the fault go first.
-                        self.failed = Some(e);
-                        continue;
-                    }
+            if std::mem::take(&mut self.due) {
+                let now = Instant::now();
+                self.deadline = self.turn()?.map(|d| now + d);
+                if !self.events.is_empty() || self.failed.is_some() {
+                    continue;
                 }
-            } else {
-                false
-            };
-            let now = Instant::now();
-            if session.poll_timeout().is_some_and(|at| at <= now) {
-                session.handle_timeout(now)?;
             }
-            if let Some(out) = session.take_output(now) {
-                t.write_blocking(&out).map_err(|e| ConnError::Io(format!("write: {e}")))?;
-            }
-            if session.has_events() {
-                continue;
-            }
-            let timeout = if more {
-                Some(Duration::ZERO)
-            } else {
-                session.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()))
-            };
-            let ready = wake::wait(t.tcp(), &self.wake, timeout)
+            // The deadline of the last turn: an owner's request since then can only have moved
+            // it later (a request needing this thread sooner wakes it), so at worst the wait
+            // ends early.
+            let timeout = self.deadline.map(|at| at.saturating_duration_since(Instant::now()));
+            let Some(poll) = &self.poll else { return Err(ConnError::Closed) };
+            let ready = wake::wait(poll, &self.wake, timeout)
                 .map_err(|e| ConnError::Io(format!("poll: {e}")))?;
-            self.readable = more || ready.socket;
+            self.readable = self.readable || ready.socket;
+            let passed = self.deadline.is_some_and(|at| at <= Instant::now());
+            self.due = self.readable || ready.woken || passed;
         }
+    }
+
+    /// One turn under the wire's lock: read, deadlines, write, collect the events. Returns how
+    /// long to wait for the next turn.
+    fn turn(&mut self) -> Result<Option<Duration>, ConnError> {
+        let mut slot = requests::lock(&self.slot);
+        let Some(Wire { t, session, failed }) = slot.as_mut() else {
+            return Err(ConnError::Closed);
+        };
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
+        let mut more = false;
+        if std::mem::take(&mut self.readable) {
+            match read_available(t, session, &mut self.buf) {
+                Ok(m) => more = m,
+                // The events decoded before the fault go first.
+                Err(e) => self.failed = Some(e),
+            }
+        }
+        self.readable = more;
+        let now = Instant::now();
+        if session.poll_timeout().is_some_and(|at| at <= now) {
+            session.handle_timeout(now)?;
+        }
+        if let Some(out) = session.take_output(now) {
+            t.write_blocking(&out).map_err(|e| ConnError::Io(format!("write: {e}")))?;
+        } else if t.has_pending() {
+            t.write_blocking(&[]).map_err(|e| ConnError::Io(format!("write: {e}")))?;
+        }
+        while let Some(ev) = session.poll_event() {
+            self.events.push_back(ev);
+        }
+        Ok(if more {
+            Some(Duration::ZERO)
+        } else {
+            session.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()))
+        })
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        if let Some((t, _)) = self.io.as_mut() {
-            t.close();
+        if let Some(mut wire) = requests::lock(&self.slot).take() {
+            wire.t.close();
         }
     }
 }
@@ -125,22 +165,6 @@ fn start(cfg: &MqttConfig, client_id: &str) -> Result<(Transport, Session), Conn
     let t = net::connect(&cfg.host, cfg.port, tls).map_err(ConnError::Connect)?;
     let session = Session::new(cfg, client_id, Instant::now())?;
     Ok((t, session))
-}
-
-/// Applies every queued request to the session.
-fn obey(rx: &Receiver<Command>, session: &mut Session) -> Result<(), ConnError> {
-    loop {
-        match rx.try_recv() {
-            Ok(Command::Publish { dest, record, retain, reply_to }) => {
-                session.publish(dest, record, retain, reply_to)
-            }
-            Ok(Command::Subscribe(filters)) => session.subscribe(&filters)?,
-            Ok(Command::Unsubscribe(filter)) => session.unsubscribe(&filter)?,
-            Ok(Command::Disconnect) => session.disconnect()?,
-            Err(TryRecvError::Empty) => return Ok(()),
-            Err(TryRecvError::Disconnected) => return Err(ConnError::QueueClosed),
-        }
-    }
 }
 
 /// Feeds the session what the socket has, at most [`READS_PER_TURN`] reads; `Ok(true)` when

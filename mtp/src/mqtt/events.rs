@@ -60,8 +60,6 @@ pub(super) enum ConnError {
     NoPingResp,
     /// The broker sent DISCONNECT (v5), with its reason.
     ClosedByBroker(String),
-    /// The link's request queue is gone (the link is ending).
-    QueueClosed,
 }
 
 impl std::fmt::Display for ConnError {
@@ -76,7 +74,6 @@ impl std::fmt::Display for ConnError {
             ConnError::NoConnAck => f.write_str("no CONNACK in time"),
             ConnError::NoPingResp => f.write_str("no PINGRESP in time"),
             ConnError::ClosedByBroker(e) => write!(f, "the broker disconnected: {e}"),
-            ConnError::QueueClosed => f.write_str("request queue closed"),
         }
     }
 }

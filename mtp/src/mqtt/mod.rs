@@ -36,9 +36,10 @@
 //! Threads: each link has its own thread, which owns the socket (TCP or rustls) and drives the
 //! MQTT session (`session.rs`, sans-IO, on rumqttc's packet codecs in `wire.rs`) itself, waiting
 //! on the socket and the owner's queue at once ([`crate::wake`]); there is no async runtime. A
-//! broken or slow broker delays no other link. `send` never waits for the network: it queues the
-//! Record and wakes the thread, which writes the PUBACK of the request it answers and the
-//! response in one write.
+//! broken or slow broker delays no other link. `send` never waits for the network: the calling
+//! thread encodes the PUBLISH into the session and writes it without blocking, together with the
+//! PUBACK of the request it answers (held back for it), in one write; what the socket does not
+//! take at once is left to the link thread.
 
 mod config;
 mod conn;

@@ -179,6 +179,16 @@ impl Session {
         Some(self.out.split())
     }
 
+    /// Gives back the part of an output the socket did not take: it goes first, now.
+    pub(super) fn unwrite(&mut self, mut rest: BytesMut) {
+        if rest.is_empty() {
+            return;
+        }
+        rest.unsplit(self.out.split());
+        self.out = rest;
+        self.urgent = true;
+    }
+
     /// Queues one SUBSCRIBE of every filter.
     pub(super) fn subscribe(&mut self, filters: &[(String, u8)]) -> Result<(), ConnError> {
         let pkid = self.pkid();

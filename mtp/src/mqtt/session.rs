@@ -27,6 +27,9 @@ use super::wire::{self, Encoder, In, PacketProps};
 
 /// How long acknowledgements wait for other output to leave with.
 pub(super) const ACK_DELAY: Duration = Duration::from_millis(20);
+/// Held-back acknowledgements leave at once when this many wait (a broker's window towards us
+/// is often 20 PUBLISHes: a stream of Records nobody answers must not stall on it).
+const MAX_HELD_ACKS: usize = 8;
 /// The limit on the CONNECT/CONNACK exchange (after TCP and TLS are up).
 pub(super) const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most QoS 1 PUBLISHes of ours awaiting PUBACK at once (fewer when the broker's Receive
@@ -56,6 +59,8 @@ pub(super) struct Session {
     urgent: bool,
     /// When held-back acknowledgements must leave at the latest.
     acks_due: Option<Instant>,
+    /// How many acknowledgements are held back.
+    held_acks: usize,
     /// `out` holds our DISCONNECT.
     disconnect_queued: bool,
     /// A DISCONNECT was queued: nothing more is sent after it.
@@ -100,6 +105,7 @@ impl Session {
             out: BytesMut::with_capacity(16 * 1024),
             urgent: false,
             acks_due: None,
+            held_acks: 0,
             disconnect_queued: false,
             disconnecting: false,
             events: VecDeque::new(),
@@ -172,6 +178,7 @@ impl Session {
         }
         self.urgent = false;
         self.acks_due = None;
+        self.held_acks = 0;
         self.last_sent = now;
         if std::mem::take(&mut self.disconnect_queued) {
             self.events.push_back(Ev::DisconnectSent);
@@ -365,10 +372,14 @@ impl Session {
     }
 
     /// An acknowledgement was queued: it leaves with the next other output, or at
-    /// [`ACK_DELAY`].
+    /// [`ACK_DELAY`], or at once when [`MAX_HELD_ACKS`] wait.
     fn hold_ack(&mut self, now: Instant) {
         if self.acks_due.is_none() {
             self.acks_due = Some(now + ACK_DELAY);
+        }
+        self.held_acks += 1;
+        if self.held_acks >= MAX_HELD_ACKS {
+            self.urgent = true;
         }
     }
 

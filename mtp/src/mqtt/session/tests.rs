@@ -103,6 +103,20 @@ fn an_unanswered_request_is_acknowledged_after_the_delay() {
 }
 
 #[test]
+fn many_unanswered_requests_are_acknowledged_at_once() {
+    let t0 = Instant::now();
+    let mut s = connected(&config("own"), t0, None);
+    for pkid in 1..MAX_HELD_ACKS as u16 {
+        s.handle_bytes(t0, &publish5("own", QoS::AtLeastOnce, pkid, None)).unwrap();
+    }
+    assert!(s.take_output(t0).is_none());
+    s.handle_bytes(t0, &publish5("own", QoS::AtLeastOnce, 99, None)).unwrap();
+    let out = packets5(s.take_output(t0).unwrap());
+    assert_eq!(out.len(), MAX_HELD_ACKS);
+    assert!(out.iter().all(|p| matches!(p, Packet::PubAck(_))));
+}
+
+#[test]
 fn keep_alive_pings_and_a_missing_pingresp_ends_the_connection() {
     let t0 = Instant::now();
     let ka = Duration::from_secs(30);

@@ -21,7 +21,8 @@
 //! destination).
 //!
 //! Protocol logic that can be written without I/O is (the STOMP frame codec and session, the
-//! retry schedule), and is tested by scripted exchanges; the I/O threads are thin.
+//! MQTT session over rumqttc's packet codecs, the retry schedule), and is tested by scripted
+//! exchanges; the I/O threads are thin, and no link uses an async runtime.
 //!
 //! Cargo features: `mqtt`, `stomp`, `websocket`, `tls` (all on by default) so integrators can
 //! build small.

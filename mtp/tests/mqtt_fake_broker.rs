@@ -325,3 +325,35 @@ fn the_puback_of_a_request_and_the_response_leave_in_one_write() {
     assert!(matches!(peer.read(), Packet::PubAck(a) if a.pkid == 9));
     assert!(t0.elapsed() < Duration::from_secs(1));
 }
+
+/// A broker that stops reading never blocks the owner's `send`: the link keeps what the socket
+/// does not take (bounded) and refuses Records beyond that, instead of waiting.
+#[test]
+fn a_broker_that_stops_reading_never_blocks_send() {
+    use std::time::{Duration, Instant};
+
+    let broker = FakeBroker::new();
+    let (sink, events) = sink();
+    let mut cfg = link_config(broker.port(), "c-10", "agent/own");
+    cfg.max_record = 1024 * 1024;
+    let link = spawn(10, cfg, sink);
+    let mut peer = broker.accept();
+    peer.handshake(connack(None, &[], None));
+    peer.subscribe(&[OK, OK]);
+    events.up(10);
+    let record = vec![7u8; 256 * 1024];
+    let mut refused = false;
+    // At most 100 MiB: far more than the socket buffers and the link's own bound.
+    for _ in 0..400 {
+        let t = Instant::now();
+        let out = Outbound { dest: "ctl/x".into(), record: record.clone(), retain: false };
+        let sent = link.send(out);
+        assert!(t.elapsed() < Duration::from_secs(2), "send waited for the broker");
+        if sent.is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the link buffered 100 MiB for a broker that does not read");
+    drop(peer);
+}

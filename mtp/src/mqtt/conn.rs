@@ -5,7 +5,9 @@
 //! Owns the reading side of one connection: [`Conn::next`] runs the loop until the session has
 //! an event for the link thread. Each turn reads what the socket has, handles the session's
 //! deadlines and writes what the session still holds (held-back acknowledgements, what an
-//! owner's non-blocking write left) with a blocking write. The owner's requests do not pass
+//! owner's write left), never blocking while it holds the connection's lock: output the socket
+//! does not take waits for it to become writable (at most [`net::WRITE_TIMEOUT`], then the
+//! connection ends), so an owner's thread never waits for a slow broker. The owner's requests do not pass
 //! through this thread: [`Handle`] writes them itself (so the held-back PUBACK of a request and
 //! the response leave in the owner's single write). Never decides anything about topics or
 //! retries (`link.rs`).
@@ -41,6 +43,10 @@ pub(super) struct Conn {
     buf: Vec<u8>,
     /// The socket may have bytes (or rustls plaintext) to read.
     readable: bool,
+    /// Output waits for the socket to take it.
+    want_write: bool,
+    /// Since when output has been waiting for the socket.
+    stalled_since: Option<Instant>,
     /// A turn is due (something happened since the last one).
     due: bool,
     /// When the next turn is due at the latest (from the session's deadlines).
@@ -65,6 +71,8 @@ pub(super) fn open(cfg: &MqttConfig, client_id: &str) -> Result<(Handle, Conn), 
         _own_waker: waker,
         buf: vec![0; READ_BUFFER],
         readable: true,
+        want_write: false,
+        stalled_since: None,
         due: true,
         deadline: None,
         events: VecDeque::new(),
@@ -101,11 +109,11 @@ impl Conn {
             // ends early.
             let timeout = self.deadline.map(|at| at.saturating_duration_since(Instant::now()));
             let Some(poll) = &self.poll else { return Err(ConnError::Closed) };
-            let ready = wake::wait(poll, &self.wake, timeout)
+            let ready = wake::wait_io(poll, &self.wake, timeout, self.want_write)
                 .map_err(|e| ConnError::Io(format!("poll: {e}")))?;
             self.readable = self.readable || ready.socket;
             let passed = self.deadline.is_some_and(|at| at <= Instant::now());
-            self.due = self.readable || ready.woken || passed;
+            self.due = self.readable || ready.woken || ready.writable || passed;
         }
     }
 
@@ -132,28 +140,65 @@ impl Conn {
         if session.poll_timeout().is_some_and(|at| at <= now) {
             session.handle_timeout(now)?;
         }
-        if let Some(out) = session.take_output(now) {
-            t.write_blocking(&out).map_err(|e| ConnError::Io(format!("write: {e}")))?;
-        } else if t.has_pending() {
-            t.write_blocking(&[]).map_err(|e| ConnError::Io(format!("write: {e}")))?;
-        }
+        let unsent = write_available(t, session, now)?;
         while let Some(ev) = session.poll_event() {
             self.events.push_back(ev);
         }
+        // Output the socket did not take: wait until it can take more, at most WRITE_TIMEOUT.
+        let stall_end = if unsent {
+            let since = *self.stalled_since.get_or_insert(now);
+            if now.duration_since(since) >= net::WRITE_TIMEOUT {
+                return Err(ConnError::Io("write: timed out".into()));
+            }
+            Some(since + net::WRITE_TIMEOUT)
+        } else {
+            self.stalled_since = None;
+            None
+        };
+        self.want_write = unsent;
+        let deadline = [session.poll_timeout(), stall_end].into_iter().flatten().min();
         Ok(if more {
             Some(Duration::ZERO)
         } else {
-            session.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()))
+            deadline.map(|at| at.saturating_duration_since(Instant::now()))
         })
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        if let Some(mut wire) = requests::lock(&self.slot).take() {
+        // Out of the slot first: the close may block, the owner's threads must not.
+        let wire = requests::lock(&self.slot).take();
+        if let Some(mut wire) = wire {
             wire.t.close();
         }
     }
+}
+
+/// Writes what the session has to send now without blocking; `Ok(true)` when bytes are left
+/// for when the socket can take them (kept by the session, or as TLS records in rustls).
+fn write_available(
+    t: &mut Transport,
+    session: &mut Session,
+    now: Instant,
+) -> Result<bool, ConnError> {
+    let out = match session.take_output(now) {
+        Some(out) => out,
+        // TLS records an earlier write left in rustls.
+        None if t.has_pending() => bytes::BytesMut::new(),
+        None => return Ok(false),
+    };
+    match t.try_write(&out) {
+        Ok(n) => {
+            let mut out = out;
+            session.unwrite(out.split_off(n));
+        }
+        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            session.unwrite(out)
+        }
+        Err(e) => return Err(ConnError::Io(format!("write: {e}"))),
+    }
+    Ok(session.has_unsent() || t.has_pending())
 }
 
 /// TCP (and TLS) up, CONNECT queued.

@@ -5,7 +5,7 @@
 //! Owns the [`Wire`] (the connection's transport and session) that the owner's threads and the
 //! link thread share under one lock, and the non-blocking write the owner's threads do. A write
 //! the socket cannot take at once (or that fails) is left to the link thread, which is woken to
-//! finish it with a blocking write (or to end the connection). Never decides what to subscribe
+//! finish it when the socket can take more (or to end the connection). Never decides what to subscribe
 //! to (`topics.rs`).
 
 use std::io;
@@ -103,7 +103,8 @@ impl Handle {
     }
 
     /// Sends one PUBLISH carrying `reply_to` (R-MQTT.23/24/27) with the link's QoS, together
-    /// with the acknowledgements the session holds back. `Err` when the connection is gone.
+    /// with the acknowledgements the session holds back. `Err` when the connection is gone or
+    /// too much output already waits for a broker that does not read.
     pub(super) fn publish(
         &self,
         dest: &str,
@@ -112,8 +113,11 @@ impl Handle {
         reply_to: &str,
     ) -> Result<(), ()> {
         self.with_session(|s| {
-            s.publish(dest.to_owned(), record, retain, reply_to.to_owned());
-            Ok(())
+            if s.publish(dest.to_owned(), record, retain, reply_to.to_owned()) {
+                Ok(())
+            } else {
+                Err(ConnError::Io("the broker takes no more output".into()))
+            }
         })
         .map_err(drop)
     }

@@ -37,6 +37,9 @@ pub(super) const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_INFLIGHT: usize = 32;
 /// The most Records waiting for room in the in-flight window; more are dropped with a warning.
 const MAX_WAITING: usize = 256;
+/// Output the socket has not taken beyond which [`Session::publish`] refuses more Records (a
+/// broker that stops reading must not make us buffer without bound).
+pub(super) const MAX_UNSENT: usize = 4 * 1024 * 1024;
 
 /// A Record waiting for room in the in-flight window.
 struct Waiting {
@@ -186,6 +189,11 @@ impl Session {
         Some(self.out.split())
     }
 
+    /// Whether output given back by [`Session::unwrite`] still waits.
+    pub(super) fn has_unsent(&self) -> bool {
+        self.urgent && !self.out.is_empty()
+    }
+
     /// Gives back the part of an output the socket did not take: it goes first, now.
     pub(super) fn unwrite(&mut self, mut rest: BytesMut) {
         if rest.is_empty() {
@@ -217,14 +225,23 @@ impl Session {
     }
 
     /// Queues one PUBLISH of a Record (or keeps it until the in-flight window has room). A
-    /// Record the broker would refuse as too large is dropped with a warning.
+    /// Record the broker would refuse as too large is dropped with a warning. `false` (the
+    /// Record is not taken) when more than [`MAX_UNSENT`] bytes already wait for the socket.
     pub(super) fn publish(
         &mut self,
         dest: String,
         record: Vec<u8>,
         retain: bool,
         reply_to: String,
-    ) {
+    ) -> bool {
+        if self.out.len() > MAX_UNSENT {
+            return false;
+        }
+        self.publish_now(dest, record, retain, reply_to);
+        true
+    }
+
+    fn publish_now(&mut self, dest: String, record: Vec<u8>, retain: bool, reply_to: String) {
         if self.disconnecting {
             return;
         }
@@ -387,7 +404,7 @@ impl Session {
     fn release_waiting(&mut self) {
         while self.inflight.len() < self.max_inflight {
             let Some(w) = self.waiting.pop_front() else { return };
-            self.publish(w.dest, w.record, w.retain, w.reply_to);
+            self.publish_now(w.dest, w.record, w.retain, w.reply_to);
         }
     }
 

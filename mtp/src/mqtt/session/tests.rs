@@ -81,7 +81,7 @@ fn the_puback_of_a_request_leaves_with_the_response() {
     assert_eq!((p.topic.as_str(), &p.payload[..]), ("own", &b"rec"[..]));
     assert!(s.take_output(t0).is_none(), "the PUBACK waits");
     assert_eq!(s.poll_timeout(), Some(t0 + ACK_DELAY));
-    s.publish("ctl".into(), b"resp".to_vec(), false, "own".into());
+    assert!(s.publish("ctl".into(), b"resp".to_vec(), false, "own".into()));
     let out = packets5(s.take_output(t0).unwrap());
     let [Packet::PubAck(ack), Packet::Publish(resp)] = &out[..] else { panic!("{out:?}") };
     assert_eq!(ack.pkid, 7);
@@ -167,7 +167,7 @@ fn the_broker_receive_maximum_bounds_our_publishes_in_flight() {
     let props = p5::ConnAckProperties { receive_max: Some(2), ..ack_props() };
     let mut s = connected(&config("own"), t0, Some(props));
     for i in 0..3u8 {
-        s.publish("ctl".into(), vec![i], false, "own".into());
+        assert!(s.publish("ctl".into(), vec![i], false, "own".into()));
     }
     let out = packets5(s.take_output(t0).unwrap());
     let ids: Vec<u16> = out
@@ -273,7 +273,7 @@ fn disconnect_is_the_last_packet_and_is_reported_once_written() {
     let t0 = Instant::now();
     let mut s = connected(&config("own"), t0, None);
     s.disconnect().unwrap();
-    s.publish("ctl".into(), b"late".to_vec(), false, "own".into());
+    assert!(s.publish("ctl".into(), b"late".to_vec(), false, "own".into()));
     // DISCONNECT, Normal disconnection: the two-byte form.
     assert_eq!(&s.take_output(t0).unwrap()[..], [0xE0, 0x00]);
     assert!(matches!(s.poll_event(), Some(Ev::DisconnectSent)));
@@ -296,7 +296,7 @@ fn v311_publishes_with_the_reply_to_suffix_and_acknowledges() {
     s.handle_bytes(t0, &b).unwrap();
     assert!(matches!(s.poll_event(), Some(Ev::ConnAck { assigned: None, .. })));
     assert!(matches!(s.poll_event(), Some(Ev::Publish(p)) if p.topic == "own/reply-to=ctl"));
-    s.publish("ctl".into(), b"a".to_vec(), true, "own/x".into());
+    assert!(s.publish("ctl".into(), b"a".to_vec(), true, "own/x".into()));
     let mut out = s.take_output(t0).unwrap();
     assert_eq!(
         v4::Packet::read(&mut out, 1 << 20).unwrap(),
@@ -304,4 +304,28 @@ fn v311_publishes_with_the_reply_to_suffix_and_acknowledges() {
     );
     let v4::Packet::Publish(p) = v4::Packet::read(&mut out, 1 << 20).unwrap() else { panic!() };
     assert_eq!((p.topic.as_str(), p.retain, p.pkid), ("ctl/reply-to=own%2Fx", true, 1));
+}
+
+#[test]
+fn output_the_socket_does_not_take_is_bounded() {
+    let t0 = Instant::now();
+    let cfg = MqttConfig { publish_qos: 0, max_record: 8 * 1024 * 1024, ..config("own") };
+    let mut s = connected(&cfg, t0, None);
+    let big = vec![0u8; 1024 * 1024];
+    let mut taken = 0;
+    while s.publish("ctl".into(), big.clone(), false, "own".into()) {
+        taken += 1;
+        assert!(taken < 100, "never refused");
+    }
+    // Each PUBLISH is a little more than its Record: the fifth finds more than 4 MiB waiting.
+    assert_eq!(taken, MAX_UNSENT / big.len());
+    // What the socket did not take goes back first; once written, Records are taken again.
+    let out = s.take_output(t0).unwrap();
+    let (head, rest) = (out.len() / 2, out.len() - out.len() / 2);
+    let mut out = out;
+    s.unwrite(out.split_off(head));
+    assert!(s.has_unsent());
+    assert_eq!(s.take_output(t0).unwrap().len(), rest);
+    assert!(!s.has_unsent());
+    assert!(s.publish("ctl".into(), big, false, "own".into()));
 }

@@ -6,8 +6,8 @@
 //! [`WARM_UP`] Gets, then sends `GETS` sequential Gets of `Device.DeviceInfo.` (MQTT 5.0, QoS 1
 //! both ways, agents at log level 1) and reads the agent's CPU time (the sum of every thread's
 //! `/proc/<pid>/task/<tid>/schedstat` run time, nanoseconds) before and after. [`ROUNDS`] rounds
-//! per agent, alternating; prints each round (with the CPU by thread), then per agent the CPU per
-//! 1,000 Gets (median and minimum of the rounds: on a shared machine the minimum is the least
+//! (or `BENCH_ROUNDS`) per agent, alternating; prints each round (with the CPU by thread), then
+//! per agent the CPU per 1,000 Gets (median and minimum of the rounds: on a shared machine the minimum is the least
 //! disturbed figure) and the median round trip over every Get of its rounds, then the ratios.
 //!
 //! obuspa comes from `OBUSPA=path` (`bash ../shared/peers/build-obuspa.sh /tmp/obuspa` builds
@@ -23,7 +23,7 @@ use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
 
 use super::{AGENT, AGENT_TOPIC, CTL, CTL_TOPIC, Gen, agent_bin, ms, reset, stop};
 
-/// Rounds per agent.
+/// Rounds per agent (`BENCH_ROUNDS` overrides).
 const ROUNDS: usize = 5;
 /// Gets before each measured run.
 const WARM_UP: usize = 300;
@@ -197,11 +197,16 @@ pub fn run(gets: usize) {
     if let Some(p) = &obuspa {
         println!("obuspa: {}", p.display());
     }
-    println!("{gets} sequential Gets of {GET_PATH} per round, {ROUNDS} rounds per agent");
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(ROUNDS);
+    println!("{gets} sequential Gets of {GET_PATH} per round, {rounds} rounds per agent");
     let order: Vec<Which> =
         if obuspa.is_some() { vec![Which::Obuspa, Which::Uspagent] } else { vec![Which::Uspagent] };
     let mut results: Vec<(Which, Vec<Round>)> = order.iter().map(|w| (*w, Vec::new())).collect();
-    for i in 0..ROUNDS {
+    for i in 0..rounds {
         for (who, rounds) in &mut results {
             let r = round(&mut g, *who, obuspa.as_deref(), port, gets);
             let n = r.rtts.len().max(1) as f64;

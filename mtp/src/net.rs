@@ -38,6 +38,7 @@ impl Transport {
 
     /// Whether this is plain TCP: a read shorter than the buffer then means the socket is
     /// drained (with TLS, decrypted bytes may wait inside rustls).
+    #[cfg(feature = "mqtt")]
     pub(crate) fn is_plain(&self) -> bool {
         matches!(self, Transport::Plain(_))
     }
@@ -54,6 +55,7 @@ impl Transport {
     /// Writes what the socket takes now without blocking; returns how many of `bytes` were
     /// taken (with TLS: taken by rustls, whose records may still wait, see
     /// [`Transport::has_pending`]).
+    #[cfg(feature = "mqtt")]
     pub(crate) fn try_write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.write(bytes),
@@ -72,8 +74,9 @@ impl Transport {
         }
     }
 
-    /// Whether TLS records wait inside rustls for the socket (a [`Transport::write_blocking`] of
+    /// Whether TLS records wait inside rustls for the socket (a [`Transport::try_write`] of
     /// nothing sends them). Always `false` for plain TCP.
+    #[cfg(feature = "mqtt")]
     pub(crate) fn has_pending(&self) -> bool {
         match self {
             Transport::Plain(_) => false,
@@ -83,6 +86,9 @@ impl Transport {
     }
 
     /// Writes everything, blocking (each system call bounded by [`WRITE_TIMEOUT`]).
+    #[cfg(feature = "stomp")]
+    // Without TLS, `Plain` is the only variant.
+    #[allow(irrefutable_let_patterns)]
     pub(crate) fn write_blocking(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         if let Transport::Plain(s) = self {
             // Most writes fit in the socket buffer: try without switching modes first.

@@ -21,7 +21,8 @@
 //! destination).
 //!
 //! Protocol logic that can be written without I/O is (the STOMP frame codec and session, the
-//! retry schedule), and is tested by scripted exchanges; the I/O threads are thin.
+//! MQTT session over rumqttc's packet codecs, the retry schedule), and is tested by scripted
+//! exchanges; the I/O threads are thin, and no link uses an async runtime.
 //!
 //! Cargo features: `mqtt`, `stomp`, `websocket`, `tls` (all on by default) so integrators can
 //! build small.
@@ -31,6 +32,8 @@ use std::time::Duration;
 
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(any(feature = "mqtt", feature = "stomp"))]
+mod net;
 pub use usp_util::retry;
 #[cfg(feature = "stomp")]
 pub mod stomp;

@@ -49,9 +49,10 @@ impl WakeReceiver {
     /// Forgets the wakes received so far.
     fn drain(&self) {
         let mut buf = [0u8; 64];
-        // Non-blocking: ends with WouldBlock once empty (bounded by the pipe's capacity).
+        // Non-blocking: ends with a short read or WouldBlock once empty (bounded by the pipe's
+        // capacity).
         while let Ok(n) = (&self.0).read(&mut buf) {
-            if n == 0 {
+            if n < buf.len() {
                 break;
             }
         }

@@ -364,6 +364,39 @@ fn tls_with_the_test_ca_and_not_with_another() {
     assert!(reason.to_lowercase().contains("certificate"), "{reason}");
 }
 
+/// Records both ways over TLS, v5 and 3.1.1: the owner's thread writes through rustls itself,
+/// the link thread reads through it and flushes the held-back acknowledgements; a large Record
+/// needs more than one TLS record and more than one read.
+#[test]
+fn records_travel_both_ways_over_tls() {
+    let pki = TestPki::generate("MQTT test CA", "client-1");
+    let broker = Mosquitto::start(MosquittoOpts { tls: Some((&pki).into()), ..Default::default() });
+    let (sink, events) = sink();
+    for (base, v5) in [(10, true), (20, false)] {
+        let tls = || Some(ClientTls { ca_file: Some(pki.ca.clone()), ..Default::default() });
+        let mut a =
+            config(broker.tls_port(), v5, &format!("tls-a{base}"), &format!("usp/a/{base}"));
+        a.tls = tls();
+        let mut c =
+            config(broker.tls_port(), v5, &format!("tls-c{base}"), &format!("usp/c/{base}"));
+        c.tls = tls();
+        c.max_record = 1024 * 1024;
+        a.max_record = 1024 * 1024;
+        let agent = spawn(base, a, sink.clone());
+        let ctl = spawn(base + 1, c, sink.clone());
+        events.up(base);
+        events.up(base + 1);
+        for i in 0..20u8 {
+            let big = vec![i; if i % 5 == 0 { 200_000 } else { 100 }];
+            ctl.send(out(&format!("usp/a/{base}"), &big)).expect("controller sends");
+            let (reply_to, record) = events.received(base);
+            assert_eq!(record, big);
+            agent.send(out(&reply_to.expect("reply-to"), &[i])).expect("agent answers");
+            assert_eq!(events.received(base + 1).1, [i]);
+        }
+    }
+}
+
 #[test]
 fn mutual_tls_needs_the_client_certificate() {
     let pki = TestPki::generate("MQTT test CA", "client-1");

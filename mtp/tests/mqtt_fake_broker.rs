@@ -277,3 +277,83 @@ fn a_refused_own_filter_in_a_live_change_reconnects_with_the_new_list() {
     assert_eq!(peer.subscribe(&[OK, OK]), ["cfg/topic", "own/#"], "the new list");
     assert_eq!(mqtt_info(&events.up(6)).1, "own/r");
 }
+
+/// Issue 18: the PUBACK of a QoS 1 request is held back and leaves in the same write (one TCP
+/// read here) as the response the owner publishes; without a response it still leaves, soon.
+/// The hold is short (`ACK_DELAY`): a test thread descheduled longer than that sees the PUBACK
+/// alone, so the one-write exchange is tried a few times and must happen at least once.
+#[test]
+fn the_puback_of_a_request_and_the_response_leave_in_one_write() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+
+    let broker = FakeBroker::new();
+    let (sink, events) = sink();
+    let link = spawn(9, link_config(broker.port(), "c-9", "agent/own"), sink);
+    let mut peer = broker.accept();
+    peer.handshake(connack(None, &[], None));
+    peer.subscribe(&[OK, OK]);
+    events.up(9);
+
+    let mut together = 0;
+    for pkid in 1..=5 {
+        let mut request = Publish::new("agent/own", QoS::AtLeastOnce, &b"req"[..], None);
+        request.pkid = pkid;
+        peer.write(Packet::Publish(request));
+        assert_eq!(events.received(9).1, b"req");
+        let resp = Outbound { dest: "ctl/reply".into(), record: b"resp".to_vec(), retain: false };
+        link.send(resp).expect("send");
+        let mut chunk = [0u8; 4096];
+        let n = peer.stream.read(&mut chunk).expect("read");
+        let mut got = bytes::BytesMut::from(&chunk[..n]);
+        let first = Packet::read(&mut got, None).expect("a whole packet");
+        assert!(matches!(first, Packet::PubAck(ref a) if a.pkid == pkid), "{first:?}");
+        match Packet::read(&mut got, None) {
+            Ok(Packet::Publish(p)) if p.payload[..] == b"resp"[..] => together += 1,
+            Ok(other) => panic!("{other:?}"),
+            // Read apart: the response follows.
+            Err(_) => assert!(matches!(peer.read(), Packet::Publish(_))),
+        }
+    }
+    assert!(together > 0, "the PUBACK never left with the response");
+
+    // A request nobody answers is acknowledged all the same, shortly.
+    let mut request = Publish::new("agent/own", QoS::AtLeastOnce, &b"req"[..], None);
+    request.pkid = 9;
+    let t0 = Instant::now();
+    peer.write(Packet::Publish(request));
+    assert!(matches!(peer.read(), Packet::PubAck(a) if a.pkid == 9));
+    assert!(t0.elapsed() < Duration::from_secs(1));
+}
+
+/// A broker that stops reading never blocks the owner's `send`: the link keeps what the socket
+/// does not take (bounded) and refuses Records beyond that, instead of waiting.
+#[test]
+fn a_broker_that_stops_reading_never_blocks_send() {
+    use std::time::{Duration, Instant};
+
+    let broker = FakeBroker::new();
+    let (sink, events) = sink();
+    let mut cfg = link_config(broker.port(), "c-10", "agent/own");
+    cfg.max_record = 1024 * 1024;
+    let link = spawn(10, cfg, sink);
+    let mut peer = broker.accept();
+    peer.handshake(connack(None, &[], None));
+    peer.subscribe(&[OK, OK]);
+    events.up(10);
+    let record = vec![7u8; 256 * 1024];
+    let mut refused = false;
+    // At most 100 MiB: far more than the socket buffers and the link's own bound.
+    for _ in 0..400 {
+        let t = Instant::now();
+        let out = Outbound { dest: "ctl/x".into(), record: record.clone(), retain: false };
+        let sent = link.send(out);
+        assert!(t.elapsed() < Duration::from_secs(2), "send waited for the broker");
+        if sent.is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the link buffered 100 MiB for a broker that does not read");
+    drop(peer);
+}

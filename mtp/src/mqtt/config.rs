@@ -29,8 +29,8 @@ pub struct MqttConfig {
     pub username: String,
     /// `Password` (empty: none).
     pub password: String,
-    /// `KeepAliveTime` (0 disables keep-alive). With v5, rumqttc cannot send 0 nor less than 5 s:
-    /// 0 is sent as 65535 s and 1–4 s as 5 s.
+    /// `KeepAliveTime` (0 disables keep-alive; more than 65535 s is sent as 65535 s). A v5
+    /// CONNACK Server Keep Alive replaces it.
     pub keep_alive: Duration,
     /// `CleanSession` (3.1.1) / `CleanStart` (v5).
     pub clean_start: bool,
@@ -75,7 +75,7 @@ pub struct MqttExtended {
     /// limit, `max_record` plus room for the packet's header).
     pub max_packet_size: Option<u32>,
     /// `TopicAliasMaximum`: the highest Topic Alias the broker may use towards us (0: none,
-    /// not sent). rumqttc resolves the aliases.
+    /// not sent). The link resolves the aliases.
     pub topic_alias_max: u16,
     /// `RequestProblemInfo` (`None`: not sent, the broker assumes true).
     pub request_problem_info: Option<bool>,
@@ -120,7 +120,7 @@ pub struct UserProperty {
 }
 
 /// A packet a User Property can be added to. TR-181 names more (AUTH, DISCONNECT and the
-/// PUBLISH acknowledgements), which rumqttc builds itself without user properties.
+/// PUBLISH acknowledgements), which the link sends without user properties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PacketType {
     /// CONNECT.

@@ -1,12 +1,9 @@
-//! The event side of one MQTT connection ([`Conn`]): rumqttc's events of either version
-//! reduced to the few the link thread needs ([`Ev`]).
+//! What one MQTT connection tells the link thread: the events it acts on ([`Ev`]) and why a
+//! connection ended ([`ConnError`]), the same for v5 and 3.1.1.
 //!
-//! Owns the translation from rumqttc's two event APIs to ours. Never acts on an event (the link
-//! thread in `link.rs` does).
+//! Owns only this vocabulary. Never acts on an event (the link thread in `link.rs` does).
 
-use rumqttc::v5::mqttbytes::v5 as p5;
-
-use super::topics::{self, Connack};
+use super::topics::Connack;
 
 /// What the link thread learns from the connection.
 #[derive(Debug)]
@@ -26,8 +23,6 @@ pub(super) enum Ev {
     Publish(Incoming),
     /// Our DISCONNECT went out.
     DisconnectSent,
-    /// Anything else (pings, acks of our publishes).
-    Other,
 }
 
 /// A received PUBLISH, both versions.
@@ -43,105 +38,44 @@ pub(super) struct Incoming {
     pub content_type: Option<String>,
 }
 
-/// The event side of one connection, driven by the link thread only.
-pub(super) enum Conn {
-    /// MQTT 5.0.
-    V5(Box<rumqttc::v5::Connection>),
-    /// MQTT 3.1.1.
-    V4(Box<rumqttc::Connection>),
+/// Why a connection ended (or could not be made).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ConnError {
+    /// TCP or TLS could not be established.
+    Connect(String),
+    /// Reading, writing or waiting on the socket failed.
+    Io(String),
+    /// The broker closed the connection.
+    Closed,
+    /// The broker's bytes are not an MQTT packet we accept (malformed, too large, out of order,
+    /// a bad Topic Alias).
+    Malformed(String),
+    /// A packet of ours could not be encoded (a configured value out of MQTT's ranges).
+    Unencodable(String),
+    /// The broker refused the CONNECT (its CONNACK reason).
+    Refused(String),
+    /// No CONNACK within the CONNECT timeout.
+    NoConnAck,
+    /// No PINGRESP within a keep-alive period after our PINGREQ.
+    NoPingResp,
+    /// The broker sent DISCONNECT (v5), with its reason.
+    ClosedByBroker(String),
 }
 
-impl Conn {
-    /// Blocks for the next event. `Err` ends the connection (its text says why).
-    pub(super) fn next(&mut self) -> Result<Ev, String> {
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Conn::V5(c) => match c.recv() {
-                Ok(Ok(e)) => Ok(ev5(e)),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("request queue closed".to_owned()),
-            },
-            Conn::V4(c) => match c.recv() {
-                Ok(Ok(e)) => Ok(ev4(e)),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("request queue closed".to_owned()),
-            },
+            ConnError::Connect(e) => write!(f, "cannot connect: {e}"),
+            ConnError::Io(e) => write!(f, "I/O error: {e}"),
+            ConnError::Closed => f.write_str("connection closed by the broker"),
+            ConnError::Malformed(e) => write!(f, "protocol error: {e}"),
+            ConnError::Unencodable(e) => write!(f, "cannot encode a packet: {e}"),
+            ConnError::Refused(e) => f.write_str(e),
+            ConnError::NoConnAck => f.write_str("no CONNACK in time"),
+            ConnError::NoPingResp => f.write_str("no PINGRESP in time"),
+            ConnError::ClosedByBroker(e) => write!(f, "the broker disconnected: {e}"),
         }
     }
 }
 
-fn ev5(e: rumqttc::v5::Event) -> Ev {
-    use rumqttc::v5::{Event, Incoming as In};
-    match e {
-        Event::Incoming(In::ConnAck(ack)) => match ack.properties {
-            Some(props) => {
-                let subscribe_topics = props
-                    .user_properties
-                    .into_iter()
-                    .filter(|(k, _)| k == topics::SUBSCRIBE_TOPIC_PROPERTY)
-                    .map(|(_, v)| v)
-                    .collect();
-                let response_information = props.response_information;
-                let connack = Connack { subscribe_topics, response_information };
-                Ev::ConnAck { assigned: props.assigned_client_identifier, connack }
-            }
-            None => Ev::ConnAck { assigned: None, connack: Connack::default() },
-        },
-        Event::Incoming(In::SubAck(ack)) => Ev::SubAck(
-            ack.return_codes
-                .iter()
-                .map(|c| matches!(c, p5::SubscribeReasonCode::Success(_)))
-                .collect(),
-        ),
-        Event::Incoming(In::UnsubAck(ack)) => {
-            let refused = ack.reasons.iter().any(|r| !matches!(r, p5::UnsubAckReason::Success));
-            if refused {
-                log::debug!("MQTT: UNSUBACK reasons {:?}", ack.reasons);
-            }
-            Ev::UnsubAck
-        }
-        Event::Incoming(In::Publish(p)) => {
-            let (response_topic, content_type) = match p.properties {
-                Some(pp) => (pp.response_topic, pp.content_type),
-                None => (None, None),
-            };
-            match String::from_utf8(p.topic.to_vec()) {
-                Ok(topic) => Ev::Publish(Incoming {
-                    topic,
-                    payload: p.payload.to_vec(),
-                    response_topic,
-                    content_type,
-                }),
-                Err(_) => {
-                    log::warn!("MQTT: dropped a PUBLISH whose topic is not UTF-8");
-                    Ev::Other
-                }
-            }
-        }
-        Event::Outgoing(rumqttc::Outgoing::Disconnect) => Ev::DisconnectSent,
-        _ => Ev::Other,
-    }
-}
-
-fn ev4(e: rumqttc::Event) -> Ev {
-    use rumqttc::{Event, Packet};
-    match e {
-        Event::Incoming(Packet::ConnAck(_)) => {
-            Ev::ConnAck { assigned: None, connack: Connack::default() }
-        }
-        Event::Incoming(Packet::SubAck(ack)) => Ev::SubAck(
-            ack.return_codes
-                .iter()
-                .map(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_)))
-                .collect(),
-        ),
-        Event::Incoming(Packet::UnsubAck(_)) => Ev::UnsubAck,
-        Event::Incoming(Packet::Publish(p)) => Ev::Publish(Incoming {
-            topic: p.topic,
-            payload: p.payload.to_vec(),
-            response_topic: None,
-            content_type: None,
-        }),
-        Event::Outgoing(rumqttc::Outgoing::Disconnect) => Ev::DisconnectSent,
-        _ => Ev::Other,
-    }
-}
+impl std::error::Error for ConnError {}

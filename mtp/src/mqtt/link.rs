@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use super::client;
-use super::events::{Conn, Ev, Incoming};
+use super::conn::{self, Conn};
+use super::events::{Ev, Incoming};
 use super::live::Live;
 use super::requests::Handle;
 use super::topics::{self, PlanError};
@@ -177,7 +177,7 @@ fn go_live(
 
 /// CONNECT and CONNACK; the connection is made the current one (so a stop can reach it).
 fn connect(cfg: &MqttConfig, shared: &Shared, client_id: &str) -> Result<Connected, Outcome> {
-    let (handle, mut conn) = client::open(cfg, client_id).map_err(Outcome::Failed)?;
+    let (handle, mut conn) = conn::open(cfg, client_id).map_err(Outcome::Failed)?;
     {
         let mut st = shared.lock();
         if st.stopping {
@@ -278,7 +278,7 @@ fn receive(
             }
             Ok(Ev::DisconnectSent) => return Outcome::Stopped,
             Ok(_) => {}
-            Err(e) => return ended(shared, e),
+            Err(e) => return ended(shared, e.to_string()),
         }
         if shared.lock().stopping {
             // The stop's own DISCONNECT may not have been queued (queue full): queue it again
@@ -293,7 +293,7 @@ fn ended(shared: &Shared, reason: String) -> Outcome {
     if shared.lock().stopping { Outcome::Stopped } else { Outcome::Failed(reason) }
 }
 
-/// Sends DISCONNECT and waits (bounded by rumqttc's keep-alive and I/O errors) until it is out.
+/// Sends DISCONNECT and waits (bounded by the write timeout and I/O errors) until it is out.
 fn disconnect(handle: &Handle, conn: &mut Conn) {
     handle.disconnect();
     for _ in 0..1000 {

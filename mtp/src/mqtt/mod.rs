@@ -1,4 +1,4 @@
-//! The MQTT 5.0 / 3.1.1 link (TR-369 "MQTT Binding"), on rumqttc.
+//! The MQTT 5.0 / 3.1.1 link (TR-369 "MQTT Binding"), a blocking thread per link.
 //!
 //! One link per `Device.MQTT.Client.{i}`: [`MqttConfig`] is everything the link needs, read by
 //! the owner from the data model; [`spawn`] starts it and returns an [`MqttLink`], the owner's
@@ -33,17 +33,24 @@
 //! - [`Link::stop`] or dropping the handle sends DISCONNECT. After a stop the link reports
 //!   nothing more (but an event already being delivered at that moment).
 //!
-//! Threads: each link has its own thread, which runs rumqttc's blocking `Connection` (and its
-//! single-threaded runtime inside); a broken or slow broker delays no other link. `send` never
-//! waits for the network: it queues into rumqttc's request queue.
+//! Threads: each link has its own thread, which owns the socket (TCP or rustls) and drives the
+//! MQTT session (`session.rs`, sans-IO, on rumqttc's packet codecs in `wire.rs`) itself, waiting
+//! on the socket and the owner's queue at once ([`crate::wake`]); there is no async runtime. A
+//! broken or slow broker delays no other link. `send` never waits for the network: the calling
+//! thread encodes the PUBLISH into the session and writes it without blocking, together with the
+//! PUBACK of the request it answers (held back for it), in one write; what the socket does not
+//! take at once is left to the link thread.
 
-mod client;
 mod config;
+mod conn;
+mod connect;
 mod events;
 mod link;
 mod live;
 mod requests;
+mod session;
 pub mod topics;
+mod wire;
 
 #[cfg(test)]
 mod tests_support;
@@ -112,7 +119,6 @@ impl Shared {
 /// The owner's handle on one MQTT link (see the module documentation).
 pub struct MqttLink {
     shared: Arc<Shared>,
-    publish_qos: u8,
     max_record: usize,
     thread: Option<JoinHandle<()>>,
     /// Disconnected when the thread ends.
@@ -126,7 +132,6 @@ pub fn spawn(id: LinkId, config: MqttConfig, sink: EventSink) -> MqttLink {
     let state = State { configured: config.subscriptions.clone(), ..State::default() };
     let shared = Arc::new(Shared { state: Mutex::new(state), wake: Condvar::new() });
     let (done_tx, done_rx) = mpsc::channel::<()>();
-    let publish_qos = config.publish_qos.min(1);
     let max_record = config.max_record;
     let thread_shared = Arc::clone(&shared);
     let thread_sink = Arc::clone(&sink);
@@ -143,7 +148,7 @@ pub fn spawn(id: LinkId, config: MqttConfig, sink: EventSink) -> MqttLink {
             None
         }
     };
-    MqttLink { shared, publish_qos, max_record, thread, done: Some(done_rx) }
+    MqttLink { shared, max_record, thread, done: Some(done_rx) }
 }
 
 impl Link for MqttLink {
@@ -161,7 +166,7 @@ impl Link for MqttLink {
         }
         match (&st.current, &st.reply_to) {
             (Some(h), Some(reply_to)) => h
-                .publish(&out.dest, out.record, self.publish_qos, out.retain, reply_to)
+                .publish(&out.dest, out.record, out.retain, reply_to)
                 .map_err(|()| SendError::NotConnected),
             _ => Err(SendError::NotConnected),
         }

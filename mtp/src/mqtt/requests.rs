@@ -1,168 +1,134 @@
 //! The request side of one MQTT connection ([`Handle`]): SUBSCRIBE, UNSUBSCRIBE, PUBLISH and
-//! DISCONNECT queued into rumqttc, each v5 packet with the properties the configuration gives
-//! it (User Properties per packet type, the PUBLISH Message Expiry Interval).
+//! DISCONNECT written by the calling thread itself, straight into the connection's session and
+//! socket, without waking the link thread for them.
 //!
-//! Owns the translation from our requests to rumqttc's two client APIs. Never waits for the
-//! network (every call only queues) and never decides what to subscribe to (`topics.rs`).
+//! Owns the [`Wire`] (the connection's transport and session) that the owner's threads and the
+//! link thread share under one lock, and the non-blocking write the owner's threads do. A write
+//! the socket cannot take at once (or that fails) is left to the link thread, which is woken to
+//! finish it when the socket can take more (or to end the connection). Never decides what to subscribe
+//! to (`topics.rs`).
 
-use std::sync::Arc;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
-use rumqttc::v5::mqttbytes::QoS as QoS5;
-use rumqttc::v5::mqttbytes::v5 as p5;
+use super::events::ConnError;
+use super::session::Session;
+use crate::net::Transport;
+use crate::wake::Waker;
 
-use super::config::{MqttConfig, PacketType};
-use super::topics;
+/// One connected connection: its byte stream and its protocol state.
+pub(super) struct Wire {
+    /// The byte stream.
+    pub t: Transport,
+    /// The protocol state.
+    pub session: Session,
+    /// A write done by an owner's thread failed: the connection ends.
+    pub failed: Option<ConnError>,
+}
+
+impl Wire {
+    /// Writes what the session has to send now, without blocking; what the socket does not take
+    /// goes back to the session. `true` when the link thread must take over (bytes left or the
+    /// write failed).
+    fn flush_nonblocking(&mut self, now: Instant) -> bool {
+        let Some(mut out) = self.session.take_output(now) else { return false };
+        match self.t.try_write(&out) {
+            Ok(n) if n == out.len() && !self.t.has_pending() => false,
+            Ok(n) => {
+                self.session.unwrite(out.split_off(n));
+                true
+            }
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
+            {
+                self.session.unwrite(out);
+                true
+            }
+            Err(e) => {
+                self.failed = Some(ConnError::Io(format!("write: {e}")));
+                true
+            }
+        }
+    }
+}
+
+/// The slot of a connection's [`Wire`]: empty until TCP (and TLS) are up, and after the end.
+pub(super) type Slot = Arc<Mutex<Option<Wire>>>;
+
+/// Locks a slot (a poisoned lock only means a thread panicked holding it).
+pub(super) fn lock(slot: &Slot) -> MutexGuard<'_, Option<Wire>> {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// The request side of one connection. Cheap to clone; usable from any thread.
 #[derive(Clone)]
 pub(super) struct Handle {
-    client: Client,
-    /// What v5 packets carry besides their own fields (empty for 3.1.1).
-    props: Arc<PacketProps>,
-}
-
-/// rumqttc's client of either version.
-#[derive(Clone)]
-enum Client {
-    /// MQTT 5.0.
-    V5(rumqttc::v5::Client),
-    /// MQTT 3.1.1.
-    V4(rumqttc::Client),
-}
-
-/// The configured v5 properties of the packets the link sends after CONNECT.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct PacketProps {
-    /// User Properties of every PUBLISH.
-    pub publish: Vec<(String, String)>,
-    /// User Properties of every SUBSCRIBE.
-    pub subscribe: Vec<(String, String)>,
-    /// User Properties of every UNSUBSCRIBE.
-    pub unsubscribe: Vec<(String, String)>,
-    /// The Message Expiry Interval of every PUBLISH.
-    pub publish_expiry: Option<u32>,
-}
-
-impl PacketProps {
-    /// The properties `cfg` configures (none for 3.1.1).
-    pub(super) fn of(cfg: &MqttConfig) -> PacketProps {
-        if !cfg.v5 {
-            return PacketProps::default();
-        }
-        let x = &cfg.extended;
-        PacketProps {
-            publish: x.properties_for(PacketType::Publish),
-            subscribe: x.properties_for(PacketType::Subscribe),
-            unsubscribe: x.properties_for(PacketType::Unsubscribe),
-            publish_expiry: (x.publish_expiry > 0).then_some(x.publish_expiry),
-        }
-    }
-}
-
-pub(super) fn qos5(q: u8) -> QoS5 {
-    match q {
-        0 => QoS5::AtMostOnce,
-        1 => QoS5::AtLeastOnce,
-        _ => QoS5::ExactlyOnce,
-    }
-}
-
-pub(super) fn qos4(q: u8) -> rumqttc::QoS {
-    match q {
-        0 => rumqttc::QoS::AtMostOnce,
-        1 => rumqttc::QoS::AtLeastOnce,
-        _ => rumqttc::QoS::ExactlyOnce,
-    }
+    slot: Slot,
+    waker: Waker,
 }
 
 impl Handle {
-    /// The handle of a v5 connection.
-    pub(super) fn v5(client: rumqttc::v5::Client, props: PacketProps) -> Handle {
-        Handle { client: Client::V5(client), props: Arc::new(props) }
+    /// The handle of the connection whose wire goes into `slot`; `waker` wakes its link thread.
+    pub(super) fn new(slot: Slot, waker: Waker) -> Handle {
+        Handle { slot, waker }
     }
 
-    /// The handle of a 3.1.1 connection.
-    pub(super) fn v4(client: rumqttc::Client) -> Handle {
-        Handle { client: Client::V4(client), props: Arc::new(PacketProps::default()) }
+    /// Runs `f` on the connected session, then writes its output without blocking (waking the
+    /// link thread when it must finish the write). `Err` when not connected or failed.
+    fn with_session(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<(), ConnError>,
+    ) -> Result<(), ConnError> {
+        let mut slot = lock(&self.slot);
+        let Some(wire) = slot.as_mut() else { return Err(ConnError::Closed) };
+        if let Some(e) = &wire.failed {
+            return Err(e.clone());
+        }
+        f(&mut wire.session)?;
+        if wire.flush_nonblocking(Instant::now()) || wire.session.has_events() {
+            self.waker.wake();
+        }
+        Ok(())
     }
 
-    /// Queues one SUBSCRIBE with every filter (already validated by `topics::plan`).
+    /// Sends one SUBSCRIBE with every filter (already validated by `topics::plan`).
     pub(super) fn subscribe(&self, filters: &[(String, u8)]) -> Result<(), String> {
-        let queued = match &self.client {
-            Client::V5(c) => {
-                let filters = filters.iter().map(|(f, q)| p5::Filter::new(f.clone(), qos5(*q)));
-                if self.props.subscribe.is_empty() {
-                    c.try_subscribe_many(filters).is_ok()
-                } else {
-                    let props = p5::SubscribeProperties {
-                        id: None,
-                        user_properties: self.props.subscribe.clone(),
-                    };
-                    c.try_subscribe_many_with_properties(filters, props).is_ok()
-                }
-            }
-            Client::V4(c) => c
-                .try_subscribe_many(
-                    filters.iter().map(|(f, q)| rumqttc::SubscribeFilter::new(f.clone(), qos4(*q))),
-                )
-                .is_ok(),
-        };
-        if queued { Ok(()) } else { Err("SUBSCRIBE could not be queued".to_owned()) }
+        self.with_session(|s| s.subscribe(filters)).map_err(|e| format!("SUBSCRIBE: {e}"))
     }
 
-    /// Queues one UNSUBSCRIBE of `filter`.
+    /// Sends one UNSUBSCRIBE of `filter`.
     pub(super) fn unsubscribe(&self, filter: &str) -> Result<(), String> {
-        let queued = match &self.client {
-            Client::V5(c) if self.props.unsubscribe.is_empty() => c.try_unsubscribe(filter).is_ok(),
-            Client::V5(c) => {
-                let props =
-                    p5::UnsubscribeProperties { user_properties: self.props.unsubscribe.clone() };
-                c.try_unsubscribe_with_properties(filter, props).is_ok()
-            }
-            Client::V4(c) => c.try_unsubscribe(filter).is_ok(),
-        };
-        if queued { Ok(()) } else { Err("UNSUBSCRIBE could not be queued".to_owned()) }
+        self.with_session(|s| s.unsubscribe(filter)).map_err(|e| format!("UNSUBSCRIBE: {e}"))
     }
 
-    /// Queues one PUBLISH carrying `reply_to` the way the version wants (R-MQTT.23/24/27).
-    /// `Err` when rumqttc's queue is full or the connection is gone.
+    /// Sends one PUBLISH carrying `reply_to` (R-MQTT.23/24/27) with the link's QoS, together
+    /// with the acknowledgements the session holds back. `Err` when the connection is gone or
+    /// too much output already waits for a broker that does not read.
     pub(super) fn publish(
         &self,
         dest: &str,
         record: Vec<u8>,
-        qos: u8,
         retain: bool,
         reply_to: &str,
     ) -> Result<(), ()> {
-        let qos = qos.min(1);
-        match &self.client {
-            Client::V5(c) => {
-                let props = p5::PublishProperties {
-                    response_topic: Some(reply_to.to_owned()),
-                    content_type: Some(topics::CONTENT_TYPE.to_owned()),
-                    message_expiry_interval: self.props.publish_expiry,
-                    user_properties: self.props.publish.clone(),
-                    ..Default::default()
-                };
-                c.try_publish_with_properties(dest, qos5(qos), retain, record, props)
-                    .map_err(|_| ())
+        self.with_session(|s| {
+            if s.publish(dest.to_owned(), record, retain, reply_to.to_owned()) {
+                Ok(())
+            } else {
+                Err(ConnError::Io("the broker takes no more output".into()))
             }
-            Client::V4(c) => {
-                let topic = topics::with_reply_to(dest, reply_to);
-                c.try_publish(topic, qos4(qos), retain, record).map_err(|_| ())
-            }
-        }
+        })
+        .map_err(drop)
     }
 
-    /// Queues a DISCONNECT (normal disconnection). Best effort: when the queue is full the
-    /// link thread notices the stop at its next event.
+    /// Sends DISCONNECT (normal disconnection); the link thread is woken to see it out. Before
+    /// the connection is up this only wakes the link thread, which checks for a stop once
+    /// connected.
     pub(super) fn disconnect(&self) {
-        let queued = match &self.client {
-            Client::V5(c) => c.try_disconnect().is_ok(),
-            Client::V4(c) => c.try_disconnect().is_ok(),
-        };
-        if !queued {
-            log::debug!("MQTT: DISCONNECT not queued (request queue full or closed)");
+        if let Err(e) = self.with_session(Session::disconnect) {
+            log::debug!("MQTT: DISCONNECT not sent: {e}");
         }
+        self.waker.wake();
     }
 }

@@ -8,11 +8,9 @@
 //! or failed connection). What it never does: STOMP framing or protocol decisions (the session
 //! does), or interpreting Records.
 //!
-//! Writes are blocking (with [`WRITE_TIMEOUT`] per system call): the socket is switched to
-//! blocking mode for the duration of one write of the session's output.
+//! The byte stream (TCP, TLS, blocking writes) is [`crate::net::Transport`].
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -21,14 +19,11 @@ use std::time::{Duration, Instant};
 
 use super::StompConfig;
 use super::session::{Close, Event, Session};
+use crate::net::Transport;
 use crate::retry::Backoff;
 use crate::wake::{self, WakeReceiver, Waker};
 use crate::{ConnectInfo, EventSink, Link, LinkId, MtpEvent, Outbound, SendError};
 
-/// The limit on establishing TCP (per resolved address) and on the TLS handshake.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The limit on one blocked write system call.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`Link::stop`] waits for the thread to finish.
 const STOP_WAIT: Duration = Duration::from_secs(2);
 /// Reads per turn of the loop before the owner's queue and the clock are looked at again.
@@ -196,7 +191,11 @@ struct Worker {
 impl Worker {
     fn run(&mut self) {
         loop {
-            let outcome = match connect(&self.config) {
+            #[cfg(feature = "tls")]
+            let tls = self.config.tls.as_ref();
+            #[cfg(not(feature = "tls"))]
+            let tls = None;
+            let outcome = match crate::net::connect(&self.config.host, self.config.port, tls) {
                 Ok(transport) => self.serve(transport),
                 Err(e) => Outcome::Lost(format!("cannot connect: {e}")),
             };
@@ -380,99 +379,4 @@ fn read_available(
         }
     }
     Ok(true)
-}
-
-/// The byte stream under the session.
-enum Transport {
-    Plain(TcpStream),
-    #[cfg(feature = "tls")]
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
-}
-
-impl Transport {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Transport::Plain(s) => s,
-            #[cfg(feature = "tls")]
-            Transport::Tls(s) => s.get_ref(),
-        }
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Transport::Plain(s) => s.read(buf),
-            #[cfg(feature = "tls")]
-            Transport::Tls(s) => s.read(buf),
-        }
-    }
-
-    /// Writes everything, blocking (each system call bounded by [`WRITE_TIMEOUT`]).
-    fn write_blocking(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.tcp().set_nonblocking(false)?;
-        let result = match self {
-            Transport::Plain(s) => s.write_all(bytes).and_then(|()| s.flush()),
-            #[cfg(feature = "tls")]
-            Transport::Tls(s) => s.write_all(bytes).and_then(|()| s.flush()),
-        };
-        self.tcp().set_nonblocking(true)?;
-        result
-    }
-
-    /// Ends the connection: TLS close_notify when there is TLS, then a TCP shutdown.
-    fn close(&mut self) {
-        #[cfg(feature = "tls")]
-        if let Transport::Tls(s) = self {
-            s.conn.send_close_notify();
-            let _ = s.sock.set_nonblocking(false);
-            let _ = s.conn.complete_io(&mut s.sock);
-        }
-        let _ = self.tcp().shutdown(Shutdown::Both);
-    }
-}
-
-/// Opens TCP (and TLS) to the configured server, ready for the session.
-fn connect(config: &StompConfig) -> Result<Transport, String> {
-    let addrs = (config.host.as_str(), config.port)
-        .to_socket_addrs()
-        .map_err(|e| format!("{}: {e}", config.host))?;
-    let mut last = format!("{}: no address", config.host);
-    let tcp = addrs
-        .into_iter()
-        .find_map(|a| {
-            TcpStream::connect_timeout(&a, CONNECT_TIMEOUT)
-                .map_err(|e| last = format!("{a}: {e}"))
-                .ok()
-        })
-        .ok_or(last)?;
-    let setup = |s: &TcpStream| {
-        s.set_nodelay(true)?;
-        s.set_write_timeout(Some(WRITE_TIMEOUT))?;
-        s.set_read_timeout(Some(CONNECT_TIMEOUT))
-    };
-    setup(&tcp).map_err(|e| e.to_string())?;
-    #[cfg(feature = "tls")]
-    let transport = match &config.tls {
-        None => Transport::Plain(tcp),
-        Some(tls) => Transport::Tls(Box::new(handshake(tls, &config.host, tcp)?)),
-    };
-    #[cfg(not(feature = "tls"))]
-    let transport = Transport::Plain(tcp);
-    transport.tcp().set_nonblocking(true).map_err(|e| e.to_string())?;
-    Ok(transport)
-}
-
-/// A completed TLS client handshake over `tcp` (blocking, bounded by the socket timeouts).
-#[cfg(feature = "tls")]
-fn handshake(
-    tls: &crate::tls::ClientTls,
-    host: &str,
-    mut tcp: TcpStream,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
-    let config = crate::tls::client_config(tls).map_err(|e| e.to_string())?;
-    let name = crate::tls::server_name(host).map_err(|e| e.to_string())?;
-    let mut conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).map_err(|e| format!("TLS handshake: {e}"))?;
-    }
-    Ok(rustls::StreamOwned::new(conn, tcp))
 }

@@ -1,8 +1,9 @@
-//! The rumqttc options built from a configuration: what CONNECT carries for each setting.
+//! The CONNECT built from a configuration: what it carries for each setting.
 #![allow(clippy::unwrap_used)]
 
 use super::*;
 use crate::mqtt::tests_support::config;
+use crate::mqtt::wire::PacketProps;
 use crate::mqtt::{MqttExtended, UserProperty};
 use rumqttc::v5::mqttbytes::QoS as QoS5;
 
@@ -12,6 +13,14 @@ fn prop(name: &str, value: &str, packets: &[PacketType]) -> UserProperty {
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The v5 CONNECT of `cfg`.
+fn v5(cfg: &MqttConfig) -> (p5::Connect, Option<p5::LastWill>, Option<p5::Login>) {
+    match connect(cfg, "agent-t") {
+        Connect::V5(c) => *c,
+        Connect::V4(_) => panic!("not v5"),
+    }
 }
 
 fn will() -> Will {
@@ -48,8 +57,10 @@ fn extended() -> MqttExtended {
 
 #[test]
 fn a_plain_v5_connect_carries_only_what_tr369_asks() {
-    let o = options_v5(&config("own"), "agent-t").unwrap();
-    let props = o.connect_properties().unwrap();
+    let (c, will, login) = v5(&config("own"));
+    assert_eq!((c.client_id.as_str(), c.keep_alive, c.clean_start), ("agent-t", 30, true));
+    assert_eq!(login, None);
+    let props = c.properties.unwrap();
     assert_eq!(props.user_properties, pairs(&[("usp-endpoint-id", "proto::agent-t")]));
     assert_eq!(props.request_response_info, Some(1));
     assert_eq!(props.max_packet_size, Some(64 * 1024 + 64 * 1024));
@@ -58,14 +69,14 @@ fn a_plain_v5_connect_carries_only_what_tr369_asks() {
         (None, None, None)
     );
     assert_eq!(props.request_problem_info, None);
-    assert_eq!(o.last_will(), None);
+    assert_eq!(will, None);
 }
 
 #[test]
 fn v5_connect_carries_the_session_settings_the_will_and_its_user_properties() {
     let cfg = MqttConfig { extended: extended(), ..config("own") };
-    let o = options_v5(&cfg, "agent-t").unwrap();
-    let props = o.connect_properties().unwrap();
+    let (c, will, _) = v5(&cfg);
+    let props = c.properties.unwrap();
     assert_eq!(props.session_expiry_interval, Some(3600));
     assert_eq!(props.receive_maximum, Some(10));
     assert_eq!(props.max_packet_size, Some(200_000));
@@ -76,7 +87,7 @@ fn v5_connect_carries_the_session_settings_the_will_and_its_user_properties() {
         props.user_properties,
         pairs(&[("usp-endpoint-id", "proto::agent-t"), ("site", "lab")])
     );
-    let w = o.last_will().unwrap();
+    let w = will.unwrap();
     assert_eq!((&w.topic[..], &w.message[..]), (&b"usp/will/agent"[..], &b"gone"[..]));
     assert_eq!((w.qos, w.retain), (QoS5::AtLeastOnce, true));
     let wp = w.properties.unwrap();
@@ -91,8 +102,8 @@ fn v5_connect_carries_the_session_settings_the_will_and_its_user_properties() {
 fn zero_and_empty_will_properties_are_not_sent() {
     let bare = Will { topic: "t".into(), payload: b"v".to_vec(), ..Will::default() };
     let x = MqttExtended { will: Some(bare), ..MqttExtended::default() };
-    let o = options_v5(&MqttConfig { extended: x, ..config("own") }, "agent-t").unwrap();
-    let w = o.last_will().unwrap();
+    let (_, will, _) = v5(&MqttConfig { extended: x, ..config("own") });
+    let w = will.unwrap();
     assert_eq!((w.qos, w.retain), (QoS5::AtMostOnce, false));
     let wp = w.properties.unwrap();
     assert_eq!((wp.delay_interval, wp.message_expiry_interval), (None, None));
@@ -104,12 +115,13 @@ fn zero_and_empty_will_properties_are_not_sent() {
 fn v311_sends_the_will_and_ignores_the_v5_only_settings() {
     let cfg = MqttConfig { v5: false, extended: extended(), ..config("own") };
     assert!(v5_only_in_use(&cfg.extended));
-    let o = options_v4(&cfg, "agent-t").unwrap();
-    let w = o.last_will().unwrap();
+    let Connect::V4(c) = connect(&cfg, "agent-t") else { panic!("not 3.1.1") };
+    let w = c.last_will.unwrap();
     assert_eq!((w.topic.as_str(), &w.message[..]), ("usp/will/agent", &b"gone"[..]));
     assert_eq!((w.qos, w.retain), (rumqttc::QoS::AtLeastOnce, true));
+    assert_eq!((c.client_id.as_str(), c.keep_alive, c.clean_session), ("agent-t", 30, true));
     // MaximumPacketSize is v5-only: 3.1.1 keeps the link's own limit.
-    assert_eq!(o.max_packet_size(), 128 * 1024);
+    assert_eq!(max_packet(&cfg), 128 * 1024);
     assert_eq!(PacketProps::of(&cfg), PacketProps::default());
     let will_only = MqttExtended { will: Some(Will { qos: 2, ..will() }), ..Default::default() };
     assert!(v5_only_in_use(&will_only), "the Will's v5 properties");
@@ -128,4 +140,24 @@ fn packet_properties_per_packet_type() {
     assert_eq!(p.publish_expiry, Some(30));
     let plain = PacketProps::of(&config("own"));
     assert_eq!(plain, PacketProps::default());
+}
+
+#[test]
+fn credentials_keep_alive_and_persistent_sessions() {
+    let cfg = MqttConfig {
+        username: "u".into(),
+        password: "p".into(),
+        keep_alive: std::time::Duration::ZERO,
+        clean_start: false,
+        ..config("own")
+    };
+    let (c, _, login) = v5(&cfg);
+    assert_eq!(login, Some(p5::Login::new("u", "p")));
+    assert_eq!((c.keep_alive, c.clean_start), (0, false), "0: no keep-alive");
+    let long = MqttConfig { keep_alive: std::time::Duration::from_secs(100_000), ..config("own") };
+    assert_eq!(v5(&long).0.keep_alive, u16::MAX);
+    // 3.1.1: a persistent session needs a ClientId.
+    let Connect::V4(c) = connect(&MqttConfig { v5: false, ..cfg }, "") else { panic!("v5") };
+    assert!(c.clean_session);
+    assert_eq!(c.login.map(|l| (l.username, l.password)), Some(("u".into(), "p".into())));
 }

@@ -3,7 +3,9 @@
 //!
 //! Run: `cargo build --release -p uspagent && cargo run --release -p usp-tests --example bench_mqtt`
 //! (optional argument: the number of Gets of the long run, default 100000; `USPAGENT=path`
-//! runs another agent binary).
+//! runs another agent binary). `bench_mqtt compare [GETS]` runs obuspa (`OBUSPA=path`) and
+//! uspagent alternately instead and prints the CPU-per-Get and round-trip ratios (see
+//! `compare.rs`).
 //!
 //! Prints: time from process start to the MQTTConnectRecord (the broker accepted CONNECT and
 //! SUBSCRIBE, the agent published) without and with an existing database; VmRSS idle and after
@@ -12,6 +14,8 @@
 //! user and system time and by thread (the owner thread carries the process name, each MQTT
 //! link thread is `mqtt-<id>`). Every loop is bounded in count and time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod compare;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -108,9 +112,14 @@ impl Gen {
 
     /// Sends one Get; returns its msg_id.
     fn send_get(&mut self) -> String {
+        self.send_get_of("Device.DeviceInfo.SerialNumber")
+    }
+
+    /// Sends one Get of `path`; returns its msg_id.
+    fn send_get_of(&mut self, path: &str) -> String {
         self.next += 1;
         let id = format!("b{}", self.next);
-        let get = Get { param_paths: vec!["Device.DeviceInfo.SerialNumber".into()], max_depth: 0 };
+        let get = Get { param_paths: vec![path.into()], max_depth: 0 };
         let msg = Msg::request(id.clone(), ReqType::Get(get));
         let record = Record::no_session_context_msg("1.4", AGENT, CTL, &msg).to_bytes();
         let out = Outbound { dest: AGENT_TOPIC.into(), record, retain: false };
@@ -141,6 +150,27 @@ impl Gen {
                 }
             }
         }
+    }
+
+    /// The msg_id of the next response within `limit`, if any.
+    fn answer_within(&self, limit: Duration) -> Option<String> {
+        let end = Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            let Ok(MtpEvent::Received { record, .. }) = self.rx.recv_timeout(left) else {
+                continue;
+            };
+            let msg = Record::from_bytes(&record)
+                .ok()
+                .and_then(|r| r.decode_no_session_context_msg().ok());
+            if let Some(id) = msg.as_ref().and_then(|m| m.msg_id()) {
+                return Some(id.to_owned());
+            }
+        }
+        None
+    }
+
+    fn link_stop(&mut self) {
+        self.link.stop();
     }
 
     fn wait_connect_record(&self) {
@@ -294,6 +324,11 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("compare") {
+        let gets = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5_000);
+        compare::run(gets);
+        return;
+    }
     let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     // Mosquitto leaves Nagle on by default, which adds a delayed-ACK wait (~40 ms) to each
     // sequential round trip; brokers tuned for latency turn it off (`BENCH_NAGLE=1` keeps it).

@@ -272,6 +272,27 @@ fn text_messages_and_unparseable_records_close_with_1003() {
 }
 
 #[test]
+fn records_sent_just_before_a_stop_go_out_before_the_close() {
+    let (ssink, sev) = sink();
+    let mut server = spawn_server(1, server_config(0), ssink).unwrap();
+    let port = server.local_addrs()[0].port();
+    let (csink, cev) = sink();
+    let mut client = spawn_client(2, client_config("os::goodbye", port), csink);
+    cev.up();
+    sev.up();
+    // Queued together with the stop, as a daemon's Disconnect Records are at shutdown.
+    for i in 0..20u8 {
+        client.send(to("ignored", &[0, i])).unwrap();
+    }
+    client.stop();
+    for i in 0..20u8 {
+        assert_eq!(sev.record(), (Some("os::goodbye".to_owned()), vec![0, i]), "record {i}");
+    }
+    assert!(matches!(sev.down(), MtpEvent::Down { .. }));
+    server.stop();
+}
+
+#[test]
 fn our_client_closes_with_1003_on_request_and_reconnects() {
     let (ssink, sev) = sink();
     let mut server = spawn_server(1, server_config(0), ssink).unwrap();

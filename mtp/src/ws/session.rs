@@ -228,13 +228,17 @@ impl Session<'_> {
         }
     }
 
-    /// Takes every queued request: Records into `pending`, a Close at once.
+    /// Takes every queued request: Records into `pending`, a Close at once — after the Records
+    /// asked for before it (a Disconnect Record sent just before a stop goes out first).
     fn take_commands(&mut self, st: &mut State) {
         loop {
             match self.cmds.try_recv() {
                 Ok(Cmd::Send(record)) if st.closing.is_none() => st.pending.push_back(record),
                 Ok(Cmd::Send(_)) => log::debug!("ws link {}: Record dropped, closing", self.link),
-                Ok(Cmd::Close(why)) => self.close(st, why),
+                Ok(Cmd::Close(why)) => {
+                    self.hand_over_pending(st);
+                    self.close(st, why);
+                }
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => {
                     self.close(st, CloseWhy::Stop);
@@ -267,6 +271,17 @@ impl Session<'_> {
         }
         let _ = self.ws.close(Some(CloseFrame { code, reason: text.into() }));
         st.closing = Some(Instant::now() + CLOSE_TIMEOUT);
+    }
+
+    /// Hands every pending Record to tungstenite, which keeps what the socket does not take yet
+    /// and sends it before a Close queued after them; a lost connection drops the rest.
+    fn hand_over_pending(&mut self, st: &mut State) {
+        while let Some(record) = st.pending.pop_front() {
+            if let Err(e) = self.write(Message::Binary(record.into()), st) {
+                st.reason.get_or_insert(e);
+                st.pending.clear();
+            }
+        }
     }
 
     /// Hands pending Records to tungstenite while the socket takes them.

@@ -141,6 +141,9 @@ impl Conn {
             session.handle_timeout(now)?;
         }
         let unsent = write_available(t, session, now)?;
+        if !unsent {
+            session.written();
+        }
         while let Some(ev) = session.poll_event() {
             self.events.push_back(ev);
         }

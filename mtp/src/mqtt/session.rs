@@ -66,6 +66,9 @@ pub(super) struct Session {
     held_acks: usize,
     /// `out` holds our DISCONNECT.
     disconnect_queued: bool,
+    /// Our DISCONNECT was handed to the writer; [`Session::written`] reports it once every
+    /// byte is out.
+    disconnect_taken: bool,
     /// A DISCONNECT was queued: nothing more is sent after it.
     disconnecting: bool,
     events: VecDeque<Ev>,
@@ -110,6 +113,7 @@ impl Session {
             acks_due: None,
             held_acks: 0,
             disconnect_queued: false,
+            disconnect_taken: false,
             disconnecting: false,
             events: VecDeque::new(),
             connack_due: Some(now + CONNACK_TIMEOUT),
@@ -172,8 +176,8 @@ impl Session {
     }
 
     /// The bytes to write now, if any (held-back acknowledgements stay until other output joins
-    /// them or [`ACK_DELAY`] passes). Once our DISCONNECT is written, [`Ev::DisconnectSent`]
-    /// follows.
+    /// them or [`ACK_DELAY`] passes). Once our DISCONNECT is handed out and the writer says
+    /// everything was written ([`Session::written`]), [`Ev::DisconnectSent`] follows.
     pub(super) fn take_output(&mut self, now: Instant) -> Option<BytesMut> {
         let due = self.urgent || self.acks_due.is_some_and(|d| d <= now);
         if self.out.is_empty() || !due {
@@ -184,9 +188,18 @@ impl Session {
         self.held_acks = 0;
         self.last_sent = now;
         if std::mem::take(&mut self.disconnect_queued) {
-            self.events.push_back(Ev::DisconnectSent);
+            self.disconnect_taken = true;
         }
         Some(self.out.split())
+    }
+
+    /// The writer wrote every byte taken so far (none given back with [`Session::unwrite`],
+    /// none left in TLS buffers): a DISCONNECT among them is now out, and the connection may
+    /// close without truncating it.
+    pub(super) fn written(&mut self) {
+        if !self.has_unsent() && std::mem::take(&mut self.disconnect_taken) {
+            self.events.push_back(Ev::DisconnectSent);
+        }
     }
 
     /// Whether output given back by [`Session::unwrite`] still waits.

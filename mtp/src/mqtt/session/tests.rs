@@ -275,8 +275,17 @@ fn disconnect_is_the_last_packet_and_is_reported_once_written() {
     s.disconnect().unwrap();
     assert!(s.publish("ctl".into(), b"late".to_vec(), false, "own".into()));
     // DISCONNECT, Normal disconnection: the two-byte form.
-    assert_eq!(&s.take_output(t0).unwrap()[..], [0xE0, 0x00]);
+    let out = s.take_output(t0).unwrap();
+    assert_eq!(&out[..], [0xE0, 0x00]);
+    // Half of it written: not out yet.
+    let mut out = out;
+    s.unwrite(out.split_off(1));
+    s.written();
+    assert!(s.poll_event().is_none(), "a DISCONNECT still being written is not reported");
+    assert_eq!(&s.take_output(t0).unwrap()[..], [0x00]);
+    s.written();
     assert!(matches!(s.poll_event(), Some(Ev::DisconnectSent)));
+    assert!(s.poll_event().is_none(), "reported once");
 }
 
 #[test]

@@ -52,6 +52,7 @@
 //! - See each message's module for its own decisions.
 
 mod add;
+mod budget;
 mod delete;
 mod get;
 mod gsdm;
@@ -74,6 +75,7 @@ use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
 use usp_proto::record::Record;
 
+pub use budget::Limits;
 pub use notify::BootInfo;
 pub use record::{ConnectKind, connect_record, disconnect_record};
 
@@ -149,6 +151,8 @@ pub struct Core {
     config_dirty: bool,
     /// `Device.LocalAgent.Controller.{i}.` and its `EndpointID`, when the schema has them.
     controllers: Option<(ObjId, ParamId)>,
+    /// What one request of a controller may cost.
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Core {
@@ -182,7 +186,13 @@ impl Core {
             config_prefixes: Vec::new(),
             config_dirty: false,
             controllers,
+            limits: Limits::default(),
         }
+    }
+
+    /// Replaces the bounds of one request of a controller ([`Limits::default`] until then).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Asks to be told (by [`Core::take_config_changed`]) when a committed change touches a

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod acl;
+mod dos;
 mod harness;
 mod notify;
 mod operate;

@@ -1,0 +1,133 @@
+//! The denial-of-service probes of issue 20, against the USP message core (not a test):
+//! `cargo run --release -p uspagent --example dos_probe -- SCENARIO [N]`.
+//!
+//! Scenarios (one per process, so that the peak RSS printed is the scenario's own):
+//! - `chain N`: a controller with ordinary rights Adds a Subscription with `ID=L` and a
+//!   `ReferenceList` naming itself twice, then Gets
+//!   `Device.LocalAgent.Subscription.[ID=="L"].` + `ReferenceList#*+.` × N + `ID`;
+//! - `search N`: the same chain inside a search condition;
+//! - `get N`: one Get of `Device.` repeated N times;
+//! - `gsdm N`: one GetSupportedDM of `Device.` repeated N times.
+//!
+//! Prints the time of the probe, the size of the answer and the process's peak RSS (VmHWM),
+//! then checks that the core still answers a small Get.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use usp_datamodel::DataModel;
+use usp_datamodel::modules::{AgentIdentity, builtin};
+use usp_datamodel::plugin::Now;
+use usp_datamodel::store::NullStore;
+use usp_datamodel::value::DateTime;
+use usp_proto::msg::request::ReqType;
+use usp_proto::msg::{self, Msg};
+use usp_proto::record::Record;
+use uspagent::core::{BootInfo, Core};
+
+const AGENT: &str = "os::00D09E-PROBE";
+const CTRL: &str = "self::probe-controller";
+
+fn now() -> Now {
+    Now { uptime: Duration::from_secs(100), wall: DateTime::from_unix(1_700_000_000) }
+}
+
+fn core() -> Core {
+    let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
+    let mut dm = DataModel::new(builtin(&identity), Box::new(NullStore), now()).unwrap();
+    dm.apply_default("Device.LocalAgent.Controller.1.EndpointID", CTRL, false).unwrap();
+    let role = "Device.LocalAgent.ControllerTrust.Role.1";
+    dm.apply_default("Device.LocalAgent.Controller.1.AssignedRole", role, false).unwrap();
+    usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm).unwrap();
+    let mut core = Core::new(dm, AGENT);
+    core.boot(now(), BootInfo::local(false, false));
+    core
+}
+
+fn record(req: ReqType) -> Vec<u8> {
+    Record::no_session_context_msg("1.4", AGENT, CTRL, &Msg::request("probe", req)).to_bytes()
+}
+
+fn get(paths: Vec<String>) -> Vec<u8> {
+    record(ReqType::Get(msg::Get { param_paths: paths, max_depth: 0 }))
+}
+
+fn add_self_subscription() -> Vec<u8> {
+    let me = r#"Device.LocalAgent.Subscription.[ID=="L"]."#;
+    let setting = |param: &str, value: &str| msg::add::CreateParamSetting {
+        param: param.into(),
+        value: value.into(),
+        required: true,
+    };
+    record(ReqType::Add(msg::Add {
+        allow_partial: false,
+        create_objs: vec![msg::add::CreateObject {
+            obj_path: "Device.LocalAgent.Subscription.".into(),
+            param_settings: vec![
+                setting("ID", "L"),
+                setting("NotifType", "ValueChange"),
+                setting("ReferenceList", &format!("{me},{me}")),
+            ],
+        }],
+    }))
+}
+
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let scenario = args.next().unwrap_or_else(|| "chain".into());
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let mut core = core();
+    let probe = match scenario.as_str() {
+        "chain" | "search" => {
+            let added = core.handle_record(now(), &add_self_subscription());
+            assert_eq!(added.len(), 1, "the Add is answered");
+            let chain = "ReferenceList#*+.".repeat(n);
+            let path = if scenario == "chain" {
+                format!(r#"Device.LocalAgent.Subscription.[ID=="L"].{chain}ID"#)
+            } else {
+                format!(r#"Device.LocalAgent.Subscription.[{chain}ID=="L"].ID"#)
+            };
+            get(vec![path])
+        }
+        "get" => get(vec!["Device.".into(); n]),
+        "gsdm" => record(ReqType::GetSupportedDm(msg::GetSupportedDm {
+            obj_paths: vec!["Device.".into(); n],
+            first_level_only: false,
+            return_commands: true,
+            return_events: true,
+            return_params: true,
+            return_unique_key_sets: true,
+        })),
+        other => panic!("unknown scenario {other}"),
+    };
+    let start = Instant::now();
+    let out = core.handle_record(now(), &probe);
+    let took = start.elapsed();
+    let bytes: usize = out.iter().map(|o| o.record.to_bytes().len()).sum();
+    let answer = out
+        .first()
+        .and_then(|o| o.record.decode_no_session_context_msg().ok())
+        .map(|m| match m.msg_type() {
+            Some(t) => format!("{t:?}"),
+            None => "?".into(),
+        })
+        .unwrap_or_else(|| "nothing".into());
+    println!(
+        "{scenario} n={n}: request {} B, {:.3} s, answer {answer} {bytes} B, peak RSS {} MB",
+        probe.len(),
+        took.as_secs_f64(),
+        peak_rss_kb() / 1024
+    );
+    let next = core.handle_record(now(), &get(vec!["Device.LocalAgent.EndpointID".into()]));
+    assert_eq!(next.len(), 1, "the next request is answered");
+}

@@ -21,6 +21,7 @@ use usp_datamodel::modules::{AgentIdentity, builtin};
 use usp_datamodel::plugin::Now;
 use usp_datamodel::store::NullStore;
 use usp_datamodel::value::DateTime;
+use usp_proto::Message;
 use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{self, Msg};
 use usp_proto::record::Record;
@@ -49,8 +50,37 @@ fn record(req: ReqType) -> Vec<u8> {
     Record::no_session_context_msg("1.4", AGENT, CTRL, &Msg::request("probe", req)).to_bytes()
 }
 
+/// A Record whose Msg is a Get (`field` 1) or a GetSupportedDM (2) of `body` encoded `n`
+/// times over: protobuf merges the copies into one message whose repeated fields hold `n` times
+/// the items. Built by hand, without `n` decoded items, so that the peak RSS is the agent's.
+fn repeated(field: u32, body: &[u8], n: usize) -> Vec<u8> {
+    let mut payload = Msg::request("probe", ReqType::Get(msg::Get::default()));
+    payload.body = None;
+    let mut payload = payload.to_bytes();
+    payload.extend(wrap(2, &wrap(1, &wrap(field, &body.repeat(n)))));
+    Record::no_session_context("1.4", AGENT, CTRL, payload).to_bytes()
+}
+
+/// A length-delimited protobuf field.
+fn wrap(field: u32, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![(field << 3 | 2) as u8];
+    let mut len = content.len();
+    while len >= 0x80 {
+        out.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(content);
+    out
+}
+
 fn get(paths: Vec<String>) -> Vec<u8> {
     record(ReqType::Get(msg::Get { param_paths: paths, max_depth: 0 }))
+}
+
+/// Clears the peak RSS, so that VmHWM then tells the probe's own cost.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn add_self_subscription() -> Vec<u8> {
@@ -99,17 +129,24 @@ fn main() {
             };
             get(vec![path])
         }
-        "get" => get(vec!["Device.".into(); n]),
-        "gsdm" => record(ReqType::GetSupportedDm(msg::GetSupportedDm {
-            obj_paths: vec!["Device.".into(); n],
-            first_level_only: false,
-            return_commands: true,
-            return_events: true,
-            return_params: true,
-            return_unique_key_sets: true,
-        })),
+        "get" => {
+            let one = msg::Get { param_paths: vec!["Device.".into()], max_depth: 0 };
+            repeated(1, &one.encode_to_vec(), n)
+        }
+        "gsdm" => {
+            let one = msg::GetSupportedDm {
+                obj_paths: vec!["Device.".into()],
+                first_level_only: false,
+                return_commands: true,
+                return_events: true,
+                return_params: true,
+                return_unique_key_sets: true,
+            };
+            repeated(2, &one.encode_to_vec(), n)
+        }
         other => panic!("unknown scenario {other}"),
     };
+    reset_peak_rss();
     let start = Instant::now();
     let out = core.handle_record(now(), &probe);
     let took = start.elapsed();

@@ -61,6 +61,7 @@ mod local;
 mod message;
 mod notify;
 mod operate;
+mod precheck;
 mod protocol;
 pub mod record;
 mod set;

@@ -22,7 +22,6 @@
 
 use usp_datamodel::ErrorCode;
 use usp_datamodel::plugin::Requester;
-use usp_proto::msg::Msg;
 use usp_proto::record::mqtt_connect_record::MqttVersion;
 use usp_proto::record::record::{PayloadSecurity, RecordType};
 use usp_proto::record::stomp_connect_record::StompVersion;
@@ -171,11 +170,13 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Vec<Outgoing> {
                 log::warn!("{from}: payload security without a session context; ignored");
                 return Vec::new();
             }
-            let msg = match Msg::from_bytes(&nsc.payload) {
+            let msg = match core.decode_request(&from, &nsc.payload) {
                 Ok(m) => m,
-                Err(e) => {
-                    log::warn!("{from}: payload is not a USP Msg ({e}); ignored");
-                    return Vec::new();
+                Err(None) => return Vec::new(),
+                Err(Some(refusal)) => {
+                    let record =
+                        Record::no_session_context_msg(version, &from, &core.endpoint_id, &refusal);
+                    return vec![Outgoing { to: from, record, in_reply: true }];
                 }
             };
             match core.handle_msg(&from, msg) {

@@ -202,3 +202,30 @@ fn response_budget_refuses_what_would_exceed_it_and_spares_the_cli() {
     let (reply, _) = h.core.handle_local(h.now, get(vec!["Device.".into()]));
     assert!(matches!(response(reply), RespType::GetResp(_)));
 }
+
+/// A Record of ~2.6 MB holding 100,000 paths (a 5 MiB one decoded into 35 MB of strings) is
+/// refused with 7005 from a scan of its bytes, before it is decoded.
+#[test]
+fn dos_record_of_100000_paths_is_refused_undecoded() {
+    let mut h = Harness::builtin();
+    let one = Msg::request("big-1", get(vec!["Device.".into()]));
+    // Copies of a Msg merge into one whose repeated fields hold every copy's items.
+    let payload = one.to_bytes().repeat(100_000);
+    let record = usp_proto::record::Record::no_session_context("1.4", AGENT, CTRL, payload);
+    let start = Instant::now();
+    let out = h.record(&record);
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert_eq!(out.len(), 1);
+    let reply = decode_to_ctrl(&out[0]);
+    assert_eq!(reply.msg_id(), Some("big-1"));
+    let e = error(reply);
+    assert_eq!(e.err_code, ErrorCode::ResourcesExceeded.code());
+    assert!(e.err_msg.contains("items"), "refused by the scan: {}", e.err_msg);
+    // Without a msg_id there is no one to answer.
+    let mut anonymous = Msg::request("", get(vec!["Device.".into()]));
+    anonymous.header.as_mut().unwrap().msg_id.clear();
+    let payload = anonymous.to_bytes().repeat(10_000);
+    let record = usp_proto::record::Record::no_session_context("1.4", AGENT, CTRL, payload);
+    assert!(h.record(&record).is_empty());
+    still_serving(&mut h);
+}

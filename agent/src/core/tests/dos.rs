@@ -229,3 +229,21 @@ fn dos_record_of_100000_paths_is_refused_undecoded() {
     assert!(h.record(&record).is_empty());
     still_serving(&mut h);
 }
+
+/// Path length, depth, search conditions and reference steps are bounded: 7008 per path.
+#[test]
+fn path_bounds_are_7008() {
+    let mut h = Harness::builtin();
+    let too_long = format!("Device.Test.Item.1.{}", "N".repeat(crate::core::MAX_PATH_LEN));
+    let too_deep = format!("Device.{}Name", "Test.".repeat(64));
+    let conds = vec!["Count==1"; 33].join("&&");
+    let too_many_conditions = format!("Device.Test.Item.[{conds}].Name");
+    let too_many_steps =
+        format!("Device.LocalAgent.Controller.1.{}Name", "AssignedRole+.".repeat(33));
+    let paths = vec![too_long, too_deep, too_many_conditions, too_many_steps];
+    let RespType::GetResp(r) = h.response(get(paths)) else { panic!("not a GetResp") };
+    for result in &r.req_path_results {
+        assert_eq!(result.err_code, ErrorCode::InvalidPathSyntax.code(), "{}", result.err_msg);
+    }
+    still_serving(&mut h);
+}

@@ -14,6 +14,10 @@
 //! asynchronous commands). The notification engine (subscriptions, retries, Boot!, Periodic!,
 //! OnBoardRequest) lives in `notify`.
 //!
+//! What one request of a controller may cost is bounded (issue 20): `precheck` refuses a
+//! request carrying too many items before decoding it, `budget` bounds its paths and the size
+//! of its answer ([`Limits`], 7005 beyond).
+//!
 //! # What the host calls
 //!
 //! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted

@@ -83,6 +83,10 @@ fn requests() -> Vec<(String, Vec<u8>)> {
         ("gsdm_many".into(), encode(5, 0x1e, &[&vec!["Device."; 1000]])),
         ("instances".into(), encode(6, 0, &[&["Device.", "Device.LocalAgent.Controller."]])),
         ("protocol".into(), encode(7, 0, &[&["1.3", "1.4"]])),
+        ("viewer_get".into(), encode(128, 0, &[&["Device.LocalAgent."]])),
+        ("viewer_set".into(), encode(129, 1, &[set_ctrl])),
+        ("viewer_add_sub".into(), encode(130, 0, &[add_sub])),
+        ("viewer_gsdm".into(), encode(128 + 5, 0x1e, &[&["Device.LocalAgent."]])),
     ]);
     let notify = Msg::request("n", msg::request::ReqType::Notify(msg::Notify::default()));
     let error = Msg::error("e", msg::Error { err_code: 7000, ..Default::default() });

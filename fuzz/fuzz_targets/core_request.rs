@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
 use uspagent::core::Core;
-use uspagent_fuzz::{CTRL, agent, now, record};
+use uspagent_fuzz::{CTRL, VIEWER, agent, now, record, sender};
 
 const REBUILD_EVERY: u64 = 20_000;
 
@@ -26,8 +26,13 @@ fuzz_target!(|data: &[u8]| {
         }
         let out = core.handle_record(now(*step), &record(data));
         for o in &out {
-            // Every answer goes back to the controller, and fits what a link may send.
-            assert_eq!(o.to, CTRL);
+            // The answer goes back to the sender, notifications to a controller, and every
+            // Record fits what a link may send.
+            if o.in_reply {
+                assert_eq!(o.to, sender(data));
+            } else {
+                assert!(o.to == CTRL || o.to == VIEWER, "{}", o.to);
+            }
             assert!(
                 o.record.to_bytes().len() <= 2 << 20,
                 "answer of {} bytes",

@@ -5,7 +5,8 @@
 //! # The `core_request` input
 //!
 //! - byte 0: the request type (`% 9`: Get, Set, Add, Delete, Operate, GetSupportedDM,
-//!   GetInstances, GetSupportedProtocol, or 8: the rest is a raw encoded `usp.Msg`);
+//!   GetInstances, GetSupportedProtocol, or 8: the rest is a raw encoded `usp.Msg`); from
+//!   128 on, the request comes from [`VIEWER`] instead of [`CTRL`];
 //! - byte 1: flags (bit 0 `allow_partial` / `first_level_only` / `send_resp`, bits 1–4 the
 //!   GetSupportedDM `return_*` flags, bits 4–7 `max_depth`);
 //! - the rest: objects separated by `0x01`, each a list of strings separated by `0x00` (lossy
@@ -32,6 +33,8 @@ use uspagent::core::{BootInfo, Core};
 pub const AGENT: &str = "os::00D09E-FUZZ";
 /// The known controller (Controller.1, with the Full Access role).
 pub const CTRL: &str = "self::fuzz-controller";
+/// A second controller (Controller.2) whose Role reads everything, writes Subscriptions only.
+pub const VIEWER: &str = "self::fuzz-viewer";
 
 /// The request types of the structured input, in the order of byte 0.
 pub const KINDS: usize = 9;
@@ -44,9 +47,9 @@ pub fn now(step: u64) -> Now {
     }
 }
 
-/// The agent: built-in modules in memory, [`CTRL`] as a known controller with full access, a
-/// Subscription and a second Controller row so that reference following has something to
-/// follow.
+/// The agent: built-in modules in memory, [`CTRL`] as a known controller with full access,
+/// [`VIEWER`] with a restricted Role, and a Subscription (reference following has something to
+/// follow).
 pub fn agent() -> Core {
     let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
     let Ok(mut dm) = DataModel::new(builtin(&identity), Box::new(NullStore), now(0)) else {
@@ -57,8 +60,27 @@ pub fn agent() -> Core {
         ("Device.LocalAgent.Controller.1.EndpointID", CTRL),
         ("Device.LocalAgent.Controller.1.Enable", "true"),
         ("Device.LocalAgent.Controller.1.AssignedRole", role),
-        ("Device.LocalAgent.Controller.2.EndpointID", "self::other"),
-        ("Device.LocalAgent.Controller.2.AssignedRole", role),
+        ("Device.LocalAgent.Controller.2.EndpointID", VIEWER),
+        ("Device.LocalAgent.Controller.2.Enable", "true"),
+        ("Device.LocalAgent.Controller.2.AssignedRole", "Device.LocalAgent.ControllerTrust.Role.2"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Name", "Viewer"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Enable", "true"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.Enable", "true"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.Order", "1"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.Targets", "Device."),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.Param", "r--n"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.Obj", "r---"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.InstantiatedObj", "r---"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.1.CommandEvent", "r---"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.2.Enable", "true"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.2.Order", "2"),
+        (
+            "Device.LocalAgent.ControllerTrust.Role.2.Permission.2.Targets",
+            "Device.LocalAgent.Subscription.",
+        ),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.2.Param", "rw-n"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.2.Obj", "rw--"),
+        ("Device.LocalAgent.ControllerTrust.Role.2.Permission.2.InstantiatedObj", "rw--"),
         ("Device.LocalAgent.Subscription.1.ID", "s1"),
         ("Device.LocalAgent.Subscription.1.Recipient", "Device.LocalAgent.Controller.1"),
         ("Device.LocalAgent.Subscription.1.NotifType", "ValueChange"),
@@ -160,13 +182,21 @@ pub fn request(data: &[u8]) -> Option<ReqType> {
     })
 }
 
-/// The Record of [`CTRL`] a structured input stands for.
+/// The controller a structured input comes from.
+pub fn sender(data: &[u8]) -> &'static str {
+    match data.first() {
+        Some(&kind) if kind >= 128 => VIEWER,
+        _ => CTRL,
+    }
+}
+
+/// The Record of [`sender`] a structured input stands for.
 pub fn record(data: &[u8]) -> Vec<u8> {
     let payload = match request(data) {
         Some(req) => Msg::request("fuzz", req).to_bytes(),
         None => data.get(2..).unwrap_or_default().to_vec(),
     };
-    Record::no_session_context("1.4", AGENT, CTRL, payload).to_bytes()
+    Record::no_session_context("1.4", AGENT, sender(data), payload).to_bytes()
 }
 
 /// The structured input of a request: `kind` (byte 0), `flags` (byte 1), then `objects`.
@@ -230,5 +260,29 @@ impl Write for Pieces<'_> {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_controllers_are_answered_with_their_rights() {
+        let mut core = agent();
+        let get = encode(0, 0, &[&["Device.LocalAgent.EndpointID"]]);
+        let out = core.handle_record(now(1), &record(&get));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to, CTRL);
+        let mut viewer_get = get.clone();
+        viewer_get[0] = 128;
+        let out = core.handle_record(now(2), &record(&viewer_get));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to, VIEWER);
+        // The viewer may not write a Controller.
+        let set = encode(129, 0, &[&["Device.LocalAgent.Controller.1.", "Alias", "x"]]);
+        let out = core.handle_record(now(3), &record(&set));
+        let Ok(reply) = out[0].record.decode_no_session_context_msg() else { panic!("no Msg") };
+        assert_eq!(reply.msg_type(), Some(msg::header::MsgType::Error));
     }
 }

@@ -1,5 +1,5 @@
 //! The whole core handling a Record from a known controller: a valid Record whose Msg is
-//! built from the structured input (`uspagent_fuzz::request`, or raw Msg bytes). The core is
+//! built from the structured input, under `FUZZ_LIMITS` (`uspagent_fuzz::request`, or raw Msg bytes). The core is
 //! built once per process (it costs 0.6 ms) and rebuilt every 20,000 inputs so that rows the
 //! inputs add do not pile up; time advances one second per input and timers run every 16.
 #![no_main]
@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
 use uspagent::core::Core;
-use uspagent_fuzz::{CTRL, VIEWER, agent, now, record, sender};
+use uspagent_fuzz::{CTRL, FUZZ_LIMITS, VIEWER, agent, now, record, sender};
 
 const REBUILD_EVERY: u64 = 20_000;
 
@@ -33,11 +33,14 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 assert!(o.to == CTRL || o.to == VIEWER, "{}", o.to);
             }
-            assert!(
-                o.record.to_bytes().len() <= 2 << 20,
-                "answer of {} bytes",
-                o.record.to_bytes().len()
-            );
+            let size = o.record.to_bytes().len();
+            assert!(size <= 2 << 20, "a Record of {size} bytes");
+            let read = matches!(data.first().map(|k| k % 9), Some(0 | 5 | 6));
+            if o.in_reply && read {
+                // A Get, GetSupportedDM or GetInstances answer stays within the budget (plus
+                // the Record's envelope).
+                assert!(size <= FUZZ_LIMITS.max_response_bytes + 4096, "an answer of {size} bytes");
+            }
         }
         if *step % 16 == 0 {
             let _ = core.handle_timeout(now(*step));

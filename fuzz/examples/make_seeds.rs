@@ -86,7 +86,8 @@ fn requests() -> Vec<(String, Vec<u8>)> {
         ("viewer_get".into(), encode(128, 0, &[&["Device.LocalAgent."]])),
         ("viewer_set".into(), encode(129, 1, &[set_ctrl])),
         ("viewer_add_sub".into(), encode(130, 0, &[add_sub])),
-        ("viewer_gsdm".into(), encode(128 + 5, 0x1e, &[&["Device.LocalAgent."]])),
+        ("viewer_delete_sub".into(), encode(131, 0, &[&["Device.LocalAgent.Subscription.1."]])),
+        ("viewer_gsdm".into(), encode(133, 0x1e, &[&["Device.LocalAgent."]])),
     ]);
     let notify = Msg::request("n", msg::request::ReqType::Notify(msg::Notify::default()));
     let error = Msg::error("e", msg::Error { err_code: 7000, ..Default::default() });

@@ -4,9 +4,9 @@
 //!
 //! # The `core_request` input
 //!
-//! - byte 0: the request type (`% 9`: Get, Set, Add, Delete, Operate, GetSupportedDM,
-//!   GetInstances, GetSupportedProtocol, or 8: the rest is a raw encoded `usp.Msg`); from
-//!   128 on, the request comes from [`VIEWER`] instead of [`CTRL`];
+//! - byte 0: the request type (bits 0–6 `% 9`: Get, Set, Add, Delete, Operate, GetSupportedDM,
+//!   GetInstances, GetSupportedProtocol, or 8: the rest is a raw encoded `usp.Msg`); bit 7 set:
+//!   the request comes from [`VIEWER`] instead of [`CTRL`];
 //! - byte 1: flags (bit 0 `allow_partial` / `first_level_only` / `send_resp`, bits 1–4 the
 //!   GetSupportedDM `return_*` flags, bits 4–7 `max_depth`);
 //! - the rest: objects separated by `0x01`, each a list of strings separated by `0x00` (lossy
@@ -55,6 +55,11 @@ pub fn agent() -> Core {
     let Ok(mut dm) = DataModel::new(builtin(&identity), Box::new(NullStore), now(0)) else {
         panic!("the built-in data model does not build");
     };
+    // The factory-default roles first (they apply only to an empty Role table): Role.1 is Full
+    // Access.
+    if let Err(e) = usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm) {
+        panic!("trust defaults: {e}");
+    }
     let role = "Device.LocalAgent.ControllerTrust.Role.1";
     for (path, value) in [
         ("Device.LocalAgent.Controller.1.EndpointID", CTRL),
@@ -91,9 +96,6 @@ pub fn agent() -> Core {
             panic!("{path}: {e}");
         }
     }
-    if let Err(e) = usp_datamodel::modules::local_agent::apply_trust_defaults(&mut dm) {
-        panic!("trust defaults: {e}");
-    }
     let mut core = Core::new(dm, AGENT);
     core.set_limits(FUZZ_LIMITS);
     core.boot(now(0), BootInfo::local(false, false));
@@ -115,14 +117,20 @@ fn pairs(strings: &[String]) -> impl Iterator<Item = (&str, &str)> {
     strings.chunks(2).map(|p| (p[0].as_str(), p.get(1).map_or("", String::as_str)))
 }
 
+/// The request type of a structured input (0 Get … 8 raw Msg), from bits 0–6 of byte 0.
+pub fn kind(data: &[u8]) -> Option<usize> {
+    data.first().map(|&k| usize::from(k & 0x7f) % KINDS)
+}
+
 /// The request a structured input describes; `None` for raw mode (the body is a Msg).
 pub fn request(data: &[u8]) -> Option<ReqType> {
-    let (&kind, rest) = data.split_first()?;
+    let kind = kind(data)?;
+    let rest = &data[1..];
     let (&flags, body) = rest.split_first().unwrap_or((&0, &[]));
     let objs = objects(body);
     let all = || objs.iter().flatten().cloned().collect::<Vec<String>>();
     let bit = |n: u8| flags & (1 << n) != 0;
-    Some(match kind as usize % KINDS {
+    Some(match kind {
         0 => ReqType::Get(msg::Get { param_paths: all(), max_depth: u32::from(flags >> 4) }),
         1 => ReqType::Set(msg::Set {
             allow_partial: bit(0),
@@ -284,8 +292,13 @@ mod tests {
         let out = core.handle_record(now(2), &record(&viewer_get));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].to, VIEWER);
-        // The viewer may not write a Controller.
-        let set = encode(129, 0, &[&["Device.LocalAgent.Controller.1.", "Alias", "x"]]);
+        // The controller reads the Roles; the viewer may not write a Controller (a required
+        // parameter: the Set fails as a whole).
+        let roles = encode(0, 0, &[&["Device.LocalAgent.ControllerTrust.Role.2.Name"]]);
+        let out = core.handle_record(now(3), &record(&roles));
+        let Ok(reply) = out[0].record.decode_no_session_context_msg() else { panic!("no Msg") };
+        assert!(format!("{reply:?}").contains("Viewer"), "{reply:?}");
+        let set = encode(129, 0, &[&["Device.LocalAgent.Controller.1.", "*Alias", "x"]]);
         let out = core.handle_record(now(3), &record(&set));
         let Ok(reply) = out[0].record.decode_no_session_context_msg() else { panic!("no Msg") };
         assert_eq!(reply.msg_type(), Some(msg::header::MsgType::Error));

@@ -155,7 +155,7 @@ impl Core {
     }
 }
 
-fn is_request_type(t: MsgType) -> bool {
+pub(super) fn is_request_type(t: MsgType) -> bool {
     matches!(
         t,
         MsgType::Get

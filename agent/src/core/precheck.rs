@@ -1,12 +1,11 @@
-//! A look at an encoded Msg before decoding it: how many items its request carries.
+//! A look at an encoded Msg before decoding it: how many items it carries.
 //!
 //! Decoding costs memory per item, not per byte: a 5 MiB Record holding 580,000 paths
 //! `Device.` decodes into 580,000 strings, about 35 MB. So the payload is scanned first,
-//! without allocating: a request whose items exceed the bound is answered with 7005 without
-//! being decoded (only its header is). Items are the fields of the request message
-//! (`Get.param_paths`, `Set.update_objs`, …) and the fields of the sub-messages among them
-//! (`UpdateObject.param_settings`, …): a strict upper bound of what `budget` counts, plus the
-//! few scalar fields (`max_depth`, `allow_partial`).
+//! without allocating: a Msg with too many items is answered with 7005 without being decoded
+//! (only its header is). Items are the fields of the Msg at every level of nesting (paths,
+//! settings and their fields, map entries of a response a controller sends, …): a strict
+//! upper bound of what `budget` counts and of what decoding allocates.
 
 use usp_datamodel::ErrorCode;
 use usp_proto::msg::{self, Header, Msg};
@@ -15,23 +14,27 @@ use usp_proto::{DecodeError, Message};
 use super::Core;
 
 impl Core {
-    /// Decodes the Msg of a controller's Record, unless its request carries more items than
-    /// four times [`super::Limits::max_paths`] (room for the objects of Set and Add besides
-    /// their settings, and for scalar fields): then `Err` with the Error 7005 to answer (`None` when the header has no
-    /// msg_id to answer to). `Err(None)` too for bytes that are not a Msg (logged).
+    /// Decodes the Msg of a controller's Record, unless it carries more than eight times
+    /// [`super::Limits::max_paths`] items (a parameter setting is four: the setting and its
+    /// three fields), plus room for the envelope: then `Err` with the Error 7005 to answer
+    /// (`None` when the header has no msg_id or names no request: nothing is answered).
+    /// `Err(None)` too for bytes that are not a Msg (logged).
     pub(super) fn decode_request(
         &self,
         from: &str,
         payload: &[u8],
     ) -> Result<Msg, Option<Box<Msg>>> {
-        let max = self.limits.max_paths.saturating_mul(4).saturating_add(16);
-        let items = request_items(payload);
+        let max = self.limits.max_paths.saturating_mul(8).saturating_add(64);
+        let items = items(payload);
         if items > max {
-            log::warn!("{from}: a request of {items} items refused undecoded");
-            let msg_id = header(payload).map(|h| h.msg_id).unwrap_or_default();
-            if msg_id.is_empty() {
+            log::warn!("{from}: a Msg of {items} items refused undecoded");
+            let Ok(header) = header(payload) else { return Err(None) };
+            // Only a request is answered (never a response, an Error or a Notify response).
+            let request = header.known_msg_type().is_some_and(super::message::is_request_type);
+            if header.msg_id.is_empty() || !request {
                 return Err(None);
             }
+            let msg_id = header.msg_id;
             let text = format!("the request carries {items} items; this agent takes at most {max}");
             let error = msg::Error {
                 err_code: ErrorCode::ResourcesExceeded.code(),
@@ -103,27 +106,32 @@ fn subs(bytes: &[u8], number: u64) -> impl Iterator<Item = &[u8]> {
         .filter_map(move |(n, wire, content)| (n == number && wire == 2).then_some(content))
 }
 
-/// The number of fields of a well-formed message, `None` when `bytes` is not one.
-fn count(bytes: &[u8]) -> Option<usize> {
-    fields(bytes).try_fold(0usize, |n, f| f.map(|_| n + 1))
+/// The deepest nesting of a USP Msg (a GetResp's result_params entry: body, response,
+/// get_resp, req_path_results, resolved_path_results, result_params, the entry's key).
+const DEPTH: u32 = 8;
+
+/// The items of an encoded Msg (see the module documentation): its fields at every level, a
+/// length-delimited field counted with the fields inside it when it is itself a well-formed
+/// message (a string that happens to look like one is counted too: an overestimate). Each
+/// byte is scanned at most [`DEPTH`] times.
+pub(super) fn items(msg: &[u8]) -> usize {
+    deep(msg, DEPTH).unwrap_or_else(|partial| partial)
 }
 
-/// The items of the request an encoded Msg carries (see the module documentation); 0 when it
-/// is not a request or cannot be scanned (decoding will say what is wrong).
-pub(super) fn request_items(msg: &[u8]) -> usize {
+/// The fields of `bytes` at every level down to `depth`; `Err` with the count so far when
+/// `bytes` is not a well-formed message.
+fn deep(bytes: &[u8], depth: u32) -> Result<usize, usize> {
     let mut total = 0usize;
-    for request in subs(msg, 2).flat_map(|body| subs(body, 1)) {
-        for field in fields(request) {
-            let Some((_, 2, message)) = field else { continue };
-            for item in fields(message) {
-                total += 1;
-                if let Some((_, 2, content)) = item {
-                    total += count(content).unwrap_or(0);
-                }
+    for field in fields(bytes) {
+        let Some((_, wire, content)) = field else { return Err(total) };
+        total += 1;
+        if wire == 2 && depth > 0 {
+            if let Ok(inner) = deep(content, depth - 1) {
+                total += inner;
             }
         }
     }
-    total
+    Ok(total)
 }
 
 /// The Header of an encoded Msg, decoded alone.
@@ -150,9 +158,10 @@ mod tests {
     }
 
     #[test]
-    fn counts_paths_and_settings() {
-        assert_eq!(request_items(&get(0).to_bytes()), 1, "max_depth");
-        assert_eq!(request_items(&get(700).to_bytes()), 701);
+    fn counts_paths_settings_and_nested_results() {
+        // The envelope (header, msg_id, msg_type, body, request, get, max_depth): 7 more.
+        assert_eq!(items(&get(0).to_bytes()), 7);
+        assert_eq!(items(&get(700).to_bytes()), 707);
         let setting = msg::set::UpdateParamSetting {
             param: "Count".into(),
             value: "3".into(),
@@ -168,15 +177,30 @@ mod tests {
                 3
             ],
         };
-        // allow_partial and 3 objects, then per object its obj_path and 5 settings.
-        let items = request_items(&Msg::request("s", ReqType::Set(set)).to_bytes());
-        assert_eq!(items, 1 + 3 + 3 * (1 + 5));
+        // Per object: itself, its path, 5 settings of 4 items; then allow_partial and the
+        // envelope (header 3, body, request, set).
+        let count = items(&Msg::request("s", ReqType::Set(set)).to_bytes());
+        assert_eq!(count, 3 * (1 + 1 + 5 * 4) + 1 + 6);
+        // A response a controller sends is counted to the leaves too.
+        let result = msg::get_resp::ResolvedPathResult {
+            resolved_path: "Device.X.".into(),
+            result_params: (0..100).map(|i| (format!("P{i}"), "v".to_string())).collect(),
+        };
+        let resp = msg::GetResp {
+            req_path_results: vec![msg::get_resp::RequestedPathResult {
+                requested_path: "Device.X.".into(),
+                resolved_path_results: vec![result; 10],
+                ..Default::default()
+            }],
+        };
+        let resp = Msg::response("r", msg::response::RespType::GetResp(resp));
+        assert!(items(&resp.to_bytes()) > 10 * 100 * 2, "{}", items(&resp.to_bytes()));
     }
 
     #[test]
     fn copies_of_a_request_merge_and_are_all_counted() {
         let one = get(1).to_bytes();
-        assert_eq!(request_items(&one.repeat(50)), 50 * 2, "each copy: a path and max_depth");
+        assert_eq!(items(&one.repeat(50)), 50 * 8, "each copy: its envelope and a path");
     }
 
     #[test]
@@ -186,11 +210,10 @@ mod tests {
     }
 
     #[test]
-    fn garbage_and_non_requests_count_nothing() {
-        assert_eq!(request_items(b""), 0);
-        assert_eq!(request_items(&[0xff; 64]), 0);
-        assert_eq!(request_items(&[0x12, 0x05, 0x0a]), 0, "truncated");
-        let resp = Msg::error("e", msg::Error::default());
-        assert_eq!(request_items(&resp.to_bytes()), 0);
+    fn garbage_counts_what_precedes_the_first_malformed_field() {
+        assert_eq!(items(b""), 0);
+        assert_eq!(items(&[0xff; 64]), 0);
+        assert_eq!(items(&[0x12, 0x05, 0x0a]), 0, "truncated");
+        assert_eq!(items(&[0x08, 0x01, 0x12, 0x05, 0x0a]), 1, "a varint, then truncated");
     }
 }

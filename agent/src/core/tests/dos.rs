@@ -247,3 +247,27 @@ fn path_bounds_are_7008() {
     }
     still_serving(&mut h);
 }
+
+/// A controller's response is never answered, however large: a GetResp of 200,000 results is
+/// dropped from a scan of its bytes, without decoding it.
+#[test]
+fn dos_huge_response_from_a_controller_is_dropped_undecoded() {
+    let mut h = Harness::builtin();
+    let result = msg::get_resp::ResolvedPathResult {
+        resolved_path: "Device.X.".into(),
+        result_params: [("P".to_string(), "v".to_string())].into(),
+    };
+    let one = msg::GetResp {
+        req_path_results: vec![msg::get_resp::RequestedPathResult {
+            requested_path: "Device.X.".into(),
+            resolved_path_results: vec![result; 1000],
+            ..Default::default()
+        }],
+    };
+    let resp = Msg::response("r-1", RespType::GetResp(one));
+    // 200 copies merge into one GetResp of 200 requested paths of 1,000 results each.
+    let payload = resp.to_bytes().repeat(200);
+    let record = usp_proto::record::Record::no_session_context("1.4", AGENT, CTRL, payload);
+    assert!(h.record(&record).is_empty());
+    still_serving(&mut h);
+}

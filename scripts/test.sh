@@ -8,8 +8,10 @@
 # Then builds the armv7 agent and controller (static musl, cross/build.sh: installs Debian's
 # rustc-web, zig and qemu-user-static the first time) and runs the end-to-end check under
 # qemu-user (cross/qemu-test.sh). USP_TEST_CROSS=0 skips that part (for quick local runs).
-# Last, the OpenWrt package (openwrt/test.sh): built as .ipk, installed with OpenWrt's real
+# Then the OpenWrt package (openwrt/test.sh): built as .ipk, installed with OpenWrt's real
 # opkg, configured with its real uci (both built from ../shared/openwrt), run under busybox sh.
+# USP_TEST_FUZZ=1 adds a smoke run of every cargo-fuzz target (fuzz/run.sh: 20 s each after a
+# build of about 4 minutes on two cores; USP_FUZZ_SECONDS changes the 20 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,11 +65,18 @@ fi
 # (USP_OPENWRT_SRC).
 bash openwrt/test.sh 2>&1 | tee target/openwrt-output.txt || status=1
 
+# The fuzz targets, a short smoke budget each (issue 20), on request.
+: >target/fuzz-output.txt
+if [ "${USP_TEST_FUZZ:-0}" = 1 ]; then
+    bash fuzz/run.sh "${USP_FUZZ_SECONDS:-20}" 2>&1 | tee target/fuzz-output.txt || status=1
+fi
+
 # One closing line for the whole run, counted from cargo's per-binary summaries and the
-# OpenWrt and qemu checks' summaries.
+# OpenWrt, qemu and fuzz smoke checks' summaries.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^qemu-test: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      /^openwrt-pkg: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
+     /^fuzz-smoke: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
-    target/test-output.txt target/openwrt-output.txt target/qemu-output.txt
+    target/test-output.txt target/openwrt-output.txt target/qemu-output.txt target/fuzz-output.txt
 exit "$status"

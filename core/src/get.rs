@@ -29,16 +29,28 @@ use std::collections::BTreeMap;
 use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
+use usp_proto::Message;
 use usp_proto::msg::get_resp::{RequestedPathResult, ResolvedPathResult};
 use usp_proto::msg::{Get, GetResp};
 
+use super::budget::Budget;
 use super::parse_path;
 
-/// Answers a Get with the rights of `access`.
-pub(super) fn handle(dm: &mut DataModel, who: &Requester, access: &Access, req: &Get) -> GetResp {
-    let req_path_results =
-        req.param_paths.iter().map(|p| one_path(dm, who, access, p, req.max_depth)).collect();
-    GetResp { req_path_results }
+/// Answers a Get with the rights of `access`; 7005 when the answer exceeds `budget`.
+pub(super) fn handle(
+    dm: &mut DataModel,
+    who: &Requester,
+    access: &Access,
+    req: &Get,
+    budget: &mut Budget,
+) -> Result<GetResp, UspError> {
+    let mut req_path_results = Vec::with_capacity(req.param_paths.len());
+    for p in &req.param_paths {
+        let result = one_path(dm, who, access, p, req.max_depth, budget)?;
+        budget.charge(result.requested_path.len() + result.err_msg.len() + 8)?;
+        req_path_results.push(result);
+    }
+    Ok(GetResp { req_path_results })
 }
 
 fn one_path(
@@ -47,14 +59,16 @@ fn one_path(
     access: &Access,
     text: &str,
     max_depth: u32,
-) -> RequestedPathResult {
-    match resolve_and_read(dm, who, access, text, max_depth) {
+    budget: &mut Budget,
+) -> Result<RequestedPathResult, UspError> {
+    Ok(match resolve_and_read(dm, who, access, text, max_depth, budget) {
         Ok(resolved_path_results) => RequestedPathResult {
             requested_path: text.to_owned(),
             err_code: 0,
             err_msg: String::new(),
             resolved_path_results,
         },
+        Err(e) if e.code == ErrorCode::ResourcesExceeded => return Err(e),
         Err(e) => {
             let code = if e.code == ErrorCode::ObjectDoesNotExist {
                 ErrorCode::InvalidPath
@@ -68,7 +82,7 @@ fn one_path(
                 resolved_path_results: Vec::new(),
             }
         }
-    }
+    })
 }
 
 fn resolve_and_read(
@@ -77,6 +91,7 @@ fn resolve_and_read(
     access: &Access,
     text: &str,
     max_depth: u32,
+    budget: &mut Budget,
 ) -> Result<Vec<ResolvedPathResult>, UspError> {
     let path = parse_path(text)?;
     let (targets, search) = match dm.resolve(who, &path) {
@@ -98,10 +113,12 @@ fn resolve_and_read(
                 let value = dm.read_params(who, target.obj, &target.numbers, &[param]);
                 let Some(Ok(value)) = value.into_iter().next() else { continue };
                 let name = dm.schema().param(param).name.to_string();
-                out.push(ResolvedPathResult {
+                let result = ResolvedPathResult {
                     resolved_path: target.obj_path(dm),
                     result_params: BTreeMap::from([(name, value.to_string())]),
-                });
+                };
+                budget.charge(result.encoded_len())?;
+                out.push(result);
             }
             Item::Object => {
                 let own = !target.is_table(dm);
@@ -122,10 +139,12 @@ fn resolve_and_read(
                         .filter(|(p, _)| access.param(schema, *p, &w.numbers).read())
                         .map(|(p, v)| (schema.param(p).name.to_string(), v.to_string()))
                         .collect();
-                    out.push(ResolvedPathResult {
+                    let result = ResolvedPathResult {
                         resolved_path: dm.schema().instance_path(w.obj, &w.numbers),
                         result_params,
-                    });
+                    };
+                    budget.charge(result.encoded_len())?;
+                    out.push(result);
                 }
             }
             Item::Command(_) | Item::Event(_) => {

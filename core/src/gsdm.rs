@@ -28,6 +28,7 @@ use usp_datamodel::plugin::Requester;
 use usp_datamodel::schema::{ObjId, ParamAccess, Schema};
 use usp_datamodel::value::ParamType;
 use usp_datamodel::{DataModel, UspError};
+use usp_proto::Message;
 use usp_proto::msg::get_supported_dm_resp::{
     CmdType, ObjAccessType, ParamAccessType, ParamValueType, RequestedObjectResult,
     SupportedCommandResult, SupportedEventResult, SupportedObjectResult, SupportedParamResult,
@@ -35,19 +36,21 @@ use usp_proto::msg::get_supported_dm_resp::{
 };
 use usp_proto::msg::{GetSupportedDm, GetSupportedDmResp};
 
+use super::budget::Budget;
 use super::{DATA_MODEL_URI, parse_path};
 
-/// Answers a GetSupportedDM with the rights of `access`.
+/// Answers a GetSupportedDM with the rights of `access`; 7005 when the answer exceeds
+/// `budget` (counted path by path: one path's answer is bounded by the size of the schema).
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
     access: &Access,
     req: &GetSupportedDm,
-) -> GetSupportedDmResp {
-    let req_obj_results = req
-        .obj_paths
-        .iter()
-        .map(|p| match one_path(dm, who, access, p, req) {
+    budget: &mut Budget,
+) -> Result<GetSupportedDmResp, UspError> {
+    let mut req_obj_results = Vec::with_capacity(req.obj_paths.len());
+    for p in &req.obj_paths {
+        let result = match one_path(dm, who, access, p, req) {
             Ok(supported_objs) => RequestedObjectResult {
                 req_obj_path: p.clone(),
                 err_code: 0,
@@ -62,9 +65,11 @@ pub(super) fn handle(
                 data_model_inst_uri: String::new(),
                 supported_objs: Vec::new(),
             },
-        })
-        .collect();
-    GetSupportedDmResp { req_obj_results }
+        };
+        budget.charge(result.encoded_len())?;
+        req_obj_results.push(result);
+    }
+    Ok(GetSupportedDmResp { req_obj_results })
 }
 
 fn one_path(

@@ -20,22 +20,25 @@
 use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::{DataModel, ErrorCode, Item, UspError};
+use usp_proto::Message;
 use usp_proto::msg::get_instances_resp::{CurrInstance, RequestedPathResult};
 use usp_proto::msg::{GetInstances, GetInstancesResp};
 
+use super::budget::Budget;
 use super::parse_obj_path;
 
-/// Answers a GetInstances with the rights of `access`.
+/// Answers a GetInstances with the rights of `access`; 7005 when the answer exceeds `budget`
+/// (counted path by path: one path's answer is bounded by the number of rows).
 pub(super) fn handle(
     dm: &mut DataModel,
     who: &Requester,
     access: &Access,
     req: &GetInstances,
-) -> GetInstancesResp {
-    let req_path_results = req
-        .obj_paths
-        .iter()
-        .map(|p| match one_path(dm, who, access, p, req.first_level_only) {
+    budget: &mut Budget,
+) -> Result<GetInstancesResp, UspError> {
+    let mut req_path_results = Vec::with_capacity(req.obj_paths.len());
+    for p in &req.obj_paths {
+        let result = match one_path(dm, who, access, p, req.first_level_only) {
             Ok(curr_insts) => RequestedPathResult {
                 requested_path: p.clone(),
                 err_code: 0,
@@ -48,9 +51,11 @@ pub(super) fn handle(
                 err_msg: e.msg,
                 curr_insts: Vec::new(),
             },
-        })
-        .collect();
-    GetInstancesResp { req_path_results }
+        };
+        budget.charge(result.encoded_len())?;
+        req_path_results.push(result);
+    }
+    Ok(GetInstancesResp { req_path_results })
 }
 
 fn one_path(

@@ -18,6 +18,10 @@
 //! OnBoardRequest) lives in `notify`; what it shares with `operate` (the notification kinds) in
 //! `kinds`; the links' protocol state (Connect Records, held notifications) in `link`.
 //!
+//! What one request of a controller may cost is bounded (issue 20): `precheck` refuses a
+//! request carrying too many items before decoding it, `budget` bounds its paths and the size
+//! of its answer ([`Limits`], 7005 beyond).
+//!
 //! # What the host calls
 //!
 //! - [`Core::new`], then once [`Core::boot`] (sends `Boot!` and the notifications persisted
@@ -62,6 +66,7 @@
 //! - See each message's module for its own decisions.
 
 mod add;
+mod budget;
 mod delete;
 mod get;
 mod gsdm;
@@ -72,6 +77,7 @@ mod local;
 mod message;
 mod notify;
 mod operate;
+mod precheck;
 mod protocol;
 pub mod record;
 mod set;
@@ -86,6 +92,7 @@ use usp_datamodel::schema::{ObjId, ParamId};
 use usp_datamodel::{DataModel, ErrorCode, Target, UspError};
 use usp_proto::record::Record;
 
+pub use budget::Limits;
 pub use link::{LinkUp, MAX_HELD};
 pub use notify::BootInfo;
 pub use record::{ConnectKind, Handled, TraceHook, connect_record, disconnect_record};
@@ -167,6 +174,8 @@ pub struct Core {
     trace: Option<Box<dyn TraceHook + Send>>,
     /// Notifications for controllers not reachable yet ([`Core::undeliverable`]).
     held: link::Held,
+    /// What one request of a controller may cost.
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Core {
@@ -202,7 +211,13 @@ impl Core {
             controllers,
             trace: None,
             held: link::Held::default(),
+            limits: Limits::default(),
         }
+    }
+
+    /// Replaces the bounds of one request of a controller ([`Limits::default`] until then).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Asks to be told (by [`Core::take_config_changed`]) when a committed change touches a

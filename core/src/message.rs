@@ -8,6 +8,7 @@ use usp_datamodel::ErrorCode;
 use usp_datamodel::plugin::Requester;
 use usp_proto::msg::{self, Msg, body, header::MsgType, request::ReqType, response::RespType};
 
+use super::budget::{Budget, Limits};
 use super::{Core, add, delete, get, gsdm, instances, operate, protocol, set};
 
 impl Core {
@@ -91,16 +92,30 @@ impl Core {
         req: ReqType,
     ) -> Option<Msg> {
         let who = who.clone();
+        let limits =
+            if matches!(who, Requester::Controller(_)) { self.limits } else { Limits::NONE };
+        let mut budget = Budget::new(limits);
+        if let Err(e) = budget.check_paths(&req) {
+            return Some(error_msg(msg_id, e.code, e.msg));
+        }
+        let budget = &mut budget;
         // Compiled once per request; `Access::Full` (the agent, full-access Roles) costs nothing.
         let access = self.dm.access(&who);
         let acc = &access;
         let resp = match req {
-            ReqType::Get(r) => RespType::GetResp(get::handle(&mut self.dm, &who, acc, &r)),
-            ReqType::GetSupportedDm(r) => {
-                RespType::GetSupportedDmResp(gsdm::handle(&mut self.dm, &who, acc, &r))
-            }
+            ReqType::Get(r) => match get::handle(&mut self.dm, &who, acc, &r, budget) {
+                Ok(resp) => RespType::GetResp(resp),
+                Err(e) => return Some(error_msg(msg_id, e.code, e.msg)),
+            },
+            ReqType::GetSupportedDm(r) => match gsdm::handle(&mut self.dm, &who, acc, &r, budget) {
+                Ok(resp) => RespType::GetSupportedDmResp(resp),
+                Err(e) => return Some(error_msg(msg_id, e.code, e.msg)),
+            },
             ReqType::GetInstances(r) => {
-                RespType::GetInstancesResp(instances::handle(&mut self.dm, &who, acc, &r))
+                match instances::handle(&mut self.dm, &who, acc, &r, budget) {
+                    Ok(resp) => RespType::GetInstancesResp(resp),
+                    Err(e) => return Some(error_msg(msg_id, e.code, e.msg)),
+                }
             }
             ReqType::GetSupportedProtocol(r) => {
                 RespType::GetSupportedProtocolResp(protocol::handle(&r))
@@ -140,7 +155,7 @@ impl Core {
     }
 }
 
-fn is_request_type(t: MsgType) -> bool {
+pub(super) fn is_request_type(t: MsgType) -> bool {
     matches!(
         t,
         MsgType::Get

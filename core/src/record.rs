@@ -160,12 +160,13 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Handled {
             return Handled::NotARecord;
         }
     };
-    // The Msg is decoded once, here, for the trace and for the message layer.
+    // The Msg is decoded once, here, for the trace and for the message layer; one with more
+    // items than a request may carry is refused undecoded (see `precheck`).
     let msg = match &record.record_type {
         Some(RecordType::NoSessionContext(nsc))
             if record.payload_security == i32::from(PayloadSecurity::Plaintext) =>
         {
-            Some(Msg::from_bytes(&nsc.payload))
+            Some(core.decode_request(&record.from_id, &nsc.payload))
         }
         _ => None,
     };
@@ -176,11 +177,12 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Handled {
 }
 
 /// The answer to a decoded Record; `msg` is its payload decoded (plaintext NoSessionContext
-/// Records only).
+/// Records only), or why it was not: `Err(None)` nothing to answer, `Err(Some(error))` the
+/// Error to answer a request too large to decode.
 fn answer(
     core: &mut Core,
     record: Record,
-    msg: Option<Result<Msg, usp_proto::DecodeError>>,
+    msg: Option<Result<Msg, Option<Box<Msg>>>>,
 ) -> Vec<Outgoing> {
     if record.to_id != core.endpoint_id {
         log::debug!("ignoring a Record for {:?}", super::short(&record.to_id));
@@ -235,9 +237,11 @@ fn answer(
                     return Vec::new();
                 }
                 Some(Ok(m)) => m,
-                Some(Err(e)) => {
-                    log::warn!("{from}: payload is not a USP Msg ({e}); ignored");
-                    return Vec::new();
+                Some(Err(None)) => return Vec::new(),
+                Some(Err(Some(refusal))) => {
+                    let record =
+                        Record::no_session_context_msg(version, &from, &core.endpoint_id, &refusal);
+                    return vec![Outgoing { to: from, record, in_reply: true }];
                 }
             };
             match core.handle_msg(&from, msg) {

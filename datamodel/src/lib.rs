@@ -23,5 +23,5 @@ pub mod value;
 
 mod dm;
 
-pub use dm::{BuildError, DEFAULT_POLL_INTERVAL, DataModel, Item, Target, Walked};
+pub use dm::{BuildError, DEFAULT_POLL_INTERVAL, DataModel, Item, MAX_FOLLOWED, Target, Walked};
 pub use error::{ErrorCode, UspError};

@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod identity;
+mod inbound;
 pub mod logging;
 pub mod options;
 mod owner;
@@ -148,8 +149,12 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;
     let mtp_tx = tx.clone();
+    let gate = inbound::Gate::default();
+    let sink_gate = gate.clone();
     let sink: usp_mtp::EventSink = std::sync::Arc::new(move |event| {
-        let _ = mtp_tx.send(Input::Mtp(event));
+        if sink_gate.admit(&event) {
+            let _ = mtp_tx.send(Input::Mtp(event));
+        }
     });
     let transports = transports::Transports::new(sink, mqtt_stats.clone(), clock);
     let tls = tls_files(opts);
@@ -170,7 +175,11 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
                 log::info!("SIGHUP: re-reading the MTP configuration");
                 owner.replan();
             }
-            Input::Mtp(event) => owner.on_mtp(event),
+            Input::Mtp(event) => {
+                let ticket = inbound::Gate::ticket(&event);
+                owner.on_mtp(event);
+                gate.release(ticket);
+            }
             Input::Wake => {
                 waker.pending.store(false, Ordering::Release);
                 owner.on_wake();

@@ -5,6 +5,7 @@
 
 mod acl;
 mod backend;
+mod dos;
 mod harness;
 mod links;
 mod notify;

@@ -265,9 +265,13 @@ fn huge_path_gets_a_per_path_error_not_a_panic() {
     let r = h.get1(&huge, 0);
     assert_eq!(r.err_code, 7008);
     assert_eq!(r.requested_path, huge);
-    // Just under the limit, syntactically fine but unknown: 7026.
-    let long = format!("Device.{}X", "Nope.".repeat(800));
+    // Just under the length limit, syntactically fine but unknown: 7026.
+    let long = format!("Device.{}X", format!("{}.", "Nope".repeat(15)).repeat(60));
+    assert!(long.len() > 3600);
     assert_eq!(h.get1(&long, 0).err_code, 7026);
+    // As short, but deeper than 64 segments: 7008.
+    let deep = format!("Device.{}X", "Nope.".repeat(800));
+    assert_eq!(h.get1(&deep, 0).err_code, 7008);
     let set = msg::Set {
         allow_partial: true,
         update_objs: vec![msg::set::UpdateObject {

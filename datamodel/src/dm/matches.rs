@@ -53,7 +53,7 @@ impl DataModel {
                     }
                     let row = Cursor { obj: cur, numbers: numbers[..=k].to_vec() };
                     if !matches!(
-                        self.matches(&Requester::Internal, &Access::Full, &row, conds, 0),
+                        self.matches(&Requester::Internal, &Access::Full, &row, conds),
                         Ok(true)
                     ) {
                         return false;

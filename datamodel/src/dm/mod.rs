@@ -9,6 +9,7 @@
 //! [`DataModel::flush`] writes to the [`Store`] once per message.
 
 mod access;
+mod follow;
 mod load;
 mod matches;
 mod meta;
@@ -22,6 +23,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use follow::MAX_FOLLOWED;
 pub use read::Walked;
 pub use resolve::{Item, Target};
 pub use watch::DEFAULT_POLL_INTERVAL;

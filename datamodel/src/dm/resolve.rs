@@ -7,7 +7,7 @@
 use super::DataModel;
 use crate::access::Access;
 use crate::error::{ErrorCode, UspError};
-use crate::path::{Condition, Op, Path, RefIndex, Reference, Segment, Tail};
+use crate::path::{Condition, Op, Path, Segment, Tail};
 use crate::plugin::Requester;
 use crate::schema::{CmdId, EventId, ObjId, ParamId, Storage};
 use crate::value::{Value, list_items};
@@ -54,23 +54,11 @@ pub(super) struct Cursor {
     pub(super) numbers: Vec<u32>,
 }
 
-/// Reference following may not go deeper than this (a reference loop ends with an error).
-const MAX_REFERENCE_DEPTH: u8 = 8;
-
 impl DataModel {
     /// Resolves a path of the instantiated data model. A non-search path naming a missing
     /// instance fails with 7016; a name the schema does not know fails with 7026; a search path
     /// may resolve to nothing.
     pub fn resolve(&mut self, who: &Requester, path: &Path) -> Result<Vec<Target>, UspError> {
-        self.resolve_depth(who, path, 0)
-    }
-
-    fn resolve_depth(
-        &mut self,
-        who: &Requester,
-        path: &Path,
-        depth: u8,
-    ) -> Result<Vec<Target>, UspError> {
         let search = path.is_search();
         let mut segments = path.segments.iter();
         match segments.next() {
@@ -79,23 +67,29 @@ impl DataModel {
         }
         let mut cursors = vec![Cursor { obj: ObjId::ROOT, numbers: Vec::new() }];
         for segment in segments {
+            if let Segment::Follow(reference) = segment {
+                if cursors.iter().any(|c| self.at_table(c)) {
+                    return Err(UspError::invalid_path(path));
+                }
+                // Merged: each instance once, however many cursors lead to it.
+                cursors = self.follow_all(who, &cursors, reference)?;
+                continue;
+            }
             let mut next = Vec::with_capacity(cursors.len());
             for cursor in cursors {
-                self.step(who, path, search, depth, cursor, segment, &mut next)?;
+                self.step(who, path, search, cursor, segment, &mut next)?;
             }
             cursors = next;
         }
         cursors.into_iter().map(|c| self.finish_target(path, c)).collect()
     }
 
-    /// Applies one segment to one cursor, pushing the resulting cursors.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies one segment (not a reference step) to one cursor, pushing the resulting cursors.
     fn step(
         &mut self,
         who: &Requester,
         path: &Path,
         search: bool,
-        depth: u8,
         cursor: Cursor,
         segment: &Segment,
         out: &mut Vec<Cursor>,
@@ -140,7 +134,7 @@ impl DataModel {
                     numbers.push(n);
                     let row = Cursor { obj: cursor.obj, numbers };
                     let keep = match segment {
-                        Segment::Search(conds) => self.matches(who, &access, &row, conds, depth)?,
+                        Segment::Search(conds) => self.matches(who, &access, &row, conds)?,
                         _ => true,
                     };
                     if keep {
@@ -154,12 +148,7 @@ impl DataModel {
                     format!("{{i}} is only allowed in supported data model paths: {path}"),
                 ));
             }
-            Segment::Follow(reference) => {
-                if at_table {
-                    return Err(UspError::invalid_path(path));
-                }
-                out.extend(self.follow(who, &cursor, reference, depth)?);
-            }
+            Segment::Follow(_) => return Err(UspError::internal("reference step out of place")),
         }
         Ok(())
     }
@@ -203,60 +192,6 @@ impl DataModel {
             .unwrap_or_default()
     }
 
-    /// Follows a reference parameter of `cursor` to the object instances it names.
-    fn follow(
-        &mut self,
-        who: &Requester,
-        cursor: &Cursor,
-        reference: &Reference,
-        depth: u8,
-    ) -> Result<Vec<Cursor>, UspError> {
-        let param = self.schema.param_by_name(cursor.obj, &reference.param).ok_or_else(|| {
-            UspError::invalid_path(format!(
-                "{}{}",
-                self.schema.instance_path(cursor.obj, &cursor.numbers),
-                reference.param
-            ))
-        })?;
-        let text = self.read_one(who, cursor.obj, &cursor.numbers, param)?.to_string();
-        let items: Vec<&str> = match reference.index {
-            RefIndex::Single => vec![text.trim()],
-            RefIndex::Nth(n) => list_items(&text).nth(n as usize - 1).into_iter().collect(),
-            RefIndex::All => list_items(&text).collect(),
-        };
-        let mut out = Vec::new();
-        for item in items.into_iter().filter(|i| !i.is_empty()) {
-            out.extend(self.resolve_reference(who, item, depth)?);
-        }
-        Ok(out)
-    }
-
-    /// Resolves the value of a reference parameter (`Device.IP.Interface.1`, possibly with
-    /// unique-key addressing) to object instances; a dangling reference resolves to nothing.
-    fn resolve_reference(
-        &mut self,
-        who: &Requester,
-        value: &str,
-        depth: u8,
-    ) -> Result<Vec<Cursor>, UspError> {
-        if depth >= MAX_REFERENCE_DEPTH {
-            return Err(UspError::new(ErrorCode::InvalidPathSyntax, "references nest too deeply"));
-        }
-        let text = if value.ends_with('.') { value.to_owned() } else { format!("{value}.") };
-        let Ok(path) = Path::parse(&text) else { return Ok(Vec::new()) };
-        match self.resolve_depth(who, &path, depth + 1) {
-            Ok(targets) => {
-                Ok(targets.into_iter().map(|t| Cursor { obj: t.obj, numbers: t.numbers }).collect())
-            }
-            Err(e)
-                if e.code == ErrorCode::ObjectDoesNotExist || e.code == ErrorCode::InvalidPath =>
-            {
-                Ok(Vec::new())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
     /// True when every condition of a search expression holds for the row. A condition on a
     /// parameter `access` may not read never holds (R-GIN.0: the row is treated as absent, and
     /// the search cannot become an oracle for the value).
@@ -266,10 +201,9 @@ impl DataModel {
         access: &Access,
         row: &Cursor,
         conds: &[Condition],
-        depth: u8,
     ) -> Result<bool, UspError> {
         for cond in conds {
-            if !self.condition_holds(who, access, row, cond, depth)? {
+            if !self.condition_holds(who, access, row, cond)? {
                 return Ok(false);
             }
         }
@@ -282,11 +216,15 @@ impl DataModel {
         access: &Access,
         row: &Cursor,
         cond: &Condition,
-        depth: u8,
     ) -> Result<bool, UspError> {
-        // Walk the relative steps: single-instance children or references.
+        // Walk the relative steps: single-instance children or references (merged and bounded
+        // as in a path).
         let mut cursors = vec![row.clone()];
         for step in &cond.param.steps {
+            if let Segment::Follow(r) = step {
+                cursors = self.follow_all(who, &cursors, r)?;
+                continue;
+            }
             let mut next = Vec::new();
             for c in cursors {
                 match step {
@@ -301,7 +239,6 @@ impl DataModel {
                             ));
                         }
                     },
-                    Segment::Follow(r) => next.extend(self.follow(who, &c, r, depth)?),
                     _ => return Err(bad_condition(cond, "unexpected step")),
                 }
             }

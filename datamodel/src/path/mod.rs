@@ -6,6 +6,7 @@
 //! form. Parsing knows nothing of any data model: whether `Device.Foo.` exists is decided later by
 //! the resolver (USP 7026); here only syntax is judged (USP 7008).
 
+pub mod limits;
 mod parse;
 
 use std::fmt;

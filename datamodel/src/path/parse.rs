@@ -46,6 +46,7 @@ pub(super) fn parse(text: &str) -> Result<Path, PathError> {
     if text.len() + parser.growth > MAX_LEN {
         return Err(err(text.len(), "path too long"));
     }
+    super::limits::check(&path, text.len())?;
     Ok(path)
 }
 
@@ -881,9 +882,11 @@ mod tests {
 
     #[test]
     fn length_limit() {
+        // Long names: the depth stays within limits::MAX_SEGMENTS.
         let mut text = String::from("Device.");
-        while text.len() + 2 < MAX_LEN {
-            text.push_str("A.");
+        let segment = format!("{}.", "A".repeat(99));
+        while text.len() + segment.len() + 1 < MAX_LEN {
+            text.push_str(&segment);
         }
         while text.len() < MAX_LEN {
             text.push('B');

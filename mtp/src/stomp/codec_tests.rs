@@ -327,3 +327,17 @@ fn a_large_frame_does_not_pin_its_buffer() {
     assert!(d.buf.capacity() <= SHRINK_ABOVE, "{}", d.buf.capacity());
     assert_eq!(d.next(), Ok(Some(Decoded::Heartbeat)));
 }
+
+/// Found by the `stomp_codec` fuzz target (its first artifact): an ERROR frame whose header
+/// name only resembles `content-length` decodes without one; re-encoded, it gains a real
+/// `content-length` and escapes, and decodes back to the same frame with that header added.
+#[test]
+fn fuzz_reencoded_frame_gains_content_length_and_decodes_back() {
+    let wire = b"ERROR\nmessage:escaped\\\\n\ncontent-lengntent-length:0\n\n\0";
+    let first = frames(decode_all(wire, BIG));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].header("message"), Some("escaped\\n"));
+    assert_eq!(first[0].header("content-length"), None);
+    let again = frames(decode_all(&encoded(&first[0]), BIG));
+    assert_eq!(again, vec![with_length(first[0].clone())]);
+}

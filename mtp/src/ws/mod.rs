@@ -41,6 +41,7 @@ use std::time::Duration;
 use crate::retry::RetryPolicy;
 
 mod client;
+mod outbox;
 mod server;
 mod session;
 mod stream;

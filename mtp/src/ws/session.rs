@@ -6,7 +6,6 @@
 //! poll tick); never reconnects, never decides who the peer is (the client and server modules
 //! do), never parses Records.
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Error as WsError, Message, WebSocket};
 
+use super::outbox::{MAX_QUEUED, Outbox};
 use super::stream::Io;
 use crate::wake::{WakeReceiver, wait_io};
 use crate::{EventSink, LinkId, MtpEvent};
@@ -163,7 +163,7 @@ pub(crate) struct Session<'a> {
 
 /// The session loop's bookkeeping.
 struct State {
-    pending: VecDeque<Vec<u8>>,
+    pending: Outbox,
     /// tungstenite holds bytes the socket did not take.
     blocked: bool,
     /// We sent Close: the deadline for the answer.
@@ -182,7 +182,7 @@ impl Session<'_> {
     pub(crate) fn run(mut self) -> Ended {
         let now = Instant::now();
         let mut st = State {
-            pending: VecDeque::new(),
+            pending: Outbox::new(MAX_QUEUED),
             blocked: false,
             closing: None,
             why: None,
@@ -233,7 +233,16 @@ impl Session<'_> {
     fn take_commands(&mut self, st: &mut State) {
         loop {
             match self.cmds.try_recv() {
-                Ok(Cmd::Send(record)) if st.closing.is_none() => st.pending.push_back(record),
+                Ok(Cmd::Send(record)) if st.closing.is_none() => {
+                    let size = record.len();
+                    if !st.pending.push(record) {
+                        log::warn!(
+                            "ws link {}: {size}-byte Record dropped: {} bytes wait for a slow peer",
+                            self.link,
+                            st.pending.bytes()
+                        );
+                    }
+                }
                 Ok(Cmd::Send(_)) => log::debug!("ws link {}: Record dropped, closing", self.link),
                 Ok(Cmd::Close(why)) => {
                     self.hand_over_pending(st);
@@ -265,9 +274,9 @@ impl Session<'_> {
     /// Queues a Close frame and starts its answer's deadline; Records not yet handed to
     /// tungstenite are dropped.
     fn send_close(&mut self, st: &mut State, code: CloseCode, text: &'static str) {
-        if !st.pending.is_empty() {
-            log::debug!("ws link {}: {} Record(s) dropped, closing", self.link, st.pending.len());
-            st.pending.clear();
+        let dropped = st.pending.clear();
+        if dropped > 0 {
+            log::debug!("ws link {}: {dropped} Record(s) dropped, closing", self.link);
         }
         let _ = self.ws.close(Some(CloseFrame { code, reason: text.into() }));
         st.closing = Some(Instant::now() + CLOSE_TIMEOUT);
@@ -276,7 +285,7 @@ impl Session<'_> {
     /// Hands every pending Record to tungstenite, which keeps what the socket does not take yet
     /// and sends it before a Close queued after them; a lost connection drops the rest.
     fn hand_over_pending(&mut self, st: &mut State) {
-        while let Some(record) = st.pending.pop_front() {
+        while let Some(record) = st.pending.pop() {
             if let Err(e) = self.write(Message::Binary(record.into()), st) {
                 st.reason.get_or_insert(e);
                 st.pending.clear();
@@ -287,7 +296,7 @@ impl Session<'_> {
     /// Hands pending Records to tungstenite while the socket takes them.
     fn feed(&mut self, st: &mut State) -> Result<(), String> {
         while !st.blocked && st.closing.is_none() {
-            let Some(record) = st.pending.pop_front() else { break };
+            let Some(record) = st.pending.pop() else { break };
             self.write(Message::Binary(record.into()), st)?;
         }
         Ok(())

@@ -107,14 +107,92 @@ fn reference_loop_terminates() {
     let mut f = three_items();
     set(&mut f.dm, "Device.Test.Item.1.", &[("Ref", "Device.Test.Item.2")]);
     set(&mut f.dm, "Device.Test.Item.2.", &[("Ref", "Device.Test.Item.1")]);
-    let long = format!("Device.Test.Item.1.{}Name", "Ref+.".repeat(40));
+    let long = format!("Device.Test.Item.1.{}Name", "Ref+.".repeat(30));
     assert_eq!(values(&mut f.dm, &long), ["a"]);
-    // A reference whose value is itself a search following the reference: bounded depth.
+    // A reference whose value is itself a search following the reference is not an instance
+    // path: it designates nothing (it used to recurse until a depth limit).
     set(&mut f.dm, "Device.Test.Item.1.", &[("Ref", "Device.Test.Item.[Ref+.Name==\"a\"]")]);
     set(&mut f.dm, "Device.Test.Item.2.", &[("Ref", "Device.Test.Item.[Ref+.Name==\"b\"]")]);
-    // The nesting limit ends the loop with 7008 (references nest too deeply).
-    let r = resolve(&mut f.dm, "Device.Test.Item.1.Ref+.Name");
-    assert_eq!(r.expect_err("reference nesting limit").code, ErrorCode::InvalidPathSyntax);
+    assert!(values(&mut f.dm, "Device.Test.Item.1.Ref+.Name").is_empty());
+}
+
+#[test]
+fn following_a_parameter_not_declared_a_reference_is_7026() {
+    let mut f = three_items();
+    set(&mut f.dm, "Device.Test.Item.1.", &[("Tags", "Device.Test.Item.2")]);
+    assert_eq!(resolve_err(&mut f.dm, "Device.Test.Item.1.Tags#*+.Name"), ErrorCode::InvalidPath);
+    assert_eq!(resolve_err(&mut f.dm, "Device.Test.Item.1.Name+.Name"), ErrorCode::InvalidPath);
+    assert_eq!(
+        resolve_err(&mut f.dm, "Device.Test.Item.[Tags#*+.Name==\"b\"].Name"),
+        ErrorCode::InvalidPath
+    );
+}
+
+#[test]
+fn reference_values_are_instance_paths_not_path_grammar() {
+    let mut f = three_items();
+    for value in [
+        "Device.Test.Item.*",
+        "Device.Test.Item.[Count>0]..",
+        "Device.Test.Item.1.Ref+",
+        "Device.Test.Item.[Refs#*+.Name==\"a\"]",
+        "Device.Test.Item.1.Name",
+        "Device.Test.Item",
+        "Device.Test.Item.{i}",
+        "Test.Item.1",
+    ] {
+        set(&mut f.dm, "Device.Test.Item.3.", &[("Ref", value)]);
+        assert!(objs(&mut f.dm, "Device.Test.Item.3.Ref+.").is_empty(), "{value}");
+    }
+    // A search that matches several rows designates the first one only.
+    set(&mut f.dm, "Device.Test.Item.3.", &[("Ref", "Device.Test.Item.[Count>100]")]);
+    assert_eq!(objs(&mut f.dm, "Device.Test.Item.3.Ref+."), ["Device.Test.Item.2."]);
+}
+
+/// Issue 20, first denial of service: a list reference naming the same rows several times,
+/// followed over and over, used to double the cursors at every step (20 steps: 20 s, 844 MB).
+#[test]
+fn dos_exponential_reference_chain_is_merged() {
+    let mut f = three_items();
+    let twice = "Device.Test.Item.1,Device.Test.Item.2,Device.Test.Item.1,Device.Test.Item.2";
+    for n in 1..=3 {
+        set(&mut f.dm, &format!("Device.Test.Item.{n}."), &[("Refs", twice)]);
+    }
+    let chain = "Refs#*+.".repeat(crate::path::limits::MAX_REFERENCE_STEPS);
+    let start = std::time::Instant::now();
+    assert_eq!(values(&mut f.dm, &format!("Device.Test.Item.3.{chain}Name")), ["a", "b"]);
+    assert_eq!(
+        values(&mut f.dm, &format!("Device.Test.Item.[{chain}Name==\"a\"].Name")),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        values(&mut f.dm, &format!("Device.Test.Item.*.{chain}Name")),
+        ["a", "b"],
+        "three rows leading to the same two instances: each once"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+}
+
+#[test]
+fn one_reference_step_designates_at_most_max_followed_instances() {
+    let mut f = three_items();
+    // MAX_FOLLOWED + 1 rows, each referencing itself, followed from a wildcard.
+    let rows = crate::MAX_FOLLOWED as u32 + 1;
+    let who = crate::plugin::Requester::Internal;
+    tx(&mut f.dm, &who, |dm| {
+        for n in 4..=rows {
+            add_in(dm, &who, "Device.Test.Item.", &[("Name", &format!("n{n}"))])?;
+        }
+        for n in 1..=rows {
+            let me = format!("Device.Test.Item.{n}");
+            set_in(dm, &who, &format!("{me}."), &[("Ref", &me)])?;
+        }
+        Ok(())
+    })
+    .expect("rows");
+    let err = resolve(&mut f.dm, "Device.Test.Item.*.Ref+.").expect_err("too many");
+    assert_eq!(err.code, ErrorCode::ResourcesExceeded);
+    assert_eq!(objs(&mut f.dm, "Device.Test.Item.[Name==\"n9\"].Ref+."), ["Device.Test.Item.9."]);
 }
 
 #[test]

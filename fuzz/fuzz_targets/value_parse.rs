@@ -3,9 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use usp_datamodel::value::{
-    Constraints, DateTime, ParamType, base64_decode, base64_encode, list_items,
-};
+use usp_datamodel::value::{Constraints, DateTime, ParamType, list_items};
+use usp_util::base64::{decode as base64_decode, encode as base64_encode};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };

@@ -55,6 +55,7 @@ pub mod local_agent;
 pub mod mqtt;
 pub mod stomp;
 mod time;
+pub mod wifi;
 pub mod worker;
 
 #[cfg(test)]
@@ -102,6 +103,7 @@ pub static AREAS: &[Area] = &[
         build: |h| vec![Box::new(Mqtt::with_stats(h.identity.tls, h.mqtt_stats.clone()))],
     },
     Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
+    Area { name: "WiFi", router: true, build: wifi::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

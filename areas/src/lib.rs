@@ -53,6 +53,8 @@ mod host;
 mod identity;
 pub mod local_agent;
 pub mod mqtt;
+#[cfg(feature = "openwrt")]
+pub mod openwrt;
 pub mod stomp;
 mod time;
 pub mod wifi;

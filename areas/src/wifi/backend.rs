@@ -68,8 +68,10 @@ pub enum Job {
 pub enum Reply {
     /// A refresh ended (or a watcher has a new state).
     Snapshot(Result<Snapshot, WifiError>),
-    /// An apply or reset ended.
+    /// An apply ended.
     Applied(Result<(), WifiError>),
+    /// A reset ended.
+    WasReset(Result<(), WifiError>),
     /// A scan ended.
     Scanned(OpHandle, Result<Vec<Row>, WifiError>),
     /// A watcher heard that something changed: refresh.
@@ -84,7 +86,7 @@ pub fn run(backend: &mut dyn Backend, job: Job) -> Reply {
         Job::Refresh => Reply::Snapshot(backend.refresh()),
         Job::Apply(changes) => Reply::Applied(backend.apply(&changes)),
         Job::Scan(handle) => Reply::Scanned(handle, backend.scan()),
-        Job::Reset(ap) => Reply::Applied(backend.reset(ap.as_deref())),
+        Job::Reset(ap) => Reply::WasReset(backend.reset(ap.as_deref())),
         Job::Watch(inbox) => Reply::Watching(backend.watch(inbox)),
     }
 }

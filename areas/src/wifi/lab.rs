@@ -283,8 +283,11 @@ impl Backend for LabWifi {
         let factory = defaults();
         match access_point {
             None => {
-                sim.config = factory;
+                // A restart of the Wi-Fi subsystem (TR-181 `Reset()`): the configuration stays,
+                // every station is dropped.
+                sim.stations.clear();
                 sim.reset_counter += 1;
+                return Ok(());
             }
             Some(ap) => {
                 let key = (Kind::AccessPoint, ap.to_owned());

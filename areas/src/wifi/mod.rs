@@ -25,6 +25,8 @@
 pub mod backend;
 pub mod lab;
 pub mod model;
+#[cfg(feature = "openwrt")]
+pub mod openwrt;
 mod schema;
 mod sync;
 mod tr181;
@@ -56,6 +58,8 @@ pub const REFRESH_PERIOD: Duration = Duration::from_secs(10);
 pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
     let backend: Box<dyn Backend> = match host.platform {
         Platform::Lab => Box::new(lab::LabWifi::open(&host.paths.state_dir)),
+        #[cfg(feature = "openwrt")]
+        Platform::OpenWrt => Box::new(openwrt::OpenWrtWifi::new(&host.paths)),
         other => {
             log::info!("Device.WiFi: no Wi-Fi backend for the {other} platform; not served");
             return Vec::new();
@@ -71,6 +75,9 @@ pub struct WiFi {
     ids: Ids,
     snap: Snapshot,
     staged: Vec<Change>,
+    /// Transactions handed to the worker and not yet applied, oldest first: laid over every
+    /// snapshot until their apply ends (a refresh queued before them would undo them).
+    in_flight: std::collections::VecDeque<Vec<Change>>,
     period: Duration,
     next_refresh: Duration,
 }
@@ -102,7 +109,16 @@ impl WiFi {
             }
         };
         let ids = Ids::default();
-        WiFi { backend: name, worker, ids, snap, staged: Vec::new(), period, next_refresh: period }
+        WiFi {
+            backend: name,
+            worker,
+            ids,
+            snap,
+            staged: Vec::new(),
+            in_flight: Default::default(),
+            period,
+            next_refresh: period,
+        }
     }
 
     /// Hands a job to the worker; false (logged) when it is gone.
@@ -284,7 +300,9 @@ impl Plugin for WiFi {
         }
         let changes = std::mem::take(&mut self.staged);
         self.snap.apply(&changes);
-        self.submit(Job::Apply(changes));
+        if self.submit(Job::Apply(changes.clone())) {
+            self.in_flight.push_back(changes);
+        }
     }
 
     fn abort(&mut self, _ctx: &mut Ctx) {

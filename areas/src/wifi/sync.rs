@@ -38,8 +38,15 @@ impl WiFi {
                 )
             }
             Reply::Applied(result) => {
+                self.in_flight.pop_front();
                 if let Err(e) = result {
                     log::warn!("Device.WiFi ({}): applying a change failed: {e}", self.backend);
+                }
+                self.submit(Job::Refresh);
+            }
+            Reply::WasReset(result) => {
+                if let Err(e) = result {
+                    log::warn!("Device.WiFi ({}): reset failed: {e}", self.backend);
                 }
                 self.submit(Job::Refresh);
             }
@@ -61,7 +68,10 @@ impl WiFi {
     }
 
     /// Replaces the cache, reporting what changed.
-    fn install(&mut self, ctx: &mut Ctx, new: Snapshot) {
+    fn install(&mut self, ctx: &mut Ctx, mut new: Snapshot) {
+        for changes in &self.in_flight {
+            new.apply(changes);
+        }
         let old = std::mem::replace(&mut self.snap, new);
         for kind in [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station] {
             let keys = |s: &Snapshot| {

@@ -205,17 +205,23 @@ fn the_neighbour_scan_completes_with_results() {
 }
 
 #[test]
-fn reset_restores_the_factory_configuration() {
+fn reset_restarts_the_radios_and_security_reset_restores_the_factory_security() {
     let dir = tempfile::tempdir().unwrap();
     let (mut t, control) = lab(dir.path());
     t.set("Device.WiFi.SSID.1.", &[("SSID", "mine")]).unwrap();
-    poll_until(&mut t, |_| control.applies() == 1);
+    t.set("Device.WiFi.AccessPoint.1.Security.", &[("ModeEnabled", "None")]).unwrap();
+    poll_until(&mut t, |_| control.applies() == 2);
     let (_, outcome) = t.operate("Device.WiFi.Reset()", &[]).unwrap();
     assert_eq!(outcome, Outcome::Done(Vec::new()));
+    t.operate("Device.WiFi.AccessPoint.1.Security.Reset()", &[]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while t.get("Device.WiFi.ResetCounter") != "1" && Instant::now() < deadline {
+    while t.get("Device.WiFi.AccessPoint.1.Security.ModeEnabled") != "WPA2-Personal"
+        && Instant::now() < deadline
+    {
         poll_until(&mut t, |_| true);
     }
-    assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "lab-2g");
     assert_eq!(t.get("Device.WiFi.ResetCounter"), "1");
+    assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "mine", "a restart keeps the configuration");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), "WPA2-Personal");
+    assert_eq!(count(&mut t, "Device.WiFi.AccessPoint.*.AssociatedDevice.*."), 0);
 }

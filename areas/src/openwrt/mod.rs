@@ -2,9 +2,9 @@
 //! and [`ubus::Ubus`] (calls and notifications through the `ubus` program), and [`OsError`].
 //!
 //! Both run programs, so they are called only from backend worker threads, never from the
-//! data-model thread. Where the programs are: [`Programs`], from `PATH` on a router,
-//! overridable with the environment variables `USP_UCI` and `USP_UBUS` (tests and the lab
-//! point them at a userland built from OpenWrt's sources).
+//! data-model thread. Where the programs are: [`Programs`], from the host's
+//! [`PlatformPaths`](crate::PlatformPaths) (`PATH` on a router, overridable with the
+//! environment variables `USP_UCI` and `USP_UBUS` or the daemon's options).
 
 #[cfg(any(test, feature = "testbed"))]
 pub mod testbed;
@@ -47,11 +47,8 @@ pub struct Programs {
 }
 
 impl Programs {
-    /// `uci` and `ubus` from `PATH`, or from `USP_UCI` / `USP_UBUS` when set.
-    pub fn from_env() -> Programs {
-        let get = |var: &str, default: &str| {
-            std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
-        };
-        Programs { uci: get("USP_UCI", "uci"), ubus: get("USP_UBUS", "ubus") }
+    /// The programs of `paths`.
+    pub fn of(paths: &crate::PlatformPaths) -> Programs {
+        Programs { uci: paths.uci_program.clone(), ubus: paths.ubus_program.clone() }
     }
 }

@@ -229,6 +229,8 @@ impl Testbed {
                 uci_save_dir: dir.join("uci-save"),
                 ubus_socket: Some(socket.clone()),
                 hostapd_dir: dir.join("hostapd"),
+                uci_program: prefix.join("bin/uci"),
+                ubus_program: prefix.join("bin/ubus"),
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },
             prefix,

@@ -51,10 +51,10 @@ impl From<OsError> for WifiError {
 }
 
 impl OpenWrtWifi {
-    /// The backend for a router's `paths`, with the programs of [`Programs::from_env`]; the
-    /// agent's UCI changes are staged in `state_dir/uci`.
+    /// The backend for a router's `paths` (programs included); the agent's UCI changes are
+    /// staged in `state_dir/uci`.
     pub fn new(paths: &PlatformPaths) -> OpenWrtWifi {
-        OpenWrtWifi::with_programs(paths, &Programs::from_env())
+        OpenWrtWifi::with_programs(paths, &Programs::of(paths))
     }
 
     /// As [`OpenWrtWifi::new`] with the given programs.

@@ -5,8 +5,9 @@
 //!
 //! The sources come from `USP_OPENWRT_SRC` (default: `../shared/openwrt` beside the
 //! repository); they are built once with their `build-userland.sh` into
-//! `target/openwrt-userland`. When they are missing, [`Testbed::userland`] says why and the
-//! caller skips (printing `skipped: ...`).
+//! `target/openwrt-userland`. When they are missing, [`Testbed::start_or_skip`] prints
+//! `skipped: ...`, records it in `target/test-skips.txt` (counted by `scripts/test.sh`) and the
+//! test returns.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -165,7 +166,8 @@ impl Testbed {
     /// The built userland, building it from `USP_OPENWRT_SRC` if needed; `Err` says why it
     /// cannot be had (the caller skips).
     pub fn userland() -> Result<PathBuf, String> {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = manifest.parent().unwrap_or(manifest);
         let src = std::env::var_os("USP_OPENWRT_SRC")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo.join("../shared/openwrt"));
@@ -205,7 +207,7 @@ impl Testbed {
         let prefix = match Testbed::userland() {
             Ok(p) => p,
             Err(why) => {
-                println!("skipped: {why}");
+                record_skip(&why);
                 return None;
             }
         };
@@ -285,6 +287,23 @@ impl Testbed {
             self.ubus().call("test", "join", &serde_json::json!({ "ifname": ifname, "mac": mac }));
     }
 
+    /// Another tool's change: `uci set path=value` then `uci commit` (with the default save
+    /// directory under the testbed's), as LuCI would.
+    pub fn uci_set(&self, path: &str, value: &str) -> bool {
+        let run = |args: &[&str]| {
+            Command::new(&self.programs.uci)
+                .arg("-c")
+                .arg(&self.paths.uci_dir)
+                .arg("-t")
+                .arg(&self.paths.uci_save_dir)
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let config = path.split('.').next().unwrap_or("");
+        run(&["set", &format!("{path}={value}")]) && run(&["commit", config])
+    }
+
     /// `uci get` of `path` (`wireless.radio0.channel`) with the real program; `None` if unset.
     pub fn uci_get(&self, path: &str) -> Option<String> {
         let out = Command::new(&self.programs.uci)
@@ -303,6 +322,20 @@ impl Drop for Testbed {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// Prints `skipped: ...` and appends the same line, with the test's name, to
+/// `target/test-skips.txt`, which `scripts/test.sh` counts into its "skipped" total (cargo
+/// shows no output of a passing test).
+fn record_skip(why: &str) {
+    println!("skipped: {why}");
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-skips.txt");
+    let line = format!("skipped: {name}: {why}\n");
+    let open = std::fs::OpenOptions::new().create(true).append(true).open(file);
+    if let Ok(mut f) = open {
+        let _ = std::io::Write::write_all(&mut f, line.as_bytes());
     }
 }
 

@@ -167,6 +167,7 @@ fn defaults() -> BTreeMap<(Kind, String), BTreeMap<String, Value>> {
             ("MaxAssociatedDevices", Value::UnsignedInt(32)),
             ("Security.ModeEnabled", text(mode)),
             ("Security.RekeyingInterval", Value::UnsignedInt(3600)),
+            ("Security.MFPConfig", text(if i == 2 { "Required" } else { "Optional" })),
         ];
         c.insert(
             (Kind::AccessPoint, ssid),

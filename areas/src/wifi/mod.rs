@@ -154,7 +154,13 @@ impl WiFi {
         if let Some(target) = sync::reference_kind(kind, name) {
             return Value::String(sync::key_to_path(ctx, &self.ids, target, row.text(name)).into());
         }
-        match row.values.get(name.as_str()) {
+        // A write of this transaction shows (in the Set response) before its commit.
+        let staged = self
+            .staged
+            .iter()
+            .rev()
+            .find(|c| c.kind == kind && c.key == row.key && c.name == *name);
+        match staged.map(|c| &c.value).or_else(|| row.values.get(name.as_str())) {
             Some(v) if v.param_type() == *ty => v.clone(),
             _ => ty.zero(),
         }

@@ -102,7 +102,7 @@ impl LabAgent {
         let log = File::create(in_dir(LOG_FILE)).map_err(|e| LabError::Dir(in_dir(LOG_FILE), e))?;
         let log2 = log.try_clone().map_err(|e| LabError::Dir(in_dir(LOG_FILE), e))?;
         let child = Command::new(bin)
-            .args(["-r", RESET_FILE, "-f", "usp.db", "-s", "cli"])
+            .args(["-r", RESET_FILE, "-f", "usp.db", "-s", "cli", "--platform", "lab"])
             .current_dir(dir)
             .process_group(0)
             .stdin(Stdio::null())

@@ -145,3 +145,22 @@ fn the_neighbour_scan_completes_with_iwinfo_results() {
     assert_eq!(arg("Result.3.OperatingFrequencyBand").as_deref(), Some("5GHz"));
     assert_eq!(arg("Result.1.Radio").as_deref(), Some("Device.WiFi.Radio.1."));
 }
+
+#[test]
+fn another_tools_change_is_a_value_change_after_the_periodic_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = bed(dir.path(), &Spec::router(1, 1, 0)) else { return };
+    let mut t = model(&bed);
+    assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "6");
+    assert!(bed.uci_set("wireless.radio0.channel", "1"));
+    t.tick(3601);
+    let changed = |e: &[DmEvent]| {
+        e.iter().any(|e| {
+            matches!(e, DmEvent::ValueChanged { path, value }
+            if path == "Device.WiFi.Radio.1.Channel" && value == "1")
+        })
+    };
+    let events = poll_until(&mut t, changed);
+    assert!(changed(&events), "{events:?}");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "1");
+}

@@ -41,12 +41,16 @@ impl Ubus {
         self.calls.load(Ordering::Relaxed)
     }
 
-    fn command(&self) -> Command {
+    /// The program with the socket and, for calls, the timeout (`ubus subscribe` would end
+    /// after it).
+    fn command(&self, timed: bool) -> Command {
         let mut c = Command::new(&self.program);
         if let Some(s) = &self.socket {
             c.arg("-s").arg(s);
         }
-        c.arg("-t").arg(self.timeout_secs.to_string());
+        if timed {
+            c.arg("-t").arg(self.timeout_secs.to_string());
+        }
         c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         c
     }
@@ -55,7 +59,7 @@ impl Ubus {
     /// nothing).
     pub fn call(&self, object: &str, method: &str, args: &Json) -> Result<Json, OsError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let out = self.command().args(["call", object, method, &args.to_string()]).output();
+        let out = self.command(true).args(["call", object, method, &args.to_string()]).output();
         let out = out.map_err(|e| OsError::Spawn(format!("{}: {e}", self.program.display())))?;
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
@@ -69,10 +73,12 @@ impl Ubus {
             .map_err(|e| OsError::Malformed(format!("ubus call {object} {method}: {e}")))
     }
 
-    /// Starts `ubus subscribe` on `objects`; each notification is one JSON line on the child's
-    /// stdout, read by [`Subscription::next_notification`].
+    /// Starts `ubus subscribe` on `objects` (without a timeout: it runs until dropped or until
+    /// ubusd goes); each notification is JSON on the child's stdout, read by
+    /// [`Subscription::next_notification`]. If the agent dies without dropping it, the program
+    /// ends at the next notification (its stdout is gone).
     pub fn subscribe(&self, objects: &[String]) -> Result<Subscription, OsError> {
-        let mut c = self.command();
+        let mut c = self.command(false);
         c.arg("subscribe").args(objects);
         let mut child =
             c.spawn().map_err(|e| OsError::Spawn(format!("{}: {e}", self.program.display())))?;
@@ -118,5 +124,27 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::openwrt::testbed::{Spec, Testbed};
+
+    #[test]
+    fn a_subscription_outlives_the_call_timeout_and_hears_hostapd() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(bed) = Testbed::start_or_skip(dir.path(), &Spec::router(1, 1, 0)) else { return };
+        let mut ubus = bed.ubus();
+        ubus.timeout_secs = 1;
+        let mut sub = ubus.subscribe(&["hostapd.wlan0".to_owned()]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        bed.join("wlan0", "aa:bb:cc:00:00:07");
+        let note = sub.next_notification().expect("a notification");
+        assert_eq!(note["assoc"]["address"], "aa:bb:cc:00:00:07", "{note}");
+        let e = ubus.call("hostapd.wlan9", "get_clients", &Json::Null).unwrap_err();
+        assert!(e.to_string().contains("hostapd.wlan9"), "{e}");
     }
 }

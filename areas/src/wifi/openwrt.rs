@@ -225,9 +225,10 @@ impl Backend for OpenWrtWifi {
 }
 
 /// Subscribes to hostapd's objects and turns every notification into a refresh; subscribes
-/// again 30 seconds after the subscription ends. Ends when the plugin is gone.
+/// again when the subscription ends. Ends when the plugin is gone.
 fn watch_loop(ubus: &Ubus, objects: &[String], inbox: &Inbox<Reply>) {
     loop {
+        let started = std::time::Instant::now();
         if let Ok(mut sub) = ubus.subscribe(objects) {
             while let Some(note) = sub.next_notification() {
                 let what =
@@ -237,7 +238,10 @@ fn watch_loop(ubus: &Ubus, objects: &[String], inbox: &Inbox<Reply>) {
                 }
             }
         }
-        std::thread::sleep(Duration::from_secs(30));
+        // A subscription that ran a while (ubusd or hostapd restarted) is renewed at once; one
+        // that failed at once (no such object yet) is retried later.
+        let long_lived = started.elapsed() > Duration::from_secs(30);
+        std::thread::sleep(Duration::from_secs(if long_lived { 1 } else { 30 }));
         if !inbox.push(Reply::Changed("the hostapd subscription ended".into())) {
             return;
         }

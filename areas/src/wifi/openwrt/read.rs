@@ -47,6 +47,7 @@ impl OpenWrtWifi {
                 }
             }
         }
+        radio_totals(&mut snap);
         Ok(snap)
     }
 
@@ -145,6 +146,24 @@ impl OpenWrtWifi {
             .filter(|a| !string(a, "mac").is_empty())
             .map(|a| map::station_from_iwinfo(ap, a))
             .collect()
+    }
+}
+
+/// A radio's byte and packet counters: the sums of its interfaces' (the kernel counts per
+/// interface).
+fn radio_totals(snap: &mut Snapshot) {
+    const SUMMED: [&str; 4] =
+        ["Stats.BytesSent", "Stats.BytesReceived", "Stats.PacketsSent", "Stats.PacketsReceived"];
+    for radio in &mut snap.radios {
+        for name in SUMMED {
+            let total = snap
+                .ssids
+                .iter()
+                .filter(|s| s.text("LowerLayers") == radio.key)
+                .map(|s| s.number(name))
+                .fold(0u64, u64::saturating_add);
+            radio.set(name, Value::UnsignedLong(total));
+        }
     }
 }
 

@@ -31,6 +31,12 @@ fn a_set_of_ssid_and_channel_is_one_uci_commit_and_one_reload() {
     assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "OpenWrt-0");
     assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), "WPA2-Personal");
     assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"), "");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Stats.BytesSent"), "5678", "its interfaces' sum");
+    assert_eq!(t.get("Device.WiFi.Radio.1.PossibleChannels"), "1,2,3,4,5,6,7,8,9,10,11");
+    assert_eq!(
+        t.get("Device.WiFi.Radio.2.SupportedOperatingChannelBandwidths"),
+        "20MHz,40MHz,80MHz"
+    );
     assert_eq!(count(&mut t, "Device.WiFi.Radio.[OperatingFrequencyBand==\"2.4GHz\"].Channel"), 1);
     t.set("Device.WiFi.SSID.1.", &[("SSID", "usp-renamed")]).unwrap_or_else(|e| panic!("{e}"));
     poll_until(&mut t, |_| bed.reloads() >= 1);

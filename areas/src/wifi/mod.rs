@@ -29,6 +29,7 @@ pub mod model;
 pub mod openwrt;
 mod schema;
 mod sync;
+#[rustfmt::skip]
 mod tr181;
 mod validate;
 

@@ -304,6 +304,22 @@ impl Testbed {
         run(&["set", &format!("{path}={value}")]) && run(&["commit", config])
     }
 
+    /// Another tool deletes `path` (a section or an option) and commits.
+    pub fn uci_delete(&self, path: &str) -> bool {
+        let run = |args: &[&str]| {
+            Command::new(&self.programs.uci)
+                .arg("-c")
+                .arg(&self.paths.uci_dir)
+                .arg("-t")
+                .arg(&self.paths.uci_save_dir)
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let config = path.split('.').next().unwrap_or("");
+        run(&["delete", path]) && run(&["commit", config])
+    }
+
     /// `uci get` of `path` (`wireless.radio0.channel`) with the real program; `None` if unset.
     pub fn uci_get(&self, path: &str) -> Option<String> {
         let out = Command::new(&self.programs.uci)

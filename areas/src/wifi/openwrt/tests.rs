@@ -170,3 +170,25 @@ fn another_tools_change_is_a_value_change_after_the_periodic_refresh() {
     assert!(changed(&events), "{events:?}");
     assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "1");
 }
+
+#[test]
+fn instance_numbers_stay_with_their_uci_section_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = bed(dir.path(), &Spec::router(2, 2, 0)) else { return };
+    let mut t = model(&bed);
+    t.dm.flush().unwrap();
+    assert!(bed.uci_delete("wireless.radio0") && bed.uci_delete("wireless.default_radio0"));
+    let backend = OpenWrtWifi::with_programs(&bed.paths, &bed.programs);
+    let wifi: Box<dyn usp_datamodel::plugin::Plugin> = Box::new(crate::wifi::WiFi::new(
+        Box::new(backend),
+        std::sync::Arc::new(crate::NoWake),
+        std::time::Duration::from_secs(3600),
+    ));
+    let mut plugins = crate::builtin(&crate::AgentIdentity::default());
+    plugins.push(wifi);
+    let mut t = t.restart(plugins);
+    assert_eq!(t.get("Device.WiFi.RadioNumberOfEntries"), "1");
+    assert_eq!(t.get("Device.WiFi.Radio.2.Name"), "radio1", "radio1 keeps instance 2");
+    assert_eq!(t.get("Device.WiFi.SSID.2.SSID"), "OpenWrt-1");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.2.SSIDReference"), "Device.WiFi.SSID.2.");
+}

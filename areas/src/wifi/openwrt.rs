@@ -39,6 +39,8 @@ pub struct OpenWrtWifi {
     ubus: Ubus,
     sections: Vec<Section>,
     warned: HashSet<String>,
+    /// `Device.WiFi.Reset()`s since the agent started (`ResetCounter`).
+    resets: u32,
 }
 
 impl From<OsError> for WifiError {
@@ -65,7 +67,7 @@ impl OpenWrtWifi {
             save_dir: paths.state_dir.join("uci"),
         };
         let ubus = Ubus::new(programs.ubus.clone(), paths.ubus_socket.clone());
-        OpenWrtWifi { uci, ubus, sections: Vec::new(), warned: HashSet::new() }
+        OpenWrtWifi { uci, ubus, sections: Vec::new(), warned: HashSet::new(), resets: 0 }
     }
 
     /// The ubus client (its call count is the benchmark's figure).
@@ -206,6 +208,7 @@ impl Backend for OpenWrtWifi {
         }
         self.ubus.call("network.wireless", "down", &json!({}))?;
         self.ubus.call("network.wireless", "up", &json!({}))?;
+        self.resets = self.resets.saturating_add(1);
         Ok(())
     }
 

@@ -33,7 +33,7 @@ impl OpenWrtWifi {
         let ifaces = interfaces(&status);
         let devices =
             self.call_or_warn("network.device", "status", json!({})).unwrap_or(Json::Null);
-        let mut snap = Snapshot::default();
+        let mut snap = Snapshot { reset_counter: self.resets, ..Snapshot::default() };
         for s in sections.iter().filter(|s| s.kind == "wifi-device") {
             snap.radios.push(self.radio(s, &sections, &ifaces));
         }

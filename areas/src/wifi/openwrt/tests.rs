@@ -150,6 +150,12 @@ fn the_neighbour_scan_completes_with_iwinfo_results() {
     assert_eq!(arg("Result.2.SecurityModeEnabled").as_deref(), Some("None"));
     assert_eq!(arg("Result.3.OperatingFrequencyBand").as_deref(), Some("5GHz"));
     assert_eq!(arg("Result.1.Radio").as_deref(), Some("Device.WiFi.Radio.1."));
+    t.operate("Device.WiFi.Reset()", &[]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while t.get("Device.WiFi.ResetCounter") != "1" && std::time::Instant::now() < deadline {
+        poll_until(&mut t, |_| true);
+    }
+    assert_eq!(t.get("Device.WiFi.ResetCounter"), "1");
 }
 
 #[test]

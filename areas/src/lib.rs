@@ -46,6 +46,10 @@
 //!   layer counts into the [`MqttStats`] of the [`Host`]. The MQTT `ClientID` it learns from a
 //!   CONNACK persists. Passwords are hidden parameters (see
 //!   [`usp_datamodel::schema::ParamDef::hidden`]).
+//! - `Device.WiFi.` ([`wifi`]) is a router area: every parameter is live (the backend owns the
+//!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
+//!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
+//!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
 
 mod device;
 mod device_info;

@@ -42,6 +42,12 @@ pub trait Backend: Send + 'static {
     /// `Device.WiFi.Reset()` (`None`) or `AccessPoint.{i}.Security.Reset()` (`Some(key)`).
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError>;
 
+    /// Whether `AccessPoint.{i}.Security.Reset()` can be carried out (the backend knows the
+    /// factory security settings); asked once, at start.
+    fn resets_security(&self) -> bool {
+        true
+    }
+
     /// Starts watching for unasked changes, delivering them through `inbox`.
     fn watch(&mut self, _inbox: Inbox<Reply>) -> Result<(), WifiError> {
         Ok(())

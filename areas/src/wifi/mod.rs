@@ -81,6 +81,7 @@ pub struct WiFi {
     in_flight: std::collections::VecDeque<Vec<Change>>,
     period: Duration,
     next_refresh: Duration,
+    resets_security: bool,
 }
 
 impl std::fmt::Debug for WiFi {
@@ -94,6 +95,7 @@ impl WiFi {
     /// worker thread, which wakes the data-model thread through `waker`; re-read every `period`.
     pub fn new(mut backend: Box<dyn Backend>, waker: Arc<dyn Wake>, period: Duration) -> WiFi {
         let name = backend.name();
+        let resets_security = backend.resets_security();
         let snap = backend.refresh().unwrap_or_else(|e| {
             log::warn!("Device.WiFi ({name}): cannot read the Wi-Fi state: {e}; serving none");
             Snapshot::default()
@@ -119,6 +121,7 @@ impl WiFi {
             in_flight: Default::default(),
             period,
             next_refresh: period,
+            resets_security,
         }
     }
 
@@ -208,6 +211,9 @@ impl WiFi {
             Job::Scan(handle)
         } else if Some(cmd) == self.ids.reset {
             Job::Reset(None)
+        } else if Some(cmd) == self.ids.security_reset && !self.resets_security {
+            let msg = format!("the {} backend has no factory security settings", self.backend);
+            return Err(UspError::new(ErrorCode::CommandFailure, msg));
         } else if Some(cmd) == self.ids.security_reset {
             Job::Reset(inst.keys.first().cloned().flatten().map(String::from))
         } else {

@@ -172,6 +172,10 @@ impl Backend for OpenWrtWifi {
         self.read()
     }
 
+    fn resets_security(&self) -> bool {
+        false // OpenWrt keeps no factory security settings apart from the configuration.
+    }
+
     fn apply(&mut self, changes: &[Change]) -> Result<(), WifiError> {
         let edits = self.edits(changes);
         if edits.is_empty() {

@@ -156,6 +156,8 @@ fn the_neighbour_scan_completes_with_iwinfo_results() {
         poll_until(&mut t, |_| true);
     }
     assert_eq!(t.get("Device.WiFi.ResetCounter"), "1");
+    let e = t.operate("Device.WiFi.AccessPoint.1.Security.Reset()", &[]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::CommandFailure);
 }
 
 #[test]

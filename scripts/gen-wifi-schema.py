@@ -56,6 +56,10 @@ SELECT = [
     ("Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.Stats.", [
         "BytesSent", "BytesReceived", "PacketsSent", "PacketsReceived", "ErrorsSent",
         "RetransCount"]),
+    ("Device.WiFi.EndPoint.{i}.", ["Enable", "Status", "SSIDReference"]),
+    ("Device.WiFi.EndPoint.{i}.Stats.", [
+        "LastDataDownlinkRate", "LastDataUplinkRate", "SignalStrength", "Retransmissions"]),
+    ("Device.WiFi.EndPoint.{i}.Security.", ["ModesSupported"]),
 ]
 
 # Commands served: (object, command).

@@ -55,7 +55,7 @@ local function info(req, msg)
   if not r then return ubus.STATUS_NOT_FOUND end
   local hw = { ["2g"] = { "b", "g", "n", "ax" }, ["5g"] = { "a", "n", "ac", "ax" }, ["6g"] = { "ax" } }
   conn:reply(req, { phy = "phy" .. string.sub(r.name, -1), ssid = i.ssid, bssid = i.mac, country = "DE",
-    mode = "Master", channel = r.channel, frequency = mhz(r.band, r.channel), txpower = 20, quality = 70,
+    mode = (i.mode == "sta") and "Client" or "Master", channel = r.channel, frequency = mhz(r.band, r.channel), txpower = 20, quality = 70,
     quality_max = 70, signal = -40, noise = -91, bitrate = 573500,
     encryption = { enabled = true, wpa = { 2 }, authentication = { "psk" }, ciphers = { "ccmp" } },
     htmodes = { "HT20", "HT40", "VHT20", "VHT40", "VHT80", "HE20", "HE40", "HE80" }, hwmodes = hw[r.band],

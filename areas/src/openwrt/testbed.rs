@@ -47,6 +47,8 @@ pub struct IfaceSpec {
     pub ssid: String,
     /// MAC address.
     pub mac: String,
+    /// UCI mode: `ap` or `sta`.
+    pub mode: String,
 }
 
 /// What the simulated router has.
@@ -85,6 +87,7 @@ impl Spec {
                 ifname: format!("wlan{i}"),
                 ssid: format!("OpenWrt-{i}"),
                 mac: format!("02:00:00:00:01:{i:02x}"),
+                mode: "ap".into(),
             })
             .collect();
         let clients = (0..stations)
@@ -111,8 +114,8 @@ impl Spec {
         for i in &self.ifaces {
             let _ = write!(
                 out,
-                "\nconfig wifi-iface '{}'\n\toption device '{}'\n\toption network 'lan'\n\toption mode 'ap'\n\toption ssid '{}'\n\toption encryption 'psk2'\n\toption key 'changeme123'\n\toption vendor_extra 'kept'\n",
-                i.section, i.radio, i.ssid
+                "\nconfig wifi-iface '{}'\n\toption device '{}'\n\toption network 'lan'\n\toption mode '{}'\n\toption ssid '{}'\n\toption encryption 'psk2'\n\toption key 'changeme123'\n\toption vendor_extra 'kept'\n",
+                i.section, i.radio, i.mode, i.ssid
             );
         }
         out
@@ -131,8 +134,8 @@ impl Spec {
         for i in &self.ifaces {
             let _ = writeln!(
                 out,
-                "    {{ section = {:?}, radio = {:?}, ifname = {:?}, ssid = {:?}, mac = {:?}, mode = \"ap\" }},",
-                i.section, i.radio, i.ifname, i.ssid, i.mac
+                "    {{ section = {:?}, radio = {:?}, ifname = {:?}, ssid = {:?}, mac = {:?}, mode = {:?} }},",
+                i.section, i.radio, i.ifname, i.ssid, i.mac, i.mode
             );
         }
         let _ = writeln!(out, "  }},\n  hostapd = {},\n  clients = {{", self.hostapd);

@@ -243,7 +243,7 @@ impl Plugin for WiFi {
     fn start(&mut self, ctx: &mut Ctx) {
         // List every table once now, so references (`LowerLayers`, scan results' `Radio`) have
         // instance numbers before a controller lists them.
-        for kind in [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station] {
+        for kind in Kind::TABLES {
             if let Some(table) = self.ids.tables.get(&kind) {
                 ctx.rows_changed(*table);
             }

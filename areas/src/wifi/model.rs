@@ -29,6 +29,15 @@ pub enum Kind {
     AccessPoint,
     /// `Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.` (with `Stats.`).
     Station,
+    /// `Device.WiFi.EndPoint.{i}.` (with `Stats.` and `Security.`): an interface in station
+    /// mode (keys usually those of their SSIDs).
+    EndPoint,
+}
+
+impl Kind {
+    /// The kinds with tables, parents before children.
+    pub const TABLES: [Kind; 5] =
+        [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station, Kind::EndPoint];
 }
 
 /// One row: its stable key (UCI section, MAC address), the key of its parent row (the access
@@ -87,6 +96,8 @@ pub struct Snapshot {
     pub access_points: Vec<Row>,
     /// `AssociatedDevice.{i}` rows, `parent` naming their access point.
     pub stations: Vec<Row>,
+    /// `EndPoint.{i}` rows.
+    pub endpoints: Vec<Row>,
     /// `Device.WiFi.ResetCounter`.
     pub reset_counter: u32,
 }
@@ -100,6 +111,7 @@ impl Snapshot {
             Kind::Ssid => &self.ssids,
             Kind::AccessPoint => &self.access_points,
             Kind::Station => &self.stations,
+            Kind::EndPoint => &self.endpoints,
         }
     }
 
@@ -111,6 +123,7 @@ impl Snapshot {
             Kind::Ssid => Some(&mut self.ssids),
             Kind::AccessPoint => Some(&mut self.access_points),
             Kind::Station => Some(&mut self.stations),
+            Kind::EndPoint => Some(&mut self.endpoints),
         }
     }
 

@@ -122,7 +122,7 @@ fn edit(sections: &[Section], c: &Change) -> Option<(&'static str, Option<String
     let n = c.value.as_u64().unwrap_or(0);
     let current = sections.iter().find(|x| x.name == c.key);
     Some(match (c.kind, c.name.as_str()) {
-        (Kind::Radio, "Enable") | (Kind::Ssid, "Enable") | (Kind::AccessPoint, "Enable") => {
+        (Kind::Radio | Kind::Ssid | Kind::AccessPoint | Kind::EndPoint, "Enable") => {
             ("disabled", flag(!b(&c.value)))
         }
         (Kind::Radio, "Channel") => ("channel", Some(n.to_string())),

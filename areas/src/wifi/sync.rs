@@ -73,7 +73,7 @@ impl WiFi {
             new.apply(changes);
         }
         let old = std::mem::replace(&mut self.snap, new);
-        for kind in [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station] {
+        for kind in Kind::TABLES {
             let keys = |s: &Snapshot| {
                 s.rows(kind).iter().map(|r| (r.parent.clone(), r.key.clone())).collect::<Vec<_>>()
             };
@@ -121,7 +121,7 @@ fn numbers_of(ctx: &Ctx, ids: &Ids, kind: Kind, row: &Row) -> Option<Vec<u32>> {
 pub(super) fn reference_kind(kind: Kind, name: &str) -> Option<Kind> {
     match (kind, name) {
         (Kind::Ssid, "LowerLayers") => Some(Kind::Radio),
-        (Kind::AccessPoint, "SSIDReference") => Some(Kind::Ssid),
+        (Kind::AccessPoint | Kind::EndPoint, "SSIDReference") => Some(Kind::Ssid),
         _ => None,
     }
 }

@@ -187,6 +187,35 @@ pub(super) static OBJECTS: &[O] = &[
         P { name: "RetransCount", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
         ],
     },
+    O {
+        path: "Device.WiFi.EndPoint.{i}.",
+        table: true,
+        unique_keys: &[&["SSIDReference"]],
+        params: &[
+        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Enabled", "Error_Misconfigured", "Error"]), range: None, max_len: None },
+        P { name: "SSIDReference", ty: ParamType::String, rw: false, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256) },
+        ],
+    },
+    O {
+        path: "Device.WiFi.EndPoint.{i}.Stats.",
+        table: false,
+        unique_keys: &[],
+        params: &[
+        P { name: "LastDataDownlinkRate", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((1000, 600000)), max_len: None },
+        P { name: "LastDataUplinkRate", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((1000, 600000)), max_len: None },
+        P { name: "SignalStrength", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((-200, 0)), max_len: None },
+        P { name: "Retransmissions", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((0, 100)), max_len: None },
+        ],
+    },
+    O {
+        path: "Device.WiFi.EndPoint.{i}.Security.",
+        table: false,
+        unique_keys: &[],
+        params: &[
+        P { name: "ModesSupported", ty: ParamType::String, rw: false, list: true, hidden: false, reference: false, enumeration: Some(&["None", "WEP-64", "WEP-128", "WPA-Personal", "WPA2-Personal", "WPA3-Personal", "WPA-WPA2-Personal", "WPA3-Personal-Transition", "WPA-Enterprise", "WPA2-Enterprise", "WPA3-Enterprise", "WPA-WPA2-Enterprise", "OWE"]), range: None, max_len: None },
+        ],
+    },
 ];
 
 /// The commands served: object path, name, async, output arguments.

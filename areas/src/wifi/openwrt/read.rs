@@ -40,11 +40,18 @@ impl OpenWrtWifi {
         for (i, s) in sections.iter().filter(|s| s.kind == "wifi-iface").enumerate() {
             let (ifname, up) = ifaces.get(&s.name).cloned().unwrap_or_default();
             snap.ssids.push(ssid(s, i, &ifname, up, &devices));
-            if s.get("mode").unwrap_or("ap") == "ap" {
-                snap.access_points.push(access_point(s, up));
-                if !ifname.is_empty() {
-                    snap.stations.extend(self.stations(&s.name, &ifname));
+            match s.get("mode").unwrap_or("ap") {
+                "ap" => {
+                    snap.access_points.push(access_point(s, up));
+                    if !ifname.is_empty() {
+                        snap.stations.extend(self.stations(&s.name, &ifname));
+                    }
                 }
+                "sta" => {
+                    let row = self.endpoint(s, &ifname, up);
+                    snap.endpoints.push(row);
+                }
+                _ => {}
             }
         }
         radio_totals(&mut snap);
@@ -121,6 +128,29 @@ impl OpenWrtWifi {
                 .call_or_warn("iwinfo", "freqlist", json!({ "device": ifname }))
                 .unwrap_or(Json::Null);
             map::radio_runtime(&mut row, band, &info, &freqs);
+        }
+        row
+    }
+
+    /// The `EndPoint.{i}` row of a `sta` `wifi-iface`, with the link from `iwinfo info`.
+    fn endpoint(&mut self, s: &Section, ifname: &str, up: bool) -> Row {
+        let on = !uci_bool(s.get("disabled"), false);
+        let mut row = Row::new(&s.name)
+            .with("Enable", Value::Boolean(on))
+            .with("Status", text(if on && up { "Enabled" } else { "Disabled" }))
+            .with("SSIDReference", text(&s.name))
+            .with("Security.ModesSupported", text(map::MODES_SUPPORTED));
+        if !ifname.is_empty() {
+            let info = self.call_or_warn("iwinfo", "info", json!({ "device": ifname }));
+            let info = info.unwrap_or(Json::Null);
+            row.set(
+                "Stats.SignalStrength",
+                Value::Int(map::i32_of(int(&info, "signal")).clamp(-200, 0)),
+            );
+            row.set(
+                "Stats.LastDataDownlinkRate",
+                Value::UnsignedInt(u32_of(int(&info, "bitrate"))),
+            );
         }
         row
     }

@@ -200,3 +200,20 @@ fn instance_numbers_stay_with_their_uci_section_across_a_restart() {
     assert_eq!(t.get("Device.WiFi.SSID.2.SSID"), "OpenWrt-1");
     assert_eq!(t.get("Device.WiFi.AccessPoint.2.SSIDReference"), "Device.WiFi.SSID.2.");
 }
+
+#[test]
+fn a_station_mode_interface_is_an_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = Spec::router(1, 2, 0);
+    spec.ifaces[1].mode = "sta".into();
+    let Some(bed) = bed(dir.path(), &spec) else { return };
+    let mut t = model(&bed);
+    assert_eq!(t.get("Device.WiFi.AccessPointNumberOfEntries"), "1");
+    assert_eq!(t.get("Device.WiFi.EndPointNumberOfEntries"), "1");
+    assert_eq!(t.get("Device.WiFi.EndPoint.1.SSIDReference"), "Device.WiFi.SSID.2.");
+    assert_eq!(t.get("Device.WiFi.EndPoint.1.Status"), "Enabled");
+    assert_eq!(t.get("Device.WiFi.EndPoint.1.Stats.SignalStrength"), "-40");
+    t.set("Device.WiFi.EndPoint.1.", &[("Enable", "false")]).unwrap();
+    poll_until(&mut t, |_| bed.reloads() >= 1);
+    assert_eq!(bed.uci_get("wireless.default_radio1.disabled").as_deref(), Some("1"));
+}

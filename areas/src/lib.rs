@@ -61,6 +61,7 @@ pub mod mqtt;
 pub mod openwrt;
 pub mod stomp;
 mod time;
+#[cfg(feature = "wifi")]
 pub mod wifi;
 pub mod worker;
 
@@ -109,6 +110,7 @@ pub static AREAS: &[Area] = &[
         build: |h| vec![Box::new(Mqtt::with_stats(h.identity.tls, h.mqtt_stats.clone()))],
     },
     Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
+    #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
 ];
 

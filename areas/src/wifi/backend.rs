@@ -21,7 +21,7 @@
 
 use usp_datamodel::plugin::OpHandle;
 
-use super::model::{Change, Row, Snapshot, WifiError};
+use super::model::{Change, Kind, Row, Snapshot, WifiError};
 use crate::worker::Inbox;
 
 /// A Wi-Fi platform: simulated, OpenWrt, plain Linux.
@@ -41,6 +41,13 @@ pub trait Backend: Send + 'static {
 
     /// `Device.WiFi.Reset()` (`None`) or `AccessPoint.{i}.Security.Reset()` (`Some(key)`).
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError>;
+
+    /// The writable TR-181 parameters this backend can apply, by row kind and relative name;
+    /// the others are declared read-only (so controllers see it in GetSupportedDM and get 7013).
+    /// `None`: every writable parameter. Asked once, at start.
+    fn settable(&self) -> Option<&'static [(Kind, &'static str)]> {
+        None
+    }
 
     /// Whether `AccessPoint.{i}.Security.Reset()` can be carried out (the backend knows the
     /// factory security settings); asked once, at start.

@@ -82,6 +82,7 @@ pub struct WiFi {
     period: Duration,
     next_refresh: Duration,
     resets_security: bool,
+    settable: Option<&'static [(Kind, &'static str)]>,
 }
 
 impl std::fmt::Debug for WiFi {
@@ -96,6 +97,7 @@ impl WiFi {
     pub fn new(mut backend: Box<dyn Backend>, waker: Arc<dyn Wake>, period: Duration) -> WiFi {
         let name = backend.name();
         let resets_security = backend.resets_security();
+        let settable = backend.settable();
         let snap = backend.refresh().unwrap_or_else(|e| {
             log::warn!("Device.WiFi ({name}): cannot read the Wi-Fi state: {e}; serving none");
             Snapshot::default()
@@ -122,6 +124,7 @@ impl WiFi {
             period,
             next_refresh: period,
             resets_security,
+            settable,
         }
     }
 
@@ -237,7 +240,7 @@ impl Plugin for WiFi {
     }
 
     fn register(&mut self, b: &mut SchemaBuilder) {
-        self.ids = Ids::register(b);
+        self.ids = Ids::register(b, self.settable);
     }
 
     fn start(&mut self, ctx: &mut Ctx) {

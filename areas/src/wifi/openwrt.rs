@@ -114,6 +114,32 @@ impl OpenWrtWifi {
     }
 }
 
+/// What [`edit`] can write (the backend's [`Backend::settable`]); a test keeps the two in step.
+const SETTABLE: &[(Kind, &str)] = &[
+    (Kind::Radio, "Enable"),
+    (Kind::Radio, "Channel"),
+    (Kind::Radio, "AutoChannelEnable"),
+    (Kind::Radio, "OperatingFrequencyBand"),
+    (Kind::Radio, "OperatingChannelBandwidth"),
+    (Kind::Radio, "RegulatoryDomain"),
+    (Kind::Ssid, "Enable"),
+    (Kind::Ssid, "SSID"),
+    (Kind::Ssid, "LowerLayers"),
+    (Kind::AccessPoint, "Enable"),
+    (Kind::AccessPoint, "SSIDAdvertisementEnabled"),
+    (Kind::AccessPoint, "IsolationEnable"),
+    (Kind::AccessPoint, "WMMEnable"),
+    (Kind::AccessPoint, "MaxAssociatedDevices"),
+    (Kind::AccessPoint, "Security.ModeEnabled"),
+    (Kind::AccessPoint, "Security.KeyPassphrase"),
+    (Kind::AccessPoint, "Security.PreSharedKey"),
+    (Kind::AccessPoint, "Security.SAEPassphrase"),
+    (Kind::AccessPoint, "Security.RekeyingInterval"),
+    (Kind::AccessPoint, "Security.MFPConfig"),
+    (Kind::AccessPoint, "WPS.Enable"),
+    (Kind::EndPoint, "Enable"),
+];
+
 /// The UCI option and value for one change (`None`: not settable here).
 fn edit(sections: &[Section], c: &Change) -> Option<(&'static str, Option<String>)> {
     let b = |v: &Value| v.as_bool().unwrap_or(false);
@@ -170,6 +196,10 @@ impl Backend for OpenWrtWifi {
 
     fn refresh(&mut self) -> Result<Snapshot, WifiError> {
         self.read()
+    }
+
+    fn settable(&self) -> Option<&'static [(Kind, &'static str)]> {
+        Some(SETTABLE)
     }
 
     fn resets_security(&self) -> bool {

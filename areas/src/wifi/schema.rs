@@ -95,8 +95,12 @@ fn info_of(path: &'static str) -> ObjInfo {
 }
 
 impl Ids {
-    /// Declares every object, parameter and command of the generated tables.
-    pub(super) fn register(b: &mut SchemaBuilder) -> Ids {
+    /// Declares every object, parameter and command of the generated tables; a writable
+    /// parameter not in `settable` (when given) is declared read-only.
+    pub(super) fn register(
+        b: &mut SchemaBuilder,
+        settable: Option<&[(Kind, &'static str)]>,
+    ) -> Ids {
         let mut ids = Ids::default();
         for o in OBJECTS {
             let obj = if o.table {
@@ -112,8 +116,11 @@ impl Ids {
             }
             ids.objects.insert(obj, info);
             for p in o.params {
-                if let Some(id) = declare(b, obj, p) {
-                    let name = format!("{}{}", info.prefix, p.name);
+                let name = format!("{}{}", info.prefix, p.name);
+                let rw = p.rw
+                    && settable
+                        .is_none_or(|s| s.iter().any(|(k, n)| *k == info.kind && *n == name));
+                if let Some(id) = declare(b, obj, p, rw) {
                     ids.by_name.insert((info.kind, name.clone()), (obj, id));
                     ids.params.insert(id, (name, p.ty));
                 }
@@ -145,10 +152,10 @@ impl Ids {
 }
 
 /// Declares one parameter with the XML's access, constraints and secrecy.
-fn declare(b: &mut SchemaBuilder, obj: ObjId, p: &P) -> Option<ParamId> {
+fn declare(b: &mut SchemaBuilder, obj: ObjId, p: &P, rw: bool) -> Option<ParamId> {
     let def = b.param(obj, p.name, p.ty);
     def.live();
-    if p.rw {
+    if rw {
         def.rw();
     }
     if p.list {

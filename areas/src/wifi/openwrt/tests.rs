@@ -217,3 +217,34 @@ fn a_station_mode_interface_is_an_endpoint() {
     poll_until(&mut t, |_| bed.reloads() >= 1);
     assert_eq!(bed.uci_get("wireless.default_radio1.disabled").as_deref(), Some("1"));
 }
+
+#[test]
+fn every_settable_parameter_has_a_uci_edit() {
+    use crate::wifi::model::{Change, text};
+    use usp_datamodel::value::Value;
+    for (kind, name) in super::SETTABLE {
+        let value = match *name {
+            "Channel" | "MaxAssociatedDevices" | "Security.RekeyingInterval" => {
+                Value::UnsignedInt(1)
+            }
+            "OperatingFrequencyBand" => text("2.4GHz"),
+            "OperatingChannelBandwidth" => text("20MHz"),
+            "Security.ModeEnabled" => text("None"),
+            "Security.MFPConfig" => text("Optional"),
+            n if n.ends_with("Enable") || n.ends_with("Enabled") => Value::Boolean(true),
+            _ => text("x"),
+        };
+        let c = Change { kind: *kind, key: "s".into(), name: (*name).into(), value };
+        assert!(super::edit(&[], &c).is_some(), "{kind:?} {name}");
+    }
+}
+
+#[test]
+fn what_openwrt_cannot_write_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = bed(dir.path(), &Spec::router(1, 1, 0)) else { return };
+    let mut t = model(&bed);
+    let e = t.set("Device.WiFi.Radio.1.", &[("OperatingStandards", "n")]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ParamReadOnly, "{e}");
+    assert!(t.set("Device.WiFi.Radio.1.", &[("Channel", "1")]).is_ok());
+}

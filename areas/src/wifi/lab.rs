@@ -30,6 +30,9 @@ use usp_datamodel::value::{ParamType, Value};
 use super::backend::{Backend, Reply};
 use super::model::{Change, Kind, Row, Snapshot, WifiError, text};
 use crate::worker::Inbox;
+use snapshot::neighbours;
+
+mod snapshot;
 
 /// The configuration file's name in the state directory.
 pub const CONFIG_FILE: &str = "wifi.conf";
@@ -39,6 +42,34 @@ const RADIOS: &[(&str, &str, &str, u32, &str, &str)] = &[
     ("radio0", "wlan0", "2.4GHz", 6, "b,g,n,ax", "20MHz,40MHz"),
     ("radio1", "wlan1", "5GHz", 36, "a,n,ac,ax", "20MHz,40MHz,80MHz,160MHz"),
     ("radio2", "wlan2", "6GHz", 37, "ax,be", "20MHz,40MHz,80MHz,160MHz,320MHz-1"),
+];
+
+/// What the lab applies: the names of its configuration (see [`defaults`]) and the secrets
+/// (accepted, not kept). Other writable parameters are read-only in the lab.
+const SETTABLE: &[(Kind, &str)] = &[
+    (Kind::Radio, "Enable"),
+    (Kind::Radio, "OperatingFrequencyBand"),
+    (Kind::Radio, "Channel"),
+    (Kind::Radio, "AutoChannelEnable"),
+    (Kind::Radio, "OperatingChannelBandwidth"),
+    (Kind::Radio, "OperatingStandards"),
+    (Kind::Radio, "TransmitPower"),
+    (Kind::Radio, "RegulatoryDomain"),
+    (Kind::Ssid, "Enable"),
+    (Kind::Ssid, "SSID"),
+    (Kind::Ssid, "LowerLayers"),
+    (Kind::AccessPoint, "Enable"),
+    (Kind::AccessPoint, "SSIDReference"),
+    (Kind::AccessPoint, "SSIDAdvertisementEnabled"),
+    (Kind::AccessPoint, "IsolationEnable"),
+    (Kind::AccessPoint, "WMMEnable"),
+    (Kind::AccessPoint, "MaxAssociatedDevices"),
+    (Kind::AccessPoint, "Security.ModeEnabled"),
+    (Kind::AccessPoint, "Security.RekeyingInterval"),
+    (Kind::AccessPoint, "Security.MFPConfig"),
+    (Kind::AccessPoint, "Security.KeyPassphrase"),
+    (Kind::AccessPoint, "Security.PreSharedKey"),
+    (Kind::AccessPoint, "Security.SAEPassphrase"),
 ];
 
 /// Security modes the simulated access points offer.
@@ -259,6 +290,10 @@ impl Backend for LabWifi {
         Ok(lock(&self.sim).snapshot())
     }
 
+    fn settable(&self) -> Option<&'static [(Kind, &'static str)]> {
+        Some(SETTABLE)
+    }
+
     fn apply(&mut self, changes: &[Change]) -> Result<(), WifiError> {
         let mut sim = lock(&self.sim);
         for c in changes {
@@ -322,5 +357,17 @@ impl Backend for LabWifi {
     }
 }
 
-mod snapshot;
-use snapshot::neighbours;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_settable_name_is_configuration_or_a_secret() {
+        let config = defaults();
+        for (kind, name) in SETTABLE {
+            let key = if *kind == Kind::Radio { "radio0" } else { "ssid0" };
+            let known = config.get(&(*kind, key.to_owned())).is_some_and(|r| r.contains_key(*name));
+            assert!(known || super::super::model::is_secret(name), "{kind:?} {name}");
+        }
+    }
+}

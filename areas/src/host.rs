@@ -91,6 +91,10 @@ pub struct PlatformPaths {
     pub ubus_socket: Option<PathBuf>,
     /// The directory of hostapd's control sockets (`/var/run/hostapd`).
     pub hostapd_dir: PathBuf,
+    /// The `uci` program (`uci` from `PATH`, or the environment variable `USP_UCI`).
+    pub uci_program: PathBuf,
+    /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
+    pub ubus_program: PathBuf,
 }
 
 impl PlatformPaths {
@@ -102,8 +106,17 @@ impl PlatformPaths {
             uci_save_dir: PathBuf::from("/tmp/.uci"),
             ubus_socket: None,
             hostapd_dir: PathBuf::from("/var/run/hostapd"),
+            uci_program: program("USP_UCI", "uci"),
+            ubus_program: program("USP_UBUS", "ubus"),
         }
     }
+}
+
+/// The program named by the environment variable `var`, else `default` (found through `PATH`).
+fn program(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
 /// A [`Wake`] that does nothing: for hosts that poll (tests drive `handle_wake` themselves).

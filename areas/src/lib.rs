@@ -46,6 +46,10 @@
 //!   layer counts into the [`MqttStats`] of the [`Host`]. The MQTT `ClientID` it learns from a
 //!   CONNACK persists. Passwords are hidden parameters (see
 //!   [`usp_datamodel::schema::ParamDef::hidden`]).
+//! - `Device.WiFi.` ([`wifi`]) is a router area: every parameter is live (the backend owns the
+//!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
+//!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
+//!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
 
 mod device;
 mod device_info;
@@ -54,9 +58,13 @@ mod host;
 mod identity;
 pub mod local_agent;
 pub mod mqtt;
+#[cfg(feature = "openwrt")]
+pub mod openwrt;
 pub mod stomp;
 mod time;
 pub mod typed;
+#[cfg(feature = "wifi")]
+pub mod wifi;
 pub mod worker;
 
 #[cfg(test)]
@@ -104,6 +112,8 @@ pub static AREAS: &[Area] = &[
         build: |h| vec![Box::new(Mqtt::with_stats(h.identity.tls, h.mqtt_stats.clone()))],
     },
     Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
+    #[cfg(feature = "wifi")]
+    Area { name: "WiFi", router: true, build: wifi::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

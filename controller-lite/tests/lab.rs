@@ -124,3 +124,17 @@ fn an_agent_that_cannot_start_exits_3_with_its_log() {
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert!(text(&out.stderr).contains("the agent exited"), "{out:?}");
 }
+
+#[test]
+fn the_lab_agent_serves_simulated_wifi() {
+    let out = lab(
+        &[],
+        "get Device.WiFi.Radio.[Enable==true].Channel\nset Device.WiFi.Radio.1.Channel=11\n\
+         set Device.WiFi.Radio.1.Channel=99\nget Device.WiFi.Radio.1.Channel\n",
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stdout.contains("Device.WiFi.Radio.3.Channel"), "{stdout}");
+    assert!(stderr.contains("error 7012"), "a channel not of the band is refused: {stderr}");
+    let last = stdout.lines().rev().find(|l| l.starts_with("Device.WiFi.Radio.1.Channel"));
+    assert!(last.is_some_and(|l| l.trim_end().ends_with("11")), "{stdout}");
+}

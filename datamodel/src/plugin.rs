@@ -245,6 +245,11 @@ impl Ctx<'_> {
             .map(|t| t.rows.keys().copied().collect())
             .unwrap_or_default()
     }
+    /// The instance number the engine gave the row of the external table `table` (under the
+    /// parent instance named by `parent`) whose key is `key`, if that row has been listed.
+    pub fn row_number(&self, table: ObjId, parent: &[u32], key: &str) -> Option<u32> {
+        self.tree.table(self.schema, table, parent).and_then(|t| t.by_key.get(key).copied())
+    }
     /// Sets a stored parameter once this call returns (the engine emits ValueChange and
     /// persists it as for any write).
     pub fn set_stored(&mut self, inst: &Instance, param: ParamId, value: Value) {

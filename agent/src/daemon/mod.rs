@@ -131,6 +131,18 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let state_dir = state_dir.to_path_buf();
     let mut host = Host::new(identity.clone(), platform, state_dir);
     host.waker = waker.clone();
+    if let Some(dir) = &opts.uci_dir {
+        host.paths.uci_dir = dir.clone();
+    }
+    if let Some(socket) = &opts.ubus_socket {
+        host.paths.ubus_socket = Some(socket.clone());
+    }
+    if let Some(uci) = &opts.programs.0 {
+        host.paths.uci_program = uci.clone();
+    }
+    if let Some(ubus) = &opts.programs.1 {
+        host.paths.ubus_program = ubus.clone();
+    }
     let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())
         .map_err(|e| e.to_string())?;
     if let Some(aside) = &started.moved_aside {

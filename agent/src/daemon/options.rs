@@ -61,6 +61,13 @@ pub struct Options {
     /// `--platform NAME`: whose backends serve the router areas (Wi-Fi, software, firmware,
     /// diagnostics); `None`: detected ([`usp_areas::Platform::detect`]).
     pub platform: Option<usp_areas::Platform>,
+    /// `--uci-dir DIR`: the UCI configuration directory (default `/etc/config`).
+    pub uci_dir: Option<PathBuf>,
+    /// `--ubus-socket PATH`: ubusd's socket (default: the ubus program's own).
+    pub ubus_socket: Option<PathBuf>,
+    /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
+    /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
+    pub programs: (Option<PathBuf>, Option<PathBuf>),
     /// `--help` was asked.
     pub help: bool,
     /// `--version` was asked.
@@ -88,6 +95,9 @@ impl Default for Options {
             serial: None,
             reboot_command: None,
             platform: None,
+            uci_dir: None,
+            ubus_socket: None,
+            programs: (None, None),
             help: false,
             version: false,
         }
@@ -129,6 +139,11 @@ Options:
       --platform NAME      the router's backends: openwrt (UCI, ubus, opkg), linux, or lab
                            (simulated radios and images, any machine); default: openwrt
                            when /etc/openwrt_release exists, else linux
+      --uci-dir DIR        openwrt: the UCI configuration directory (default /etc/config)
+      --ubus-socket PATH   openwrt: ubusd's socket (default: the ubus program's own);
+      --uci-program PATH --ubus-program PATH
+                           openwrt: the uci and ubus programs (default: from PATH, or
+                           the environment variables USP_UCI and USP_UBUS)
   -h, --help               this text
   -V, --version            the version
 
@@ -191,6 +206,10 @@ pub fn parse(
                 let name = text(&mut p)?;
                 o.platform = Some(name.parse().map_err(|e| OptionsError(format!("{e}")))?);
             }
+            Long("uci-dir") => o.uci_dir = Some(path(&mut p)?),
+            Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
+            Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
+            Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
             Short('V') | Long("version") => o.version = true,
             Short('c') | Long("command") => {
@@ -324,6 +343,10 @@ mod tests {
         assert_eq!(parse(args(""), None).unwrap().platform, None);
         let o = parse(args("--platform lab"), None).unwrap();
         assert_eq!(o.platform, Some(usp_areas::Platform::Lab));
+        let o = parse(args("--platform openwrt --uci-dir /tmp/c --ubus-socket /tmp/u.sock"), None)
+            .unwrap();
+        assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
+        assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
     }
 
     #[test]

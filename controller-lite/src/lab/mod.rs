@@ -41,9 +41,9 @@ uspctl lab - an agent and this controller, connected, in one command
 USAGE:
     uspctl lab [--agent-bin FILE] [--keep-dir] [--port PORT] [--json] [--timeout SECS] [--trace]
 
-Starts uspagent (--agent-bin, else the one next to uspctl, else from PATH) on its lab platform
-(simulated router hardware) in a temporary directory (reset file, database, agent.log, the
-simulated hardware's state) as a WebSocket client of uspctl on 127.0.0.1
+Starts uspagent (--agent-bin, else the one next to uspctl, else from PATH) in a temporary
+directory (reset file, database, agent.log, the simulated radios' wifi.conf) with the lab
+platform (three simulated Wi-Fi radios), as a WebSocket client of uspctl on 127.0.0.1
 (--port, else a free one), then the shell. Ctrl-D stops both and removes the directory
 unless --keep-dir.
 ";
@@ -52,6 +52,10 @@ unless --keep-dir.
 pub const BANNER: &str = "\
 Things to try:
     get Device.DeviceInfo.
+    get Device.WiFi.Radio.[Enable==true].Channel
+    set Device.WiFi.Radio.1.Channel=11
+    subscribe ObjectCreation Device.WiFi.AccessPoint.1.AssociatedDevice.
+    operate 'Device.WiFi.NeighboringWiFiDiagnostic()'
     gsdm Device.LocalAgent. --first-level-only
     add Device.LocalAgent.Controller. EndpointID=x
     operate 'Device.ScheduleTimer()' DelaySeconds=3

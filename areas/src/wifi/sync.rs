@@ -1,0 +1,173 @@
+//! The plugin's side of the worker: replies applied to the cache and turned into data-model
+//! events (rows that appeared or vanished → the engine re-lists the table and reports
+//! ObjectCreation / ObjectDeletion; configuration values that changed → ValueChange), scan
+//! results turned into `NeighboringWiFiDiagnostic()` output arguments, and references between
+//! rows (backend keys ↔ instance paths).
+
+use usp_datamodel::error::{ErrorCode, UspError};
+use usp_datamodel::plugin::{Ctx, Instance};
+use usp_datamodel::value::Value;
+
+use super::WiFi;
+use super::backend::{Job, Reply};
+use super::model::{Kind, Row, Snapshot};
+use super::schema::Ids;
+
+/// Values that move all the time: no ValueChange for them (a subscriber would drown).
+const RESTLESS: &[&str] = &[
+    "SignalStrength",
+    "Noise",
+    "SNR",
+    "LastDataDownlinkRate",
+    "LastDataUplinkRate",
+    "Retransmissions",
+    "LastChange",
+    "AssociationTime",
+    "ChannelsInUse",
+];
+
+impl WiFi {
+    /// Applies one reply of the worker or a watcher.
+    pub(super) fn on_reply(&mut self, ctx: &mut Ctx, reply: Reply) {
+        match reply {
+            Reply::Snapshot(Ok(snap)) => self.install(ctx, snap),
+            Reply::Snapshot(Err(e)) => {
+                log::warn!(
+                    "Device.WiFi ({}): refresh failed, keeping the last state: {e}",
+                    self.backend
+                )
+            }
+            Reply::Applied(result) => {
+                self.in_flight.pop_front();
+                if let Err(e) = result {
+                    log::warn!("Device.WiFi ({}): applying a change failed: {e}", self.backend);
+                }
+                self.submit(Job::Refresh);
+            }
+            Reply::WasReset(result) => {
+                if let Err(e) = result {
+                    log::warn!("Device.WiFi ({}): reset failed: {e}", self.backend);
+                }
+                self.submit(Job::Refresh);
+            }
+            Reply::Scanned(handle, result) => {
+                let outcome = result.map(|rows| scan_outputs(ctx, &self.ids, &rows)).map_err(|e| {
+                    UspError::new(ErrorCode::CommandFailure, format!("neighbour scan failed: {e}"))
+                });
+                ctx.complete(handle, outcome);
+            }
+            Reply::Changed(why) => {
+                log::debug!("Device.WiFi ({}): {why}; refreshing", self.backend);
+                self.submit(Job::Refresh);
+            }
+            Reply::Watching(Err(e)) => {
+                log::warn!("Device.WiFi ({}): no change events, polling only: {e}", self.backend)
+            }
+            Reply::Watching(Ok(())) => {}
+        }
+    }
+
+    /// Replaces the cache, reporting what changed.
+    fn install(&mut self, ctx: &mut Ctx, mut new: Snapshot) {
+        for changes in &self.in_flight {
+            new.apply(changes);
+        }
+        let old = std::mem::replace(&mut self.snap, new);
+        for kind in Kind::TABLES {
+            let keys = |s: &Snapshot| {
+                s.rows(kind).iter().map(|r| (r.parent.clone(), r.key.clone())).collect::<Vec<_>>()
+            };
+            if keys(&old) != keys(&self.snap) {
+                if let Some(table) = self.ids.tables.get(&kind) {
+                    ctx.rows_changed(*table);
+                }
+            }
+            for row in self.snap.rows(kind) {
+                if let Some(before) = old.row(kind, &row.key) {
+                    self.report_changes(ctx, kind, before, row);
+                }
+            }
+        }
+    }
+
+    /// ValueChange for every configuration value of `row` that differs from `before`.
+    fn report_changes(&self, ctx: &mut Ctx, kind: Kind, before: &Row, row: &Row) {
+        for (name, value) in &row.values {
+            let restless = name.starts_with("Stats.") || RESTLESS.contains(&name.as_str());
+            if restless || before.values.get(name) == Some(value) {
+                continue;
+            }
+            let Some((obj, param)) = self.ids.by_name.get(&(kind, name.clone())) else { continue };
+            let Some(numbers) = numbers_of(ctx, &self.ids, kind, row) else { continue };
+            let keys = numbers.iter().map(|_| None).collect();
+            let inst = Instance { obj: *obj, numbers, keys };
+            ctx.value_changed(&inst, *param, value);
+        }
+    }
+}
+
+/// The instance numbers of a listed row (`None` before the engine listed it).
+fn numbers_of(ctx: &Ctx, ids: &Ids, kind: Kind, row: &Row) -> Option<Vec<u32>> {
+    let table = *ids.tables.get(&kind)?;
+    if kind == Kind::Station {
+        let ap_table = *ids.tables.get(&Kind::AccessPoint)?;
+        let ap = ctx.row_number(ap_table, &[], &row.parent)?;
+        return Some(vec![ap, ctx.row_number(table, &[ap], &row.key)?]);
+    }
+    Some(vec![ctx.row_number(table, &[], &row.key)?])
+}
+
+/// The kind of row a reference parameter of `kind` points at.
+pub(super) fn reference_kind(kind: Kind, name: &str) -> Option<Kind> {
+    match (kind, name) {
+        (Kind::Ssid, "LowerLayers") => Some(Kind::Radio),
+        (Kind::AccessPoint | Kind::EndPoint, "SSIDReference") => Some(Kind::Ssid),
+        _ => None,
+    }
+}
+
+/// The instance path of the top-level row `key` of `kind` (`""` if not listed yet).
+pub(super) fn key_to_path(ctx: &Ctx, ids: &Ids, kind: Kind, key: &str) -> String {
+    let Some(table) = ids.tables.get(&kind) else { return String::new() };
+    match ctx.row_number(*table, &[], key) {
+        Some(n) if !key.is_empty() => ctx.schema().instance_path(*table, &[n]),
+        _ => String::new(),
+    }
+}
+
+/// The key of the top-level row of `kind` whose instance path is `path` (with or without
+/// the final dot).
+pub(super) fn path_to_key(
+    ctx: &Ctx,
+    ids: &Ids,
+    snap: &Snapshot,
+    kind: Kind,
+    path: &str,
+) -> Option<String> {
+    let want = path.trim_end_matches('.');
+    if want.is_empty() {
+        return None;
+    }
+    snap.rows(kind)
+        .iter()
+        .find(|r| key_to_path(ctx, ids, kind, &r.key).trim_end_matches('.') == want)
+        .map(|r| r.key.clone())
+}
+
+/// `NeighboringWiFiDiagnostic()`'s output arguments for the scanned rows.
+fn scan_outputs(ctx: &Ctx, ids: &Ids, rows: &[Row]) -> Vec<(Box<str>, Value)> {
+    let mut out: Vec<(Box<str>, Value)> = vec![("Status".into(), Value::String("Complete".into()))];
+    for (i, row) in rows.iter().enumerate() {
+        for (name, value) in &row.values {
+            let value = if name == "Radio" {
+                Value::String(
+                    key_to_path(ctx, ids, Kind::Radio, value.as_str().unwrap_or("")).into(),
+                )
+            } else {
+                value.clone()
+            };
+            out.push((format!("Result.{}.{name}", i + 1).into(), value));
+        }
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! Device.WiFi end to end: the `uspagent` daemon with `--platform openwrt` pointed at a private
+//! OpenWrt userland (the real ubusd and uci, netifd/iwinfo/hostapd objects from the Lua mock of
+//! `usp_areas::openwrt::testbed`), driven by a controller over a private Mosquitto broker.
+//!
+//! A Set of the SSID and the channel changes `/etc/config/wireless` (checked with the real
+//! `uci`) with exactly one `network reload`; a bad channel gets 7012 and leaves the file alone;
+//! a station joining (a hostapd `assoc` notification) reaches a subscribed controller as an
+//! ObjectCreation; `NeighboringWiFiDiagnostic()` completes with results.
+//!
+//! Needs `mosquitto`, the `uspagent` binary (`cargo build -p uspagent`) and the OpenWrt sources
+//! (`USP_OPENWRT_SRC`); without the sources it prints `skipped: ...` and passes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "daemon_mqtt/ctl.rs"]
+#[allow(dead_code)]
+mod ctl;
+#[path = "daemon_mqtt/setup.rs"]
+#[allow(dead_code)]
+mod setup;
+
+use std::collections::BTreeMap;
+
+use usp_areas::openwrt::testbed::{Spec, Testbed};
+use usp_proto::msg::add::{CreateObject, CreateParamSetting};
+use usp_proto::msg::notify::Notification;
+use usp_proto::msg::request::ReqType;
+use usp_proto::msg::response::RespType;
+use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
+use usp_proto::msg::set_resp::updated_object_result::operation_status::OperStatus as SetStatus;
+use usp_proto::msg::{Add, Get, Operate, Set};
+use usp_testkit::agent::RunningAgent;
+use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
+
+use ctl::Ctl;
+
+fn get(ctl: &mut Ctl, agent: &RunningAgent, path: &str) -> BTreeMap<String, String> {
+    let get = Get { param_paths: vec![path.into()], max_depth: 0 };
+    let RespType::GetResp(resp) = ctl.call(ReqType::Get(get), agent) else { panic!("GetResp") };
+    let mut out = BTreeMap::new();
+    for req in resp.req_path_results {
+        assert_eq!(req.err_code, 0, "get {}: {}", req.requested_path, req.err_msg);
+        for res in req.resolved_path_results {
+            for (k, v) in res.result_params {
+                out.insert(format!("{}{k}", res.resolved_path), v);
+            }
+        }
+    }
+    out
+}
+
+/// A Set of one object; `Ok` or the failure's error code.
+fn set(ctl: &mut Ctl, agent: &RunningAgent, obj: &str, values: &[(&str, &str)]) -> Result<(), u32> {
+    let settings = values
+        .iter()
+        .map(|(p, v)| UpdateParamSetting { param: (*p).into(), value: (*v).into(), required: true })
+        .collect();
+    let set = Set {
+        allow_partial: false,
+        update_objs: vec![UpdateObject { obj_path: obj.into(), param_settings: settings }],
+    };
+    let id = ctl.send_request(ReqType::Set(set));
+    let msg = ctl.answer(&id, agent);
+    match msg.body.and_then(|b| b.msg_body) {
+        Some(usp_proto::msg::body::MsgBody::Response(r)) => match r.resp_type {
+            Some(RespType::SetResp(resp)) => {
+                let status =
+                    resp.updated_obj_results[0].oper_status.clone().and_then(|s| s.oper_status);
+                assert!(matches!(status, Some(SetStatus::OperSuccess(_))), "{status:?}");
+                Ok(())
+            }
+            other => panic!("{other:?}"),
+        },
+        Some(usp_proto::msg::body::MsgBody::Error(e)) => Err(e.err_code),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn subscribe(ctl: &mut Ctl, agent: &RunningAgent, id: &str, kind: &str, refs: &str) {
+    let p = |name: &str, value: &str| CreateParamSetting {
+        param: name.into(),
+        value: value.into(),
+        required: true,
+    };
+    let add = Add {
+        allow_partial: false,
+        create_objs: vec![CreateObject {
+            obj_path: "Device.LocalAgent.Subscription.".into(),
+            param_settings: vec![
+                p("ID", id),
+                p("NotifType", kind),
+                p("ReferenceList", refs),
+                p("Enable", "true"),
+            ],
+        }],
+    };
+    let RespType::AddResp(_) = ctl.call(ReqType::Add(add), agent) else { panic!("AddResp") };
+}
+
+#[test]
+fn a_controller_manages_openwrt_wifi_over_mqtt() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = Testbed::start_or_skip(dir.path(), &Spec::router(2, 2, 1)) else { return };
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let path = |p: &std::path::Path| p.to_str().expect("UTF-8").to_owned();
+    let (uci_dir, socket) =
+        (path(&bed.paths.uci_dir), path(bed.paths.ubus_socket.as_deref().unwrap()));
+    let (uci, ubus) = (path(&bed.programs.uci), path(&bed.programs.ubus));
+    let agent = setup::agent(
+        &setup::reset(broker.port(), true),
+        &[
+            "--platform",
+            "openwrt",
+            "--uci-dir",
+            &uci_dir,
+            "--ubus-socket",
+            &socket,
+            "--uci-program",
+            &uci,
+            "--ubus-program",
+            &ubus,
+        ],
+    );
+    ctl.connect_record(&agent);
+
+    let radios = get(&mut ctl, &agent, "Device.WiFi.Radio.[OperatingFrequencyBand==\"2.4GHz\"].");
+    assert_eq!(
+        radios.get("Device.WiFi.Radio.1.Channel").map(String::as_str),
+        Some("6"),
+        "{radios:?}"
+    );
+    let before = std::fs::read(bed.paths.uci_dir.join("wireless")).unwrap();
+    assert_eq!(set(&mut ctl, &agent, "Device.WiFi.Radio.1.", &[("Channel", "36")]), Err(7012));
+    assert_eq!(
+        set(&mut ctl, &agent, "Device.WiFi.AccessPoint.1.Security.", &[("KeyPassphrase", "short")]),
+        Err(7012)
+    );
+    assert_eq!(std::fs::read(bed.paths.uci_dir.join("wireless")).unwrap(), before);
+
+    subscribe(
+        &mut ctl,
+        &agent,
+        "stations",
+        "ObjectCreation",
+        "Device.WiFi.AccessPoint.1.AssociatedDevice.",
+    );
+    set(&mut ctl, &agent, "Device.WiFi.SSID.1.", &[("SSID", "from-usp")]).unwrap();
+    set(&mut ctl, &agent, "Device.WiFi.Radio.1.", &[("Channel", "11")]).unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while bed.reloads() < 2 && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(bed.reloads(), 2, "one reload per Set; agent log:\n{}", agent.log());
+    assert_eq!(bed.uci_get("wireless.default_radio0.ssid").as_deref(), Some("from-usp"));
+    assert_eq!(bed.uci_get("wireless.radio0.channel").as_deref(), Some("11"));
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    bed.join("wlan0", "aa:bb:cc:00:00:42");
+    ctl.notify("ObjectCreation of the new station", &agent, |n| {
+        matches!(n, Notification::ObjCreation(c) if c.obj_path == "Device.WiFi.AccessPoint.1.AssociatedDevice.2.")
+    });
+
+    subscribe(
+        &mut ctl,
+        &agent,
+        "scan",
+        "OperationComplete",
+        "Device.WiFi.NeighboringWiFiDiagnostic()",
+    );
+    let op = Operate {
+        command: "Device.WiFi.NeighboringWiFiDiagnostic()".into(),
+        command_key: "scan".into(),
+        send_resp: true,
+        input_args: Default::default(),
+    };
+    let RespType::OperateResp(_) = ctl.call(ReqType::Operate(op), &agent) else {
+        panic!("OperateResp")
+    };
+    let (_, n) = ctl.notify("OperationComplete of the scan", &agent, |n| {
+        matches!(n, Notification::OperComplete(_))
+    });
+    let text = format!("{n:?}");
+    assert!(text.contains("neighbour-2g"), "{text}");
+}

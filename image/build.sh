@@ -190,9 +190,10 @@ install_busybox() {
 # Debian packages of the Wi-Fi userland and of every library it links.
 WIFI_DEBS=(hostapd wpasupplicant iw libc6 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libssl3
     libdbus-1-3 libpcsclite1 libreadline8 libtinfo6 libsystemd0 libcap2 libgcrypt20 libgpg-error0
-    liblz4-1 liblzma5 libzstd1)
+    liblz4-1 liblzma5 libzstd1 wireless-regdb)
 BOOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4)
-ROOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4 virtio_net overlay mac80211_hwsim)
+ROOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4 virtio_net overlay mac80211_hwsim
+    ctr ccm gcm cmac seqiv ghash-generic aes-arm michael_mic)
 
 # ---- the root filesystem (one slot) ----------------------------------------------------------
 R="$WORK/rootfs"
@@ -247,6 +248,10 @@ if [ "$WIFI" = 1 ]; then
         copy_needed "$R/$b"
     done
     cp -L "$W/lib/ld-linux-armhf.so.3" "$R/lib/ld-linux-armhf.so.3"
+    # cfg80211 loads the regulatory database (signed by Debian) as firmware.
+    mkdir -p "$R/lib/firmware"
+    cp "$W/lib/firmware/regulatory.db-debian" "$R/lib/firmware/regulatory.db"
+    cp "$W/lib/firmware/regulatory.db.p7s-debian" "$R/lib/firmware/regulatory.db.p7s"
     printf '/lib/arm-linux-gnueabihf\n/usr/lib/arm-linux-gnueabihf\n' >"$R/etc/ld.so.conf"
 fi
 

@@ -28,6 +28,7 @@ EOF
 }
 
 start() {
+    for m in ctr ccm gcm cmac seqiv ghash_generic aes_arm michael_mic; do modprobe "$m"; done
     modprobe mac80211_hwsim radios=3 || { echo "wifi: mac80211_hwsim does not load"; return 1; }
     i=0
     while [ ! -e /sys/class/net/wlan2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

@@ -40,7 +40,8 @@
 # The boot stage writes the slot it booted to /data/boot/booted (and /run/boot-slot in the root
 # filesystem) with `tried=1` when it came from `try`. Firmware update A->B (issue 15): write
 # the new squashfs into the inactive slot's partition (/dev/vda2 when a booted), write
-# try=b (or active=b to switch without fallback), reboot.
+# try=b (or active=b to switch without fallback), reboot. In the image, `fwslot` does these
+# steps (status, write FILE, try, activate, confirm; image/files/fwslot).
 #
 # The root filesystem's /sbin/init (busybox sh, PID 1) mounts /proc /sys /dev /tmp /run, the
 # data partition (already mounted by the boot stage), loads virtio_net, configures eth0

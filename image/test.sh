@@ -6,6 +6,11 @@
 #   boot_connect     the agent's MQTTConnect Record reaches uspctl (within 120 s of qemu's start)
 #   boot_event       its Device.Boot! notification arrives (same bound)
 #   get_deviceinfo   uspctl Gets Device.DeviceInfo. from it (SoftwareVersion, SerialNumber)
+#   wifi_station     the image's Wi-Fi (booted with usp.wifi=1): hostapd's AP on wlan0 and a
+#                    wpa_supplicant station on wlan1 associate (the console says so)
+#   reboot_persists  uspctl Sets ProvisioningCode and operates Device.Reboot(): the VM
+#                    reboots (init stops the agent, unmounts /data), the agent comes back with
+#                    Boot! Cause=RemoteReboot, and the value was kept on the data partition
 # then kills the qemu it started (by PID). Prints one line per check and a closing
 #   image-test: P passed, F failed, S skipped
 # which scripts/test.sh counts. Skips (counted, with the reason) only when qemu-system-arm
@@ -19,7 +24,7 @@ ROOT="$PWD"
 
 KEEP=0
 [ "${1:-}" = --keep ] && KEEP=1
-checks=(boot_connect boot_event get_deviceinfo)
+checks=(boot_connect boot_event get_deviceinfo wifi_station reboot_persists)
 summary() { echo "image-test: $1 passed, $2 failed, $3 skipped${4:+ ($4)}"; }
 
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
@@ -106,7 +111,7 @@ wait_for "$WORK/mosquitto.log" 15 "usp/v1/controller" ||
 cp --sparse=always "$OUT/disk.img" "$WORK/disk.img"
 t0="$(date +%s.%N)"
 bash image/run.sh --disk "$WORK/disk.img" --serial "$WORK/console.log" --broker-port "$port" \
-    --no-reboot </dev/null >"$WORK/qemu.out" 2>&1 &
+    --wifi </dev/null >"$WORK/qemu.out" 2>&1 &
 qemu=$!
 PIDS+=("$qemu")
 
@@ -153,6 +158,48 @@ if [ -n "$agent" ] && [ -n "$topic" ] &&
     esac
 else
     result get_deviceinfo FAILED "agent '${agent}' topic '${topic}': ${out:-}"; show_logs
+fi
+
+# wifi_station: wifi.sh's result line on the console.
+if wait_for "$WORK/console.log" 120 "wifi: "; then
+    line="$(grep -o 'wifi: .*' "$WORK/console.log" | tr -d '\r' | tail -1)"
+    case "$line" in
+        *" associated to uspagent-lab"*) result wifi_station ok "$(elapsed "$t0") s after qemu started: ${line#wifi: }" ;;
+        *) result wifi_station FAILED "$line"; show_logs ;;
+    esac
+else
+    result wifi_station FAILED "no result from wifi.sh within 120 s"; show_logs
+fi
+
+# reboot_persists: a value set before Device.Reboot() is there after it.
+value="image-test-$port"
+ctl() { "$USPCTL" "${CTL[@]}" --agent "$agent" --agent-topic "$topic" --timeout 30 "$@" 2>&1; }
+if [ -z "$agent" ] || [ -z "$topic" ]; then
+    result reboot_persists FAILED "no agent"
+elif ! out="$(ctl set "Device.DeviceInfo.ProvisioningCode=$value")"; then
+    result reboot_persists FAILED "set: $out"
+else
+    subs="$(grep -c ' usp/v1/controller' "$WORK/mosquitto.log" || true)"
+    "$USPCTL" "${CTL[@]}" watch --count 1 --for 150 >"$WORK/watch2.out" 2>"$WORK/watch2.err" &
+    watcher=$!
+    PIDS+=("$watcher")
+    for ((i = 0; i < 150; i++)); do
+        [ "$(grep -c ' usp/v1/controller' "$WORK/mosquitto.log" || true)" -gt "$subs" ] && break
+        sleep 0.1
+    done
+    t1="$(date +%s.%N)"
+    if ! out="$(ctl operate 'Device.Reboot()')"; then
+        result reboot_persists FAILED "operate Device.Reboot(): $out"
+    elif ! wait_for "$WORK/watch2.out" 120 "Device.Boot!"; then
+        result reboot_persists FAILED "no Boot! within 120 s of Device.Reboot()"; show_logs
+    elif ! grep -q "Cause=RemoteReboot" "$WORK/watch2.out"; then
+        result reboot_persists FAILED "Boot! $(grep -o 'Cause=[A-Za-z]*' "$WORK/watch2.out")"
+    elif ! out="$(ctl get Device.DeviceInfo.ProvisioningCode)" || [ "${out#*"$value"}" = "$out" ]; then
+        result reboot_persists FAILED "after the reboot: $out"
+    else
+        result reboot_persists ok "Boot! Cause=RemoteReboot $(elapsed "$t1") s after Reboot(), ProvisioningCode kept"
+    fi
+    wait "$watcher" 2>/dev/null || true
 fi
 
 kill "$qemu" 2>/dev/null || true

@@ -7,7 +7,10 @@
 # free 127.0.0.1 ports; a system broker the packages may start is never used.
 # Then builds the armv7 agent and controller (static musl, cross/build.sh: installs Debian's
 # rustc-web, zig and qemu-user-static the first time) and runs the end-to-end check under
-# qemu-user (cross/qemu-test.sh). USP_TEST_CROSS=0 skips that part (for quick local runs).
+# qemu-user (cross/qemu-test.sh), and boots the lab firmware image (image/build.sh: Debian's
+# armhf kernel and busybox with that agent, downloaded with apt-get; qemu-system-arm) with the
+# host's uspctl driving its agent through a private Mosquitto (image/test.sh, about a minute).
+# USP_TEST_CROSS=0 skips that part (for quick local runs).
 # Then the OpenWrt package (openwrt/test.sh): built as .ipk, installed with OpenWrt's real
 # opkg, configured with its real uci (both built from ../shared/openwrt), run under busybox sh.
 # USP_TEST_FUZZ=1 adds a smoke run of every cargo-fuzz target (fuzz/run.sh: 20 s each after a
@@ -53,13 +56,18 @@ cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.txt
 # The armv7 binaries under qemu-user, against a mosquitto on this machine (issue 7).
 ARMV7=armv7-unknown-linux-musleabihf
 : >target/qemu-output.txt
+: >target/image-output.txt
 if [ "${USP_TEST_CROSS:-1}" = 0 ]; then
-    echo "test.sh: USP_TEST_CROSS=0: the armv7 build and qemu check are skipped"
+    echo "test.sh: USP_TEST_CROSS=0: the armv7 build, qemu check and firmware image are skipped"
+    echo "image-test: 0 passed, 0 failed, 5 skipped (USP_TEST_CROSS=0)" | tee target/image-output.txt
 elif bash cross/build.sh "$ARMV7"; then
     bash cross/qemu-test.sh "$ARMV7" 2>&1 | tee target/qemu-output.txt || status=1
+    # The lab firmware image under qemu-system-arm, end to end (issue 17).
+    bash image/test.sh 2>&1 | tee target/image-output.txt || status=1
 else
     echo "qemu-test: 0 passed, 1 failed, 0 skipped (cross/build.sh $ARMV7 failed)" |
         tee target/qemu-output.txt
+    echo "image-test: 0 passed, 1 failed, 0 skipped (no armv7 agent)" | tee target/image-output.txt
     status=1
 fi
 
@@ -74,16 +82,17 @@ if [ "${USP_TEST_FUZZ:-0}" = 1 ]; then
     bash fuzz/run.sh "${USP_FUZZ_SECONDS:-20}" 2>&1 | tee target/fuzz-output.txt || status=1
 fi
 
-# One closing line for the whole run, counted from cargo's per-binary summaries, the
-# OpenWrt, qemu and fuzz smoke checks' summaries, and the tests that found what they need
-# missing (each counted by cargo as passed, listed in test-skips.txt as skipped).
+# One closing line for the whole run, counted from cargo's per-binary summaries, the OpenWrt,
+# qemu, firmware image and fuzz smoke checks' summaries, and the tests that found what they
+# need missing (each counted by cargo as passed, listed in test-skips.txt as skipped).
 touch target/test-skips.txt
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^qemu-test: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      /^openwrt-pkg: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
+     /^image-test: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      /^fuzz-smoke: [0-9]+ passed/ { p += $2; f += $4; i += $6 }
      /^skipped: / { p -= 1; i += 1 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
-    target/test-output.txt target/openwrt-output.txt target/qemu-output.txt target/fuzz-output.txt \
-    target/test-skips.txt
+    target/test-output.txt target/openwrt-output.txt target/qemu-output.txt target/image-output.txt \
+    target/fuzz-output.txt target/test-skips.txt
 exit "$status"

@@ -56,6 +56,7 @@ pub mod local_agent;
 pub mod mqtt;
 pub mod stomp;
 mod time;
+pub mod transfer;
 pub mod typed;
 pub mod worker;
 

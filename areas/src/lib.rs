@@ -49,6 +49,7 @@
 
 mod device;
 mod device_info;
+pub mod firmware;
 pub mod guide;
 mod host;
 mod identity;
@@ -65,7 +66,7 @@ pub(crate) mod testutil;
 
 pub use device::Device;
 pub use device_info::DeviceInfo;
-pub use host::{Host, NoWake, Platform, PlatformPaths, UnknownPlatform};
+pub use host::{Host, NoWake, Platform, PlatformPaths, RunningVersion, UnknownPlatform};
 pub use identity::AgentIdentity;
 pub use mqtt::{Mqtt, MqttStats};
 pub use stomp::Stomp;
@@ -95,7 +96,10 @@ pub static AREAS: &[Area] = &[
     Area {
         name: "DeviceInfo",
         router: false,
-        build: |h| vec![Box::new(DeviceInfo::new(h.identity.clone()))],
+        build: |h| {
+            let info = DeviceInfo::new(h.identity.clone());
+            vec![Box::new(info.with_running_version(h.running_version.clone()))]
+        },
     },
     Area { name: "Time", router: false, build: |_| vec![Box::new(Time::default())] },
     Area { name: "LocalAgent", router: false, build: local_agent::build },
@@ -105,6 +109,7 @@ pub static AREAS: &[Area] = &[
         build: |h| vec![Box::new(Mqtt::with_stats(h.identity.tls, h.mqtt_stats.clone()))],
     },
     Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
+    Area { name: "FirmwareImage", router: true, build: firmware::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

@@ -5,6 +5,7 @@
 
 mod acl;
 mod backend;
+mod firmware;
 mod harness;
 mod links;
 mod notify;

@@ -4,7 +4,8 @@
 //!
 //! A lab image ([`make_image`]) is a header — magic `USPLABFW`, format 1, a flags byte (bit 0:
 //! the image "does not boot"), the version (length byte + UTF-8) and the SHA-256 of the
-//! payload — followed by the payload. [`LabFirmware::boot`] plays the bootloader at start-up:
+//! payload — followed by the payload. A `download.part` left by a restart during a Download
+//! is removed at start. [`LabFirmware::boot`] plays the bootloader at start-up:
 //! it runs the selected bank, or, when that bank's image is missing, corrupt or marked bad,
 //! falls back to the last bank that booted and says why in that bank's `BootFailureLog`,
 //! leaving the selection (`BootFirmwareImage`) as it was. The first start creates bank 1 with
@@ -146,6 +147,8 @@ impl LabFirmware {
             }
             Err(e) => return Err(FirmwareError::io(&state_file, e)),
         }
+        // A Download cut by a restart leaves its partial file: never an image, dropped.
+        let _ = std::fs::remove_file(fw.scratch());
         let images: Vec<Result<LabImage, FirmwareError>> =
             (0..SLOTS).map(|s| inspect(&fw.slot_file(s))).collect();
         let boot = fw.state.boot;

@@ -275,3 +275,24 @@ fn an_image_that_does_not_boot_falls_back_without_rewriting_the_boot_image() {
     assert!(events.iter().any(|e| matches!(e, DmEvent::OperationComplete { result: Ok(_), .. })));
     assert_eq!(t.get("Device.DeviceInfo.BootFirmwareImage"), "Device.DeviceInfo.FirmwareImage.1.");
 }
+
+#[test]
+fn a_restart_during_a_download_leaves_the_banks_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    // The partial file a restart (or a power cut) in the middle of a transfer leaves.
+    let t = start(dir.path());
+    let partial = dir.path().join("firmware/download.part");
+    std::fs::write(&partial, &make_image("2.0.0-lab", b"payload", false)[..20]).unwrap();
+    let mut t = t.restart(crate::plugins(&host(dir.path())));
+    assert!(!partial.exists(), "the partial download is dropped at start");
+    assert_eq!(statuses(&mut t), ("Available".into(), "NoImage".into()));
+    assert_eq!(
+        t.get("Device.DeviceInfo.SoftwareVersion"),
+        AgentIdentity::default().software_version
+    );
+    // And a new Download works.
+    server.route("/fw.img", Route::File(make_image("2.0.0-lab", b"payload", false)));
+    let events = download(&mut t, 2, &[("AutoActivate", "false")], &server.url("/fw.img"));
+    assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+}

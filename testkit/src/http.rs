@@ -1,10 +1,12 @@
-//! A small HTTP/1.1 file server on 127.0.0.1 for transfer tests: files, a body cut short,
-//! Basic-auth-protected files, redirects and error statuses, one connection at a time on a
-//! thread of its own, stopped when the guard drops. Never used by shipped code.
+//! A small HTTP/1.1 (or HTTPS, with a test certificate) file server on 127.0.0.1 for
+//! transfer tests: files, a body cut short, Basic-auth-protected files, redirects and error
+//! statuses, one connection at a time on a thread of its own, stopped when the guard drops.
+//! Never used by shipped code.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -41,6 +43,7 @@ pub enum Route {
 #[derive(Debug)]
 pub struct HttpServer {
     port: u16,
+    tls: bool,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -49,22 +52,60 @@ pub struct HttpServer {
 impl HttpServer {
     /// Starts a server on a free port of 127.0.0.1 with no route (every path is 404).
     pub fn start() -> HttpServer {
+        HttpServer::spawn(None)
+    }
+
+    /// [`HttpServer::start`] over TLS with this PEM certificate chain and key (e.g. a
+    /// [`crate::certs::TestPki`]'s server certificate); URLs are `https://`.
+    pub fn start_tls(cert: &Path, key: &Path) -> HttpServer {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = CertificateDer::pem_file_iter(cert)
+            .and_then(|c| c.collect::<Result<Vec<_>, _>>())
+            .expect("test server certificate");
+        let key = PrivateKeyDer::from_pem_file(key).expect("test server key");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("test server TLS configuration");
+        HttpServer::spawn(Some(Arc::new(config)))
+    }
+
+    fn spawn(tls: Option<Arc<rustls::ServerConfig>>) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local address").port();
         let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (r, s) = (Arc::clone(&routes), Arc::clone(&stop));
+        let tls_on = tls.is_some();
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
-                if let Ok(conn) = conn {
-                    let _ = serve(conn, &r);
+                let Ok(conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                match &tls {
+                    None => {
+                        let _ = serve(conn, &r);
+                    }
+                    Some(config) => {
+                        let Ok(session) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                            continue;
+                        };
+                        let mut stream = rustls::StreamOwned::new(session, conn);
+                        if serve(&mut stream, &r).is_ok() {
+                            stream.conn.send_close_notify();
+                            let _ = stream.flush();
+                        }
+                    }
                 }
             }
         });
-        HttpServer { port, routes, stop, thread: Some(thread) }
+        HttpServer { port, tls: tls_on, routes, stop, thread: Some(thread) }
     }
 
     /// Serves `route` at `path` (`/fw.img`).
@@ -74,7 +115,8 @@ impl HttpServer {
 
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 }
 
@@ -88,26 +130,28 @@ impl Drop for HttpServer {
     }
 }
 
-fn serve(conn: TcpStream, routes: &Mutex<HashMap<String, Route>>) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    let mut auth = None;
-    for _ in 0..100 {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+fn serve(
+    mut conn: impl Read + Write,
+    routes: &Mutex<HashMap<String, Route>>,
+) -> std::io::Result<()> {
+    // The request head, byte by byte up to the blank line (at most 16 KiB); no body.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+        if conn.read(&mut byte)? == 0 {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("authorization") {
-                auth = Some(value.trim().to_owned());
-            }
-        }
+        head.push(byte[0]);
     }
+    let head = String::from_utf8_lossy(&head);
+    let mut lines = head.lines();
+    let path = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_owned();
+    let auth = lines.find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("authorization").then(|| value.trim().to_owned())
+    });
     let route = routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None);
-    let mut out = conn;
+    let out = &mut conn;
     let head = |status: &str, len: usize, extra: &str| {
         format!("HTTP/1.1 {status}\r\nContent-Length: {len}\r\nConnection: close\r\n{extra}\r\n")
     };

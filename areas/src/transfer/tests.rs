@@ -100,3 +100,27 @@ fn https_without_trust_anchors_is_refused() {
     let fetch = Fetch { ca_file: Some(empty), ..Fetch::new("https://127.0.0.1:1/x") };
     assert!(matches!(get(&fetch).0, Err(TransferError::NoTrustAnchors(_))));
 }
+
+#[test]
+fn https_with_the_test_ca_downloads_and_another_ca_is_refused() {
+    let pki = usp_testkit::certs::TestPki::generate("transfer test CA", "agent");
+    let server = HttpServer::start_tls(&pki.server_cert, &pki.server_key);
+    server.route("/fw.img", Route::File(body(70_000)));
+    server.route("/cut", Route::Truncated { body: body(70_000), sent: 1000 });
+    let url = server.url("/fw.img");
+    assert!(url.starts_with("https://"), "{url}");
+    let fetch = Fetch { ca_file: Some(pki.ca.clone()), ..Fetch::new(url.clone()) };
+    let (r, data, _) = get(&fetch);
+    assert_eq!(r.unwrap(), 70_000);
+    assert_eq!(data, body(70_000));
+    let cut = Fetch { ca_file: Some(pki.ca.clone()), ..Fetch::new(server.url("/cut")) };
+    assert!(matches!(get(&cut).0, Err(TransferError::Truncated { .. })));
+
+    let other = usp_testkit::certs::TestPki::generate("another CA", "agent");
+    let fetch = Fetch { ca_file: Some(other.ca.clone()), ..Fetch::new(url) };
+    let e = get(&fetch).0.unwrap_err();
+    assert!(
+        matches!(&e, TransferError::Connect(why) if why.to_lowercase().contains("cert")),
+        "{e}"
+    );
+}

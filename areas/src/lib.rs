@@ -33,6 +33,12 @@
 //!   reset file must give it one (`Role.1` for full access).
 //! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
+//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab backend so far):
+//!   `Download()`/`Activate()` end by asking the host to reboot (`SystemRequest::Reboot`,
+//!   Cause `RemoteReboot`); the area sets [`Host::running_version`], which
+//!   `DeviceInfo.SoftwareVersion` reports, so the core's `Boot!` says `FirmwareUpdated=true`
+//!   after a switch. Each Download emits `Device.LocalAgent.TransferComplete!` (declared by
+//!   LocalAgent, for every area that transfers files through [`transfer`]).
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
 //!   restart.
 //! - `Device.MQTT.Client.{i}.ForceReconnect()` and

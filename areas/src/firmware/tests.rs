@@ -233,6 +233,17 @@ fn bad_arguments_are_refused_at_once() {
     assert_eq!(e.code.code(), 7022, "bank 2 is empty: {e}");
     let e = t.set("Device.DeviceInfo.FirmwareImage.1.", &[("Available", "false")]).unwrap_err();
     assert_eq!(e.code.code(), 7012, "the running image stays available");
+    // One Download at a time: the second is refused while the first runs.
+    let server = HttpServer::start();
+    server.route("/fw.img", Route::File(make_image("2.0.0-lab", b"p", false)));
+    let url = server.url("/fw.img");
+    let args = [("URL", url.as_str()), ("AutoActivate", "false")];
+    let (_, first) = t.operate(path, &args).unwrap();
+    assert_eq!(first, Outcome::Running);
+    assert_eq!(t.operate(path, &args).unwrap_err().code.code(), 7022);
+    let events = run_until(&mut t, completed);
+    assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+    assert_eq!(t.operate(path, &args).unwrap().1, Outcome::Running, "free again");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use usp_datamodel::plugin::Wake;
 
@@ -144,6 +144,29 @@ pub struct Host {
     /// Whether the router areas (those of [`crate::Area::router`]) are built at all; `false`
     /// gives only the agent's own areas (see [`Host::agent_only`]).
     pub router_areas: bool,
+    /// The version of the firmware image running, set by the firmware area when it boots
+    /// (see [`RunningVersion`]); `Device.DeviceInfo.SoftwareVersion` reports it.
+    pub running_version: RunningVersion,
+}
+
+/// The version of the running firmware image, shared between the firmware area (which learns
+/// it when it selects the image at start-up) and `Device.DeviceInfo.` (which reports it as
+/// `SoftwareVersion`, falling back to the identity's when no firmware area knows better).
+#[derive(Clone, Debug, Default)]
+pub struct RunningVersion(Arc<Mutex<Option<String>>>);
+
+impl RunningVersion {
+    /// Records the running image's version.
+    pub fn set(&self, version: &str) {
+        if let Ok(mut v) = self.0.lock() {
+            *v = Some(version.to_owned());
+        }
+    }
+
+    /// The running image's version, if a firmware area has set it.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|v| v.clone())
+    }
 }
 
 impl fmt::Debug for Host {
@@ -167,6 +190,7 @@ impl Host {
             mqtt_stats: MqttStats::new(),
             waker: Arc::new(NoWake),
             router_areas: true,
+            running_version: RunningVersion::default(),
         }
     }
 

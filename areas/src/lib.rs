@@ -33,6 +33,12 @@
 //!   reset file must give it one (`Role.1` for full access).
 //! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
+//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab backend so far):
+//!   `Download()`/`Activate()` end by asking the host to reboot (`SystemRequest::Reboot`,
+//!   Cause `RemoteReboot`); the area sets [`Host::running_version`], which
+//!   `DeviceInfo.SoftwareVersion` reports, so the core's `Boot!` says `FirmwareUpdated=true`
+//!   after a switch. Each Download emits `Device.LocalAgent.TransferComplete!` (declared by
+//!   LocalAgent, for every area that transfers files through [`transfer`]).
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
 //!   restart.
 //! - `Device.MQTT.Client.{i}.ForceReconnect()` and
@@ -53,6 +59,7 @@
 
 mod device;
 mod device_info;
+pub mod firmware;
 pub mod guide;
 mod host;
 mod identity;
@@ -62,6 +69,7 @@ pub mod mqtt;
 pub mod openwrt;
 pub mod stomp;
 mod time;
+pub mod transfer;
 pub mod typed;
 #[cfg(feature = "wifi")]
 pub mod wifi;
@@ -72,7 +80,7 @@ pub(crate) mod testutil;
 
 pub use device::Device;
 pub use device_info::DeviceInfo;
-pub use host::{Host, NoWake, Platform, PlatformPaths, UnknownPlatform};
+pub use host::{Host, NoWake, Platform, PlatformPaths, RunningVersion, UnknownPlatform};
 pub use identity::AgentIdentity;
 pub use mqtt::{Mqtt, MqttStats};
 pub use stomp::Stomp;
@@ -102,7 +110,10 @@ pub static AREAS: &[Area] = &[
     Area {
         name: "DeviceInfo",
         router: false,
-        build: |h| vec![Box::new(DeviceInfo::new(h.identity.clone()))],
+        build: |h| {
+            let info = DeviceInfo::new(h.identity.clone());
+            vec![Box::new(info.with_running_version(h.running_version.clone()))]
+        },
     },
     Area { name: "Time", router: false, build: |_| vec![Box::new(Time::default())] },
     Area { name: "LocalAgent", router: false, build: local_agent::build },
@@ -114,6 +125,7 @@ pub static AREAS: &[Area] = &[
     Area { name: "STOMP", router: false, build: |_| vec![Box::new(Stomp)] },
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
+    Area { name: "FirmwareImage", router: true, build: firmware::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

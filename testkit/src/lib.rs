@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod certs;
+pub mod http;
 pub mod mosquitto;
 pub mod rabbitmq;
 

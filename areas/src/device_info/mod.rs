@@ -1,7 +1,8 @@
 //! `Device.DeviceInfo.`: the device's identity (from [`AgentIdentity`], read-only), its uptime
-//! and the writable `ProvisioningCode`.
+//! and the writable `ProvisioningCode`. `SoftwareVersion` is the running firmware image's
+//! version when the firmware area knows it ([`RunningVersion`]), the identity's otherwise.
 
-use super::{AgentIdentity, secs_u32};
+use super::{AgentIdentity, RunningVersion, secs_u32};
 use usp_datamodel::error::UspError;
 use usp_datamodel::fields::Fields;
 use usp_datamodel::plugin::{Ctx, Instance, Plugin};
@@ -12,13 +13,19 @@ use usp_datamodel::value::{ParamType, Value};
 #[derive(Debug)]
 pub struct DeviceInfo {
     identity: AgentIdentity,
+    running: RunningVersion,
     fields: Fields<Field>,
 }
 
 impl DeviceInfo {
     /// Serves `identity`.
     pub fn new(identity: AgentIdentity) -> DeviceInfo {
-        DeviceInfo { identity, fields: Fields::default() }
+        DeviceInfo { identity, running: RunningVersion::default(), fields: Fields::default() }
+    }
+
+    /// Reports `running`'s version as `SoftwareVersion` once the firmware area has set it.
+    pub fn with_running_version(self, running: RunningVersion) -> DeviceInfo {
+        DeviceInfo { running, ..self }
     }
 }
 
@@ -84,7 +91,11 @@ impl Plugin for DeviceInfo {
                 Field::ProductClass => &id.product_class,
                 Field::SerialNumber => &id.serial_number,
                 Field::HardwareVersion => &id.hardware_version,
-                Field::SoftwareVersion => &id.software_version,
+                Field::SoftwareVersion => {
+                    let v = self.running.get().unwrap_or_else(|| id.software_version.clone());
+                    out.push(Value::String(v.into()));
+                    continue;
+                }
                 Field::UpTime => {
                     out.push(Value::UnsignedInt(secs_u32(ctx.now().uptime)));
                     continue;

@@ -89,6 +89,18 @@ impl Plugin for LocalAgent {
             .range(5, UINT_MAX)
             .default("5");
         b.event(la, "Periodic");
+        // Emitted by the areas that transfer files (FirmwareImage Download, ...).
+        b.event(la, "TransferComplete")
+            .arg("Command", ParamType::String)
+            .arg("CommandKey", ParamType::String)
+            .arg("Requestor", ParamType::String)
+            .arg("TransferType", ParamType::String)
+            .arg("Affected", ParamType::String)
+            .arg("TransferURL", ParamType::String)
+            .arg("StartTime", ParamType::DateTime)
+            .arg("CompleteTime", ParamType::DateTime)
+            .arg("FaultCode", ParamType::UnsignedInt)
+            .arg("FaultString", ParamType::String);
 
         let mtp = b.table(n::MTP, ObjAccess::AddDelete);
         b.alias(mtp);

@@ -205,6 +205,9 @@ enum Model {
     Builtin(Box<AgentIdentity>),
     /// [`Model::Builtin`] (lab identity) and one more plugin, made anew at each restart.
     BuiltinAnd(std::sync::Arc<dyn Fn() -> Box<dyn Plugin>>),
+    /// Every area of `usp_areas::plugins` for the host made (anew at each restart) by the
+    /// function, router areas included, and [`TestPlugin`].
+    Host(std::sync::Arc<dyn Fn() -> usp_areas::Host>),
 }
 
 impl Model {
@@ -222,6 +225,11 @@ impl Model {
                 let mut p = builtin(&identity);
                 p.push(Box::new(TestPlugin::default()));
                 p.push(extra());
+                p
+            }
+            Model::Host(host) => {
+                let mut p = usp_areas::plugins(&host());
+                p.push(Box::new(TestPlugin::default()));
                 p
             }
         }
@@ -268,6 +276,12 @@ impl Harness {
     /// [`Harness::builtin`] with one more plugin, made by `extra` (again at each restart).
     pub fn builtin_and(extra: impl Fn() -> Box<dyn Plugin> + 'static) -> Harness {
         Harness::builtin_model(Model::BuiltinAnd(std::sync::Arc::new(extra)))
+    }
+
+    /// [`Harness::builtin`] with the areas of the host `host` makes (router areas included),
+    /// built again from a new host at each restart.
+    pub fn with_host(host: impl Fn() -> usp_areas::Host + 'static) -> Harness {
+        Harness::builtin_model(Model::Host(std::sync::Arc::new(host)))
     }
 
     /// [`Harness::builtin`] with another identity.

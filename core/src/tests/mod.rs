@@ -6,6 +6,7 @@
 mod acl;
 mod backend;
 mod dos;
+mod firmware;
 mod harness;
 mod links;
 mod notify;

@@ -1,0 +1,138 @@
+//! Oktopus' firmware update through the core, with the real areas on the lab platform (A/B
+//! banks as files) and a real HTTP server on 127.0.0.1: the Get of the images' Status, the
+//! Download with URL, AutoActivate=true and FileSize=0 on the first `Available` image, then
+//! OperationComplete, TransferComplete! (both with the Operate's CommandKey), the reboot the
+//! host is asked for, and after the restart `Boot!` with `FirmwareUpdated=true` and the new
+//! `SoftwareVersion`.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use usp_areas::firmware::lab::make_image;
+use usp_areas::{AgentIdentity, Host, Platform};
+use usp_datamodel::plugin::{SystemRequest, Wake};
+use usp_proto::msg::notify::Notification;
+use usp_proto::msg::notify::operation_complete::OperationResp as DoneResp;
+use usp_proto::msg::request::ReqType;
+use usp_proto::msg::response::RespType;
+use usp_proto::msg::{self};
+use usp_testkit::http::{HttpServer, Route};
+
+use super::harness::*;
+use super::subs::*;
+use crate::BootInfo;
+
+/// Wakes by sending on a channel the test waits on.
+struct ChannelWake(Mutex<Sender<()>>);
+
+impl Wake for ChannelWake {
+    fn wake(&self) {
+        let _ = self.0.lock().map(|tx| tx.send(()));
+    }
+}
+
+fn lab(dir: PathBuf) -> (Harness, Receiver<()>) {
+    let (tx, woken) = mpsc::channel();
+    let wake: Arc<dyn Wake> = Arc::new(ChannelWake(Mutex::new(tx)));
+    let h = Harness::with_host(move || {
+        let identity = AgentIdentity { endpoint_id: AGENT.into(), ..Default::default() };
+        Host { waker: wake.clone(), ..Host::new(identity, Platform::Lab, dir.clone()) }
+    });
+    (h, woken)
+}
+
+/// Handles wakes until the core has a system request, at most 10 s; the Notify messages
+/// sent meanwhile.
+fn until_reboot(h: &mut Harness, woken: &Receiver<()>) -> (Vec<Sent>, Vec<SystemRequest>) {
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        if woken.recv_timeout(Duration::from_millis(100)).is_ok() {
+            sent.extend(notifies(&h.core.handle_wake(h.now)));
+        }
+        let requests = h.core.take_system_requests();
+        if !requests.is_empty() {
+            return (sent, requests);
+        }
+    }
+    panic!("no reboot asked; sent: {sent:?}");
+}
+
+#[test]
+fn oktopus_firmware_update_reboots_into_the_new_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    server.route("/fw.img", Route::File(make_image("2.0.0-lab", &[5u8; 100_000], false)));
+    let (mut h, woken) = lab(dir.path().to_owned());
+    let old = h.value("Device.DeviceInfo.SoftwareVersion").unwrap();
+    let _ = h.core.boot(h.now, BootInfo::local(true, false));
+    subscribe(&mut h, "oc", "OperationComplete", "Device.DeviceInfo.FirmwareImage.", &[]);
+    subscribe(&mut h, "tc", "Event", "Device.LocalAgent.TransferComplete!", &[]);
+    subscribe(&mut h, "boot", "Event", "Device.Boot!", &[("Persistent", "true")]);
+
+    // Oktopus: Get the images' Status, pick the first Available one.
+    let get = msg::Get {
+        param_paths: vec!["Device.DeviceInfo.FirmwareImage.*.Status".into()],
+        max_depth: 1,
+    };
+    let RespType::GetResp(r) = h.response(ReqType::Get(get)) else { panic!("not a GetResp") };
+    let images = &r.req_path_results[0].resolved_path_results;
+    assert_eq!(images.len(), 2, "two images, or Oktopus refuses the device");
+    let pick = images
+        .iter()
+        .find(|i| matches!(i.result_params["Status"].as_str(), "Available" | "ValidationFailed"))
+        .expect("an Available image");
+    let partition = &pick.resolved_path[pick.resolved_path.len() - 2..];
+    let operate = msg::Operate {
+        command: format!("Device.DeviceInfo.FirmwareImage.{partition}Download()"),
+        command_key: "Download()".into(),
+        send_resp: true,
+        input_args: [("URL", server.url("/fw.img")), ("AutoActivate", "true".into())]
+            .into_iter()
+            .chain([("FileSize", "0".into())])
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    };
+    let RespType::OperateResp(r) = h.response(ReqType::Operate(operate)) else {
+        panic!("not an OperateResp")
+    };
+    assert!(format!("{r:?}").contains("Device.LocalAgent.Request."), "async: {r:?}");
+
+    let (sent, requests) = until_reboot(&mut h, &woken);
+    let done = sent.iter().position(|s| matches!(s.notification(), Notification::OperComplete(_)));
+    let tc = sent.iter().position(|s| matches!(s.notification(), Notification::Event(_)));
+    let (Some(done), Some(tc)) = (done, tc) else { panic!("both notified: {sent:?}") };
+    assert!(done < tc, "OperationComplete, then TransferComplete!");
+    let Notification::OperComplete(oc) = sent[done].notification() else { unreachable!() };
+    assert_eq!(oc.command_key, "Download()");
+    assert!(matches!(oc.operation_resp, Some(DoneResp::ReqOutputArgs(_))), "{oc:?}");
+    let Notification::Event(e) = sent[tc].notification() else { unreachable!() };
+    assert_eq!(
+        (e.obj_path.as_str(), e.event_name.as_str()),
+        ("Device.LocalAgent.", "TransferComplete!")
+    );
+    assert_eq!(e.params["CommandKey"], "Download()");
+    assert_eq!(e.params["Requestor"], CTRL);
+    assert_eq!(e.params["FaultCode"], "0");
+    assert_eq!(e.params["TransferURL"], server.url("/fw.img"));
+    assert!(
+        matches!(&requests[..], [SystemRequest::Reboot { cause, .. }] if cause == "RemoteReboot")
+    );
+
+    // The host restarts the agent: the new image runs.
+    h.restart(None);
+    let out = h.core.boot(h.now, BootInfo::local(false, false));
+    let boot = notifies(&out);
+    let boot = boot.iter().find(|s| s.notify.subscription_id == "boot").expect("Boot!");
+    let Notification::Event(e) = boot.notification() else { panic!("not an Event") };
+    assert_eq!(e.params["Cause"], "RemoteReboot");
+    assert_eq!(e.params["FirmwareUpdated"], "true");
+    let new = h.value("Device.DeviceInfo.SoftwareVersion").unwrap();
+    assert_eq!(new, "2.0.0-lab");
+    assert_ne!(new, old);
+    assert_eq!(
+        h.value("Device.DeviceInfo.ActiveFirmwareImage").as_deref(),
+        Some("Device.DeviceInfo.FirmwareImage.2.")
+    );
+}

@@ -27,25 +27,14 @@ use usp_proto::msg::request::ReqType;
 use usp_proto::msg::response::RespType;
 use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
 use usp_proto::msg::set_resp::updated_object_result::operation_status::OperStatus as SetStatus;
-use usp_proto::msg::{Add, Get, Operate, Set};
+use usp_proto::msg::{Add, Operate, Set};
 use usp_testkit::agent::RunningAgent;
 use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
 
 use ctl::Ctl;
 
 fn get(ctl: &mut Ctl, agent: &RunningAgent, path: &str) -> BTreeMap<String, String> {
-    let get = Get { param_paths: vec![path.into()], max_depth: 0 };
-    let RespType::GetResp(resp) = ctl.call(ReqType::Get(get), agent) else { panic!("GetResp") };
-    let mut out = BTreeMap::new();
-    for req in resp.req_path_results {
-        assert_eq!(req.err_code, 0, "get {}: {}", req.requested_path, req.err_msg);
-        for res in req.resolved_path_results {
-            for (k, v) in res.result_params {
-                out.insert(format!("{}{k}", res.resolved_path), v);
-            }
-        }
-    }
-    out
+    ctl.get_values(agent, &[path])
 }
 
 /// A Set of one object; `Ok` or the failure's error code.

@@ -203,6 +203,31 @@ impl Ctl {
         }
     }
 
+    /// Gets `paths` and returns every value by full path; panics on an error.
+    pub fn get_values(
+        &mut self,
+        agent: &RunningAgent,
+        paths: &[&str],
+    ) -> std::collections::BTreeMap<String, String> {
+        let get = usp_proto::msg::Get {
+            param_paths: paths.iter().map(|p| p.to_string()).collect(),
+            max_depth: 0,
+        };
+        let RespType::GetResp(resp) = self.call(ReqType::Get(get), agent) else {
+            panic!("GetResp")
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for req in resp.req_path_results {
+            assert_eq!(req.err_code, 0, "get {}: {}", req.requested_path, req.err_msg);
+            for res in req.resolved_path_results {
+                for (k, v) in res.result_params {
+                    out.insert(format!("{}{k}", res.resolved_path), v);
+                }
+            }
+        }
+        out
+    }
+
     /// The next Notify whose notification `pick` accepts; acknowledged when it asks for it.
     pub fn notify(
         &mut self,

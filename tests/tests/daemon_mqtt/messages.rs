@@ -13,7 +13,7 @@ use usp_proto::msg::response::RespType;
 use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
 use usp_proto::msg::set_resp::updated_object_result::operation_status::OperStatus as SetStatus;
 use usp_proto::msg::{
-    Add, Delete, Get, GetInstances, GetSupportedDm, GetSupportedProtocol, Operate, Set,
+    Add, Delete, GetInstances, GetSupportedDm, GetSupportedProtocol, Operate, Set,
 };
 use usp_proto::record::mqtt_connect_record::MqttVersion;
 use usp_proto::record::record::RecordType;
@@ -25,18 +25,7 @@ use crate::setup::{self, AGENT, AGENT_TOPIC, CTL};
 
 /// Get of `paths`: every `path.param` → value; panics on a path error.
 pub fn get(ctl: &mut Ctl, agent: &RunningAgent, paths: &[&str]) -> BTreeMap<String, String> {
-    let get = Get { param_paths: paths.iter().map(|p| p.to_string()).collect(), max_depth: 0 };
-    let RespType::GetResp(resp) = ctl.call(ReqType::Get(get), agent) else { panic!("GetResp") };
-    let mut out = BTreeMap::new();
-    for req in resp.req_path_results {
-        assert_eq!(req.err_code, 0, "get {}: {}", req.requested_path, req.err_msg);
-        for res in req.resolved_path_results {
-            for (k, v) in res.result_params {
-                out.insert(format!("{}{k}", res.resolved_path), v);
-            }
-        }
-    }
-    out
+    ctl.get_values(agent, paths)
 }
 
 /// Set of one parameter (`obj` is the object path with its dot); panics unless it succeeded.

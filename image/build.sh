@@ -117,9 +117,13 @@ fetch_deb() {
     f="$(ls "$DEBS/${base}"_*_armhf.deb "$DEBS/${base}"_*_all.deb 2>/dev/null | head -1 || true)"
     if [ -z "$f" ]; then
         log "apt-get download $pkg"
-        (cd "$DEBS" && apt-get download "$pkg" >/dev/null 2>&1) ||
-            { apt-get update -qq && (cd "$DEBS" && apt-get download "$pkg" >/dev/null); }
-        f="$(ls "$DEBS/${base}"_*_armhf.deb "$DEBS/${base}"_*_all.deb 2>/dev/null | head -1)"
+        # An Architecture: all package (wireless-regdb) has no name:armhf candidate: ask for it
+        # by its plain name, which only then is tried.
+        (cd "$DEBS" && { apt-get download "$pkg" || apt-get download "$base"; } >/dev/null 2>&1) ||
+            { apt-get update -qq &&
+                (cd "$DEBS" && { apt-get download "$pkg" 2>/dev/null || apt-get download "$base"; } >/dev/null); }
+        f="$(ls "$DEBS/${base}"_*_armhf.deb "$DEBS/${base}"_*_all.deb 2>/dev/null | head -1 || true)"
+        [ -n "$f" ] || { log "cannot download $pkg from Debian"; exit 1; }
     fi
     echo "$f"
 }

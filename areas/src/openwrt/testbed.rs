@@ -167,8 +167,14 @@ pub struct Testbed {
 
 impl Testbed {
     /// The built userland, building it from `USP_OPENWRT_SRC` if needed; `Err` says why it
-    /// cannot be had (the caller skips).
+    /// cannot be had (the caller skips). Built once per process: tests running in parallel
+    /// wait for the one build instead of racing each other in the same directory.
     pub fn userland() -> Result<PathBuf, String> {
+        static USERLAND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+        USERLAND.get_or_init(Testbed::build_userland).clone()
+    }
+
+    fn build_userland() -> Result<PathBuf, String> {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let repo = manifest.parent().unwrap_or(manifest);
         let src = std::env::var_os("USP_OPENWRT_SRC")
@@ -194,10 +200,17 @@ impl Testbed {
         let out = Command::new("bash").arg(&script).arg(&prefix).stdin(Stdio::null()).output();
         let out = out.map_err(|e| format!("cannot run {}: {e}", script.display()))?;
         if !out.status.success() || !built(&prefix) {
+            let tail = |b: &[u8]| {
+                let text = String::from_utf8_lossy(b).into_owned();
+                let lines: Vec<&str> = text.lines().rev().take(5).collect();
+                lines.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            };
             return Err(format!(
-                "{} failed: {}",
+                "{} failed ({}): {} {}",
                 script.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
+                out.status,
+                tail(&out.stderr),
+                tail(&out.stdout)
             ));
         }
         Ok(prefix)

@@ -306,34 +306,27 @@ impl Testbed {
     /// Another tool's change: `uci set path=value` then `uci commit` (with the default save
     /// directory under the testbed's), as LuCI would.
     pub fn uci_set(&self, path: &str, value: &str) -> bool {
-        let run = |args: &[&str]| {
-            Command::new(&self.programs.uci)
-                .arg("-c")
-                .arg(&self.paths.uci_dir)
-                .arg("-t")
-                .arg(&self.paths.uci_save_dir)
-                .args(args)
-                .status()
-                .is_ok_and(|s| s.success())
-        };
         let config = path.split('.').next().unwrap_or("");
-        run(&["set", &format!("{path}={value}")]) && run(&["commit", config])
+        self.uci_run(&["set", &format!("{path}={value}")]) && self.uci_run(&["commit", config])
     }
 
     /// Another tool deletes `path` (a section or an option) and commits.
     pub fn uci_delete(&self, path: &str) -> bool {
-        let run = |args: &[&str]| {
-            Command::new(&self.programs.uci)
-                .arg("-c")
-                .arg(&self.paths.uci_dir)
-                .arg("-t")
-                .arg(&self.paths.uci_save_dir)
-                .args(args)
-                .status()
-                .is_ok_and(|s| s.success())
-        };
         let config = path.split('.').next().unwrap_or("");
-        run(&["delete", path]) && run(&["commit", config])
+        self.uci_run(&["delete", path]) && self.uci_run(&["commit", config])
+    }
+
+    /// Runs the real `uci` as another tool would (the testbed's config and save directories);
+    /// true when it succeeded.
+    fn uci_run(&self, args: &[&str]) -> bool {
+        Command::new(&self.programs.uci)
+            .arg("-c")
+            .arg(&self.paths.uci_dir)
+            .arg("-t")
+            .arg(&self.paths.uci_save_dir)
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
     }
 
     /// `uci get` of `path` (`wireless.radio0.channel`) with the real program; `None` if unset.

@@ -1,7 +1,11 @@
 //! Shared helpers for the cross-crate scenarios in `tests/tests/`: a controller that speaks to
 //! an agent [`Core`] in memory with real USP Records.
 //!
-//! Owns test scaffolding only; never part of a shipped binary.
+//! Owns test scaffolding only; never part of a shipped binary. [`faults`] holds issue 20's
+//! fault suites (kill -9, broker restarts, many controllers), run small by the test command
+//! and at full counts by `cargo run --release -p usp-tests --example faults`.
+
+pub mod faults;
 
 use std::path::Path;
 use std::time::Duration;

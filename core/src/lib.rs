@@ -95,6 +95,7 @@ use usp_proto::record::Record;
 pub use budget::Limits;
 pub use link::{LinkUp, MAX_HELD};
 pub use notify::BootInfo;
+pub use precheck::record_from_id;
 pub use record::{ConnectKind, Handled, TraceHook, connect_record, disconnect_record};
 
 /// The USP protocol versions this agent speaks, newest last.

@@ -13,6 +13,20 @@ use usp_proto::{DecodeError, Message};
 
 use super::Core;
 
+#[cfg(test)]
+mod from_id_tests {
+    use usp_proto::record::Record;
+
+    #[test]
+    fn the_sender_of_a_record_is_read_without_decoding_it() {
+        let r = Record::no_session_context("1.4", "os::agent", "self::ctl-7", b"\x0a\x00".to_vec());
+        assert_eq!(super::record_from_id(&r.to_bytes()), Some("self::ctl-7"));
+        assert_eq!(super::record_from_id(&r.to_bytes()[..3]), None, "cut before from_id");
+        assert_eq!(super::record_from_id(b"\xff\xff\xff"), None);
+        assert_eq!(super::record_from_id(&[]), None);
+    }
+}
+
 impl Core {
     /// Decodes the Msg of a controller's Record, unless it carries more than eight times
     /// [`super::Limits::max_paths`] items (a parameter setting is four: the setting and its
@@ -48,6 +62,16 @@ impl Core {
             None
         })
     }
+}
+
+/// The `from_id` of an encoded Record, read without decoding it (field 3 of the Record, a
+/// string); `None` when the bytes are malformed before it or it is not UTF-8. For the daemon's
+/// queue bound per controller (issue 20), which runs before any decoding.
+pub fn record_from_id(record: &[u8]) -> Option<&str> {
+    const FROM_ID: u64 = 3;
+    let (_, _, content) =
+        fields(record).map_while(|f| f).find(|(n, w, _)| *n == FROM_ID && *w == 2)?;
+    std::str::from_utf8(content).ok()
 }
 
 /// The fields of a protobuf message at one level: `(field number, wire type, content)`;

@@ -4,8 +4,11 @@
 //! The links hand every received Record to the owner through one channel. A controller (or a
 //! broker) sending faster than the core answers would grow that channel without end, so the
 //! links' event sink admits a Record only while the Records waiting from the same source (a
-//! link, and the peer for WebSocket sessions) take at most [`MAX_PER_SOURCE`] bytes and all
-//! waiting Records at most [`MAX_TOTAL`] bytes. A Record beyond that is dropped with a
+//! link, the peer for WebSocket sessions, and the controller: the Record's `from_id`, read
+//! from its bytes without decoding them) take at most [`MAX_PER_SOURCE`] bytes and all
+//! waiting Records at most [`MAX_TOTAL`] bytes. So one controller flooding an MQTT or STOMP
+//! link, where every controller shares the agent's one connection, cannot crowd out the
+//! others. A Record beyond that is dropped with a
 //! warning, as a congested network would lose it: the controller's request times out, and the
 //! other controllers keep being served. The owner releases a Record's bytes once it handled it.
 
@@ -21,8 +24,14 @@ pub const MAX_PER_SOURCE: usize = usp_mtp::DEFAULT_MAX_RECORD + (1 << 20);
 /// The most bytes of received Records waiting in all.
 pub const MAX_TOTAL: usize = 2 * MAX_PER_SOURCE;
 
-/// Where a Record came from: its link, and the peer of a WebSocket session.
-type Source = (LinkId, Option<String>);
+/// Where a Record came from: its link, the peer of a WebSocket session, and the controller
+/// that sent it (empty when its bytes do not say).
+type Source = (LinkId, Option<String>, String);
+
+fn source(link: LinkId, peer: &Option<String>, record: &[u8]) -> Source {
+    let sender = usp_core::record_from_id(record).unwrap_or_default();
+    (link, peer.clone(), sender.to_owned())
+}
 
 /// What an admitted Record holds until it is handled ([`Gate::release`]).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -60,7 +69,7 @@ impl Gate {
         let MtpEvent::Received { link, peer, record, .. } = event else { return true };
         let size = record.len();
         let mut counts = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let source = (*link, peer.clone());
+        let source = source(*link, peer, record);
         let mine = counts.by_source.get(&source).copied().unwrap_or(0);
         if mine + size > self.per_source || counts.total + size > self.total {
             log::warn!(
@@ -79,7 +88,7 @@ impl Gate {
     pub fn ticket(event: &MtpEvent) -> Ticket {
         match event {
             MtpEvent::Received { link, peer, record, .. } => {
-                Ticket(Some(((*link, peer.clone()), record.len())))
+                Ticket(Some((source(*link, peer, record), record.len())))
             }
             _ => Ticket(None),
         }
@@ -133,6 +142,35 @@ mod tests {
         gate.release(Gate::ticket(&a));
         assert_eq!(gate.waiting(), 190);
         assert!(gate.admit(&a));
+    }
+
+    fn from(link: LinkId, controller: &str, size: usize) -> MtpEvent {
+        let payload = vec![0; size.saturating_sub(40)];
+        let record =
+            usp_proto::record::Record::no_session_context("1.4", "os::a", controller, payload);
+        MtpEvent::Received { link, peer: None, reply_to: None, record: record.to_bytes() }
+    }
+
+    #[test]
+    fn one_controller_may_not_crowd_out_another_on_the_same_link() {
+        let gate = Gate::new(300, 1000);
+        let flood = from(1, "self::flooder", 200);
+        assert!(gate.admit(&flood));
+        assert!(!gate.admit(&flood), "the flooder's share of link 1 is full");
+        // Another controller on the same MQTT link still gets its Records in.
+        let other = from(1, "self::polite", 200);
+        assert!(gate.admit(&other));
+        // Releasing the flooder's Record lets it send again.
+        gate.release(Gate::ticket(&flood));
+        assert!(gate.admit(&flood));
+        assert_eq!(gate.waiting(), flood_len(&flood) + flood_len(&other));
+    }
+
+    fn flood_len(e: &MtpEvent) -> usize {
+        match e {
+            MtpEvent::Received { record, .. } => record.len(),
+            _ => 0,
+        }
     }
 
     #[test]

@@ -9,9 +9,14 @@
 //! does), or interpreting Records.
 //!
 //! The byte stream (TCP, TLS, blocking writes) is [`crate::net::Transport`].
+//!
+//! Records handed to [`Link::send`] wait in the thread's channel while it is blocked writing
+//! to a broker that reads slowly (each write may block up to [`crate::net::WRITE_TIMEOUT`]);
+//! they are counted in bytes and bounded by [`max_queued`]: a Record that does not fit is
+//! dropped with a warning (issue 20), as the WebSocket session's outbox does.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -29,6 +34,12 @@ const STOP_WAIT: Duration = Duration::from_secs(2);
 /// Reads per turn of the loop before the owner's queue and the clock are looked at again.
 const READS_PER_TURN: usize = 64;
 
+/// The most bytes of Records waiting for the thread: twice the largest Record plus 1 MiB, as
+/// the WebSocket outbox (one Record always fits an empty queue).
+pub fn max_queued(max_record: usize) -> usize {
+    max_record.saturating_mul(2).saturating_add(1 << 20)
+}
+
 /// What the owner asks of the thread.
 enum Command {
     Send(Outbound),
@@ -45,6 +56,8 @@ pub struct StompLink {
     waker: Option<Waker>,
     up: Arc<AtomicBool>,
     max_record: usize,
+    /// Bytes of Records sent to the thread and not yet taken by it.
+    queued: Arc<AtomicUsize>,
     /// Disconnected when the thread ends (in a mutex only so that the handle is `Sync`).
     done: Option<Mutex<Receiver<()>>>,
     thread: Option<JoinHandle<()>>,
@@ -69,6 +82,7 @@ pub fn spawn(id: LinkId, config: StompConfig, sink: EventSink) -> StompLink {
     let (tx, rx) = mpsc::channel();
     let (done_tx, done) = mpsc::channel::<()>();
     let up = Arc::new(AtomicBool::new(false));
+    let queued = Arc::new(AtomicUsize::new(0));
     let max_record = config.max_record;
     let pair = wake::pair();
     let waker = pair.as_ref().ok().map(|(w, _)| w.clone());
@@ -82,6 +96,7 @@ pub fn spawn(id: LinkId, config: StompConfig, sink: EventSink) -> StompLink {
             wake,
             _own_waker: own_waker,
             up: up.clone(),
+            queued: queued.clone(),
             stopping: false,
         };
         std::thread::Builder::new().name(format!("stomp-{id}")).spawn(move || {
@@ -98,7 +113,7 @@ pub fn spawn(id: LinkId, config: StompConfig, sink: EventSink) -> StompLink {
         }
     };
     let done = thread.as_ref().map(|_| Mutex::new(done));
-    StompLink { id, tx, waker, up, max_record, done, thread }
+    StompLink { id, tx, waker, up, max_record, queued, done, thread }
 }
 
 impl StompLink {
@@ -121,6 +136,12 @@ impl StompLink {
         self.command(Command::SetDestination(destination.to_owned()));
     }
 
+    /// Bytes of Records handed to [`Link::send`] that the thread has not taken yet (at most
+    /// [`max_queued`] of the link's `max_record`, or one Record).
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
     fn command(&self, c: Command) -> bool {
         let sent = self.tx.send(c).is_ok();
         if let Some(w) = &self.waker {
@@ -140,6 +161,16 @@ impl Link for StompLink {
         }
         if !self.is_up() {
             return Err(SendError::NotConnected);
+        }
+        let size = out.record.len();
+        let waiting = self.queued.fetch_add(size, Ordering::AcqRel);
+        if waiting > 0 && waiting + size > max_queued(self.max_record) {
+            self.queued.fetch_sub(size, Ordering::AcqRel);
+            log::warn!(
+                "STOMP link {}: {size}-byte Record dropped: {waiting} bytes wait for a slow broker",
+                self.id
+            );
+            return Ok(());
         }
         if self.command(Command::Send(out)) { Ok(()) } else { Err(SendError::Stopped) }
     }
@@ -184,6 +215,8 @@ struct Worker {
     /// blocking during the final DISCONNECT instead of reporting wakes in a loop.
     _own_waker: Waker,
     up: Arc<AtomicBool>,
+    /// The owner's count of bytes waiting in `rx` (see [`StompLink::queued_bytes`]).
+    queued: Arc<AtomicUsize>,
     backoff: Backoff,
     stopping: bool,
 }
@@ -225,6 +258,11 @@ impl Worker {
         }
     }
 
+    /// `out` left the channel: its bytes no longer wait.
+    fn taken(&self, out: &Outbound) {
+        self.queued.fetch_sub(out.record.len(), Ordering::AcqRel);
+    }
+
     fn emit(&self, event: MtpEvent) {
         (self.sink)(event);
     }
@@ -240,7 +278,8 @@ impl Worker {
             match self.rx.recv_timeout(left) {
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
                 Ok(Command::SetDestination(d)) => self.config.destination = d,
-                Ok(Command::Send(_)) => {
+                Ok(Command::Send(out)) => {
+                    self.taken(&out);
                     log::debug!("STOMP link {}: dropped a Record (down)", self.id)
                 }
                 Err(RecvTimeoutError::Timeout) => return true,
@@ -257,7 +296,8 @@ impl Worker {
                     self.backoff.reset();
                     return true;
                 }
-                Ok(Command::SetDestination(_) | Command::Send(_)) => {}
+                Ok(Command::Send(out)) => self.taken(&out),
+                Ok(Command::SetDestination(_)) => {}
                 Ok(Command::Stop) | Err(_) => return false,
             }
         }
@@ -316,6 +356,7 @@ impl Worker {
             let now = Instant::now();
             match self.rx.try_recv() {
                 Ok(Command::Send(out)) => {
+                    self.taken(&out);
                     if let Err(e) = session.send(now, &out.dest, out.record) {
                         log::debug!("STOMP link {}: Record to {} not sent: {e}", self.id, out.dest);
                     }

@@ -12,7 +12,7 @@ pub mod codec;
 mod link;
 pub mod session;
 
-pub use link::{StompLink, spawn};
+pub use link::{StompLink, max_queued, spawn};
 
 /// TR-181's defaults for `ServerRetryInitialInterval` (60 s), `ServerRetryIntervalMultiplier`
 /// (2000) and `ServerRetryMaxInterval` (30720 s).

@@ -17,7 +17,7 @@ use usp_proto::msg::notify::Notification as Body;
 use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
 use usp_proto::msg::{Add, Set};
 use usp_testkit::agent::RunningAgent;
-use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
+use usp_testkit::mosquitto::Mosquitto;
 use uspctl::client::Controller;
 
 use super::{RETRY, Violation, controller, ensure, median_max, reset, start_agent};
@@ -158,7 +158,7 @@ fn reconnected(agent: &RunningAgent, since: Instant) -> Result<Duration, Violati
 
 /// Runs `rounds` broker kills.
 pub fn run(rounds: usize) -> Result<BrokerFigures, Violation> {
-    let mut broker = Mosquitto::start(MosquittoOpts::default());
+    let mut broker = Mosquitto::start(super::broker_opts());
     let dir = tempfile::tempdir().map_err(|e| Violation(format!("tempdir: {e}")))?;
     let mut ctl = controller(broker.port(), 1, Duration::from_secs(5))?;
     let agent = start_agent(&reset(broker.port(), 1), &dir.path().join("usp.db"));

@@ -18,7 +18,7 @@ use usp_proto::msg::request::ReqType;
 use usp_proto::msg::{Get, Msg};
 use usp_proto::record::Record;
 use usp_proto::record::record::RecordType;
-use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
+use usp_testkit::mosquitto::Mosquitto;
 
 use super::{
     AGENT, AGENT_TOPIC, Violation, ctl_id, ctl_topic, ensure, reset, start_agent, vm_rss_kib,
@@ -213,7 +213,7 @@ pub fn run(
     waves: usize,
     flood_count: u64,
 ) -> Result<CrowdFigures, Violation> {
-    let broker = Mosquitto::start(MosquittoOpts::default());
+    let broker = Mosquitto::start(super::broker_opts());
     let dir = tempfile::tempdir().map_err(|e| Violation(format!("tempdir: {e}")))?;
     let mut pipers: Vec<Piper> =
         (1..=controllers).map(|i| Piper::start(broker.port(), i)).collect();

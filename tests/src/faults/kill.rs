@@ -17,7 +17,7 @@ use usp_proto::msg::add::{CreateObject, CreateParamSetting};
 use usp_proto::msg::add_resp::created_object_result::operation_status::OperStatus;
 use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
 use usp_proto::msg::{Add, Delete, Set};
-use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
+use usp_testkit::mosquitto::Mosquitto;
 use uspctl::client::{ClientError, Controller};
 
 use super::{Violation, controller, ensure, get_values, median_max, reset, start_agent};
@@ -277,7 +277,7 @@ fn jitter(n: u64) -> u64 {
 
 /// Runs `rounds` kills with `clients` controllers storming, each storm lasting 150–450 ms.
 pub fn run(rounds: usize, clients: usize) -> Result<KillFigures, Violation> {
-    let broker = Mosquitto::start(MosquittoOpts::default());
+    let broker = Mosquitto::start(super::broker_opts());
     let dir = tempfile::tempdir().map_err(|e| Violation(format!("tempdir: {e}")))?;
     let db = dir.path().join("usp.db");
     let reset = reset(broker.port(), clients);

@@ -25,6 +25,7 @@ use usp_mtp::retry::RetryPolicy;
 use usp_mtp::{DEFAULT_MAX_RECORD, Link};
 use usp_proto::msg::Get;
 use usp_testkit::agent::RunningAgent;
+use usp_testkit::mosquitto::MosquittoOpts;
 use uspctl::client::{ClientError, Controller, ControllerConfig, Event};
 
 /// The agent's Endpoint ID in the suites.
@@ -47,6 +48,13 @@ impl std::error::Error for Violation {}
 /// Fails with `what` unless `ok`.
 pub fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), Violation> {
     if ok { Ok(()) } else { Err(Violation(what())) }
+}
+
+/// The private broker's options: Nagle off (`set_tcp_nodelay`), as a broker serving
+/// request/response traffic is configured; otherwise each forwarded PUBLISH may wait for the
+/// peer's delayed ACK (40 ms on Linux).
+pub fn broker_opts() -> MosquittoOpts {
+    MosquittoOpts { extra: "set_tcp_nodelay true\n".into(), ..MosquittoOpts::default() }
 }
 
 /// Controller `i`'s Endpoint ID (1-based, as its `Controller.{i}` row).

@@ -2,7 +2,7 @@
 # Runs the cargo-fuzz targets (issue 20) on the stable toolchain, without sanitizer (the project
 # forbids unsafe code): RUSTC_BOOTSTRAP=1 cargo fuzz run -s none TARGET.
 #
-#   bash fuzz/run.sh [SECONDS] [TARGET...]     # default: 20 s for each of the 7 targets
+#   bash fuzz/run.sh [SECONDS] [TARGET...]     # default: 20 s for each of the 10 targets
 #
 # Each target starts from its committed seeds (fuzz/seeds/TARGET, written by
 # `cargo run --example make_seeds` in fuzz/) and a working corpus (fuzz/corpus/TARGET, not
@@ -16,7 +16,8 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(record_decode core_request path_parse value_parse stomp_codec ws_frames reset_file)
+    targets=(record_decode core_request path_parse value_parse stomp_codec ws_frames reset_file
+        uci_show ubus_reply http_response)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -401,3 +401,30 @@ fn unwritable_credentials_close_at_once() {
     assert!(s.take_output().is_empty());
     assert!(matches!(&events(&mut s)[..], [Event::Closed(Close::BadConfig(_))]));
 }
+
+#[test]
+fn a_session_refuses_frames_over_64_headers_or_16_kib_of_head() {
+    // 63 headers besides `destination`: accepted; one more: the session closes.
+    let message = |n: usize, value_len: usize| {
+        let mut text = String::from("MESSAGE\ndestination:/queue/configured\n");
+        for i in 0..n {
+            text.push_str(&format!("x-{i}:{}\n", "v".repeat(value_len)));
+        }
+        text.push_str("content-length:1\n\nz\0");
+        text
+    };
+    let (mut s, t0) = up_session(&config());
+    s.handle_bytes(t0, message(62, 1).as_bytes());
+    assert!(matches!(&events(&mut s)[..], [Event::Received { .. }]), "64 headers in all");
+    s.handle_bytes(t0, message(63, 1).as_bytes());
+    assert_eq!(
+        events(&mut s),
+        vec![Event::Closed(Close::Protocol(DecodeError::TooManyHeaders { max: 64 }))]
+    );
+    let (mut s, t0) = up_session(&config());
+    s.handle_bytes(t0, message(2, 8 * 1024).as_bytes());
+    assert_eq!(
+        events(&mut s),
+        vec![Event::Closed(Close::Protocol(DecodeError::HeadersTooLarge { max: 16 * 1024 }))]
+    );
+}

@@ -37,6 +37,15 @@ pub(super) const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const MAX_INFLIGHT: usize = 32;
 /// The most Records waiting for room in the in-flight window; more are dropped with a warning.
 const MAX_WAITING: usize = 256;
+/// The most bytes of Records waiting for room in the in-flight window (twice the largest
+/// Record plus 1 MiB, as the other links' outbound queues); one Record always fits an empty
+/// queue.
+const MAX_WAITING_BYTES: usize = 2 * crate::DEFAULT_MAX_RECORD + (1 << 20);
+/// What one destination (a controller's topic) may hold of the waiting queue: a quarter of its
+/// Records and half of its bytes, so that a controller flooding the agent with requests (whose
+/// answers pile up here when the broker acknowledges slowly) cannot take the room of the
+/// others' answers (issue 20).
+const MAX_WAITING_PER_DEST: (usize, usize) = (MAX_WAITING / 4, MAX_WAITING_BYTES / 2);
 /// Output the socket has not taken beyond which [`Session::publish`] refuses more Records (a
 /// broker that stops reading must not make us buffer without bound).
 pub(super) const MAX_UNSENT: usize = 4 * 1024 * 1024;
@@ -259,10 +268,9 @@ impl Session {
             return;
         }
         if self.qos > 0 && self.inflight.len() >= self.max_inflight {
-            if self.waiting.len() >= MAX_WAITING {
-                log::warn!("MQTT: dropped a Record to {dest:?}: {MAX_WAITING} already wait");
-            } else {
-                self.waiting.push_back(Waiting { dest, record, retain, reply_to });
+            match self.no_room(&dest, record.len()) {
+                Some(why) => log::warn!("MQTT: dropped a Record to {dest:?}: {why}"),
+                None => self.waiting.push_back(Waiting { dest, record, retain, reply_to }),
             }
             return;
         }
@@ -410,6 +418,32 @@ impl Session {
         self.held_acks += 1;
         if self.held_acks >= MAX_HELD_ACKS {
             self.urgent = true;
+        }
+    }
+
+    /// Why a Record of `size` bytes to `dest` cannot wait for the in-flight window (the
+    /// bounds of [`MAX_WAITING`], [`MAX_WAITING_BYTES`], [`MAX_WAITING_PER_DEST`]); `None`
+    /// when it can.
+    fn no_room(&self, dest: &str, size: usize) -> Option<String> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let (mut count, mut bytes, mut mine, mut my_bytes) = (0, 0, 0, 0);
+        for w in &self.waiting {
+            count += 1;
+            bytes += w.record.len();
+            if w.dest == dest {
+                mine += 1;
+                my_bytes += w.record.len();
+            }
+        }
+        let (per_dest, per_dest_bytes) = MAX_WAITING_PER_DEST;
+        if count >= MAX_WAITING || bytes + size > MAX_WAITING_BYTES {
+            Some(format!("{count} Records ({bytes} bytes) already wait"))
+        } else if mine > 0 && (mine >= per_dest || my_bytes + size > per_dest_bytes) {
+            Some(format!("{mine} Records ({my_bytes} bytes) to it already wait"))
+        } else {
+            None
         }
     }
 

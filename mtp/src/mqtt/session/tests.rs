@@ -338,3 +338,39 @@ fn output_the_socket_does_not_take_is_bounded() {
     assert!(!s.has_unsent());
     assert!(s.publish("ctl".into(), big, false, "own".into()));
 }
+
+#[test]
+fn one_destination_cannot_take_the_whole_waiting_queue() {
+    let t0 = Instant::now();
+    let props = p5::ConnAckProperties { receive_max: Some(1), ..ack_props() };
+    let mut s = connected(&config("own"), t0, Some(props));
+    // One in flight; then a flooding controller's answers wait, up to its share.
+    for i in 0..200u16 {
+        assert!(s.publish("flooder".into(), i.to_be_bytes().to_vec(), false, "own".into()));
+    }
+    assert_eq!(s.waiting.len(), MAX_WAITING_PER_DEST.0);
+    // Another controller's answers still find room.
+    assert!(s.publish("polite".into(), vec![1], false, "own".into()));
+    assert_eq!(s.waiting.back().map(|w| w.dest.as_str()), Some("polite"));
+    assert_eq!(s.waiting.len(), MAX_WAITING_PER_DEST.0 + 1);
+}
+
+#[test]
+fn waiting_records_are_bounded_in_bytes() {
+    let t0 = Instant::now();
+    let props = p5::ConnAckProperties { receive_max: Some(1), ..ack_props() };
+    let cfg = MqttConfig { max_record: 8 * 1024 * 1024, ..config("own") };
+    let mut s = connected(&cfg, t0, Some(props));
+    let big = vec![0u8; 1024 * 1024];
+    for i in 0..40 {
+        // Taken from the session (the output drained as a socket would) or dropped.
+        assert!(s.publish(format!("ctl-{}", i % 4), big.clone(), false, "own".into()));
+        let _ = s.take_output(t0);
+    }
+    let bytes: usize = s.waiting.iter().map(|w| w.record.len()).sum();
+    assert!(bytes <= MAX_WAITING_BYTES, "{bytes} bytes wait");
+    assert!(bytes + big.len() > MAX_WAITING_BYTES, "the bound was not reached: {bytes}");
+    // One destination holds at most half of it.
+    let first: usize = s.waiting.iter().filter(|w| w.dest == "ctl-0").map(|w| w.record.len()).sum();
+    assert!(first <= MAX_WAITING_PER_DEST.1, "{first}");
+}

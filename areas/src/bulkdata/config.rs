@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::{Ctx, Instance};
+use usp_datamodel::schema::Schema;
 use usp_datamodel::value::{DateTime, Value};
 
 use super::encode::{Csv, CsvFormat, Encoding, JsonFormat, Timestamp, decode_separator};
@@ -220,15 +221,26 @@ fn encoding(r: &Reader, encoding_type: &str) -> Encoding {
 /// Checks a new value of a stored parameter (`obj` and `name` as declared): URLs parse,
 /// references are paths of the right kind, the interval is not below the minimum, the protocol
 /// and compression are ones this agent sends.
-pub fn check(obj: &str, name: &str, value: &Value, protocols: &[&str]) -> Result<(), UspError> {
+pub fn check(
+    schema: &Schema,
+    obj: &str,
+    name: &str,
+    value: &Value,
+    protocols: &[&str],
+) -> Result<(), UspError> {
     let text = value.to_string();
     let bad = |why: String| Err(UspError::new(ErrorCode::InvalidValue, why));
     match (obj, name) {
         (HTTP, "URL") if !text.is_empty() => http::check_url(&text)
             .map_err(|e| UspError::new(ErrorCode::InvalidValue, e.to_string())),
         (PARAMETER | URI_PARAMETER, "Reference") if !text.is_empty() => {
-            let ok = text.starts_with("Device.") && Path::parse(&text).is_ok();
-            if ok { Ok(()) } else { bad(format!("'{text}' is not a parameter or object path")) }
+            if !text.starts_with("Device.") || Path::parse(&text).is_err() {
+                return bad(format!("'{text}' is not a parameter or object path"));
+            }
+            if !supported(schema, &text) {
+                return bad(format!("'{text}' is not in the supported data model"));
+            }
+            Ok(())
         }
         (MQTT, "Reference") if !text.is_empty() => {
             let n = text.strip_prefix("Device.MQTT.Client.").map(|n| n.trim_end_matches('.'));
@@ -249,4 +261,25 @@ pub fn check(obj: &str, name: &str, value: &Value, protocols: &[&str]) -> Result
         }
         _ => Ok(()),
     }
+}
+
+/// Whether `text` (an instance path, possibly with wildcards) names an object or parameter of
+/// the supported model (TR-369: a profile is validated against the Supported Data Model when it
+/// is created or updated; instances are looked for only when a report is made). Paths with
+/// search expressions are taken as they are.
+fn supported(schema: &Schema, text: &str) -> bool {
+    if text.contains('[') {
+        return true;
+    }
+    let generic: Vec<&str> = text
+        .split('.')
+        .map(|s| if s == "*" || s.parse::<u32>().is_ok() { "{i}" } else { s })
+        .collect();
+    let joined = generic.join(".");
+    if joined.ends_with('.') {
+        return schema.obj_by_path(&joined).is_some()
+            || schema.obj_by_path(&format!("{joined}{{i}}.")).is_some();
+    }
+    let Some((obj, param)) = joined.rsplit_once('.') else { return false };
+    schema.obj_by_path(&format!("{obj}.")).is_some_and(|o| schema.param_by_name(o, param).is_some())
 }

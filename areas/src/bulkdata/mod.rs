@@ -49,7 +49,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 use usp_datamodel::error::{ErrorCode, UspError};
-use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin};
+use usp_datamodel::plugin::{Ctx, Instance, Now, OpHandle, Outcome, Plugin};
 use usp_datamodel::schema::{CmdId, ParamId, SchemaBuilder};
 use usp_datamodel::value::{DateTime, Value};
 
@@ -235,10 +235,7 @@ impl BulkData {
                 *s = fresh();
             }
             if s.due <= now.uptime {
-                // Half a second of slack: a wake a little early never makes two reports.
-                let half = Duration::from_millis(500);
-                let wall = later(now.wall, half);
-                s.due = now.uptime + next_delay(wall, p.interval, p.time_reference) + half;
+                s.due = following(s.due, now, p.interval, p.time_reference);
                 if let Err(why) = self.start(ctx, &p) {
                     log::warn!("Device.BulkData.Profile.{n}: no report: {why}");
                 }
@@ -267,6 +264,19 @@ pub fn next_delay(now: DateTime, interval: u32, reference: DateTime) -> Duration
     let into = (now_us - ref_us).rem_euclid(i128::from(period));
     let wait = i128::from(period) - into;
     Duration::from_micros(u64::try_from(wait).unwrap_or(period))
+}
+
+/// The report after the one due at `due`, made at `now`: one interval later when no time
+/// reference is set; otherwise the next end of an interval on the wall clock, with half a
+/// second of slack so that a wake a little early never makes two reports.
+fn following(due: Duration, now: Now, interval: u32, reference: DateTime) -> Duration {
+    let period = Duration::from_secs(u64::from(interval.max(1)));
+    if reference.is_unknown() {
+        let next = due + period;
+        return if next > now.uptime { next } else { now.uptime + period };
+    }
+    let half = Duration::from_millis(500);
+    now.uptime + next_delay(later(now.wall, half), interval, reference) + half
 }
 
 /// `t` plus `d`.
@@ -321,14 +331,13 @@ impl Plugin for BulkData {
 
     fn validate(
         &mut self,
-        _ctx: &mut Ctx,
-        inst: &Instance,
+        ctx: &mut Ctx,
+        _inst: &Instance,
         changes: &[(ParamId, Value)],
     ) -> Result<(), UspError> {
-        let _ = inst;
         for (p, v) in changes {
             if let Some((obj, name)) = self.ids.name_of(*p) {
-                config::check(obj, name, v, PROTOCOLS)?;
+                config::check(ctx.schema(), obj, name, v, PROTOCOLS)?;
             }
         }
         Ok(())

@@ -1,0 +1,167 @@
+//! Device.BulkData end to end: the `uspagent` daemon with a controller over a private
+//! Mosquitto broker. A profile the controller creates (USPEventNotif, JSON) reaches it as
+//! `Device.BulkData.Profile.1.Push!` notifications, every second and on `ForceCollection()`:
+//! the snapshot is taken by the daemon's core through the data model and the report encoded on
+//! the area's worker. Bad input (an unparsable URL, a reference outside the supported model, a
+//! protocol the agent does not send) gets 7012 and the agent keeps serving.
+//!
+//! Needs `mosquitto` and the `uspagent` binary (`cargo build -p uspagent`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "daemon_mqtt/ctl.rs"]
+#[allow(dead_code)]
+mod ctl;
+#[path = "daemon_mqtt/setup.rs"]
+#[allow(dead_code)]
+mod setup;
+
+use usp_proto::msg::add::{CreateObject, CreateParamSetting};
+use usp_proto::msg::notify::Notification;
+use usp_proto::msg::request::ReqType;
+use usp_proto::msg::response::RespType;
+use usp_proto::msg::set::{UpdateObject, UpdateParamSetting};
+use usp_proto::msg::{Add, Operate, Set};
+use usp_testkit::agent::RunningAgent;
+use usp_testkit::mosquitto::{Mosquitto, MosquittoOpts};
+
+use ctl::Ctl;
+
+/// A Set of one object: `Ok`, or the Error's code.
+fn set(ctl: &mut Ctl, agent: &RunningAgent, obj: &str, values: &[(&str, &str)]) -> Result<(), u32> {
+    let settings = values
+        .iter()
+        .map(|(p, v)| UpdateParamSetting { param: (*p).into(), value: (*v).into(), required: true })
+        .collect();
+    let set = Set {
+        allow_partial: false,
+        update_objs: vec![UpdateObject { obj_path: obj.into(), param_settings: settings }],
+    };
+    let id = ctl.send_request(ReqType::Set(set));
+    match ctl.answer(&id, agent).body.and_then(|b| b.msg_body) {
+        Some(usp_proto::msg::body::MsgBody::Response(_)) => Ok(()),
+        Some(usp_proto::msg::body::MsgBody::Error(e)) => Err(e.err_code),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Adds one row with `values`; its instance path.
+fn add(ctl: &mut Ctl, agent: &RunningAgent, table: &str, values: &[(&str, &str)]) -> String {
+    let settings = values
+        .iter()
+        .map(|(p, v)| CreateParamSetting { param: (*p).into(), value: (*v).into(), required: true })
+        .collect();
+    let add = Add {
+        allow_partial: false,
+        create_objs: vec![CreateObject { obj_path: table.into(), param_settings: settings }],
+    };
+    let RespType::AddResp(resp) = ctl.call(ReqType::Add(add), agent) else { panic!("AddResp") };
+    let text = format!("{resp:?}");
+    let start = text.find("instantiated_path: \"").expect("an instantiated path") + 20;
+    text[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The `Data` of the next `Push!` of profile `n`.
+fn push(ctl: &mut Ctl, agent: &RunningAgent, n: u32) -> String {
+    let obj = format!("Device.BulkData.Profile.{n}.");
+    let (_, notify) = ctl.notify(
+        "a Push! event",
+        agent,
+        |n| matches!(n, Notification::Event(e) if e.obj_path == obj && e.event_name == "Push!"),
+    );
+    match notify.notification {
+        Some(Notification::Event(e)) => e.params.get("Data").cloned().expect("a Data argument"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_controller_receives_bulk_data_reports_as_push_events() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let agent = setup::agent(&setup::reset(broker.port(), true), &[]);
+    ctl.connect_record(&agent);
+    add(
+        &mut ctl,
+        &agent,
+        "Device.LocalAgent.Subscription.",
+        &[
+            ("ID", "bulk"),
+            ("NotifType", "Event"),
+            ("ReferenceList", "Device.BulkData.Profile.*.Push!"),
+            ("Enable", "true"),
+        ],
+    );
+    set(&mut ctl, &agent, "Device.BulkData.", &[("Enable", "true")]).unwrap();
+    let p = add(
+        &mut ctl,
+        &agent,
+        "Device.BulkData.Profile.",
+        &[
+            ("Protocol", "USPEventNotif"),
+            ("EncodingType", "JSON"),
+            ("ReportingInterval", "1"),
+            ("JSONEncoding.ReportFormat", "NameValuePair"),
+            ("JSONEncoding.ReportTimestamp", "None"),
+        ],
+    );
+    assert_eq!(p, "Device.BulkData.Profile.1.");
+    add(
+        &mut ctl,
+        &agent,
+        &format!("{p}Parameter."),
+        &[("Reference", "Device.DeviceInfo.SerialNumber")],
+    );
+    add(
+        &mut ctl,
+        &agent,
+        &format!("{p}Parameter."),
+        &[("Name", "Topic"), ("Reference", "Device.LocalAgent.MTP.*.MQTT.ResponseTopicConfigured")],
+    );
+    set(&mut ctl, &agent, &p, &[("Enable", "true")]).unwrap();
+    let want = "{\n    \"Report\": [\n        {\n            \
+                \"Device.DeviceInfo.SerialNumber\": \"S-E2E\",\n            \
+                \"Topic.1\": \"usp/v1/agent/e2e\"\n        }\n    ]\n}";
+    assert_eq!(push(&mut ctl, &agent, 1), want);
+    assert_eq!(push(&mut ctl, &agent, 1), want, "the next interval's report");
+
+    // Bad input: refused with 7012, nothing stored, the agent keeps serving.
+    let http = format!("{p}HTTP.");
+    assert_eq!(set(&mut ctl, &agent, &http, &[("URL", "http//collector")]), Err(7012));
+    assert_eq!(set(&mut ctl, &agent, &p, &[("Protocol", "MQTT")]), Err(7012));
+    let row = format!("{p}Parameter.1.");
+    assert_eq!(set(&mut ctl, &agent, &row, &[("Reference", "Device.NoSuch.Thing")]), Err(7012));
+    let values = ctl.get_values(&agent, &[&format!("{http}URL"), "Device.BulkData.Status"]);
+    assert_eq!(values.get(&format!("{http}URL")).map(String::as_str), Some(""));
+    assert_eq!(values.get("Device.BulkData.Status").map(String::as_str), Some("Enabled"));
+
+    // ForceCollection() on a disabled profile reports at once.
+    let q = add(
+        &mut ctl,
+        &agent,
+        "Device.BulkData.Profile.",
+        &[
+            ("Protocol", "USPEventNotif"),
+            ("EncodingType", "CSV"),
+            ("CSVEncoding.ReportFormat", "ParameterPerRow"),
+            ("CSVEncoding.RowTimestamp", "None"),
+        ],
+    );
+    add(
+        &mut ctl,
+        &agent,
+        &format!("{q}Parameter."),
+        &[("Reference", "Device.DeviceInfo.SerialNumber")],
+    );
+    let op = Operate {
+        command: format!("{q}ForceCollection()"),
+        command_key: "now".into(),
+        send_resp: true,
+        input_args: Default::default(),
+    };
+    let RespType::OperateResp(_) = ctl.call(ReqType::Operate(op), &agent) else {
+        panic!("OperateResp")
+    };
+    let csv = "ParameterName,ParameterValue,ParameterType\r\n\
+               Device.DeviceInfo.SerialNumber,S-E2E,string\r\n";
+    assert_eq!(push(&mut ctl, &agent, 2), csv);
+}

@@ -1,9 +1,11 @@
 //! Device.BulkData end to end: the `uspagent` daemon with a controller over a private
 //! Mosquitto broker. A profile the controller creates (USPEventNotif, JSON) reaches it as
-//! `Device.BulkData.Profile.1.Push!` notifications, every second and on `ForceCollection()`:
+//! `Device.BulkData.Profile.1.Push!` notifications, every second and on `ForceCollection()`; an
+//! MQTT profile publishes its CSV reports on the agent's own MQTT client (topic, QoS, Content
+//! Type of R-BULK.8a) to a raw subscriber:
 //! the snapshot is taken by the daemon's core through the data model and the report encoded on
 //! the area's worker. Bad input (an unparsable URL, a reference outside the supported model, a
-//! protocol the agent does not send) gets 7012 and the agent keeps serving.
+//! compression the agent does not do) gets 7012 and the agent keeps serving.
 //!
 //! Needs `mosquitto` and the `uspagent` binary (`cargo build -p uspagent`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -127,7 +129,7 @@ fn a_controller_receives_bulk_data_reports_as_push_events() {
     // Bad input: refused with 7012, nothing stored, the agent keeps serving.
     let http = format!("{p}HTTP.");
     assert_eq!(set(&mut ctl, &agent, &http, &[("URL", "http//collector")]), Err(7012));
-    assert_eq!(set(&mut ctl, &agent, &p, &[("Protocol", "MQTT")]), Err(7012));
+    assert_eq!(set(&mut ctl, &agent, &http, &[("Compression", "Deflate")]), Err(7012));
     let row = format!("{p}Parameter.1.");
     assert_eq!(set(&mut ctl, &agent, &row, &[("Reference", "Device.NoSuch.Thing")]), Err(7012));
     let values = ctl.get_values(&agent, &[&format!("{http}URL"), "Device.BulkData.Status"]);
@@ -164,4 +166,78 @@ fn a_controller_receives_bulk_data_reports_as_push_events() {
     let csv = "ParameterName,ParameterValue,ParameterType\r\n\
                Device.DeviceInfo.SerialNumber,S-E2E,string\r\n";
     assert_eq!(push(&mut ctl, &agent, 2), csv);
+}
+
+/// A raw MQTT 5.0 client subscribed to `filter` (returns once the SUBACK is in) and the
+/// PUBLISHes it receives, properties included.
+fn subscriber(
+    port: u16,
+    filter: &str,
+) -> (rumqttc::v5::Client, std::sync::mpsc::Receiver<rumqttc::v5::mqttbytes::v5::Publish>) {
+    use rumqttc::v5::{Event, Incoming};
+    let options = rumqttc::v5::MqttOptions::new("bulk-collector", "127.0.0.1", port);
+    let (client, mut conn) = rumqttc::v5::Client::new(options, 16);
+    client.subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce).expect("subscribe");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for e in conn.iter() {
+            match e {
+                Ok(Event::Incoming(Incoming::SubAck(_))) => drop(ready_tx.send(())),
+                Ok(Event::Incoming(Incoming::Publish(p))) => {
+                    if tx.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    ready_rx.recv_timeout(ctl::WAIT).expect("the raw subscriber is subscribed");
+    (client, rx)
+}
+
+#[test]
+fn bulk_data_reports_are_published_on_the_agents_mqtt_client() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let (_collector, reports) = subscriber(broker.port(), "bulk/#");
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let agent = setup::agent(&setup::reset(broker.port(), true), &[]);
+    ctl.connect_record(&agent);
+    set(&mut ctl, &agent, "Device.BulkData.", &[("Enable", "true")]).unwrap();
+    let p = add(
+        &mut ctl,
+        &agent,
+        "Device.BulkData.Profile.",
+        &[
+            ("Protocol", "MQTT"),
+            ("EncodingType", "CSV"),
+            ("ReportingInterval", "1"),
+            ("CSVEncoding.RowTimestamp", "None"),
+            ("MQTT.Reference", "Device.MQTT.Client.1"),
+            ("MQTT.PublishTopic", "bulk/e2e"),
+            ("MQTT.PublishQoS", "1"),
+        ],
+    );
+    add(
+        &mut ctl,
+        &agent,
+        &format!("{p}Parameter."),
+        &[("Name", "sn"), ("Reference", "Device.DeviceInfo.SerialNumber")],
+    );
+    assert_eq!(
+        set(&mut ctl, &agent, &format!("{p}MQTT."), &[("Reference", "Device.STOMP.Connection.1")]),
+        Err(7012)
+    );
+    set(&mut ctl, &agent, &p, &[("Enable", "true")]).unwrap();
+    let got = reports.recv_timeout(ctl::WAIT).expect("a report on bulk/e2e");
+    assert_eq!(&got.topic[..], b"bulk/e2e");
+    assert_eq!(&got.payload[..], b"sn\r\nS-E2E\r\n");
+    assert!(!got.retain);
+    assert_eq!(got.qos, rumqttc::v5::mqttbytes::QoS::AtLeastOnce);
+    let props = got.properties.expect("MQTT 5.0 properties");
+    assert_eq!(props.content_type.as_deref(), Some("text/csv; charset=UTF-8"));
+    assert_eq!(props.response_topic, None, "a report is no USP Record");
+    assert!(reports.recv_timeout(ctl::WAIT).is_ok(), "the next interval's report");
 }

@@ -14,7 +14,8 @@
 //!   hidden parameters left out, unknown references skipped) and hands them to the worker
 //!   ([`pipeline`]), which names ([`names`]), encodes ([`encode`]) and sends ([`http`]) the
 //!   report. The owner thread pays for the snapshot only (`examples/bench_bulkdata.rs`).
-//! - Results come back through the host's waker: a `Push!` event carries the report as `Data`;
+//! - Results come back through the host's waker: a `Push!` event carries the report as `Data`,
+//!   an MQTT report goes to the host's link;
 //!   an HTTP failure is logged and the report is retained (`NumberOfRetainedFailedReports`,
 //!   at most [`pipeline::MAX_RETAINED`]) and sent with the next one.
 //!
@@ -22,8 +23,12 @@
 //! - The report is read with the agent's rights, not with those of the profile's `Controller`
 //!   (which this agent does not fill in yet): a controller that may create a profile could
 //!   read through it what its role hides.
-//! - `Protocols` is `HTTP,USPEventNotif`: publishing through an MQTT client's link is not wired
-//!   to the daemon yet, so `Protocol` `MQTT` is refused (7012) rather than accepted and dropped.
+//! - MQTT: the report goes to the host as [`SystemRequest::Publish`] naming the
+//!   `Device.MQTT.Client.{i}.` of `MQTT.Reference`; the daemon publishes it on that client's
+//!   link (the one an agent MTP uses) with `PublishTopic`, `PublishQoS` (2 is sent as 1),
+//!   `PublishRetain` and the Content Type of R-BULK.8a (v5). A report whose link is down is
+//!   dropped with a log line: the MQTT session's own retries are the only ones (TR-369 "Retrying
+//!   Failed Transmissions"), and `NumberOfRetainedFailedReports` applies to HTTP only.
 //! - `EncodingTypes` is `CSV,JSON`; XML is not offered (TR-181 2.19 deleted it with the IPDR
 //!   protocols it was defined for; TR-369 defines CSV and JSON only).
 //! - `HTTP.Compression` `GZIP` only (`CompressionsSupported` says so); `Method` POST or PUT.
@@ -49,7 +54,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 use usp_datamodel::error::{ErrorCode, UspError};
-use usp_datamodel::plugin::{Ctx, Instance, Now, OpHandle, Outcome, Plugin};
+use usp_datamodel::plugin::{Ctx, Instance, Now, OpHandle, Outcome, Plugin, SystemRequest};
 use usp_datamodel::schema::{CmdId, ParamId, SchemaBuilder};
 use usp_datamodel::value::{DateTime, Value};
 
@@ -61,7 +66,7 @@ use crate::Host;
 /// `MinReportingInterval`, seconds.
 pub const MIN_INTERVAL: u64 = 1;
 /// The protocols this agent sends reports with (`Protocols`).
-pub const PROTOCOLS: &[&str] = &["HTTP", "USPEventNotif"];
+pub const PROTOCOLS: &[&str] = &["HTTP", "MQTT", "USPEventNotif"];
 /// `MaxNumberOfProfiles` (-1 is "no limit" in TR-181).
 pub const MAX_PROFILES: i32 = -1;
 /// `MaxNumberOfParameterReferences` (-1 is "no limit").
@@ -192,8 +197,10 @@ impl BulkData {
             Delivery::Failed { why, retained } => {
                 log::warn!("{name}: report not sent: {why} ({retained} retained)");
             }
-            Delivery::Publish { client, .. } => {
-                log::warn!("{name}: MQTT publishing on {client} is not supported; dropped");
+            Delivery::Publish { client, topic, qos, retain, content_type, payload } => {
+                let p =
+                    SystemRequest::Publish { client, topic, qos, retain, content_type, payload };
+                ctx.system(p);
             }
         }
     }

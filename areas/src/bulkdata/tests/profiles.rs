@@ -208,7 +208,7 @@ fn bad_values_are_refused_and_nothing_is_stored() {
         (http.as_str(), "URL", "http://bad host/x"),
         (http.as_str(), "Compression", "Deflate"),
         (p.as_str(), "ReportingInterval", "0"),
-        (p.as_str(), "Protocol", "MQTT"),
+        (p.as_str(), "Protocol", "IPDR"),
     ] {
         let e = rig.lab.set(obj, &[(name, value)]).unwrap_err();
         assert_eq!(e.code.code(), 7012, "{name}={value}: {e}");
@@ -221,7 +221,12 @@ fn bad_values_are_refused_and_nothing_is_stored() {
     }
     rig.lab.set(&row, &[("Reference", "Device.LocalAgent.Controller.*.")]).unwrap();
     // The capabilities say what is accepted.
-    assert_eq!(rig.lab.get("Device.BulkData.Protocols"), "HTTP,USPEventNotif");
+    let mqtt = format!("{p}MQTT.");
+    for bad in ["Device.STOMP.Connection.1", "Device.MQTT.Client.x"] {
+        let e = rig.lab.set(&mqtt, &[("Reference", bad)]).unwrap_err();
+        assert_eq!(e.code.code(), 7012, "{bad}: {e}");
+    }
+    assert_eq!(rig.lab.get("Device.BulkData.Protocols"), "HTTP,MQTT,USPEventNotif");
     assert_eq!(rig.lab.get("Device.BulkData.EncodingTypes"), "CSV,JSON");
     assert_eq!(rig.lab.get(&format!("{http}CompressionsSupported")), "GZIP");
     assert_eq!(rig.lab.get("Device.BulkData.Status"), "Disabled");
@@ -384,4 +389,43 @@ fn an_https_collector_with_an_unknown_ca_gets_nothing_and_the_agent_goes_on() {
     report_at(&mut rig, &ok, 1, 1);
     assert!(c.requests().is_empty(), "no request passes an unverified TLS handshake");
     assert_eq!(rig.lab.get("Device.DeviceInfo.SerialNumber"), "LAB0001");
+}
+
+#[test]
+fn an_mqtt_profile_hands_its_report_to_the_host_with_the_content_type_of_r_bulk_8a() {
+    let mut rig = Rig::new();
+    rig.enable();
+    rig.profile(
+        &[
+            ("Protocol", "MQTT"),
+            ("ReportingInterval", "1"),
+            ("JSONEncoding.ReportTimestamp", "None"),
+            ("MQTT.Reference", "Device.MQTT.Client.3"),
+            ("MQTT.PublishTopic", "bulk/x"),
+            ("MQTT.PublishQoS", "2"),
+            ("MQTT.PublishRetain", "true"),
+            ("Enable", "true"),
+        ],
+        &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+    );
+    rig.step(1);
+    let end = Instant::now() + Duration::from_secs(5);
+    let mut got = None;
+    while got.is_none() && Instant::now() < end {
+        got = rig.step(1).into_iter().find_map(|e| match e {
+            DmEvent::System(r) => Some(r),
+            _ => None,
+        });
+    }
+    let want = usp_datamodel::plugin::SystemRequest::Publish {
+        client: "Device.MQTT.Client.3.".into(),
+        topic: "bulk/x".into(),
+        qos: 2,
+        retain: true,
+        content_type: "application/json; charset=UTF-8".into(),
+        payload:
+            b"{\n    \"Report\": [\n        {\n            \"sn\": \"LAB0001\"\n        }\n    ]\n}"
+                .to_vec(),
+    };
+    assert_eq!(got, Some(want));
 }

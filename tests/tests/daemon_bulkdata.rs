@@ -135,6 +135,10 @@ fn a_controller_receives_bulk_data_reports_as_push_events() {
     let values = ctl.get_values(&agent, &[&format!("{http}URL"), "Device.BulkData.Status"]);
     assert_eq!(values.get(&format!("{http}URL")).map(String::as_str), Some(""));
     assert_eq!(values.get("Device.BulkData.Status").map(String::as_str), Some("Enabled"));
+    // The agent filled in the creating controller.
+    let owner = ctl.get_values(&agent, &[&format!("{p}Controller")]);
+    let owner = owner.get(&format!("{p}Controller")).map(String::as_str);
+    assert_eq!(owner, Some("Device.LocalAgent.Controller.1"));
 
     // ForceCollection() on a disabled profile reports at once.
     let q = add(

@@ -162,9 +162,25 @@ fn read(dm: &mut DataModel, text: &str, reference: usize, out: &mut Vec<Collecte
     out.len() > before || matches!(Path::parse(text), Ok(p) if p.is_search())
 }
 
-/// The parameter paths `text` designates (for `Exclude`).
+/// The parameter paths `text` designates (for `Exclude`), without reading their values.
 fn read_paths(dm: &mut DataModel, text: &str, out: &mut Vec<String>) {
-    let mut values = Vec::new();
-    read(dm, text, 0, &mut values);
-    out.extend(values.into_iter().map(|c| c.path));
+    let Ok(path) = Path::parse(text) else { return };
+    let Ok(targets) = dm.resolve(&Requester::Internal, &path) else { return };
+    for target in targets {
+        match target.item {
+            Item::Param(p) => {
+                let prefix = dm.schema().instance_path(target.obj, &target.numbers);
+                out.push(format!("{prefix}{}", dm.schema().param(p).name));
+            }
+            Item::Object => {
+                for w in dm.walk(&target, 0) {
+                    let schema = dm.schema();
+                    let prefix = schema.instance_path(w.obj, &w.numbers);
+                    let names = schema.obj(w.obj).params.iter().map(|p| &schema.param(*p).name);
+                    out.extend(names.map(|n| format!("{prefix}{n}")));
+                }
+            }
+            Item::Command(_) | Item::Event(_) => {}
+        }
+    }
 }

@@ -20,9 +20,10 @@
 //!   at most [`pipeline::MAX_RETAINED`]) and sent with the next one.
 //!
 //! Decisions where the specifications leave room:
-//! - The report is read with the agent's rights, not with those of the profile's `Controller`
-//!   (which this agent does not fill in yet): a controller that may create a profile could
-//!   read through it what its role hides.
+//! - The core fills in `Controller` with the creating controller (as a Subscription's
+//!   `Recipient`), but the report is read with the agent's rights, not with that controller's
+//!   (hidden parameters are never reported), and `Push!` goes to every controller subscribed to
+//!   it, not only to that one.
 //! - MQTT: the report goes to the host as [`SystemRequest::Publish`] naming the
 //!   `Device.MQTT.Client.{i}.` of `MQTT.Reference`; the daemon publishes it on that client's
 //!   link (the one an agent MTP uses) with `PublishTopic`, `PublishQoS` (2 is sent as 1),

@@ -429,3 +429,26 @@ fn an_mqtt_profile_hands_its_report_to_the_host_with_the_content_type_of_r_bulk_
     };
     assert_eq!(got, Some(want));
 }
+
+#[test]
+fn hidden_parameters_are_never_reported() {
+    let mut rig = Rig::new();
+    let p = rig.profile(
+        &[
+            ("Protocol", "USPEventNotif"),
+            ("JSONEncoding.ReportFormat", "NameValuePair"),
+            ("JSONEncoding.ReportTimestamp", "None"),
+            ("HTTP.Username", "me"),
+            ("HTTP.Password", "secret"),
+        ],
+        &[
+            ("", "Device.BulkData.Profile.1.HTTP.", false),
+            ("", "Device.BulkData.Profile.1.HTTP.Password", false),
+        ],
+    );
+    rig.lab.operate(&format!("{p}ForceCollection()"), &[]).unwrap();
+    rig.step(0);
+    let data = rig.wait_push().expect("a report");
+    assert!(data.contains("\"Device.BulkData.Profile.1.HTTP.Username\": \"me\""), "{data}");
+    assert!(!data.contains("Password") && !data.contains("secret"), "{data}");
+}

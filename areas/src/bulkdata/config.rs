@@ -145,6 +145,7 @@ impl Profile {
                 retry_multiplier: u32::try_from(r.number(HTTP, "RetryIntervalMultiplier"))
                     .unwrap_or(2000),
                 ca_file,
+                persist: r.flag(HTTP, "PersistAcrossReboot"),
             },
             uri,
             mqtt: (

@@ -46,6 +46,8 @@ pub struct HttpTarget {
     pub retry_multiplier: u32,
     /// A PEM file of trusted CAs for `https://`; `None` uses the system bundle.
     pub ca_file: Option<PathBuf>,
+    /// `HTTP.PersistAcrossReboot`: failed reports are kept on flash.
+    pub persist: bool,
 }
 
 /// Why an upload failed.

@@ -35,7 +35,9 @@
 //! - `HTTP.Compression` `GZIP` only (`CompressionsSupported` says so); `Method` POST or PUT.
 //! - The HTTP upload runs on the one worker thread: the profiles' uploads (and their retries)
 //!   go one after another.
-//! - Retained reports live in memory (`PersistAcrossReboot` is stored but not honoured yet).
+//! - Retained reports live in memory, and with `HTTP.PersistAcrossReboot` also in
+//!   `bulkdata/profile-<n>.retained` beside the database ([`retained`]), read back after a
+//!   restart; at most [`pipeline::MAX_RETAINED`] per profile.
 
 mod collect;
 mod config;
@@ -43,6 +45,7 @@ pub mod encode;
 pub mod http;
 pub mod names;
 pub mod pipeline;
+mod retained;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -114,7 +117,8 @@ impl std::fmt::Debug for BulkData {
 impl BulkData {
     /// The plugin, with its worker started and connected to `host.bulkdata`.
     pub fn new(host: &Host) -> std::io::Result<BulkData> {
-        let (jobs, done) = pipeline::spawn(host.waker.clone())?;
+        let dir = host.paths.state_dir.join("bulkdata");
+        let (jobs, done) = pipeline::spawn(host.waker.clone(), dir)?;
         host.bulkdata.connect(jobs.clone());
         let ca = host.paths.state_dir.join("bulkdata-ca.pem");
         Ok(BulkData {
@@ -189,7 +193,8 @@ impl BulkData {
         match d.delivery {
             Delivery::Push(data) => {
                 if let Some(inst) = self.instance(d.profile) {
-                    ctx.emit(&inst, "Push", vec![("Data".into(), Value::String(data.into()))]);
+                    let arg = (Box::from(tr181::PUSH_EVENT.1[0]), Value::String(data.into()));
+                    ctx.emit(&inst, tr181::PUSH_EVENT.0, vec![arg]);
                 }
             }
             Delivery::Sent { reports, attempts } => {

@@ -21,6 +21,7 @@ use super::collect::Snapshot;
 use super::encode::{Encoding, Item, Report};
 use super::http::{self, HttpTarget};
 use super::names::report_name;
+use super::retained;
 
 /// How many failed reports are kept at most, whatever the profile asks (-1 is "as many as
 /// possible": this bounds the memory a dead collector can cost).
@@ -140,12 +141,16 @@ pub struct Done {
     pub unresolved: Vec<String>,
 }
 
-/// Starts the thread; returns its job queue and the queue of its results.
-pub fn spawn(wake: Arc<dyn Wake>) -> std::io::Result<(Sender<Job>, Receiver<Done>)> {
+/// Starts the thread, which keeps the failed reports of profiles with `PersistAcrossReboot` in
+/// `dir`; returns its job queue and the queue of its results.
+pub fn spawn(
+    wake: Arc<dyn Wake>,
+    dir: std::path::PathBuf,
+) -> std::io::Result<(Sender<Job>, Receiver<Done>)> {
     let (jobs, rx) = mpsc::channel::<Job>();
     let (tx, done) = mpsc::channel::<Done>();
     std::thread::Builder::new().name("bulkdata".into()).spawn(move || {
-        let mut state = State::default();
+        let mut state = State { dir, ..State::default() };
         for job in rx {
             if let Some(d) = state.handle(job) {
                 if tx.send(d).is_err() {
@@ -162,6 +167,8 @@ pub fn spawn(wake: Arc<dyn Wake>) -> std::io::Result<(Sender<Job>, Receiver<Done
 struct State {
     pending: HashMap<u64, Prepared>,
     retained: HashMap<u32, Vec<Report>>,
+    /// Where persisted failed reports live.
+    dir: std::path::PathBuf,
 }
 
 impl State {
@@ -177,6 +184,7 @@ impl State {
             }
             Job::Forget(profile) => {
                 self.retained.remove(&profile);
+                retained::remove(&self.dir, profile);
                 None
             }
             Job::Snapshot(s) => {
@@ -217,7 +225,13 @@ impl State {
                 }
             }
             Target::Http { target, query: names } => {
-                let mut reports = self.retained.remove(&p.profile).unwrap_or_default();
+                // Memory and file agree: the file is written on every failure and removed on
+                // every success, so an empty memory (after a restart) reads the file.
+                let mut reports = match self.retained.remove(&p.profile) {
+                    Some(r) => r,
+                    None if target.persist => retained::load(&self.dir, p.profile),
+                    None => Vec::new(),
+                };
                 reports.push(report);
                 let text = p.encoding.encode(&reports);
                 let body = http::body(target, &text);
@@ -225,9 +239,17 @@ impl State {
                 let pairs: Vec<(String, String)> = names.iter().cloned().zip(query).collect();
                 let url = http::with_query(&target.url, &pairs);
                 match http::upload(target, &url, &p.encoding, &body, p.deadline) {
-                    Ok(attempts) => Delivery::Sent { reports: reports.len(), attempts },
+                    Ok(attempts) => {
+                        if target.persist {
+                            retained::remove(&self.dir, p.profile);
+                        }
+                        Delivery::Sent { reports: reports.len(), attempts }
+                    }
                     Err(e) => {
                         let kept = keep(&mut reports, p.retain);
+                        if target.persist {
+                            retained::save(&self.dir, p.profile, &reports);
+                        }
                         if !reports.is_empty() {
                             self.retained.insert(p.profile, reports);
                         }

@@ -17,7 +17,7 @@ pub(super) struct Rig {
     pub lab: Lab,
     pub host: Host,
     pub secs: u64,
-    _dir: tempfile::TempDir,
+    pub dir: Option<tempfile::TempDir>,
 }
 
 impl Rig {
@@ -32,7 +32,7 @@ impl Rig {
         host.waker = Arc::new(NoWake);
         let mut plugins = builtin(&id);
         plugins.push(Box::new(BulkData::new(&host).unwrap()));
-        Rig { lab: Lab::new(plugins), host, secs: 0, _dir: dir }
+        Rig { lab: Lab::new(plugins), host, secs: 0, dir: Some(dir) }
     }
 
     /// Moves the clock to `secs` (polling every plugin) and plays the core's part for the
@@ -451,4 +451,47 @@ fn hidden_parameters_are_never_reported() {
     let data = rig.wait_push().expect("a report");
     assert!(data.contains("\"Device.BulkData.Profile.1.HTTP.Username\": \"me\""), "{data}");
     assert!(!data.contains("Password") && !data.contains("secret"), "{data}");
+}
+
+#[test]
+fn failed_reports_persist_across_a_restart_when_the_profile_asks() {
+    let c = HttpCollector::start();
+    c.fail_with(&[500]);
+    let setup = |rig: &mut Rig| {
+        rig.enable();
+        rig.profile(
+            &[
+                ("ReportingInterval", "1"),
+                ("NumberOfRetainedFailedReports", "-1"),
+                ("EncodingType", "CSV"),
+                ("CSVEncoding.RowTimestamp", "None"),
+                ("HTTP.URL", &c.url("/p")),
+                ("HTTP.PersistAcrossReboot", "true"),
+                ("Enable", "true"),
+            ],
+            &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+        );
+    };
+    let mut rig = Rig::new();
+    setup(&mut rig);
+    report_at(&mut rig, &c, 1, 1);
+    let dir = rig.dir.take().unwrap();
+    let file = dir.path().join("bulkdata/profile-1.retained");
+    let end = Instant::now() + Duration::from_secs(5);
+    while !file.is_file() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(file.is_file(), "the failed report is on flash");
+    drop(rig);
+    let mut rig = Rig::in_dir(dir);
+    setup(&mut rig);
+    let r = report_at(&mut rig, &c, 1, 2);
+    assert_eq!(String::from_utf8(r.body).unwrap(), "sn\r\nLAB0001\r\nLAB0001\r\n");
+    // The collector has the body before the worker has its answer: wait (bounded) for it.
+    let file = rig.dir.as_ref().unwrap().path().join("bulkdata/profile-1.retained");
+    let end = Instant::now() + Duration::from_secs(5);
+    while file.exists() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!file.exists(), "sent: forgotten");
 }

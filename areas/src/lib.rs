@@ -58,7 +58,8 @@
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
 //! - `Device.BulkData.` ([`bulkdata`]) emits the undeclared event [`bulkdata::COLLECT_EVENT`]
 //!   when a report is due: the core must intercept it and call [`bulkdata::snapshot`] with the
-//!   [`Host::bulkdata`] collector the daemon gave it ([`Host`] and core share one).
+//!   [`Host::bulkdata`] collector the daemon gave it ([`Host`] and core share one); a
+//!   profile's `Push!` goes only to the controller [`bulkdata::push_recipient`] names.
 
 pub mod bulkdata;
 mod device;

@@ -245,3 +245,49 @@ fn bulk_data_reports_are_published_on_the_agents_mqtt_client() {
     assert_eq!(props.response_topic, None, "a report is no USP Record");
     assert!(reports.recv_timeout(ctl::WAIT).is_ok(), "the next interval's report");
 }
+
+#[test]
+fn a_push_goes_only_to_the_profiles_controller() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    // Profile 1 belongs to another controller; profile 2, of the agent's own configuration,
+    // has none: its Push! goes to every subscriber.
+    let profile = |n: u32| {
+        format!(
+            "Device.BulkData.Profile.{n}.Enable true
+Device.BulkData.Profile.{n}.Protocol \"USPEventNotif\"
+Device.BulkData.Profile.{n}.ReportingInterval 1
+Device.BulkData.Profile.{n}.Parameter.1.Reference \"Device.DeviceInfo.SerialNumber\"
+"
+        )
+    };
+    let reset = format!(
+        "{}Device.BulkData.Enable true
+{}Device.BulkData.Profile.1.Controller \"Device.LocalAgent.Controller.2\"
+{}Device.LocalAgent.Subscription.2.Enable true
+Device.LocalAgent.Subscription.2.ID \"bulk\"
+Device.LocalAgent.Subscription.2.Recipient \"Device.LocalAgent.Controller.1\"
+Device.LocalAgent.Subscription.2.NotifType \"Event\"
+Device.LocalAgent.Subscription.2.ReferenceList \"Device.BulkData.Profile.*.Push!\"
+",
+        setup::reset(broker.port(), true),
+        profile(1),
+        profile(2)
+    );
+    let agent = setup::agent(&reset, &[]);
+    ctl.connect_record(&agent);
+    let owner = ctl.get_values(&agent, &["Device.BulkData.Profile.1.Controller"]);
+    assert_eq!(
+        owner.get("Device.BulkData.Profile.1.Controller").map(String::as_str),
+        Some("Device.LocalAgent.Controller.2")
+    );
+    for _ in 0..3 {
+        let (_, n) = ctl.notify(
+            "a Push! event",
+            &agent,
+            |n| matches!(n, Notification::Event(e) if e.event_name == "Push!"),
+        );
+        let Some(Notification::Event(e)) = n.notification else { panic!("an Event") };
+        assert_eq!(e.obj_path, "Device.BulkData.Profile.2.", "never profile 1's");
+    }
+}

@@ -184,3 +184,21 @@ fn read_paths(dm: &mut DataModel, text: &str, out: &mut Vec<String>) {
         }
     }
 }
+
+/// When `name` is the `Push!` event of a `Device.BulkData.Profile.{i}.` instance whose
+/// `Controller` names a controller, that controller's instance number: the core notifies only
+/// it (TR-181: "only the USP Controller referenced by this parameter will receive a Push!
+/// Event"). `None` for every other event, and for a profile without a Controller (one made by
+/// the agent's own configuration), whose `Push!` goes to every subscriber.
+pub fn push_recipient(dm: &mut DataModel, obj: ObjId, numbers: &[u32], name: &str) -> Option<u32> {
+    let schema = dm.schema();
+    if name != super::tr181::PUSH_EVENT.0 || schema.obj_by_path(super::schema::PROFILE) != Some(obj)
+    {
+        return None;
+    }
+    let p = schema.param_by_name(obj, "Controller")?;
+    let value = dm.read_params(&Requester::Internal, obj, numbers, &[p]).pop()?.ok()?;
+    let text = value.to_string();
+    let n = text.strip_prefix("Device.LocalAgent.Controller.")?.trim_end_matches('.');
+    n.parse().ok()
+}

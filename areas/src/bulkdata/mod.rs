@@ -21,9 +21,10 @@
 //!
 //! Decisions where the specifications leave room:
 //! - The core fills in `Controller` with the creating controller (as a Subscription's
-//!   `Recipient`), but the report is read with the agent's rights, not with that controller's
-//!   (hidden parameters are never reported), and `Push!` goes to every controller subscribed to
-//!   it, not only to that one.
+//!   `Recipient`) and sends `Push!` only to that controller's subscriptions
+//!   ([`push_recipient`]; to every subscriber when `Controller` is empty, for a profile of the
+//!   agent's own configuration). The report is read with the agent's rights, not with that
+//!   controller's (hidden parameters are never reported).
 //! - MQTT: the report goes to the host as [`SystemRequest::Publish`] naming the
 //!   `Device.MQTT.Client.{i}.` of `MQTT.Reference`; the daemon publishes it on that client's
 //!   link (the one an agent MTP uses) with `PublishTopic`, `PublishQoS` (2 is sent as 1),
@@ -51,7 +52,7 @@ mod schema;
 mod tests;
 mod tr181;
 
-pub use collect::{COLLECT_EVENT, Collected, Collector, Snapshot, snapshot};
+pub use collect::{COLLECT_EVENT, Collected, Collector, Snapshot, push_recipient, snapshot};
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender};

@@ -495,3 +495,25 @@ fn failed_reports_persist_across_a_restart_when_the_profile_asks() {
     }
     assert!(!file.exists(), "sent: forgotten");
 }
+
+#[test]
+fn a_profile_that_cannot_send_is_skipped_and_the_others_go_on() {
+    let mut rig = Rig::new();
+    rig.enable();
+    // HTTP without a URL: every interval logs why there is no report.
+    let broken = rig.profile(
+        &[("ReportingInterval", "1"), ("Enable", "true")],
+        &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+    );
+    rig.profile(
+        &[("Protocol", "USPEventNotif"), ("ReportingInterval", "1"), ("Enable", "true")],
+        &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+    );
+    rig.step(1);
+    assert!(rig.wait_push().is_some());
+    let e = rig.lab.operate(&format!("{broken}ForceCollection()"), &[]).unwrap_err();
+    assert_eq!(e.code.code(), 7022, "{e}");
+    assert!(e.msg.contains("unsupported URL"), "{e}");
+    rig.step(2);
+    assert!(rig.wait_push().is_some(), "the other profile still reports");
+}

@@ -1,6 +1,6 @@
 //! `Device.BulkData.` (TR-181 2.19, TR-369 Annex "Bulk Data Collection"): profiles that report
-//! a set of parameters every `ReportingInterval` seconds, aligned on `TimeReference`, over HTTP(S)
-//! or as the profile's `Push!` event (USPEventNotif), encoded as JSON or CSV.
+//! a set of parameters every `ReportingInterval` seconds, aligned on `TimeReference`, over HTTP(S),
+//! MQTT or as the profile's `Push!` event (USPEventNotif), encoded as JSON or CSV.
 //!
 //! How a report is made:
 //! - Scheduling runs on the data-model thread with the time the core passes in: each enabled
@@ -33,11 +33,18 @@
 //!   Failed Transmissions"), and `NumberOfRetainedFailedReports` applies to HTTP only.
 //! - `EncodingTypes` is `CSV,JSON`; XML is not offered (TR-181 2.19 deleted it with the IPDR
 //!   protocols it was defined for; TR-369 defines CSV and JSON only).
-//! - `HTTP.Compression` `GZIP` only (`CompressionsSupported` says so); `Method` POST or PUT.
+//! - `HTTP.Compression` `GZIP` only (`CompressionsSupported` says so); `Method` POST or PUT;
+//!   Basic authentication only. HTTPS trusts the CAs of `bulkdata-ca.pem` in the platform's
+//!   state directory (beside the database) when that file exists, else the system bundle.
+//! - `MinReportingInterval` is 1 s, `MaxNumberOfProfiles` and `MaxNumberOfParameterReferences`
+//!   are -1 (no limit of ours beyond what one USP request may carry).
+//! - A profile that cannot send (HTTP without a usable URL, MQTT without a topic) makes no
+//!   report and logs why each interval; `ForceCollection()` on it fails with 7022 and the reason.
+//!   TR-181 has no per-profile status parameter to show it in.
 //! - The HTTP upload runs on the one worker thread: the profiles' uploads (and their retries)
 //!   go one after another.
 //! - Retained reports live in memory, and with `HTTP.PersistAcrossReboot` also in
-//!   `bulkdata/profile-<n>.retained` beside the database ([`retained`]), read back after a
+//!   `bulkdata/profile-<n>.retained` beside the database (`retained.rs`), read back after a
 //!   restart; at most [`pipeline::MAX_RETAINED`] per profile.
 
 mod collect;

@@ -41,8 +41,8 @@
 //! - A profile that cannot send (HTTP without a usable URL, MQTT without a topic) makes no
 //!   report and logs why each interval; `ForceCollection()` on it fails with 7022 and the reason.
 //!   TR-181 has no per-profile status parameter to show it in.
-//! - The HTTP upload runs on the one worker thread: the profiles' uploads (and their retries)
-//!   go one after another.
+//! - HTTP uploads run on one thread per HTTP profile ([`pipeline`]): a profile's reports go in
+//!   order, and its retries never delay another profile.
 //! - Retained reports live in memory, and with `HTTP.PersistAcrossReboot` also in
 //!   `bulkdata/profile-<n>.retained` beside the database (`retained.rs`), read back after a
 //!   restart; at most [`pipeline::MAX_RETAINED`] per profile.

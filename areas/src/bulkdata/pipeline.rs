@@ -1,10 +1,12 @@
 //! The bulk data worker thread: it pairs each snapshot the core delivers with the profile
-//! settings the plugin prepared for it, names and encodes the report, and sends it (HTTP), or
-//! hands the encoded text back to the plugin (MQTT publish through the host's link, `Push!`
-//! event). It keeps each HTTP profile's failed reports (`NumberOfRetainedFailedReports`) and
-//! sends them with the next one, in one body.
+//! settings the plugin prepared for it, names and encodes the report, and hands the encoded
+//! text back to the plugin (MQTT publish through the host's link, `Push!` event), or passes the
+//! report to the profile's uploader thread (HTTP). An uploader (one per HTTP profile, started
+//! at its first report) uploads its profile's reports in order, keeps the failed ones
+//! (`NumberOfRetainedFailedReports`) and sends them with the next one, in one body; a slow or
+//! failing collector, retries included, holds up no other profile.
 //!
-//! Every [`Done`] wakes the data-model thread through the host's waker. The thread ends when
+//! Every [`Done`] wakes the data-model thread through the host's waker. The threads end when
 //! the plugin (and the core's [`super::collect::Collector`]) drop their senders.
 //!
 //! Never does: data-model reads (the snapshot is the core's) or data-model writes (the plugin
@@ -150,25 +152,56 @@ pub fn spawn(
     let (jobs, rx) = mpsc::channel::<Job>();
     let (tx, done) = mpsc::channel::<Done>();
     std::thread::Builder::new().name("bulkdata".into()).spawn(move || {
-        let mut state = State { dir, ..State::default() };
+        let mut state = State {
+            pending: HashMap::new(),
+            uploaders: HashMap::new(),
+            out: Out { tx, wake, dir },
+        };
         for job in rx {
             if let Some(d) = state.handle(job) {
-                if tx.send(d).is_err() {
+                if !state.out.send(d) {
                     break;
                 }
-                wake.wake();
             }
         }
     })?;
     Ok((jobs, done))
 }
 
-#[derive(Default)]
+/// Where results go: the plugin's queue, its waker, and the directory of persisted reports.
+#[derive(Clone)]
+struct Out {
+    tx: Sender<Done>,
+    wake: Arc<dyn Wake>,
+    dir: std::path::PathBuf,
+}
+
+impl Out {
+    /// Delivers `d` and wakes the data-model thread; `false` once the plugin is gone.
+    fn send(&self, d: Done) -> bool {
+        let sent = self.tx.send(d).is_ok();
+        if sent {
+            self.wake.wake();
+        }
+        sent
+    }
+}
+
+/// One HTTP report for a profile's uploader.
+struct Upload {
+    prepared: Prepared,
+    target: HttpTarget,
+    url: String,
+    report: Report,
+    done: Done,
+}
+
 struct State {
     pending: HashMap<u64, Prepared>,
-    retained: HashMap<u32, Vec<Report>>,
-    /// Where persisted failed reports live.
-    dir: std::path::PathBuf,
+    /// Each HTTP profile's uploader thread (its queue): a profile's uploads go in order, one at
+    /// a time, and never hold up another profile's reports.
+    uploaders: HashMap<u32, Sender<Upload>>,
+    out: Out,
 }
 
 impl State {
@@ -183,38 +216,36 @@ impl State {
                 None
             }
             Job::Forget(profile) => {
-                self.retained.remove(&profile);
-                retained::remove(&self.dir, profile);
+                // The uploader ends after the upload in hand, with its retained reports.
+                self.uploaders.remove(&profile);
+                retained::remove(&self.out.dir, profile);
                 None
             }
             Job::Snapshot(s) => {
                 let p = self.pending.remove(&s.ticket)?;
-                Some(self.report(p, s))
+                self.report(p, s)
             }
         }
     }
 
-    fn report(&mut self, p: Prepared, s: Snapshot) -> Done {
+    fn report(&mut self, p: Prepared, s: Snapshot) -> Option<Done> {
         let started = Instant::now();
         let (query, report) = build(&p, &s);
-        let parameters = report.items.len();
         let mut done = Done {
             profile: p.profile,
             ticket: p.ticket,
             delivery: Delivery::Push(String::new()),
-            parameters,
+            parameters: report.items.len(),
             encode_time: Duration::ZERO,
             unresolved: s.unresolved,
         };
         done.delivery = match &p.target {
             Target::Push => {
                 let text = p.encoding.encode(std::slice::from_ref(&report));
-                done.encode_time = started.elapsed();
                 Delivery::Push(text)
             }
             Target::Mqtt { client, topic, qos, retain } => {
                 let text = p.encoding.encode(std::slice::from_ref(&report));
-                done.encode_time = started.elapsed();
                 Delivery::Publish {
                     client: client.clone(),
                     topic: topic.clone(),
@@ -225,40 +256,82 @@ impl State {
                 }
             }
             Target::Http { target, query: names } => {
-                // Memory and file agree: the file is written on every failure and removed on
-                // every success, so an empty memory (after a restart) reads the file.
-                let mut reports = match self.retained.remove(&p.profile) {
-                    Some(r) => r,
-                    None if target.persist => retained::load(&self.dir, p.profile),
-                    None => Vec::new(),
-                };
-                reports.push(report);
-                let text = p.encoding.encode(&reports);
-                let body = http::body(target, &text);
-                done.encode_time = started.elapsed();
                 let pairs: Vec<(String, String)> = names.iter().cloned().zip(query).collect();
                 let url = http::with_query(&target.url, &pairs);
-                match http::upload(target, &url, &p.encoding, &body, p.deadline) {
-                    Ok(attempts) => {
-                        if target.persist {
-                            retained::remove(&self.dir, p.profile);
-                        }
-                        Delivery::Sent { reports: reports.len(), attempts }
-                    }
-                    Err(e) => {
-                        let kept = keep(&mut reports, p.retain);
-                        if target.persist {
-                            retained::save(&self.dir, p.profile, &reports);
-                        }
-                        if !reports.is_empty() {
-                            self.retained.insert(p.profile, reports);
-                        }
-                        Delivery::Failed { why: e.to_string(), retained: kept }
-                    }
-                }
+                done.encode_time = started.elapsed();
+                let target = target.clone();
+                let upload = Upload { prepared: p, target, url, report, done };
+                return self.upload(upload);
             }
         };
-        done
+        done.encode_time = started.elapsed();
+        Some(done)
+    }
+
+    /// Hands `u` to its profile's uploader, starting one when needed; a [`Done`] at once only
+    /// when no uploader can run.
+    fn upload(&mut self, u: Upload) -> Option<Done> {
+        let profile = u.prepared.profile;
+        let u = match self.uploaders.get(&profile) {
+            Some(tx) => match tx.send(u) {
+                Ok(()) => return None,
+                // The uploader is gone (it could not report): start another.
+                Err(mpsc::SendError(u)) => u,
+            },
+            None => u,
+        };
+        let (tx, rx) = mpsc::channel::<Upload>();
+        let out = self.out.clone();
+        let started = std::thread::Builder::new()
+            .name(format!("bulkdata-http-{profile}"))
+            .spawn(move || uploader(profile, &rx, &out));
+        if let Err(e) = started {
+            let mut done = u.done;
+            done.delivery = Delivery::Failed { why: format!("no upload thread: {e}"), retained: 0 };
+            return Some(done);
+        }
+        let _ = tx.send(u);
+        self.uploaders.insert(profile, tx);
+        None
+    }
+}
+
+/// A profile's uploader: sends each report (with the failed ones it keeps before it), keeps
+/// what fails, and reports every outcome.
+fn uploader(profile: u32, rx: &Receiver<Upload>, out: &Out) {
+    let mut kept: Option<Vec<Report>> = None;
+    for u in rx {
+        let started = Instant::now();
+        let Upload { prepared: p, target, url, report, mut done } = u;
+        // Memory and file agree: the file is written on every failure and removed on every
+        // success, so the first upload after a restart reads the file.
+        let mut reports = match kept.take() {
+            Some(r) => r,
+            None if target.persist => retained::load(&out.dir, profile),
+            None => Vec::new(),
+        };
+        reports.push(report);
+        let body = http::body(&target, &p.encoding.encode(&reports));
+        done.encode_time += started.elapsed();
+        done.delivery = match http::upload(&target, &url, &p.encoding, &body, p.deadline) {
+            Ok(attempts) => {
+                if target.persist {
+                    retained::remove(&out.dir, profile);
+                }
+                Delivery::Sent { reports: reports.len(), attempts }
+            }
+            Err(e) => {
+                let n = keep(&mut reports, p.retain);
+                if target.persist {
+                    retained::save(&out.dir, profile, &reports);
+                }
+                kept = Some(reports);
+                Delivery::Failed { why: e.to_string(), retained: n }
+            }
+        };
+        if !out.send(done) {
+            return;
+        }
     }
 }
 

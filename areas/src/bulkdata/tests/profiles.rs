@@ -517,3 +517,33 @@ fn a_profile_that_cannot_send_is_skipped_and_the_others_go_on() {
     rig.step(2);
     assert!(rig.wait_push().is_some(), "the other profile still reports");
 }
+
+#[test]
+fn a_collector_being_retried_holds_up_no_other_profile() {
+    let c = HttpCollector::start();
+    c.fail_with(&[503; 30]);
+    let mut rig = Rig::new();
+    rig.enable();
+    let slow = rig.profile(
+        &[
+            ("ReportingInterval", "60"),
+            ("HTTP.URL", &c.url("/down")),
+            ("HTTP.RetryEnable", "true"),
+            ("HTTP.RetryMinimumWaitInterval", "1"),
+            ("HTTP.RetryIntervalMultiplier", "1000"),
+        ],
+        &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+    );
+    rig.lab.operate(&format!("{slow}ForceCollection()"), &[]).unwrap();
+    rig.step(0);
+    assert_eq!(c.wait_for(1, Duration::from_secs(5)).len(), 1, "the first attempt");
+    rig.profile(
+        &[("Protocol", "USPEventNotif"), ("ReportingInterval", "1"), ("Enable", "true")],
+        &[("sn", "Device.DeviceInfo.SerialNumber", false)],
+    );
+    rig.step(1);
+    let started = Instant::now();
+    assert!(rig.wait_push().is_some(), "the other profile reports while the upload is retried");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(c.requests().len() < 30, "still retrying");
+}

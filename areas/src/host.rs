@@ -147,6 +147,9 @@ pub struct Host {
     /// The version of the firmware image running, set by the firmware area when it boots
     /// (see [`RunningVersion`]); `Device.DeviceInfo.SoftwareVersion` reports it.
     pub running_version: RunningVersion,
+    /// Carries the core's bulk data snapshots to the BulkData area's worker (see
+    /// [`crate::bulkdata::Collector`]).
+    pub bulkdata: crate::bulkdata::Collector,
 }
 
 /// The version of the running firmware image, shared between the firmware area (which learns
@@ -191,6 +194,7 @@ impl Host {
             waker: Arc::new(NoWake),
             router_areas: true,
             running_version: RunningVersion::default(),
+            bulkdata: crate::bulkdata::Collector::default(),
         }
     }
 

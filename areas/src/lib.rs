@@ -56,7 +56,12 @@
 //!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
 //!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
+//! - `Device.BulkData.` ([`bulkdata`]) emits the undeclared event [`bulkdata::COLLECT_EVENT`]
+//!   when a report is due: the core must intercept it and call [`bulkdata::snapshot`] with the
+//!   [`Host::bulkdata`] collector the daemon gave it ([`Host`] and core share one); a
+//!   profile's `Push!` goes only to the controller [`bulkdata::push_recipient`] names.
 
+pub mod bulkdata;
 mod device;
 mod device_info;
 pub mod firmware;
@@ -126,6 +131,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    Area { name: "BulkData", router: true, build: bulkdata::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

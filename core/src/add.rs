@@ -24,7 +24,8 @@
 //!   apply. `unique_keys` leaves out what the controller may not read (R-ADD.6).
 //! - A row of `Device.LocalAgent.Subscription.{i}.` gets the creating controller as its
 //!   `Recipient` (`Device.LocalAgent.Controller.<n>`), whatever the request says: the
-//!   parameter is read-only for controllers, the agent fills it in (TR-181).
+//!   parameter is read-only for controllers, the agent fills it in (TR-181). A row of
+//!   `Device.BulkData.Profile.{i}.` gets it as its `Controller` the same way.
 
 use usp_datamodel::access::Access;
 use usp_datamodel::plugin::Requester;
@@ -170,7 +171,7 @@ fn create(
             return Err(ObjFailure { err, instances: vec![(table_path, params)] });
         }
         let mut good = checked.good;
-        if let (Some(rec), Some(p)) = (ctx.recipient, subscription_recipient(dm, target.obj)) {
+        if let (Some(rec), Some(p)) = (ctx.recipient, creator_param(dm, target.obj)) {
             good.retain(|(q, _)| *q != p);
             good.push((p, Value::String(rec.into())));
         }
@@ -202,14 +203,18 @@ fn create(
     Ok(out)
 }
 
-/// The `Recipient` parameter when `table` is the Subscription table.
-fn subscription_recipient(
+/// The parameter that names the creating controller in a row of `table`: `Recipient` of the
+/// Subscription table, `Controller` of `Device.BulkData.Profile.{i}.`.
+fn creator_param(
     dm: &DataModel,
     table: usp_datamodel::schema::ObjId,
 ) -> Option<usp_datamodel::schema::ParamId> {
     let schema = dm.schema();
-    if schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") != Some(table) {
-        return None;
+    if schema.obj_by_path("Device.LocalAgent.Subscription.{i}.") == Some(table) {
+        return schema.param_by_name(table, "Recipient");
     }
-    schema.param_by_name(table, "Recipient")
+    if schema.obj_by_path("Device.BulkData.Profile.{i}.") == Some(table) {
+        return schema.param_by_name(table, "Controller");
+    }
+    None
 }

@@ -177,6 +177,8 @@ pub struct Core {
     held: link::Held,
     /// What one request of a controller may cost.
     limits: Limits,
+    /// Where bulk data snapshots go ([`Core::set_bulkdata`]).
+    bulkdata: usp_areas::bulkdata::Collector,
 }
 
 impl std::fmt::Debug for Core {
@@ -213,7 +215,15 @@ impl Core {
             trace: None,
             held: link::Held::default(),
             limits: Limits::default(),
+            bulkdata: usp_areas::bulkdata::Collector::default(),
         }
+    }
+
+    /// Connects the BulkData area: the snapshots its profiles ask for (the undeclared event
+    /// `usp_areas::bulkdata::COLLECT_EVENT`) go to `collector`, the one of the `Host` the
+    /// areas were built from. Until then they are dropped with a warning.
+    pub fn set_bulkdata(&mut self, collector: usp_areas::bulkdata::Collector) {
+        self.bulkdata = collector;
     }
 
     /// Replaces the bounds of one request of a controller ([`Limits::default`] until then).

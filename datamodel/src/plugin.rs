@@ -88,6 +88,23 @@ pub enum SystemRequest {
         /// `Device.LocalAgent.Controller.1.MTP.2.`.
         link: String,
     },
+    /// A Bulk Data report to publish on the MQTT client's link (`Device.BulkData.Profile.{i}.
+    /// MQTT.`): the host hands it to that link if it is up, and drops it with a log line
+    /// otherwise.
+    Publish {
+        /// The `Device.MQTT.Client.{i}.` instance path that names the link.
+        client: String,
+        /// `PublishTopic`.
+        topic: String,
+        /// `PublishQoS`.
+        qos: u8,
+        /// `PublishRetain`.
+        retain: bool,
+        /// The MQTT 5.0 Content Type (R-BULK.8a).
+        content_type: String,
+        /// The encoded report.
+        payload: Vec<u8>,
+    },
 }
 
 /// Something the message core must know about: notifications to evaluate, operations ended,

@@ -151,6 +151,22 @@ pub struct Outbound {
     pub retain: bool,
 }
 
+/// Data that is not a USP Record, published by an MQTT link for the agent: a Bulk Data report
+/// (TR-369 "MQTT Bulk Data Collection", R-BULK.8a).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataPublish {
+    /// The topic (`PublishTopic`).
+    pub topic: String,
+    /// The report.
+    pub payload: Vec<u8>,
+    /// The MQTT 5.0 Content Type (`application/json; charset=UTF-8`); 3.1.1 sends none.
+    pub content_type: String,
+    /// QoS 0 or 1 (2 is sent as 1).
+    pub qos: u8,
+    /// The retain flag.
+    pub retain: bool,
+}
+
 /// Why a Record could not be handed to a link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SendError {
@@ -204,6 +220,12 @@ pub trait Link: Send {
     /// is what this default does.
     fn close_unparseable(&self, peer: Option<&str>) {
         let _ = peer;
+    }
+    /// Publishes data that is not a Record while the link is up ([`DataPublish`]); only MQTT
+    /// links can, every other one (this default) says [`SendError::NotConnected`].
+    fn publish_data(&self, data: DataPublish) -> Result<(), SendError> {
+        let _ = data;
+        Err(SendError::NotConnected)
     }
     /// Replaces the topic filters the link subscribes to (`(filter, QoS)`, in order: MQTT's
     /// enabled `Client.{i}.Subscription.{i}`) without dropping its connection: the MQTT link

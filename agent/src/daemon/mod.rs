@@ -153,7 +153,8 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     crate::links::check_schema(&started.dm).map_err(|e| e.to_string())?;
     let mut dm = started.dm;
     dm.set_waker(waker.clone());
-    let core = Core::new(dm, identity.endpoint_id.clone());
+    let mut core = Core::new(dm, identity.endpoint_id.clone());
+    core.set_bulkdata(host.bulkdata.clone());
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;
     let signal_tx = tx.clone();
     signals::spawn(blocked, move |s| {

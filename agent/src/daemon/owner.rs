@@ -239,6 +239,12 @@ impl Owner {
                     log::warn!("factory reset requested ({cause}: {reason})");
                     exit = Some(Exit::FactoryReset);
                 }
+                SystemRequest::Publish { client, topic, qos, retain, content_type, payload } => {
+                    let data = usp_mtp::DataPublish { topic, payload, content_type, qos, retain };
+                    if let Err(e) = self.transports.publish_data(&client, data) {
+                        log::warn!("{client}: bulk data report not published: {e}");
+                    }
+                }
                 SystemRequest::Reconnect { link } => {
                     log::info!("{link}: reconnect requested");
                     if self.transports.reconnect(&link) {

@@ -199,6 +199,15 @@ impl Transports {
         Err(SendError::NotConnected)
     }
 
+    /// Publishes a Bulk Data report on the running link whose data-model key is `key`
+    /// (`Device.MQTT.Client.1.`); `NotConnected` when no such link runs or it is down.
+    pub fn publish_data(&self, key: &str, data: usp_mtp::DataPublish) -> Result<(), SendError> {
+        let r = self.running.values().find(|r| r.spec.key == key && r.up);
+        let sent = r.ok_or(SendError::NotConnected)?.link.publish_data(data);
+        self.count(key, &sent);
+        sent
+    }
+
     /// Counts a Record handed (or not) to the link `key`.
     fn count(&self, key: &str, sent: &Result<(), SendError>) {
         let traffic = if sent.is_ok() { Traffic::Sent } else { Traffic::SendFailed };

@@ -12,10 +12,13 @@
 //! The brokers need the apt packages `mosquitto` and `rabbitmq-server` (the tests fail naming
 //! them when missing; `scripts/test.sh` installs both).
 //!
+//! `bulkdata.rs`: `uspctl subscribe Event` receives the agent's Bulk Data `Push!` reports.
+//!
 //! Owns the helpers shared by the MTP files; each MTP file owns its broker and reset file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bulkdata;
 mod mqtt;
 mod one_shot;
 mod stomp;

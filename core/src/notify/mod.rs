@@ -252,6 +252,8 @@ impl Core {
         let Some(event) = self.dm.schema().event_by_name(obj, name) else {
             if name == usp_areas::local_agent::ONBOARD_REQUEST_EVENT {
                 self.onboard_request(obj, numbers, out);
+            } else if name == usp_areas::bulkdata::COLLECT_EVENT {
+                usp_areas::bulkdata::snapshot(&mut self.dm, obj, numbers, &args, &self.bulkdata);
             } else if name == usp_areas::local_agent::REMOVED_AT_START_EVENT {
                 log::debug!("{obj_path} was removed at start-up (Core::boot was not called)");
             } else {
@@ -268,6 +270,16 @@ impl Core {
             params: args.into_iter().map(|(k, v)| (k.into_string(), v.to_string())).collect(),
         };
         let leaf = Some(Leaf::Event(event));
+        // A Bulk Data Push! goes only to the profile's Controller (TR-181 Profile.{i}.Controller).
+        if let Some(only) = usp_areas::bulkdata::push_recipient(&mut self.dm, obj, numbers, name) {
+            let hits = self.notifier.index.matching(&mut self.dm, Kind::Event, obj, numbers, leaf);
+            for i in hits {
+                if self.notifier.index.subs.get(i).is_some_and(|s| s.controller == only) {
+                    self.notify_sub(i, Notification::Event(n.clone()), out);
+                }
+            }
+            return;
+        }
         self.notify_matching(
             Kind::Event,
             obj,

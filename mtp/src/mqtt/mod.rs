@@ -25,6 +25,9 @@
 //!   `/reply-to=<own topic, / as %2F>` appended to the topic (3.1.1); QoS `publish_qos`
 //!   (0 or 1); retain as [`Outbound::retain`] says; v5: the configured Message Expiry Interval
 //!   and User Properties.
+//! - [`Link::publish_data`]: other data the agent publishes on the link's connection (Bulk Data
+//!   reports): the given topic, QoS (2 sent as 1), retain flag and v5 Content Type, no Response
+//!   Topic and no `/reply-to=` suffix.
 //! - Receive: payloads with Content Type `usp.msg`, `application/vnd.bbf.usp.msg` or none are
 //!   reported with the reply-to topic (v5 Response Topic, else a decoded `/reply-to=` suffix);
 //!   larger than `max_record`: dropped with a warning.
@@ -61,7 +64,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::{EventSink, Link, LinkId, MtpEvent, Outbound, RestartNeeded, SendError};
+use crate::{DataPublish, EventSink, Link, LinkId, MtpEvent, Outbound, RestartNeeded, SendError};
 
 /// What the owner's handle and the link thread share.
 struct Shared {
@@ -168,6 +171,24 @@ impl Link for MqttLink {
             (Some(h), Some(reply_to)) => h
                 .publish(&out.dest, out.record, out.retain, reply_to)
                 .map_err(|()| SendError::NotConnected),
+            _ => Err(SendError::NotConnected),
+        }
+    }
+
+    fn publish_data(&self, data: DataPublish) -> Result<(), SendError> {
+        if data.payload.len() > self.max_record {
+            return Err(SendError::TooLarge { max: self.max_record });
+        }
+        if !topics::valid_topic(&data.topic) {
+            log::warn!("MQTT: cannot publish to {:?}: not a topic name", data.topic);
+            return Err(SendError::NotConnected);
+        }
+        let st = self.shared.lock();
+        if st.finished || st.stopping {
+            return Err(SendError::Stopped);
+        }
+        match (&st.current, &st.reply_to) {
+            (Some(h), Some(_)) => h.publish_data(data).map_err(|()| SendError::NotConnected),
             _ => Err(SendError::NotConnected),
         }
     }

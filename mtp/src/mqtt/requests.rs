@@ -122,6 +122,19 @@ impl Handle {
         .map_err(drop)
     }
 
+    /// Sends one PUBLISH of data that is not a Record ([`crate::DataPublish`]).
+    pub(super) fn publish_data(&self, data: crate::DataPublish) -> Result<(), ()> {
+        let kind = super::session::Kind::Data { content_type: data.content_type, qos: data.qos };
+        self.with_session(|s| {
+            if s.publish_kind(data.topic, data.payload, data.retain, kind) {
+                Ok(())
+            } else {
+                Err(ConnError::Io("the broker takes no more output".into()))
+            }
+        })
+        .map_err(drop)
+    }
+
     /// Sends DISCONNECT (normal disconnection); the link thread is woken to see it out. Before
     /// the connection is up this only wakes the link thread, which checks for a stop once
     /// connected.

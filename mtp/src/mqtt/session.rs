@@ -55,7 +55,27 @@ struct Waiting {
     dest: String,
     record: Vec<u8>,
     retain: bool,
-    reply_to: String,
+    kind: Kind,
+}
+
+/// What a PUBLISH of ours carries besides its topic and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A USP Record: Content Type `usp.msg` and our topic as Response Topic (v5), or the
+    /// `/reply-to=` suffix (3.1.1); the link's QoS.
+    Record {
+        /// Our own topic.
+        reply_to: String,
+    },
+    /// Other data the agent publishes (a Bulk Data report, TR-369 R-BULK.8a): this Content
+    /// Type (v5 only), no Response Topic, this QoS (2 is sent as 1: the link does not run
+    /// the QoS 2 handshake for its own PUBLISHes).
+    Data {
+        /// The Content Type property.
+        content_type: String,
+        /// The requested QoS.
+        qos: u8,
+    },
 }
 
 /// The protocol state of one connection (see the module documentation).
@@ -256,27 +276,41 @@ impl Session {
         retain: bool,
         reply_to: String,
     ) -> bool {
+        self.publish_kind(dest, record, retain, Kind::Record { reply_to })
+    }
+
+    /// Queues one PUBLISH of `record` of `kind`, as [`Session::publish`] does.
+    pub(super) fn publish_kind(
+        &mut self,
+        dest: String,
+        record: Vec<u8>,
+        retain: bool,
+        kind: Kind,
+    ) -> bool {
         if self.out.len() > MAX_UNSENT {
             return false;
         }
-        self.publish_now(dest, record, retain, reply_to);
+        self.publish_now(dest, record, retain, kind);
         true
     }
 
-    fn publish_now(&mut self, dest: String, record: Vec<u8>, retain: bool, reply_to: String) {
+    fn publish_now(&mut self, dest: String, record: Vec<u8>, retain: bool, kind: Kind) {
         if self.disconnecting {
             return;
         }
-        if self.qos > 0 && self.inflight.len() >= self.max_inflight {
+        let qos = match &kind {
+            Kind::Record { .. } => self.qos,
+            Kind::Data { qos, .. } => (*qos).min(1),
+        };
+        if qos > 0 && self.inflight.len() >= self.max_inflight {
             match self.no_room(&dest, record.len()) {
                 Some(why) => log::warn!("MQTT: dropped a Record to {dest:?}: {why}"),
-                None => self.waiting.push_back(Waiting { dest, record, retain, reply_to }),
+                None => self.waiting.push_back(Waiting { dest, record, retain, kind }),
             }
             return;
         }
-        let pkid = if self.qos > 0 { self.pkid() } else { 0 };
-        let qos = self.qos;
-        match self.enc.publish(pkid, &dest, record, qos, retain, &reply_to, &mut self.out) {
+        let pkid = if qos > 0 { self.pkid() } else { 0 };
+        match self.enc.publish(pkid, &dest, record, qos, retain, &kind, &mut self.out) {
             Ok(()) => {
                 if qos > 0 {
                     self.inflight.push(pkid);
@@ -451,7 +485,7 @@ impl Session {
     fn release_waiting(&mut self) {
         while self.inflight.len() < self.max_inflight {
             let Some(w) = self.waiting.pop_front() else { return };
-            self.publish_now(w.dest, w.record, w.retain, w.reply_to);
+            self.publish_now(w.dest, w.record, w.retain, w.kind);
         }
     }
 

@@ -13,6 +13,7 @@ use rumqttc::v5::mqttbytes::{self as m5, v5 as p5};
 
 use super::config::{MqttConfig, PacketType};
 use super::connect::Connect;
+use super::session::Kind;
 use super::topics;
 
 /// The MQTT 5.0 QoS of a TR-181 QoS number (2 and above: exactly once).
@@ -366,13 +367,19 @@ impl Encoder {
         record: Vec<u8>,
         qos: u8,
         retain: bool,
-        reply_to: &str,
+        kind: &Kind,
         out: &mut BytesMut,
     ) -> Result<(), Unencodable> {
         if self.v5 {
+            let (response_topic, content_type) = match kind {
+                Kind::Record { reply_to } => {
+                    (Some(reply_to.clone()), topics::CONTENT_TYPE.to_owned())
+                }
+                Kind::Data { content_type, .. } => (None, content_type.clone()),
+            };
             let props = p5::PublishProperties {
-                response_topic: Some(reply_to.to_owned()),
-                content_type: Some(topics::CONTENT_TYPE.to_owned()),
+                response_topic,
+                content_type: Some(content_type),
                 message_expiry_interval: self.props.publish_expiry,
                 user_properties: self.props.publish.clone(),
                 ..Default::default()
@@ -382,7 +389,11 @@ impl Encoder {
             p.pkid = pkid;
             self.put5(&p5::Packet::Publish(p), out)
         } else {
-            let mut p = v4::Publish::new(topics::with_reply_to(dest, reply_to), qos4(qos), record);
+            let topic = match kind {
+                Kind::Record { reply_to } => topics::with_reply_to(dest, reply_to),
+                Kind::Data { .. } => dest.to_owned(),
+            };
+            let mut p = v4::Publish::new(topic, qos4(qos), record);
             p.retain = retain;
             p.pkid = pkid;
             self.put4(&v4::Packet::Publish(p), out)

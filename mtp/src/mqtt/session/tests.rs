@@ -316,6 +316,31 @@ fn v311_publishes_with_the_reply_to_suffix_and_acknowledges() {
 }
 
 #[test]
+fn data_is_published_without_reply_to_with_its_own_qos() {
+    let t0 = Instant::now();
+    let cfg = MqttConfig { v5: false, ..config("own") };
+    let mut s = Session::new(&cfg, "agent-t", t0).unwrap();
+    let _ = s.take_output(t0).unwrap();
+    let mut b = BytesMut::new();
+    v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::Success, false))
+        .write(&mut b, 1 << 20)
+        .unwrap();
+    s.handle_bytes(t0, &b).unwrap();
+    let data = |qos| Kind::Data { content_type: "text/csv; charset=UTF-8".into(), qos };
+    assert!(s.publish_kind("bulk/1".into(), b"a,b".to_vec(), true, data(2)));
+    assert!(s.publish_kind("bulk/2".into(), b"c".to_vec(), false, data(0)));
+    let mut out = s.take_output(t0).unwrap();
+    let v4::Packet::Publish(p) = v4::Packet::read(&mut out, 1 << 20).unwrap() else { panic!() };
+    // 3.1.1 has no Content Type; QoS 2 is sent as 1.
+    assert_eq!((p.topic.as_str(), p.retain, p.qos), ("bulk/1", true, rumqttc::QoS::AtLeastOnce));
+    let v4::Packet::Publish(p) = v4::Packet::read(&mut out, 1 << 20).unwrap() else { panic!() };
+    assert_eq!(
+        (p.topic.as_str(), p.qos, &p.payload[..]),
+        ("bulk/2", rumqttc::QoS::AtMostOnce, &b"c"[..])
+    );
+}
+
+#[test]
 fn output_the_socket_does_not_take_is_bounded() {
     let t0 = Instant::now();
     let cfg = MqttConfig { publish_qos: 0, max_record: 8 * 1024 * 1024, ..config("own") };

@@ -297,6 +297,12 @@ impl Testbed {
         r.ok().and_then(|v| v.get("count").and_then(Json::as_i64)).unwrap_or(-1)
     }
 
+    /// How many `wps_start` calls the hostapd objects got.
+    pub fn wps_starts(&self) -> i64 {
+        let r = self.ubus().call("test", "wps_starts", &Json::Object(Default::default()));
+        r.ok().and_then(|v| v.get("count").and_then(Json::as_i64)).unwrap_or(-1)
+    }
+
     /// A station associates with `ifname` (hostapd notifies `assoc`).
     pub fn join(&self, ifname: &str, mac: &str) {
         let _ =

@@ -70,6 +70,7 @@ const SETTABLE: &[(Kind, &str)] = &[
     (Kind::AccessPoint, "Security.KeyPassphrase"),
     (Kind::AccessPoint, "Security.PreSharedKey"),
     (Kind::AccessPoint, "Security.SAEPassphrase"),
+    (Kind::AccessPoint, "WPS.Enable"),
 ];
 
 /// Security modes the simulated access points offer.
@@ -199,6 +200,7 @@ fn defaults() -> BTreeMap<(Kind, String), BTreeMap<String, Value>> {
             ("Security.ModeEnabled", text(mode)),
             ("Security.RekeyingInterval", Value::UnsignedInt(3600)),
             ("Security.MFPConfig", text(if i == 2 { "Required" } else { "Optional" })),
+            ("WPS.Enable", Value::Boolean(i != 2)),
         ];
         c.insert(
             (Kind::AccessPoint, ssid),
@@ -312,6 +314,23 @@ impl Backend for LabWifi {
     fn scan(&mut self) -> Result<Vec<Row>, WifiError> {
         std::thread::sleep(Duration::from_millis(200)); // a scan takes a moment
         Ok(neighbours())
+    }
+
+    /// A push-button session: the lab lets a new station join the access point at once.
+    fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {
+        let mut sim = lock(&self.sim);
+        let key = (Kind::AccessPoint, access_point.to_owned());
+        let on = sim.config.get(&key).and_then(|r| r.get("WPS.Enable")).and_then(Value::as_bool);
+        match on {
+            None => Err(WifiError::Unavailable(format!("no access point {access_point}"))),
+            Some(false) => {
+                Err(WifiError::Unavailable(format!("WPS is disabled on {access_point}")))
+            }
+            Some(true) => {
+                sim.join_next(access_point);
+                Ok(())
+            }
+        }
     }
 
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError> {

@@ -6,7 +6,8 @@
 //!   `scripts/gen-wifi-schema.py`; `schema.rs` declares them and keeps the ids.
 //! - `model.rs`: the backend-neutral [`Snapshot`] of rows, [`Change`]s and [`WifiError`].
 //! - `backend.rs`: the [`Backend`] trait and the worker's [`Job`]s / [`Reply`]s.
-//! - `lab.rs`: simulated radios (the worked example); `openwrt.rs`: UCI + ubus.
+//! - `lab.rs`: simulated radios (the worked example); `openwrt.rs`: UCI + ubus; `hostapd/`:
+//!   plain Linux (hostapd's control interface, nl80211).
 //! - `validate.rs`: device-dependent checks of writes (USP 7012 before anything is staged).
 //! - this file: the [`WiFi`] plugin, which runs on the data-model thread and never blocks.
 //!
@@ -23,6 +24,7 @@
 //! - `NeighboringWiFiDiagnostic()` runs the scan on the worker and completes later.
 
 pub mod backend;
+pub mod hostapd;
 pub mod lab;
 pub mod model;
 #[cfg(feature = "openwrt")]
@@ -59,10 +61,12 @@ pub const REFRESH_PERIOD: Duration = Duration::from_secs(10);
 pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
     let backend: Box<dyn Backend> = match host.platform {
         Platform::Lab => Box::new(lab::LabWifi::open(&host.paths.state_dir)),
+        Platform::Linux => Box::new(hostapd::HostapdWifi::new(&host.paths)),
         #[cfg(feature = "openwrt")]
         Platform::OpenWrt => Box::new(openwrt::OpenWrtWifi::new(&host.paths)),
-        other => {
-            log::info!("Device.WiFi: no Wi-Fi backend for the {other} platform; not served");
+        #[cfg(not(feature = "openwrt"))]
+        Platform::OpenWrt => {
+            log::info!("Device.WiFi: this build has no OpenWrt backend; not served");
             return Vec::new();
         }
     };
@@ -219,10 +223,13 @@ impl WiFi {
             return Err(UspError::new(ErrorCode::CommandFailure, msg));
         } else if Some(cmd) == self.ids.security_reset {
             Job::Reset(inst.keys.first().cloned().flatten().map(String::from))
+        } else if Some(cmd) == self.ids.wps_pbc {
+            let ap = inst.keys.first().cloned().flatten().map(String::from).unwrap_or_default();
+            Job::WpsPbc(handle, ap)
         } else {
             return Err(UspError::new(ErrorCode::CommandFailure, "unknown Wi-Fi command"));
         };
-        let is_scan = matches!(job, Job::Scan(_));
+        let is_async = matches!(job, Job::Scan(_) | Job::WpsPbc(..));
         if !self.submit(job) {
             return Err(UspError::new(
                 ErrorCode::CommandFailure,
@@ -230,7 +237,7 @@ impl WiFi {
             ));
         }
         let _ = ctx;
-        Ok(if is_scan { Outcome::Running } else { Outcome::Done(Vec::new()) })
+        Ok(if is_async { Outcome::Running } else { Outcome::Done(Vec::new()) })
     }
 }
 

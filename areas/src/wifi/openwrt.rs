@@ -234,6 +234,25 @@ impl Backend for OpenWrtWifi {
         Ok(out)
     }
 
+    /// `hostapd.<ifname> wps_start` (OpenWrt's hostapd `ubus.c`: WPS_PBC), when the section
+    /// has `wps_pushbutton` on (hostapd refuses otherwise).
+    fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {
+        let section = self.sections.iter().find(|s| s.name == access_point);
+        if !section.is_some_and(|s| map::uci_bool(s.get("wps_pushbutton"), false)) {
+            return Err(WifiError::Unavailable(format!(
+                "WPS push button is off on {access_point} (wps_pushbutton)"
+            )));
+        }
+        let status = self.ubus.call("network.wireless", "status", &json!({}))?;
+        let ifname = read::interfaces(&status)
+            .get(access_point)
+            .map(|(i, _)| i.clone())
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| WifiError::Unavailable(format!("{access_point} is not up")))?;
+        self.ubus.call(&format!("hostapd.{ifname}"), "wps_start", &json!({}))?;
+        Ok(())
+    }
+
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError> {
         if let Some(ap) = access_point {
             return Err(WifiError::Unavailable(format!(

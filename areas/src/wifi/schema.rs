@@ -73,6 +73,8 @@ pub(super) struct Ids {
     pub reset: Option<CmdId>,
     /// `AccessPoint.{i}.Security.Reset()`.
     pub security_reset: Option<CmdId>,
+    /// `AccessPoint.{i}.WPS.InitiateWPSPBC()`.
+    pub wps_pbc: Option<CmdId>,
 }
 
 /// The row kind and prefix of an object path of the generated table.
@@ -144,6 +146,7 @@ impl Ids {
             match (c.obj, c.name) {
                 ("Device.WiFi.", "NeighboringWiFiDiagnostic") => self.scan = id,
                 ("Device.WiFi.", "Reset") => self.reset = id,
+                (_, "InitiateWPSPBC") => self.wps_pbc = id,
                 (_, "Reset") => self.security_reset = id,
                 _ => {}
             }

@@ -56,6 +56,15 @@ impl WiFi {
                 });
                 ctx.complete(handle, outcome);
             }
+            Reply::WpsStarted(handle, result) => {
+                let outcome = result
+                    .map(|()| vec![("Status".into(), Value::String("Success".into()))])
+                    .map_err(|e| {
+                        UspError::new(ErrorCode::CommandFailure, format!("WPS not started: {e}"))
+                    });
+                ctx.complete(handle, outcome);
+                self.submit(Job::Refresh);
+            }
             Reply::Changed(why) => {
                 log::debug!("Device.WiFi ({}): {why}; refreshing", self.backend);
                 self.submit(Job::Refresh);

@@ -154,6 +154,7 @@ pub(super) static OBJECTS: &[O] = &[
         P { name: "ConfigMethodsSupported", ty: ParamType::String, rw: false, list: true, hidden: false, reference: false, enumeration: Some(&["USBFlashDrive", "Ethernet", "Label", "Display", "ExternalNFCToken", "IntegratedNFCToken", "NFCInterface", "PushButton", "PIN", "PhysicalPushButton", "PhysicalDisplay", "VirtualPushButton", "VirtualDisplay"]), range: None, max_len: None },
         P { name: "ConfigMethodsEnabled", ty: ParamType::String, rw: true, list: true, hidden: false, reference: false, enumeration: Some(&["USBFlashDrive", "Ethernet", "Label", "Display", "ExternalNFCToken", "IntegratedNFCToken", "NFCInterface", "PushButton", "PIN", "PhysicalPushButton", "PhysicalDisplay", "VirtualPushButton", "VirtualDisplay"]), range: None, max_len: None },
         P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Error", "Unconfigured", "Configured", "SetupLocked"]), range: None, max_len: None },
+        P { name: "Version", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
         ],
     },
     O {
@@ -223,4 +224,5 @@ pub(super) static COMMANDS: &[C] = &[
     C { obj: "Device.WiFi.", name: "NeighboringWiFiDiagnostic", is_async: true, outputs: &[("Status", ParamType::String), ("Result.{i}.Radio", ParamType::String), ("Result.{i}.SSID", ParamType::String), ("Result.{i}.BSSID", ParamType::String), ("Result.{i}.Mode", ParamType::String), ("Result.{i}.Channel", ParamType::UnsignedInt), ("Result.{i}.SignalStrength", ParamType::Int), ("Result.{i}.SecurityModeEnabled", ParamType::String), ("Result.{i}.EncryptionMode", ParamType::String), ("Result.{i}.OperatingFrequencyBand", ParamType::String), ("Result.{i}.SupportedStandards", ParamType::String), ("Result.{i}.OperatingStandards", ParamType::String), ("Result.{i}.OperatingChannelBandwidth", ParamType::String), ("Result.{i}.BeaconPeriod", ParamType::UnsignedInt), ("Result.{i}.Noise", ParamType::Int), ("Result.{i}.BasicDataTransferRates", ParamType::String), ("Result.{i}.SupportedDataTransferRates", ParamType::String), ("Result.{i}.DTIMPeriod", ParamType::UnsignedInt)] },
     C { obj: "Device.WiFi.", name: "Reset", is_async: false, outputs: &[] },
     C { obj: "Device.WiFi.AccessPoint.{i}.Security.", name: "Reset", is_async: false, outputs: &[] },
+    C { obj: "Device.WiFi.AccessPoint.{i}.WPS.", name: "InitiateWPSPBC", is_async: true, outputs: &[("Status", ParamType::String)] },
 ];

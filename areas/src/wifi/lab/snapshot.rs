@@ -79,8 +79,12 @@ impl Sim {
             .with("WMMCapability", Value::Boolean(true))
             .with("UAPSDCapability", Value::Boolean(true))
             .with("Security.ModesSupported", text(MODES))
-            .with("WPS.ConfigMethodsSupported", text("PushButton"))
-            .with("WPS.Status", text("Disabled"));
+            .with("WPS.ConfigMethodsSupported", text("PushButton"));
+        let wps = ap.values.get("WPS.Enable") == Some(&Value::Boolean(true));
+        ap = ap
+            .with("WPS.ConfigMethodsEnabled", text(if wps { "PushButton" } else { "" }))
+            .with("WPS.Status", text(if wps { "Configured" } else { "Disabled" }))
+            .with("WPS.Version", text("2.0"));
         snap.access_points.push(ap);
     }
 }

@@ -198,7 +198,7 @@ fn radio_totals(snap: &mut Snapshot) {
 }
 
 /// Section → (ifname, radio up), from `network.wireless status`.
-fn interfaces(status: &Json) -> Ifaces {
+pub(super) fn interfaces(status: &Json) -> Ifaces {
     let mut out = HashMap::new();
     for radio in status.as_object().into_iter().flat_map(|o| o.values()) {
         let up = radio.get("up").and_then(Json::as_bool).unwrap_or(false);
@@ -247,6 +247,7 @@ fn access_point(s: &Section, up: bool) -> Row {
         Some("2") => "Required",
         _ => "Disabled",
     };
+    let wps = uci_bool(s.get("wps_pushbutton"), false);
     Row::new(&s.name)
         .with("Enable", Value::Boolean(on))
         .with("Status", text(if on && up { "Enabled" } else { "Disabled" }))
@@ -266,6 +267,9 @@ fn access_point(s: &Section, up: bool) -> Row {
             Value::UnsignedInt(s.get("wpa_group_rekey").and_then(|m| m.parse().ok()).unwrap_or(0)),
         )
         .with("Security.MFPConfig", text(mfp))
-        .with("WPS.Enable", Value::Boolean(uci_bool(s.get("wps_pushbutton"), false)))
+        .with("WPS.Enable", Value::Boolean(wps))
         .with("WPS.ConfigMethodsSupported", text("PushButton"))
+        .with("WPS.ConfigMethodsEnabled", text(if wps { "PushButton" } else { "" }))
+        .with("WPS.Status", text(if wps { "Configured" } else { "Disabled" }))
+        .with("WPS.Version", text("2.0"))
 }

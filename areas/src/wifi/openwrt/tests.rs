@@ -239,3 +239,23 @@ fn what_openwrt_cannot_write_is_read_only() {
     assert_eq!(e.code, ErrorCode::ParamReadOnly, "{e}");
     assert!(t.set("Device.WiFi.Radio.1.", &[("Channel", "1")]).is_ok());
 }
+
+#[test]
+fn wps_push_button_is_hostapd_wps_start_once_wps_pushbutton_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = bed(dir.path(), &Spec::router(1, 1, 0)) else { return };
+    let mut t = model(&bed);
+    let pbc = "Device.WiFi.AccessPoint.1.WPS.InitiateWPSPBC()";
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Disabled");
+    let e = crate::wifi::tests::run_async(&mut t, pbc).unwrap_err();
+    assert!(e.contains("wps_pushbutton"), "{e}");
+    assert_eq!(bed.wps_starts(), 0);
+    t.set("Device.WiFi.AccessPoint.1.WPS.", &[("Enable", "true")]).unwrap();
+    poll_until(&mut t, |_| bed.reloads() >= 1);
+    assert_eq!(bed.uci_get("wireless.default_radio0.wps_pushbutton").as_deref(), Some("1"));
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Configured");
+    let out = crate::wifi::tests::run_async(&mut t, pbc).unwrap();
+    assert_eq!(out, [("Status".to_owned(), "Success".to_owned())]);
+    assert_eq!(bed.wps_starts(), 1);
+}

@@ -1,0 +1,211 @@
+//! The hostapd backend against the hostapd-protocol peer (`peer.rs`: real UNIX datagram
+//! sockets in a temporary directory, hostapd's reply formats), through a real data model.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use usp_datamodel::error::ErrorCode;
+
+use super::HostapdWifi;
+use super::peer::{HostapdPeer, PeerState};
+use super::wpa_ctrl::{Ctrl, CtrlError, Message};
+use crate::PlatformPaths;
+use crate::testutil::Lab;
+use crate::wifi::Backend;
+use crate::wifi::tests::{count, model_with, poll_until, poll_until_brief, undeclared};
+
+fn backend(dir: &std::path::Path) -> HostapdWifi {
+    let mut paths = PlatformPaths::system(dir);
+    paths.hostapd_dir = dir.join("hostapd");
+    let mut b = HostapdWifi::new(&paths);
+    b.sys_net = dir.join("sys-class-net");
+    b
+}
+
+fn setup(dir: &std::path::Path) -> (HostapdPeer, Lab) {
+    let peer = HostapdPeer::start(&dir.join("hostapd"), PeerState::two_radios()).unwrap();
+    let t = model_with(Box::new(backend(dir)));
+    (peer, t)
+}
+
+/// Waits (bounded) until `ok` holds.
+fn wait(mut ok: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ok() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ok()
+}
+
+#[test]
+fn status_get_config_and_stations_read_as_tr181() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_peer, mut t) = setup(dir.path());
+    assert_eq!(t.get("Device.WiFi.RadioNumberOfEntries"), "2");
+    assert_eq!(t.get("Device.WiFi.SSIDNumberOfEntries"), "3");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Name"), "phy0");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "6");
+    assert_eq!(t.get("Device.WiFi.Radio.1.OperatingFrequencyBand"), "2.4GHz");
+    assert_eq!(t.get("Device.WiFi.Radio.1.OperatingStandards"), "b,g,n");
+    assert_eq!(t.get("Device.WiFi.Radio.1.RegulatoryDomain"), "DE ");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Status"), "Up");
+    assert_eq!(t.get("Device.WiFi.Radio.2.Channel"), "36");
+    assert_eq!(t.get("Device.WiFi.Radio.2.OperatingStandards"), "a,n,ac");
+    assert_eq!(t.get("Device.WiFi.Radio.2.CurrentOperatingChannelBandwidth"), "80MHz");
+    assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "lab-2g");
+    assert_eq!(t.get("Device.WiFi.SSID.1.BSSID"), "02:00:00:00:00:00");
+    assert_eq!(t.get("Device.WiFi.SSID.2.Name"), "wlan0-1");
+    assert_eq!(t.get("Device.WiFi.SSID.2.LowerLayers"), "Device.WiFi.Radio.1.");
+    assert_eq!(t.get("Device.WiFi.SSID.3.LowerLayers"), "Device.WiFi.Radio.2.");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.SSIDReference"), "Device.WiFi.SSID.1.");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), "WPA2-Personal");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.2.Security.ModeEnabled"), "None");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.3.Security.ModeEnabled"), "WPA3-Personal-Transition");
+    // GET_CONFIG shows the passphrase; TR-181 passwords read empty.
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"), "");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Configured");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.2.WPS.Enable"), "false");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.AssociatedDeviceNumberOfEntries"), "1");
+    let sta = "Device.WiFi.AccessPoint.1.AssociatedDevice.1.";
+    assert_eq!(t.get(&format!("{sta}MACAddress")), "02:00:00:00:01:00");
+    assert_eq!(t.get(&format!("{sta}SignalStrength")), "-45");
+    assert_eq!(t.get(&format!("{sta}LastDataDownlinkRate")), "130000");
+    assert_eq!(t.get(&format!("{sta}LastDataUplinkRate")), "65000");
+    assert_eq!(t.get(&format!("{sta}OperatingStandard")), "n");
+    assert_eq!(t.get(&format!("{sta}AuthenticationState")), "true");
+    assert_eq!(t.get(&format!("{sta}Stats.BytesSent")), "8765");
+    assert_eq!(count(&mut t, "Device.WiFi.Radio.[Enable==true].Channel"), 2);
+    assert_eq!(count(&mut t, "Device.WiFi.Radio.[OperatingFrequencyBand==\"5GHz\"]."), 1);
+    let snap = backend(dir.path()).refresh().unwrap();
+    assert_eq!(undeclared(&snap), Vec::<String>::new());
+}
+
+#[test]
+fn a_transaction_is_set_lines_then_one_reload_and_a_channel_is_a_chan_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t) = setup(dir.path());
+    t.set("Device.WiFi.SSID.1.", &[("SSID", "from-usp")]).unwrap();
+    t.set("Device.WiFi.AccessPoint.1.Security.", &[("KeyPassphrase", "a-new-secret")]).unwrap();
+    assert!(wait(|| peer.commands("wlan0").iter().filter(|c| *c == "RELOAD").count() == 2));
+    let sent: Vec<String> = peer
+        .commands("wlan0")
+        .into_iter()
+        .filter(|c| c.starts_with("SET") || c == "RELOAD")
+        .collect();
+    assert_eq!(sent, ["SET ssid from-usp", "RELOAD", "SET wpa_passphrase a-new-secret", "RELOAD"]);
+    assert_eq!(peer.state().bsses[0].passphrase, "a-new-secret");
+    t.set("Device.WiFi.AccessPoint.3.Security.", &[("ModeEnabled", "WPA3-Personal")]).unwrap();
+    assert!(wait(|| peer.commands("wlan1").contains(&"RELOAD".to_owned())));
+    assert_eq!(peer.state().bsses[2].key_mgmt, "SAE");
+    assert_eq!(peer.state().bsses[2].mfp, 2);
+    t.set("Device.WiFi.Radio.1.", &[("Channel", "11")]).unwrap();
+    assert!(wait(|| peer.commands("wlan0").contains(&"CHAN_SWITCH 5 2462".to_owned())));
+    assert!(wait(|| peer.state().radios[0].channel == 11));
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "from-usp");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "11");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.3.Security.ModeEnabled"), "WPA3-Personal");
+    assert!(!peer.commands("wlan0-1").iter().any(|c| c.starts_with("SET")), "only wlan0 written");
+}
+
+#[test]
+fn bad_values_get_7012_and_read_only_ones_7013_and_nothing_reaches_hostapd() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t) = setup(dir.path());
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("Device.WiFi.Radio.1.", &[("Channel", "36")]),
+        ("Device.WiFi.Radio.2.", &[("Channel", "14")]),
+        ("Device.WiFi.AccessPoint.1.Security.", &[("KeyPassphrase", "short")]),
+        ("Device.WiFi.AccessPoint.1.Security.", &[("ModeEnabled", "WEP-64")]),
+        ("Device.WiFi.SSID.1.", &[("SSID", "")]),
+    ];
+    for (obj, values) in cases {
+        let e = t.set(obj, values).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue, "{obj} {values:?}: {e}");
+    }
+    let e = t.set("Device.WiFi.AccessPoint.1.", &[("IsolationEnable", "true")]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ParamReadOnly, "{e}");
+    poll_until(&mut t, |_| false);
+    let log = peer.state().log.clone();
+    assert!(!log.iter().any(|(_, c)| c.starts_with("SET") || c.starts_with("CHAN")), "{log:?}");
+}
+
+#[test]
+fn a_station_event_is_an_object_creation_and_a_leave_a_deletion() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t) = setup(dir.path());
+    assert!(wait(|| peer.attached("wlan0") == 1), "the backend attaches to every BSS");
+    assert!(wait(|| peer.attached("wlan1") == 1));
+    peer.join("wlan0", "aa:bb:cc:00:00:42");
+    let created =
+        |e: &[String]| e.iter().any(|d| d == "+Device.WiFi.AccessPoint.1.AssociatedDevice.2.");
+    let events = poll_until_brief(&mut t, created);
+    assert!(created(&events), "{events:?}");
+    assert_eq!(
+        t.get("Device.WiFi.AccessPoint.1.AssociatedDevice.2.MACAddress"),
+        "aa:bb:cc:00:00:42"
+    );
+    peer.leave("wlan0", "02:00:00:00:01:00");
+    let deleted =
+        |e: &[String]| e.iter().any(|d| d == "-Device.WiFi.AccessPoint.1.AssociatedDevice.1.");
+    let events = poll_until_brief(&mut t, deleted);
+    assert!(deleted(&events), "{events:?}");
+}
+
+#[test]
+fn a_stale_socket_is_left_out_and_a_missing_directory_serves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peer =
+        HostapdPeer::start(&dir.path().join("hostapd"), PeerState::two_radios()).unwrap();
+    peer.crash("wlan0-1");
+    assert!(dir.path().join("hostapd/wlan0-1").exists(), "the stale socket stays");
+    let mut t = model_with(Box::new(backend(dir.path())));
+    assert_eq!(t.get("Device.WiFi.SSIDNumberOfEntries"), "2");
+    assert_eq!(t.get("Device.WiFi.SSID.2.Name"), "wlan1");
+    let err = backend(dir.path()).open("wlan0-1").unwrap_err();
+    assert!(matches!(err, CtrlError::NotListening(_)), "{err}");
+    assert!(err.to_string().contains("wlan0-1"), "{err}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let e = backend(empty.path()).refresh().unwrap_err();
+    assert!(e.to_string().contains("no hostapd control directory"), "{e}");
+    let mut t = model_with(Box::new(backend(empty.path())));
+    assert_eq!(t.get("Device.WiFi.RadioNumberOfEntries"), "0");
+}
+
+#[test]
+fn the_client_skips_events_while_waiting_for_a_reply_and_reads_them_after_attach() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer = HostapdPeer::start(dir.path(), PeerState::two_radios()).unwrap();
+    let ctrl = Ctrl::open(&dir.path().join("wlan0"), Duration::from_secs(2)).unwrap();
+    assert_eq!(ctrl.request("PING").unwrap(), "PONG\n");
+    ctrl.command("ATTACH").unwrap();
+    peer.event("wlan0", "AP-STA-CONNECTED 02:00:00:00:02:00");
+    assert!(ctrl.request("STATUS").unwrap().starts_with("state=ENABLED\nphy=phy0\n"));
+    peer.event("wlan0", "AP-STA-DISCONNECTED 02:00:00:00:02:00");
+    assert_eq!(
+        ctrl.next(Duration::from_secs(2)).unwrap(),
+        Some(Message::Event("AP-STA-DISCONNECTED 02:00:00:00:02:00".into()))
+    );
+    let e = ctrl.request("NO_SUCH_COMMAND").unwrap_err();
+    assert!(matches!(e, CtrlError::Refused(_)), "{e}");
+    let e = ctrl.command("SET wpa_passphrase short").unwrap_err();
+    assert!(e.to_string().contains("FAIL"), "{e}");
+}
+
+#[test]
+fn wps_push_button_is_wps_pbc_where_hostapd_has_wps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t) = setup(dir.path());
+    let out =
+        crate::wifi::tests::run_async(&mut t, "Device.WiFi.AccessPoint.1.WPS.InitiateWPSPBC()");
+    assert_eq!(out.unwrap(), [("Status".to_owned(), "Success".to_owned())]);
+    assert!(peer.commands("wlan0").contains(&"WPS_PBC".to_owned()));
+    let e = crate::wifi::tests::run_async(&mut t, "Device.WiFi.AccessPoint.2.WPS.InitiateWPSPBC()")
+        .unwrap_err();
+    assert!(e.contains("WPS_PBC: FAIL"), "{e}");
+    t.set("Device.WiFi.AccessPoint.2.WPS.", &[("Enable", "true")]).unwrap();
+    assert!(wait(|| peer.commands("wlan0-1").contains(&"SET wps_state 2".to_owned())));
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.AccessPoint.2.WPS.Status"), "Configured");
+}

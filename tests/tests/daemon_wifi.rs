@@ -7,8 +7,15 @@
 //! a station joining (a hostapd `assoc` notification) reaches a subscribed controller as an
 //! ObjectCreation; `NeighboringWiFiDiagnostic()` completes with results.
 //!
-//! Needs `mosquitto`, the `uspagent` binary (`cargo build -p uspagent`) and the OpenWrt sources
-//! (`USP_OPENWRT_SRC`); without the sources it prints `skipped: ...` and passes.
+//! The same with `--platform linux` against a hostapd-protocol peer (UNIX datagram sockets in a
+//! temporary `--hostapd-dir`, hostapd's reply formats and events): values from STATUS and
+//! GET_CONFIG, a Set of the SSID reaching hostapd as `SET ssid` + `RELOAD`, an
+//! `AP-STA-CONNECTED` event reaching a subscribed controller as an ObjectCreation, and a stale
+//! socket logged clearly without a crash.
+//!
+//! Needs `mosquitto`, the `uspagent` binary (`cargo build -p uspagent`) and, for the OpenWrt
+//! test, the OpenWrt sources (`USP_OPENWRT_SRC`); without them that test prints `skipped: ...`
+//! and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "daemon_mqtt/ctl.rs"]
@@ -170,4 +177,68 @@ fn a_controller_manages_openwrt_wifi_over_mqtt() {
     });
     let text = format!("{n:?}");
     assert!(text.contains("neighbour-2g"), "{text}");
+}
+
+#[test]
+fn a_controller_manages_hostapd_wifi_over_mqtt() {
+    use usp_areas::wifi::hostapd::peer::{HostapdPeer, PeerState};
+    let dir = tempfile::tempdir().unwrap();
+    let mut peer =
+        HostapdPeer::start(&dir.path().join("hostapd"), PeerState::two_radios()).unwrap();
+    peer.crash("wlan0-1"); // a stale socket: hostapd died and left it behind
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let hostapd_dir = peer.dir().to_str().expect("UTF-8").to_owned();
+    let agent = setup::agent(
+        &setup::reset(broker.port(), true),
+        &["--platform", "linux", "--hostapd-dir", &hostapd_dir],
+    );
+    ctl.connect_record(&agent);
+
+    let values = get(&mut ctl, &agent, "Device.WiFi.");
+    let v = |p: &str| values.get(p).map(String::as_str);
+    assert_eq!(v("Device.WiFi.Radio.1.Channel"), Some("6"), "{values:?}");
+    assert_eq!(v("Device.WiFi.Radio.2.CurrentOperatingChannelBandwidth"), Some("80MHz"));
+    assert_eq!(v("Device.WiFi.SSID.1.SSID"), Some("lab-2g"));
+    assert_eq!(v("Device.WiFi.SSID.2.Name"), Some("wlan1"), "the stale wlan0-1 is left out");
+    assert_eq!(v("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), Some("WPA2-Personal"));
+    assert_eq!(v("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"), Some(""));
+    assert_eq!(v("Device.WiFi.AccessPoint.1.AssociatedDevice.1.SignalStrength"), Some("-45"));
+    let enabled = get(&mut ctl, &agent, "Device.WiFi.Radio.[Enable==true].Channel");
+    assert_eq!(enabled.len(), 2, "{enabled:?}");
+    let log = agent.log();
+    assert!(log.contains("no hostapd listens at") && log.contains("wlan0-1"), "{log}");
+
+    assert_eq!(set(&mut ctl, &agent, "Device.WiFi.Radio.1.", &[("Channel", "36")]), Err(7012));
+    set(&mut ctl, &agent, "Device.WiFi.SSID.1.", &[("SSID", "from-usp")]).unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !peer.commands("wlan0").contains(&"RELOAD".to_owned()) && std::time::Instant::now() < end
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let written: Vec<String> = peer
+        .commands("wlan0")
+        .into_iter()
+        .filter(|c| c.starts_with("SET") || c == "RELOAD")
+        .collect();
+    assert_eq!(written, ["SET ssid from-usp", "RELOAD"], "agent log:\n{}", agent.log());
+    assert_eq!(peer.state().bsses[0].ssid, "from-usp");
+
+    subscribe(
+        &mut ctl,
+        &agent,
+        "stations",
+        "ObjectCreation",
+        "Device.WiFi.AccessPoint.1.AssociatedDevice.",
+    );
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while peer.attached("wlan0") == 0 && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    peer.join("wlan0", "aa:bb:cc:00:00:42");
+    ctl.notify("ObjectCreation of the new station", &agent, |n| {
+        matches!(n, Notification::ObjCreation(c) if c.obj_path == "Device.WiFi.AccessPoint.1.AssociatedDevice.2.")
+    });
+    let after = get(&mut ctl, &agent, "Device.WiFi.AccessPoint.1.AssociatedDevice.2.MACAddress");
+    assert_eq!(after.values().next().map(String::as_str), Some("aa:bb:cc:00:00:42"));
 }

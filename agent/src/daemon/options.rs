@@ -65,6 +65,8 @@ pub struct Options {
     pub uci_dir: Option<PathBuf>,
     /// `--ubus-socket PATH`: ubusd's socket (default: the ubus program's own).
     pub ubus_socket: Option<PathBuf>,
+    /// `--hostapd-dir DIR`: hostapd's control sockets (default `/var/run/hostapd`).
+    pub hostapd_dir: Option<PathBuf>,
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
@@ -97,6 +99,7 @@ impl Default for Options {
             platform: None,
             uci_dir: None,
             ubus_socket: None,
+            hostapd_dir: None,
             programs: (None, None),
             help: false,
             version: false,
@@ -141,6 +144,7 @@ Options:
                            when /etc/openwrt_release exists, else linux
       --uci-dir DIR        openwrt: the UCI configuration directory (default /etc/config)
       --ubus-socket PATH   openwrt: ubusd's socket (default: the ubus program's own);
+      --hostapd-dir DIR    linux: hostapd's control sockets (default /var/run/hostapd)
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
@@ -208,6 +212,7 @@ pub fn parse(
             }
             Long("uci-dir") => o.uci_dir = Some(path(&mut p)?),
             Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
+            Long("hostapd-dir") => o.hostapd_dir = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
@@ -347,6 +352,8 @@ mod tests {
             .unwrap();
         assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
         assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
+        let o = parse(args("--platform linux --hostapd-dir /tmp/h"), None).unwrap();
+        assert_eq!(o.hostapd_dir, Some(PathBuf::from("/tmp/h")));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod backend;
 pub mod hostapd;
 pub mod lab;
 pub mod model;
+pub mod nl80211;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
 mod schema;

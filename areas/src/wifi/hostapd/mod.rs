@@ -38,6 +38,7 @@ use usp_datamodel::value::Value;
 
 use super::backend::{Backend, Reply};
 use super::model::{Change, Kind, Row, Snapshot, WifiError};
+use super::nl80211::{Nl80211, Wiphy};
 use crate::PlatformPaths;
 use crate::worker::Inbox;
 use parse::Fields;
@@ -60,6 +61,8 @@ pub struct HostapdWifi {
     resets: u32,
     /// The radios of the last refresh: key, band and BSSes (a radio write goes to the first).
     radios: Vec<RadioRef>,
+    /// The nl80211 socket, opened at the first refresh (`None`: not available, logged).
+    nl: Option<Nl80211>,
 }
 
 /// A radio as the last refresh saw it.
@@ -99,6 +102,38 @@ impl HostapdWifi {
             warned: HashSet::new(),
             resets: 0,
             radios: Vec::new(),
+            nl: None,
+        }
+    }
+
+    /// The nl80211 socket, opened on first use; `None` (logged once) where the kernel has none.
+    fn nl80211(&mut self) -> Option<&mut Nl80211> {
+        if self.nl.is_none() {
+            match Nl80211::open() {
+                Ok(nl) => self.nl = Some(nl),
+                Err(e) => self.warn_once(&format!(
+                    "{e}; radio capabilities are the operating ones and \
+                     NeighboringWiFiDiagnostic() cannot scan"
+                )),
+            }
+        }
+        self.nl.as_mut()
+    }
+
+    /// Radio capabilities from nl80211 (bands, channels, standards), where it answers.
+    fn add_wiphy_facts(&mut self, snap: &mut Snapshot) {
+        let wiphys = match self.nl80211().map(Nl80211::wiphys) {
+            Some(Ok(w)) => w,
+            Some(Err(e)) => {
+                self.nl = None;
+                return self.warn_once(&e.to_string());
+            }
+            None => return,
+        };
+        for radio in &mut snap.radios {
+            if let Some(w) = wiphys.iter().find(|w| w.name == radio.key) {
+                wiphy_facts(radio, w);
+            }
         }
     }
 
@@ -186,6 +221,7 @@ impl HostapdWifi {
             }
         }
         self.radios = radios;
+        self.add_wiphy_facts(&mut snap);
         radio_totals(&mut snap);
         Ok(snap)
     }
@@ -235,6 +271,26 @@ fn radio_row(key: &str, status: &Fields) -> Row {
     row.set("PossibleChannels", super::model::text(&super::model::join_numbers(&channels)));
     row.set("ChannelsInUse", super::model::text(&row.number("Channel").to_string()));
     row
+}
+
+/// What nl80211 says about a radio's capabilities, over what `STATUS` implied.
+fn wiphy_facts(row: &mut Row, w: &Wiphy) {
+    use super::model::{join_numbers, text};
+    let bands: Vec<&str> = w.bands.iter().map(|b| b.name).collect();
+    row.set("SupportedFrequencyBands", text(&bands.join(",")));
+    row.set("SupportedStandards", text(&w.standards()));
+    let band = row.text("OperatingFrequencyBand").to_owned();
+    if let Some(b) = w.bands.iter().find(|b| b.name == band) {
+        row.set("PossibleChannels", text(&join_numbers(&b.channels)));
+        let mut widths = vec!["20MHz"];
+        if b.ht || b.he {
+            widths.push("40MHz");
+        }
+        if b.vht || (b.he && band != "2.4GHz") {
+            widths.extend(["80MHz", "160MHz"]);
+        }
+        row.set("SupportedOperatingChannelBandwidths", text(&widths.join(",")));
+    }
 }
 
 /// A radio's counters: the sums of its interfaces'.
@@ -292,9 +348,21 @@ impl Backend for HostapdWifi {
     }
 
     fn scan(&mut self) -> Result<Vec<Row>, WifiError> {
-        Err(WifiError::Unavailable(
-            "neighbour scans need nl80211, which this build of the linux backend lacks".into(),
-        ))
+        let radios: Vec<(String, String)> = self
+            .radios
+            .iter()
+            .filter_map(|r| Some((r.key.clone(), r.bsses.first()?.clone())))
+            .collect();
+        let Some(nl) = self.nl80211() else {
+            return Err(WifiError::Unavailable(
+                "nl80211 is not available: no neighbour scan on this system".into(),
+            ));
+        };
+        let mut out = Vec::new();
+        for (radio, ifname) in radios {
+            out.extend(nl.scan(&ifname, &radio)?);
+        }
+        Ok(out)
     }
 
     fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {

@@ -209,3 +209,31 @@ fn wps_push_button_is_wps_pbc_where_hostapd_has_wps() {
     poll_until(&mut t, |_| false);
     assert_eq!(t.get("Device.WiFi.AccessPoint.2.WPS.Status"), "Configured");
 }
+
+#[test]
+fn nl80211_facts_replace_the_operating_ones_and_a_scan_without_it_fails_clearly() {
+    use crate::wifi::nl80211::{Band, Wiphy};
+    let status = super::parse::fields("state=ENABLED\nphy=phy0\nfreq=2437\nchannel=6\nhw_mode=g\n");
+    let mut row = super::radio_row("phy0", &status);
+    assert_eq!(row.text("PossibleChannels"), "1,2,3,4,5,6,7,8,9,10,11,12,13,14");
+    let band = |name, channels: Vec<u32>, ht, vht, he| Band { name, channels, ht, vht, he };
+    let w = Wiphy {
+        index: 0,
+        name: "phy0".into(),
+        bands: vec![
+            band("2.4GHz", (1..=11).collect(), true, false, true),
+            band("5GHz", vec![36, 40, 44, 48], true, true, true),
+        ],
+    };
+    super::wiphy_facts(&mut row, &w);
+    assert_eq!(row.text("SupportedFrequencyBands"), "2.4GHz,5GHz");
+    assert_eq!(row.text("PossibleChannels"), "1,2,3,4,5,6,7,8,9,10,11");
+    assert_eq!(row.text("SupportedStandards"), "b,g,a,n,ac,ax");
+    assert_eq!(row.text("SupportedOperatingChannelBandwidths"), "20MHz,40MHz");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_peer, mut t) = setup(dir.path());
+    let e = crate::wifi::tests::run_async(&mut t, "Device.WiFi.NeighboringWiFiDiagnostic()")
+        .unwrap_err();
+    assert!(e.contains("nl80211 is not available") || e.contains("no interface wlan0"), "{e}");
+}

@@ -56,10 +56,13 @@ SELECT = [
     ("Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.Stats.", [
         "BytesSent", "BytesReceived", "PacketsSent", "PacketsReceived", "ErrorsSent",
         "RetransCount"]),
-    ("Device.WiFi.EndPoint.{i}.", ["Enable", "Status", "SSIDReference"]),
+    ("Device.WiFi.EndPoint.{i}.", ["Enable", "Status", "ProfileReference", "SSIDReference"]),
     ("Device.WiFi.EndPoint.{i}.Stats.", [
         "LastDataDownlinkRate", "LastDataUplinkRate", "SignalStrength", "Retransmissions"]),
     ("Device.WiFi.EndPoint.{i}.Security.", ["ModesSupported"]),
+    ("Device.WiFi.EndPoint.{i}.Profile.{i}.", ["Enable", "Status", "SSID", "Location", "Priority"]),
+    ("Device.WiFi.EndPoint.{i}.Profile.{i}.Security.", [
+        "ModeEnabled", "PreSharedKey", "KeyPassphrase", "SAEPassphrase", "MFPConfig"]),
 ]
 
 # Commands served: (object, command).

@@ -164,7 +164,8 @@ impl WiFi {
             return ty.zero();
         }
         if let Some(target) = sync::reference_kind(kind, name) {
-            return Value::String(sync::key_to_path(ctx, &self.ids, target, row.text(name)).into());
+            let path = sync::key_to_path(ctx, &self.ids, &self.snap, target, row.text(name));
+            return Value::String(path.into());
         }
         // A write of this transaction shows (in the Set response) before its commit.
         let staged = self
@@ -281,7 +282,7 @@ impl Plugin for WiFi {
         parent: &Instance,
     ) -> Result<Vec<String>, UspError> {
         let kind = self.ids.objects.get(&table).map_or(Kind::Root, |i| i.kind);
-        let parent_key = if kind == Kind::Station { parent.key().unwrap_or("") } else { "" };
+        let parent_key = if kind.parent().is_some() { parent.key().unwrap_or("") } else { "" };
         Ok(self.snap.keys(kind, parent_key))
     }
 

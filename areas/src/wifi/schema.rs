@@ -88,6 +88,8 @@ fn info_of(path: &'static str) -> ObjInfo {
         (Kind::Radio, r)
     } else if let Some(r) = body.strip_prefix("SSID.{i}.") {
         (Kind::Ssid, r)
+    } else if let Some(r) = body.strip_prefix("EndPoint.{i}.Profile.{i}.") {
+        (Kind::Profile, r)
     } else if let Some(r) = body.strip_prefix("EndPoint.{i}.") {
         (Kind::EndPoint, r)
     } else {

@@ -255,6 +255,7 @@ pub(crate) fn undeclared(snap: &super::Snapshot) -> Vec<String> {
         ("AccessPoint.{i}.", &snap.access_points),
         ("AccessPoint.{i}.AssociatedDevice.{i}.", &snap.stations),
         ("EndPoint.{i}.", &snap.endpoints),
+        ("EndPoint.{i}.Profile.{i}.", &snap.profiles),
     ];
     let mut out = Vec::new();
     for (prefix, rows) in kinds {
@@ -306,4 +307,43 @@ fn wps_push_button_lets_a_station_join_where_wps_is_on() {
     t.set("Device.WiFi.AccessPoint.3.WPS.", &[("Enable", "true")]).unwrap();
     poll_until(&mut t, |_| false);
     assert!(run_async(&mut t, "Device.WiFi.AccessPoint.3.WPS.InitiateWPSPBC()").is_ok());
+}
+
+#[test]
+fn the_lab_station_interface_is_an_end_point_with_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, control) = lab(dir.path());
+    let snap = LabWifi::with_station_period(dir.path(), None).refresh().unwrap();
+    assert_eq!(undeclared(&snap), Vec::<String>::new());
+    let ep = "Device.WiFi.EndPoint.1.";
+    assert_eq!(t.get("Device.WiFi.EndPointNumberOfEntries"), "1");
+    assert_eq!(t.get(&format!("{ep}ProfileNumberOfEntries")), "2");
+    assert_eq!(t.get(&format!("{ep}SSIDReference")), "Device.WiFi.SSID.4.");
+    assert_eq!(t.get(&format!("{ep}ProfileReference")), "Device.WiFi.EndPoint.1.Profile.1.");
+    assert_eq!(t.get("Device.WiFi.SSID.4.SSID"), "uplink-5g");
+    assert_eq!(t.get(&format!("{ep}Profile.1.Status")), "Active");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Status")), "Available");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Security.ModeEnabled")), "WPA3-Personal");
+    assert_eq!(count(&mut t, "Device.WiFi.EndPoint.*.Profile.[Priority==1]."), 1);
+    let bad: &[(&str, &[(&str, &str)])] = &[
+        ("Device.WiFi.EndPoint.1.", &[("ProfileReference", "Device.WiFi.EndPoint.1.Profile.9.")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.Security.", &[("KeyPassphrase", "short")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.Security.", &[("ModeEnabled", "WEP-64")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.", &[("SSID", "")]),
+    ];
+    for (obj, values) in bad {
+        let e = t.set(obj, values).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue, "{obj} {values:?}: {e}");
+    }
+    t.set("Device.WiFi.EndPoint.1.Profile.2.Security.", &[("KeyPassphrase", "backup-secret")])
+        .unwrap();
+    t.set(ep, &[("ProfileReference", "Device.WiFi.EndPoint.1.Profile.2.")]).unwrap();
+    poll_until(&mut t, |_| control.applies() == 2);
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get(&format!("{ep}Profile.2.Status")), "Active");
+    assert_eq!(t.get(&format!("{ep}Profile.1.Status")), "Available");
+    assert_eq!(t.get("Device.WiFi.SSID.4.SSID"), "uplink-backup");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Security.KeyPassphrase")), "");
+    let (mut again, _) = lab(dir.path());
+    assert_eq!(again.get(&format!("{ep}ProfileReference")), "Device.WiFi.EndPoint.1.Profile.2.");
 }

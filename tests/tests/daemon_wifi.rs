@@ -245,3 +245,50 @@ fn a_controller_manages_hostapd_wifi_over_mqtt() {
     let after = get(&mut ctl, &agent, "Device.WiFi.AccessPoint.1.AssociatedDevice.2.MACAddress");
     assert_eq!(after.values().next().map(String::as_str), Some("aa:bb:cc:00:00:42"));
 }
+
+#[test]
+fn a_broken_wireless_file_or_no_hostapd_is_a_clear_log_line_and_an_empty_wifi() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let missing = dir.path().join("no-hostapd-here");
+    let agent = setup::agent(
+        &setup::reset(broker.port(), true),
+        &["--platform", "linux", "--hostapd-dir", missing.to_str().expect("UTF-8")],
+    );
+    ctl.connect_record(&agent);
+    let n = get(&mut ctl, &agent, "Device.WiFi.RadioNumberOfEntries");
+    assert_eq!(n.values().next().map(String::as_str), Some("0"), "{n:?}");
+    let log = agent.log();
+    assert!(
+        log.contains("no hostapd control directory") && log.contains("no-hostapd-here"),
+        "{log}"
+    );
+    drop(agent);
+
+    let Some(bed) = Testbed::start_or_skip(&dir.path().join("bed"), &Spec::router(1, 1, 0)) else {
+        return;
+    };
+    std::fs::write(bed.paths.uci_dir.join("wireless"), "config wifi-device 'radio0\n").unwrap();
+    let path = |p: &std::path::Path| p.to_str().expect("UTF-8").to_owned();
+    let agent = setup::agent(
+        &setup::reset(broker.port(), true),
+        &[
+            "--platform",
+            "openwrt",
+            "--uci-dir",
+            &path(&bed.paths.uci_dir),
+            "--ubus-socket",
+            &path(bed.paths.ubus_socket.as_deref().unwrap()),
+            "--uci-program",
+            &path(&bed.programs.uci),
+            "--ubus-program",
+            &path(&bed.programs.ubus),
+        ],
+    );
+    ctl.connect_record(&agent);
+    let n = get(&mut ctl, &agent, "Device.WiFi.SSIDNumberOfEntries");
+    assert_eq!(n.values().next().map(String::as_str), Some("0"), "{n:?}");
+    let log = agent.log();
+    assert!(log.contains("the Wi-Fi configuration is not served until it reads"), "{log}");
+}

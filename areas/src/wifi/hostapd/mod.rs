@@ -9,7 +9,9 @@
 //! - Writes: hostapd's own runtime configuration commands. A transaction becomes, per BSS,
 //!   `SET <field> <value>` lines then ONE `RELOAD` (hostapd re-applies its in-memory
 //!   configuration: SSID, passphrase, key management, WPS state); a channel is changed with
-//!   `CHAN_SWITCH 5 <MHz>` (a `RELOAD` does not retune the radio). These changes live in
+//!   `CHAN_SWITCH 5 <MHz>` (a `RELOAD` does not retune the radio), a radio switched with
+//!   `ENABLE` / `DISABLE`. What the control interface cannot read back (hidden SSID,
+//!   isolation, WMM, maximum stations) is declared read-only on this backend. These changes live in
 //!   hostapd's memory: they are lost when hostapd restarts or re-reads its file
 //!   (`RELOAD_CONFIG`, SIGHUP). We chose this over rewriting hostapd.conf because the control
 //!   interface does not say which file a BSS came from, and distributions generate that file
@@ -312,6 +314,7 @@ fn radio_totals(snap: &mut Snapshot) {
 
 /// What [`HostapdWifi::apply`] can write; the others are read-only on this backend.
 const SETTABLE: &[(Kind, &str)] = &[
+    (Kind::Radio, "Enable"),
     (Kind::Radio, "Channel"),
     (Kind::Ssid, "SSID"),
     (Kind::AccessPoint, "Security.ModeEnabled"),

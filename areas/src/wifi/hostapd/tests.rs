@@ -106,6 +106,12 @@ fn a_transaction_is_set_lines_then_one_reload_and_a_channel_is_a_chan_switch() {
     assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "11");
     assert_eq!(t.get("Device.WiFi.AccessPoint.3.Security.ModeEnabled"), "WPA3-Personal");
     assert!(!peer.commands("wlan0-1").iter().any(|c| c.starts_with("SET")), "only wlan0 written");
+    t.set("Device.WiFi.Radio.2.", &[("Enable", "false")]).unwrap();
+    assert!(wait(|| peer.state().radios[1].state == "DISABLED"));
+    assert_eq!(peer.commands("wlan1").last().map(String::as_str), Some("DISABLE"));
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.Radio.2.Status"), "Down");
+    assert_eq!(t.get("Device.WiFi.Radio.2.Enable"), "false");
 }
 
 #[test]

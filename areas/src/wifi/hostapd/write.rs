@@ -1,5 +1,6 @@
 //! A USP transaction as hostapd control commands: per BSS, `SET <field> <value>` lines and
-//! then one `RELOAD`; a channel change as `CHAN_SWITCH 5 <MHz>` on the radio's first BSS.
+//! then one `RELOAD`; a channel change as `CHAN_SWITCH 5 <MHz>` and `Radio.Enable` as
+//! `ENABLE` / `DISABLE` on the radio's first BSS.
 //!
 //! Never does: validation (the plugin checked every value against the snapshot already) or
 //! any write to hostapd's configuration file.
@@ -52,6 +53,12 @@ fn commands(radios: &[RadioRef], c: &Change) -> Result<(String, Vec<String>), Wi
         return Ok((bss, vec![format!("CHAN_SWITCH 5 {mhz}")]));
     }
     let on = c.value.as_bool() == Some(true);
+    if c.kind == Kind::Radio && c.name == "Enable" {
+        // ENABLE / DISABLE act on the whole hostapd interface: the radio and all its BSSes.
+        let bss = radios.iter().find(|r| r.key == c.key).and_then(|r| r.bsses.first().cloned());
+        let bss = bss.ok_or_else(|| WifiError::Unavailable(format!("no BSS on {}", c.key)))?;
+        return Ok((bss, vec![if on { "ENABLE" } else { "DISABLE" }.to_owned()]));
+    }
     let cmds = match (c.kind, c.name.as_str()) {
         (Kind::Ssid, "SSID") => set("ssid", s),
         (Kind::AccessPoint, "Security.KeyPassphrase") => set("wpa_passphrase", s),

@@ -56,6 +56,9 @@
 //!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
 //!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
+//! - `Device.WiFi.` on the linux platform ([`wifi::hostapd`]) talks to hostapd's control sockets
+//!   in [`PlatformPaths::hostapd_dir`] and to nl80211 through [`netlink`]; its writes live in
+//!   hostapd's memory (hostapd.conf is not rewritten).
 
 mod device;
 mod device_info;

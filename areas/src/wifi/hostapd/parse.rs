@@ -137,7 +137,10 @@ pub fn radio(key: &str, status: &Fields) -> Row {
         .with("OperatingChannelBandwidth", text(bandwidth(status)))
         .with("BeaconPeriod", u32_of(num(status, "beacon_int")))
         .with("DTIMPeriod", u32_of(num(status, "dtim_period")))
-        .with("MaxSupportedSSIDs", u32_of(bss_names(status).len() as u64));
+        .with("MaxSupportedSSIDs", u32_of(bss_names(status).len() as u64))
+        // hostapd leaves the transmit power to the driver: TR-181's -1, "auto".
+        .with("TransmitPowerSupported", text("-1"))
+        .with("TransmitPower", Value::Int(-1));
     if let Some(domain) = regulatory_domain(status) {
         row.set("RegulatoryDomain", text(&domain));
     }

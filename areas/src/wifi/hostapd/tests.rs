@@ -40,7 +40,15 @@ fn wait(mut ok: impl FnMut() -> bool) -> bool {
 #[test]
 fn status_get_config_and_stations_read_as_tr181() {
     let dir = tempfile::tempdir().unwrap();
+    for (ifname, tx) in [("wlan0", "1000"), ("wlan0-1", "234")] {
+        let stats = dir.path().join("sys-class-net").join(ifname).join("statistics");
+        std::fs::create_dir_all(&stats).unwrap();
+        std::fs::write(stats.join("tx_bytes"), format!("{tx}\n")).unwrap();
+    }
     let (_peer, mut t) = setup(dir.path());
+    assert_eq!(t.get("Device.WiFi.SSID.1.Stats.BytesSent"), "1000", "the kernel's counter");
+    assert_eq!(t.get("Device.WiFi.Radio.1.Stats.BytesSent"), "1234", "its interfaces' sum");
+    assert_eq!(t.get("Device.WiFi.Radio.1.TransmitPower"), "-1");
     assert_eq!(t.get("Device.WiFi.RadioNumberOfEntries"), "2");
     assert_eq!(t.get("Device.WiFi.SSIDNumberOfEntries"), "3");
     assert_eq!(t.get("Device.WiFi.Radio.1.Name"), "phy0");

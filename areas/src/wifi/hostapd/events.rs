@@ -15,10 +15,16 @@ use crate::wifi::backend::Reply;
 use crate::wifi::model::WifiError;
 use crate::worker::Inbox;
 
-/// How often the link is checked with `PING`.
+/// How often the link is checked with `PING` (tests: quickly).
+#[cfg(not(test))]
 const PING_EVERY: Duration = Duration::from_secs(5);
+#[cfg(test)]
+const PING_EVERY: Duration = Duration::from_millis(300);
 /// How long to wait before attaching again after hostapd went away.
+#[cfg(not(test))]
 const RETRY: Duration = Duration::from_secs(5);
+#[cfg(test)]
+const RETRY: Duration = Duration::from_millis(300);
 
 /// Starts the event thread of the BSS whose socket is `server`.
 pub(super) fn spawn(server: PathBuf, inbox: Inbox<Reply>) -> Result<(), WifiError> {

@@ -251,3 +251,28 @@ fn nl80211_facts_replace_the_operating_ones_and_a_scan_without_it_fails_clearly(
         .unwrap_err();
     assert!(e.contains("nl80211 is not available") || e.contains("no interface wlan0"), "{e}");
 }
+
+#[test]
+fn after_hostapd_restarts_the_backend_attaches_again_and_hears_stations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut peer, mut t) = setup(dir.path());
+    assert!(wait(|| peer.attached("wlan0") == 1));
+    peer.crash("wlan0");
+    let mut state = PeerState::two_radios();
+    state.bsses.retain(|b| b.ifname == "wlan0");
+    let restarted = HostapdPeer::start(&dir.path().join("hostapd"), state).unwrap();
+    assert!(wait(|| restarted.attached("wlan0") == 1), "attached to the new hostapd");
+    restarted.join("wlan0", "aa:bb:cc:00:00:77");
+    let created = |e: &[String]| {
+        e.iter().any(|d| d.starts_with("+Device.WiFi.AccessPoint.1.AssociatedDevice."))
+    };
+    let events = poll_until_brief(&mut t, created);
+    assert!(created(&events), "{events:?}");
+    assert_eq!(
+        count(
+            &mut t,
+            "Device.WiFi.AccessPoint.1.AssociatedDevice.[MACAddress==\"aa:bb:cc:00:00:77\"]."
+        ),
+        1
+    );
+}

@@ -276,3 +276,25 @@ fn after_hostapd_restarts_the_backend_attaches_again_and_hears_stations() {
         1
     );
 }
+
+#[test]
+fn a_refresh_costs_three_requests_per_bss_and_one_per_station() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = PeerState::two_radios();
+    for i in 0..63u32 {
+        let mut s = state.bsses[0].stations[0].clone();
+        s.mac = format!("02:00:00:00:{:02x}:{:02x}", 2 + i / 256, i % 256);
+        state.bsses[i as usize % 3].stations.push(s);
+    }
+    let peer = HostapdPeer::start(&dir.path().join("hostapd"), state).unwrap();
+    let mut b = backend(dir.path());
+    let before = peer.state().log.len();
+    let started = Instant::now();
+    let snap = b.refresh().unwrap();
+    let took = started.elapsed();
+    let requests = peer.state().log.len() - before;
+    assert_eq!(snap.stations.len(), 64);
+    // STATUS, GET_CONFIG, STA-FIRST per BSS; a STA-NEXT per station (the last one answers "").
+    assert_eq!(requests, 3 * 3 + 64, "{:?}", peer.state().log);
+    println!("hostapd refresh: 3 BSS, 64 stations: {requests} requests in {took:?}");
+}

@@ -20,6 +20,8 @@ use crate::worker::Inbox;
 const PING_EVERY: Duration = Duration::from_secs(5);
 #[cfg(test)]
 const PING_EVERY: Duration = Duration::from_millis(300);
+/// Every how many pings the plugin is asked whether it is still there (30 s apart).
+const HEARTBEAT_PINGS: u32 = 6;
 /// How long to wait before attaching again after hostapd went away.
 #[cfg(not(test))]
 const RETRY: Duration = Duration::from_secs(5);
@@ -85,12 +87,16 @@ fn run(server: &std::path::Path, inbox: &Inbox<Reply>) {
 fn listen(ctrl: &Ctrl, inbox: &Inbox<Reply>) -> bool {
     let mut last_ping = Instant::now();
     let mut pong = true;
+    let mut pings = 0u32;
     loop {
         if last_ping.elapsed() >= PING_EVERY {
             if !pong || ctrl.send("PING").is_err() {
                 return true;
             }
-            if !inbox.push(Reply::Watching(Ok(()))) {
+            pings = pings.wrapping_add(1);
+            // A heartbeat every HEARTBEAT_PINGS pings: it wakes the data-model thread, so not
+            // at every ping.
+            if pings % HEARTBEAT_PINGS == 0 && !inbox.push(Reply::Watching(Ok(()))) {
                 return false;
             }
             pong = false;

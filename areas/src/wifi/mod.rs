@@ -1,5 +1,6 @@
-//! `Device.WiFi.` (TR-181 Device:2.19): radios, SSIDs, access points with their security and
-//! associated stations, `Reset()` and the asynchronous `NeighboringWiFiDiagnostic()`.
+//! `Device.WiFi.` (TR-181 Device:2.19): radios, SSIDs, access points with their security, WPS
+//! (`InitiateWPSPBC()`) and associated stations, station-mode end points with their profiles,
+//! `Reset()` and the asynchronous `NeighboringWiFiDiagnostic()`.
 //!
 //! # Layout (the pattern for every router area)
 //! - `tr181.rs`: the objects and parameters served, generated from the Broadband Forum's XML by
@@ -7,7 +8,8 @@
 //! - `model.rs`: the backend-neutral [`Snapshot`] of rows, [`Change`]s and [`WifiError`].
 //! - `backend.rs`: the [`Backend`] trait and the worker's [`Job`]s / [`Reply`]s.
 //! - `lab.rs`: simulated radios (the worked example); `openwrt.rs`: UCI + ubus; `hostapd/`:
-//!   plain Linux (hostapd's control interface, nl80211).
+//!   plain Linux (hostapd's control interface); `nl80211/`: radio capabilities and scans from
+//!   the kernel (generic netlink, over `crate::netlink`).
 //! - `validate.rs`: device-dependent checks of writes (USP 7012 before anything is staged).
 //! - this file: the [`WiFi`] plugin, which runs on the data-model thread and never blocks.
 //!

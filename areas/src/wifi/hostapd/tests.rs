@@ -298,3 +298,25 @@ fn a_refresh_costs_three_requests_per_bss_and_one_per_station() {
     assert_eq!(requests, 3 * 3 + 64, "{:?}", peer.state().log);
     println!("hostapd refresh: 3 BSS, 64 stations: {requests} requests in {took:?}");
 }
+
+#[test]
+fn reset_restarts_each_radio_once_and_security_reset_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t) = setup(dir.path());
+    let (_, outcome) = t.operate("Device.WiFi.Reset()", &[]).unwrap();
+    assert_eq!(outcome, usp_datamodel::plugin::Outcome::Done(Vec::new()));
+    assert!(wait(|| peer.commands("wlan1").contains(&"ENABLE".to_owned())));
+    let restarts = |ifname: &str| {
+        peer.commands(ifname)
+            .into_iter()
+            .filter(|c| c == "DISABLE" || c == "ENABLE")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(restarts("wlan0"), ["DISABLE", "ENABLE"]);
+    assert!(restarts("wlan0-1").is_empty(), "once per radio, through its first BSS");
+    assert_eq!(restarts("wlan1"), ["DISABLE", "ENABLE"]);
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.ResetCounter"), "1");
+    let e = t.operate("Device.WiFi.AccessPoint.1.Security.Reset()", &[]).unwrap_err();
+    assert!(e.to_string().contains("no factory security settings"), "{e}");
+}

@@ -67,6 +67,8 @@ pub struct Options {
     pub ubus_socket: Option<PathBuf>,
     /// `--hostapd-dir DIR`: hostapd's control sockets (default `/var/run/hostapd`).
     pub hostapd_dir: Option<PathBuf>,
+    /// `--hostapd-conf DIR`: hostapd's configuration files (default `/etc/hostapd`).
+    pub hostapd_conf: Option<PathBuf>,
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
@@ -100,6 +102,7 @@ impl Default for Options {
             uci_dir: None,
             ubus_socket: None,
             hostapd_dir: None,
+            hostapd_conf: None,
             programs: (None, None),
             help: false,
             version: false,
@@ -145,6 +148,8 @@ Options:
       --uci-dir DIR        openwrt: the UCI configuration directory (default /etc/config)
       --ubus-socket PATH   openwrt: ubusd's socket (default: the ubus program's own);
       --hostapd-dir DIR    linux: hostapd's control sockets (default /var/run/hostapd)
+      --hostapd-conf DIR   linux: hostapd's *.conf files, where Wi-Fi settings persist
+                           (default /etc/hostapd)
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
@@ -213,6 +218,7 @@ pub fn parse(
             Long("uci-dir") => o.uci_dir = Some(path(&mut p)?),
             Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
             Long("hostapd-dir") => o.hostapd_dir = Some(path(&mut p)?),
+            Long("hostapd-conf") => o.hostapd_conf = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
@@ -352,8 +358,10 @@ mod tests {
             .unwrap();
         assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
         assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
-        let o = parse(args("--platform linux --hostapd-dir /tmp/h"), None).unwrap();
+        let o = parse(args("--platform linux --hostapd-dir /tmp/h --hostapd-conf /tmp/c"), None)
+            .unwrap();
         assert_eq!(o.hostapd_dir, Some(PathBuf::from("/tmp/h")));
+        assert_eq!(o.hostapd_conf, Some(PathBuf::from("/tmp/c")));
     }
 
     #[test]

@@ -247,6 +247,7 @@ impl Testbed {
                 uci_save_dir: dir.join("uci-save"),
                 ubus_socket: Some(socket.clone()),
                 hostapd_dir: dir.join("hostapd"),
+                hostapd_conf_dir: dir.join("hostapd-conf"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
             },

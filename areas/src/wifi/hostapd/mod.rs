@@ -6,22 +6,27 @@
 //!   an `SSID.{i}` and an `AccessPoint.{i}` keyed by its interface name. `STATUS` names the
 //!   radio (`phy=phy0`, the `Radio.{i}` key) and its channel, band and standards; `GET_CONFIG`
 //!   the SSID, BSSID, security and WPS state; `STA-FIRST` / `STA-NEXT` the stations.
-//! - Writes: hostapd's own runtime configuration commands. A transaction becomes, per BSS,
-//!   `SET <field> <value>` lines then ONE `RELOAD` (hostapd re-applies its in-memory
-//!   configuration: SSID, passphrase, key management, WPS state); a channel is changed with
+//! - Writes persist: each one is first written to the BSS's section of its hostapd
+//!   configuration file (`conf.rs`: the `*.conf` file of `--hostapd-conf` naming the BSS;
+//!   comments and unknown lines kept; temporary file + rename), then applied at runtime with
+//!   hostapd's own commands. A transaction becomes, per BSS, `SET <field> <value>` lines then
+//!   ONE `RELOAD` (hostapd re-applies its in-memory configuration); a channel is changed with
 //!   `CHAN_SWITCH 5 <MHz>` (a `RELOAD` does not retune the radio), a radio switched with
-//!   `ENABLE` / `DISABLE`. What the control interface cannot read back (hidden SSID,
-//!   isolation, WMM, maximum stations) is declared read-only on this backend. These changes live in
-//!   hostapd's memory: they are lost when hostapd restarts or re-reads its file
-//!   (`RELOAD_CONFIG`, SIGHUP). We chose this over rewriting hostapd.conf because the control
-//!   interface does not say which file a BSS came from, and distributions generate that file
-//!   from their own configuration (which is the OpenWrt backend's job on OpenWrt).
+//!   `ENABLE` / `DISABLE` (runtime only: hostapd's file has no such setting), a BSS with
+//!   `start_disabled` and `STOP_AP` / `UPDATE_BEACON`. When hostapd refuses a command the
+//!   files are put back as they were. What the control interface cannot read back (Enable of
+//!   a BSS, hidden SSID, isolation, WMM, maximum stations) is read from the file, and without
+//!   a file it is not served and cannot be set; the other writes then live in hostapd's memory
+//!   only (logged once).
 //! - Events: one thread per BSS sends `ATTACH` and turns `AP-STA-CONNECTED`,
 //!   `AP-STA-DISCONNECTED` and `WPS-*` events into a refresh, so a station that associates
 //!   becomes a new `AssociatedDevice` row without waiting for the periodic refresh.
 //! - A missing or stale socket (hostapd gone) is logged once with its path and left out; the
 //!   rest is served.
 
+pub mod conf;
+#[cfg(test)]
+mod conf_tests;
 pub mod parse;
 #[cfg(any(test, feature = "testbed"))]
 pub mod peer;
@@ -31,7 +36,7 @@ mod peer_reply;
 mod tests;
 pub mod wpa_ctrl;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,6 +61,10 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct HostapdWifi {
     dir: PathBuf,
+    /// The directory of hostapd's configuration files.
+    conf_dir: PathBuf,
+    /// Which configuration file holds each BSS (as of the last refresh).
+    confs: BTreeMap<String, PathBuf>,
     /// Where the kernel's interface counters are (`/sys/class/net`).
     sys_net: PathBuf,
     warned: HashSet<String>,
@@ -100,6 +109,8 @@ impl HostapdWifi {
     pub fn new(paths: &PlatformPaths) -> HostapdWifi {
         HostapdWifi {
             dir: paths.hostapd_dir.clone(),
+            conf_dir: paths.hostapd_conf_dir.clone(),
+            confs: BTreeMap::new(),
             sys_net: PathBuf::from("/sys/class/net"),
             warned: HashSet::new(),
             resets: 0,
@@ -199,6 +210,7 @@ impl HostapdWifi {
     fn read(&mut self) -> Result<Snapshot, WifiError> {
         let names = self.sockets().inspect_err(|e| self.warn_once(&e.to_string()))?;
         let all: Vec<Bss> = names.iter().filter_map(|n| self.read_bss(n)).collect();
+        self.confs = conf::index(&self.conf_dir);
         let mut snap = Snapshot { reset_counter: self.resets, ..Snapshot::default() };
         let mut radios: Vec<RadioRef> = Vec::new();
         for bss in &all {
@@ -216,8 +228,12 @@ impl HostapdWifi {
             let i = names.iter().position(|n| *n == bss.ifname).unwrap_or(0);
             let mut ssid = parse::ssid(&bss.ifname, &phy, &bss.status, i, &bss.config);
             self.add_counters(&mut ssid, &bss.ifname);
+            let mut ap = parse::access_point(&bss.ifname, &bss.status, &bss.config);
+            if let Some(text) = self.confs.get(&bss.ifname).and_then(|p| read_conf(p)) {
+                parse::from_conf(&mut ssid, &mut ap, &|key| conf::get(&text, &bss.ifname, key));
+            }
             snap.ssids.push(ssid);
-            snap.access_points.push(parse::access_point(&bss.ifname, &bss.status, &bss.config));
+            snap.access_points.push(ap);
             for (mac, f) in &bss.stations {
                 snap.stations.push(parse::associated_device(&bss.ifname, mac, f, band));
             }
@@ -251,6 +267,13 @@ impl HostapdWifi {
             }
         }
     }
+}
+
+/// A configuration file's text (`None`, logged, when it cannot be read).
+fn read_conf(path: &std::path::Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .inspect_err(|e| log::warn!("Device.WiFi (linux): {}: {e}", path.display()))
+        .ok()
 }
 
 /// The `Radio.{i}` row of `STATUS`, with what can be derived from it (the capabilities nl80211
@@ -322,6 +345,12 @@ const SETTABLE: &[(Kind, &str)] = &[
     (Kind::AccessPoint, "Security.PreSharedKey"),
     (Kind::AccessPoint, "Security.SAEPassphrase"),
     (Kind::AccessPoint, "WPS.Enable"),
+    (Kind::Ssid, "Enable"),
+    (Kind::AccessPoint, "Enable"),
+    (Kind::AccessPoint, "SSIDAdvertisementEnabled"),
+    (Kind::AccessPoint, "IsolationEnable"),
+    (Kind::AccessPoint, "WMMEnable"),
+    (Kind::AccessPoint, "MaxAssociatedDevices"),
 ];
 
 impl Backend for HostapdWifi {
@@ -343,11 +372,16 @@ impl Backend for HostapdWifi {
 
     fn apply(&mut self, changes: &[Change]) -> Result<(), WifiError> {
         let plan = write::plan(&self.radios, changes)?;
-        for (ifname, cmds) in plan {
-            let ctrl = self.open(&ifname)?;
-            write::run(&ctrl, &cmds)?;
+        let saved = self.write_files(&plan)?;
+        let ran = self.run_plan(&plan);
+        if let Err(e) = &ran {
+            for (path, old) in &saved {
+                if let Err(undo) = conf::write_atomic(path, old) {
+                    log::error!("Device.WiFi (linux): {undo} (after hostapd refused: {e})");
+                }
+            }
         }
-        Ok(())
+        ran
     }
 
     fn scan(&mut self) -> Result<Vec<Row>, WifiError> {
@@ -401,6 +435,87 @@ impl Backend for HostapdWifi {
         }
         for ifname in names {
             events::spawn(self.dir.join(&ifname), inbox.clone())?;
+        }
+        Ok(())
+    }
+}
+
+impl HostapdWifi {
+    /// Writes the plan's edits to the BSSes' configuration files; returns each changed file's
+    /// previous text (to put back when hostapd refuses the change).
+    fn write_files(
+        &mut self,
+        plan: &[write::BssPlan],
+    ) -> Result<Vec<(PathBuf, String)>, WifiError> {
+        self.confs = conf::index(&self.conf_dir);
+        let mut texts: Vec<(PathBuf, String, String)> = Vec::new();
+        for p in plan.iter().filter(|p| !p.edits.is_empty()) {
+            let Some(path) = self.confs.get(&p.ifname).cloned() else {
+                let msg = format!(
+                    "no hostapd configuration file in {} names {} (interface= or bss=)",
+                    self.conf_dir.display(),
+                    p.ifname
+                );
+                if p.needs_file {
+                    return Err(WifiError::Unavailable(msg));
+                }
+                self.warn_once(&format!("{msg}: its changes are not persistent"));
+                continue;
+            };
+            if !texts.iter().any(|(q, _, _)| *q == path) {
+                let old = std::fs::read_to_string(&path)
+                    .map_err(|e| WifiError::Io(format!("{}: {e}", path.display())))?;
+                texts.push((path.clone(), old.clone(), old));
+            }
+            if let Some((_, _, text)) = texts.iter_mut().find(|(q, _, _)| *q == path) {
+                for (key, value) in &p.edits {
+                    *text = conf::set(text, &p.ifname, key, value)?;
+                }
+            }
+        }
+        let mut saved: Vec<(PathBuf, String)> = Vec::new();
+        for (path, old, new) in texts.into_iter().filter(|(_, old, new)| old != new) {
+            if let Err(e) = conf::write_atomic(&path, &new) {
+                for (p, o) in &saved {
+                    let _ = conf::write_atomic(p, o);
+                }
+                return Err(e);
+            }
+            saved.push((path, old));
+        }
+        Ok(saved)
+    }
+
+    /// Sends the plan's commands, then its beacon commands (`STOP_AP`, `UPDATE_BEACON`); after
+    /// a `RELOAD` (which restarts every BSS of the radio) stops again the other BSSes of that
+    /// radio that their file keeps disabled.
+    fn run_plan(&mut self, plan: &[write::BssPlan]) -> Result<(), WifiError> {
+        let mut reloaded: Vec<String> = Vec::new();
+        for p in plan {
+            if write::run(&self.open(&p.ifname)?, &p.cmds)? {
+                reloaded.push(p.ifname.clone());
+            }
+        }
+        let mut beacon_set: Vec<&str> = Vec::new();
+        for p in plan {
+            for cmd in p.cmds.iter().filter(|c| write::is_beacon(c)) {
+                self.open(&p.ifname)?.command(cmd)?;
+                beacon_set.push(&p.ifname);
+            }
+        }
+        let siblings: Vec<String> = self
+            .radios
+            .iter()
+            .filter(|r| r.bsses.iter().any(|b| reloaded.contains(b)))
+            .flat_map(|r| r.bsses.clone())
+            .filter(|b| !beacon_set.contains(&b.as_str()))
+            .collect();
+        for ifname in siblings {
+            let text = self.confs.get(&ifname).and_then(|p| read_conf(p));
+            let off = text.and_then(|t| conf::get(&t, &ifname, "start_disabled"));
+            if off.is_some_and(|v| v.trim() == "1") {
+                self.open(&ifname)?.command("STOP_AP")?;
+            }
         }
         Ok(())
     }

@@ -200,6 +200,28 @@ pub fn access_point(ifname: &str, status: &Fields, config: &Fields) -> Row {
         .with("WPS.Version", text("2.0"))
 }
 
+/// What only hostapd's configuration file says about a BSS (`get` reads its section):
+/// `start_disabled` (SSID and access point `Enable`), `ignore_broadcast_ssid`, `ap_isolate`,
+/// `wmm_enabled` and `max_num_sta`, with hostapd's defaults for absent lines.
+pub fn from_conf(ssid: &mut Row, ap: &mut Row, get: &dyn Fn(&str) -> Option<String>) {
+    let flag = |key: &str, default: bool| {
+        get(key).and_then(|v| v.trim().parse::<i64>().ok()).map_or(default, |n| n != 0)
+    };
+    let on = !flag("start_disabled", false);
+    let running = ap.text("Status") == "Enabled";
+    ssid.set("Enable", Value::Boolean(on));
+    if !on {
+        ssid.set("Status", text("Down"));
+    }
+    ap.set("Enable", Value::Boolean(on));
+    ap.set("Status", text(if on && running { "Enabled" } else { "Disabled" }));
+    ap.set("SSIDAdvertisementEnabled", Value::Boolean(!flag("ignore_broadcast_ssid", false)));
+    ap.set("IsolationEnable", Value::Boolean(flag("ap_isolate", false)));
+    ap.set("WMMEnable", Value::Boolean(flag("wmm_enabled", true)));
+    let max = get("max_num_sta").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(2007);
+    ap.set("MaxAssociatedDevices", u32_of(max));
+}
+
 /// TR-181 `WPS.Status` from `GET_CONFIG`'s `wps_state`.
 fn wps_status(wps_state: &str) -> &'static str {
     match wps_state {

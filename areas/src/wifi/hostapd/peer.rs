@@ -50,6 +50,18 @@ pub struct PeerBss {
     pub wps_state: u32,
     /// `ieee80211w`.
     pub mfp: u32,
+    /// `ignore_broadcast_ssid` (0, 1, 2).
+    pub hidden: u32,
+    /// `ap_isolate`.
+    pub isolate: u32,
+    /// `wmm_enabled`.
+    pub wmm: u32,
+    /// `max_num_sta` (1..=2007).
+    pub max_sta: u32,
+    /// `start_disabled`.
+    pub start_disabled: u32,
+    /// Whether it sends beacons (`STOP_AP` stops them; `UPDATE_BEACON` and `RELOAD` restart).
+    pub beaconing: bool,
     /// Associated stations.
     pub stations: Vec<PeerStation>,
 }
@@ -123,6 +135,12 @@ impl PeerState {
             passphrase: "lab-secret-1".into(),
             wps_state: 2,
             mfp: 0,
+            hidden: 0,
+            isolate: 0,
+            wmm: 1,
+            max_sta: 2007,
+            start_disabled: 0,
+            beaconing: true,
             stations: Vec::new(),
         };
         let mut wlan0 = bss("wlan0", "phy0", 0, "lab-2g", 2, "WPA-PSK");
@@ -142,6 +160,40 @@ impl PeerState {
             bsses: vec![wlan0, guest, bss("wlan1", "phy1", 2, "lab-5g", 2, "WPA-PSK SAE")],
             ..PeerState::default()
         }
+    }
+}
+
+impl PeerState {
+    /// Loads a hostapd configuration file as hostapd does at its start: each section's
+    /// settings (those this peer models; others are left alone) to the BSS it names, `channel`
+    /// to its radio; a BSS with `start_disabled=1` sends no beacon. Returns the lines it
+    /// refused, as hostapd names them (`Line <n>: invalid ...`), empty when all loaded.
+    pub fn load_conf(&mut self, text: &str) -> Vec<String> {
+        let mut refused = Vec::new();
+        for ifname in super::conf::interfaces(text) {
+            for (key, value) in super::conf::settings(text, &ifname) {
+                let line = format!("{key} {value}");
+                if key == "channel" {
+                    let freq = value.trim().parse::<u32>().ok().map(|c| match c {
+                        14 => 2484,
+                        1..=13 => 2407 + 5 * c,
+                        _ => 5000 + 5 * c,
+                    });
+                    let cmd = format!("5 {}", freq.unwrap_or(0));
+                    if super::peer_reply::chan_switch(self, &ifname, &cmd).is_none() {
+                        refused.push(format!("{ifname}: invalid {line}"));
+                    }
+                } else if super::peer_reply::MODELLED.contains(&key.as_str())
+                    && super::peer_reply::set(self, &ifname, &line).is_none()
+                {
+                    refused.push(format!("{ifname}: invalid {line}"));
+                }
+            }
+            if let Some(b) = self.bsses.iter_mut().find(|b| b.ifname == ifname) {
+                b.beaconing = b.start_disabled == 0;
+            }
+        }
+        refused
     }
 }
 

@@ -29,7 +29,20 @@ pub(super) fn answer(st: &mut PeerState, ifname: &str, cmd: &str, from: &Path) -
             OK.into()
         }
         "SET" => set(st, ifname, rest).map_or(FAIL.into(), |()| OK.into()),
-        "RELOAD" => OK.into(),
+        "RELOAD" => {
+            // hostapd_reload_iface: every BSS of the interface is reconfigured and its beacon
+            // set again (ieee802_11_set_beacon), whatever start_disabled says.
+            let phy = bss(st, ifname).map(|b| b.phy.clone()).unwrap_or_default();
+            st.bsses.iter_mut().filter(|b| b.phy == phy).for_each(|b| b.beaconing = true);
+            OK.into()
+        }
+        "STOP_AP" | "UPDATE_BEACON" => match st.bsses.iter_mut().find(|b| b.ifname == ifname) {
+            Some(b) => {
+                b.beaconing = word == "UPDATE_BEACON";
+                OK.into()
+            }
+            None => FAIL.into(),
+        },
         "CHAN_SWITCH" => chan_switch(st, ifname, rest).map_or(FAIL.into(), |()| OK.into()),
         "DISABLE" | "ENABLE" => {
             let state = if word == "ENABLE" { "ENABLED" } else { "DISABLED" };
@@ -153,9 +166,27 @@ fn sta_next(st: &PeerState, ifname: &str, mac: &str) -> String {
     }
 }
 
+/// The configuration fields the peer models (see [`set`]).
+pub(super) const MODELLED: &[&str] = &[
+    "ssid",
+    "wpa_passphrase",
+    "sae_password",
+    "wpa_psk",
+    "rsn_pairwise",
+    "wpa",
+    "wpa_key_mgmt",
+    "wps_state",
+    "ieee80211w",
+    "ignore_broadcast_ssid",
+    "ap_isolate",
+    "wmm_enabled",
+    "max_num_sta",
+    "start_disabled",
+];
+
 /// `SET <field> <value>` with the checks of hostapd's configuration parser for the fields
 /// the agent writes; any other field fails, as hostapd fails an unknown one.
-fn set(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
+pub(super) fn set(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
     let (field, value) = args.split_once(' ')?;
     let b = st.bsses.iter_mut().find(|b| b.ifname == ifname)?;
     let number = || value.trim().parse::<u32>().ok();
@@ -167,13 +198,19 @@ fn set(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
         "wpa_key_mgmt" => b.key_mgmt = value.to_owned(),
         "wps_state" => b.wps_state = number().filter(|n| *n <= 2)?,
         "ieee80211w" => b.mfp = number().filter(|n| *n <= 2)?,
+        "ignore_broadcast_ssid" => b.hidden = number().filter(|n| *n <= 2)?,
+        "ap_isolate" => b.isolate = number()?,
+        "wmm_enabled" => b.wmm = number()?,
+        // hostapd: "Invalid max_num_sta=%d; allowed range 0..%d" (MAX_STA_COUNT 2007).
+        "max_num_sta" => b.max_sta = number().filter(|n| *n <= 2007)?,
+        "start_disabled" => b.start_disabled = number()?,
         _ => return None,
     }
     Some(())
 }
 
 /// `CHAN_SWITCH <cs_count> <freq> [...]`: the radio moves to `freq`.
-fn chan_switch(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
+pub(super) fn chan_switch(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
     let mut words = args.split_whitespace();
     let _count: u32 = words.next()?.parse().ok()?;
     let freq: u32 = words.next()?.parse().ok()?;

@@ -14,9 +14,10 @@ use crate::testutil::Lab;
 use crate::wifi::Backend;
 use crate::wifi::tests::{count, model_with, poll_until, poll_until_brief, undeclared};
 
-fn backend(dir: &std::path::Path) -> HostapdWifi {
+pub(super) fn backend(dir: &std::path::Path) -> HostapdWifi {
     let mut paths = PlatformPaths::system(dir);
     paths.hostapd_dir = dir.join("hostapd");
+    paths.hostapd_conf_dir = dir.join("hostapd-conf");
     let mut b = HostapdWifi::new(&paths);
     b.sys_net = dir.join("sys-class-net");
     b
@@ -29,7 +30,7 @@ fn setup(dir: &std::path::Path) -> (HostapdPeer, Lab) {
 }
 
 /// Waits (bounded) until `ok` holds.
-fn wait(mut ok: impl FnMut() -> bool) -> bool {
+pub(super) fn wait(mut ok: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !ok() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -137,7 +138,7 @@ fn bad_values_get_7012_and_read_only_ones_7013_and_nothing_reaches_hostapd() {
         let e = t.set(obj, values).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidValue, "{obj} {values:?}: {e}");
     }
-    let e = t.set("Device.WiFi.AccessPoint.1.", &[("IsolationEnable", "true")]).unwrap_err();
+    let e = t.set("Device.WiFi.Radio.1.", &[("AutoChannelEnable", "true")]).unwrap_err();
     assert_eq!(e.code, ErrorCode::ParamReadOnly, "{e}");
     poll_until(&mut t, |_| false);
     let log = peer.state().log.clone();

@@ -1,40 +1,80 @@
-//! A USP transaction as hostapd control commands: per BSS, `SET <field> <value>` lines and
-//! then one `RELOAD`; a channel change as `CHAN_SWITCH 5 <MHz>` and `Radio.Enable` as
-//! `ENABLE` / `DISABLE` on the radio's first BSS.
+//! A USP transaction as hostapd control commands and configuration-file edits: per BSS,
+//! `SET <field> <value>` lines (each also the file line `<field>=<value>`) and then one
+//! `RELOAD`; a channel change as `CHAN_SWITCH 5 <MHz>` (and `channel=`), `Radio.Enable` as
+//! `ENABLE` / `DISABLE` on the radio's first BSS, a BSS's `Enable` as `start_disabled=` and
+//! `STOP_AP` / `UPDATE_BEACON` after the `RELOAD` (hostapd has no per-BSS disable; a
+//! `RELOAD` restarts every BSS's beacon).
 //!
 //! Never does: validation (the plugin checked every value against the snapshot already) or
-//! any write to hostapd's configuration file.
+//! I/O on the file (`conf.rs`, called by the backend).
 
 use super::RadioRef;
 use super::parse;
 use super::wpa_ctrl::Ctrl;
 use crate::wifi::model::{Change, Kind, WifiError};
 
-/// The commands of one transaction, per BSS, in first-touched order.
-pub(super) fn plan(
-    radios: &[RadioRef],
-    changes: &[Change],
-) -> Result<Vec<(String, Vec<String>)>, WifiError> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+/// What one transaction does to one BSS.
+#[derive(Debug, Default)]
+pub(super) struct BssPlan {
+    /// The BSS's interface (its control socket and its file section).
+    pub ifname: String,
+    /// The control commands, in order (without the `RELOAD`, which [`run`] adds).
+    pub cmds: Vec<String>,
+    /// The `key=value` lines for its section of the configuration file.
+    pub edits: Vec<(String, String)>,
+    /// Some change is read back from the file only: without a file it cannot be made.
+    pub needs_file: bool,
+}
+
+/// The parameters whose value is read from hostapd's configuration file only.
+pub(super) const FROM_FILE: &[&str] =
+    &["Enable", "SSIDAdvertisementEnabled", "IsolationEnable", "WMMEnable", "MaxAssociatedDevices"];
+
+/// hostapd's most stations per BSS (`MAX_STA_COUNT`), the `max_num_sta` of "no limit".
+pub(super) const MAX_STA_COUNT: u64 = 2007;
+
+/// The commands and file edits of one transaction, per BSS, in first-touched order.
+pub(super) fn plan(radios: &[RadioRef], changes: &[Change]) -> Result<Vec<BssPlan>, WifiError> {
+    let mut out: Vec<BssPlan> = Vec::new();
     for c in changes {
         let (ifname, cmds) = commands(radios, c)?;
-        match out.iter_mut().find(|(i, _)| *i == ifname) {
-            Some((_, list)) => list.extend(cmds),
-            None => out.push((ifname, cmds)),
+        let pos = match out.iter().position(|p| p.ifname == ifname) {
+            Some(pos) => pos,
+            None => {
+                out.push(BssPlan { ifname, ..BssPlan::default() });
+                out.len() - 1
+            }
+        };
+        let p = &mut out[pos];
+        p.needs_file |= c.kind != Kind::Radio && FROM_FILE.contains(&c.name.as_str());
+        for cmd in &cmds {
+            if let Some((k, v)) = cmd.strip_prefix("SET ").and_then(|kv| kv.split_once(' ')) {
+                p.edits.push((k.to_owned(), v.to_owned()));
+            } else if cmd.starts_with("CHAN_SWITCH ") {
+                p.edits.push(("channel".into(), c.value.as_u64().unwrap_or(0).to_string()));
+            }
         }
+        p.cmds.extend(cmds);
     }
     Ok(out)
 }
 
-/// Sends one BSS's commands, with one `RELOAD` after its `SET`s.
-pub(super) fn run(ctrl: &Ctrl, cmds: &[String]) -> Result<(), WifiError> {
-    for cmd in cmds {
+/// Whether a command restarts or stops a BSS's beacon (sent after every `RELOAD`).
+pub(super) fn is_beacon(cmd: &str) -> bool {
+    cmd == "STOP_AP" || cmd == "UPDATE_BEACON"
+}
+
+/// Sends one BSS's commands but the beacon ones, with one `RELOAD` after its `SET`s.
+/// Returns whether it sent a `RELOAD` (which restarted every BSS of the radio).
+pub(super) fn run(ctrl: &Ctrl, cmds: &[String]) -> Result<bool, WifiError> {
+    for cmd in cmds.iter().filter(|c| !is_beacon(c)) {
         ctrl.command(cmd)?;
     }
-    if cmds.iter().any(|c| c.starts_with("SET ")) {
+    let reload = cmds.iter().any(|c| c.starts_with("SET "));
+    if reload {
         ctrl.command("RELOAD")?;
     }
-    Ok(())
+    Ok(reload)
 }
 
 /// The BSS a change goes to and its commands.
@@ -67,6 +107,24 @@ fn commands(radios: &[RadioRef], c: &Change) -> Result<(String, Vec<String>), Wi
         (Kind::AccessPoint, "Security.ModeEnabled") => mode_commands(s)?,
         // hostapd's wps_state: 0 disabled, 2 configured.
         (Kind::AccessPoint, "WPS.Enable") => set("wps_state", if on { "2" } else { "0" }),
+        (Kind::AccessPoint, "SSIDAdvertisementEnabled") => {
+            set("ignore_broadcast_ssid", if on { "0" } else { "1" })
+        }
+        (Kind::AccessPoint, "IsolationEnable") => set("ap_isolate", if on { "1" } else { "0" }),
+        (Kind::AccessPoint, "WMMEnable") => set("wmm_enabled", if on { "1" } else { "0" }),
+        (Kind::AccessPoint, "MaxAssociatedDevices") => {
+            let n = c.value.as_u64().unwrap_or(0);
+            if n > MAX_STA_COUNT {
+                return Err(WifiError::Unavailable(format!(
+                    "MaxAssociatedDevices {n}: hostapd allows at most {MAX_STA_COUNT}"
+                )));
+            }
+            set("max_num_sta", &if n == 0 { MAX_STA_COUNT } else { n }.to_string())
+        }
+        (Kind::AccessPoint | Kind::Ssid, "Enable") => vec![
+            format!("SET start_disabled {}", u8::from(!on)),
+            if on { "UPDATE_BEACON" } else { "STOP_AP" }.to_owned(),
+        ],
         (kind, name) => {
             return Err(WifiError::Unavailable(format!(
                 "{kind:?} {name} cannot be set through hostapd"

@@ -5,9 +5,15 @@
 //! `NeighboringWiFiDiagnostic()`. Numbers are those of the kernel's `include/uapi/linux/
 //! nl80211.h`; framing and the socket are `crate::netlink`'s.
 //!
-//! Never does: configure anything (hostapd does), listen to multicast events, or block
-//! longer than its socket timeout (plus the bounded wait of a scan).
+//! A scan waits for its end: before triggering it, a second socket joins nl80211's `scan`
+//! multicast group (its id from the family lookup's `CTRL_ATTR_MCAST_GROUPS`), and the wait
+//! ends at `NEW_SCAN_RESULTS` or `SCAN_ABORTED` for the interface, or after [`SCAN_TIMEOUT`].
+//! Where the group cannot be joined, a fixed [`SCAN_TIME`] is waited instead (logged).
+//!
+//! Never does: configure anything (hostapd does), or block longer than its socket timeout
+//! (plus the bounded wait of a scan).
 
+pub mod events;
 pub mod parse;
 #[cfg(test)]
 mod tests;
@@ -44,8 +50,12 @@ pub const ATTR_SPLIT_WIPHY_DUMP: u16 = 174;
 const MAX_MESSAGES: usize = 4096;
 /// How long the kernel gets to answer one request.
 const TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a triggered scan is given before its results are read.
-const SCAN_TIME: Duration = Duration::from_secs(4);
+/// How long a triggered scan is given when its end cannot be heard.
+pub const SCAN_TIME: Duration = Duration::from_secs(4);
+/// The longest wait for a scan's end (a full dual-band scan with DFS channels takes ~10 s).
+pub const SCAN_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most notification reads of one scan wait (a loop bound besides [`SCAN_TIMEOUT`]).
+const MAX_NOTIFICATION_READS: usize = 1024;
 
 /// A generic netlink request: `genlmsghdr` (command, version 1) on family `family`.
 pub fn request(family: u16, cmd: u8, flags: u16) -> MessageBuilder {
@@ -57,6 +67,8 @@ pub fn request(family: u16, cmd: u8, flags: u16) -> MessageBuilder {
 pub struct Nl80211 {
     sock: Socket,
     family: u16,
+    /// The id of the `scan` multicast group (`None`: the kernel did not name one).
+    scan_group: Option<u32>,
 }
 
 /// The error text of a netlink failure, saying what needed nl80211.
@@ -70,13 +82,13 @@ impl Nl80211 {
     pub fn open() -> Result<Nl80211, WifiError> {
         let mut sock = Socket::open(SockProtocol::NetlinkGeneric, TIMEOUT)
             .map_err(|e| unavailable("socket", &e))?;
-        let family = family_id(&mut sock, "nl80211").map_err(|e| match e {
+        let family = family(&mut sock, "nl80211").map_err(|e| match e {
             NetlinkError::Kernel(2) => WifiError::Unavailable(
                 "nl80211 is not available (the kernel has no cfg80211 / no Wi-Fi hardware)".into(),
             ),
             other => unavailable("family lookup", &other),
         })?;
-        Ok(Nl80211 { sock, family })
+        Ok(Nl80211 { sock, family: family.id, scan_group: family.group("scan") })
     }
 
     /// Every wiphy with its bands.
@@ -95,8 +107,12 @@ impl Nl80211 {
             .map_err(|e| WifiError::Unavailable(format!("no interface {ifname}: {e}")))?;
         let trigger =
             request(self.family, CMD_TRIGGER_SCAN, NLM_F_ACK).attr_u32(ATTR_IFINDEX, index);
+        let mut listener = self.scan_listener();
         match self.sock.request(trigger, 16) {
-            Ok(_) => std::thread::sleep(SCAN_TIME),
+            Ok(_) => match listener.as_mut() {
+                Some(l) => self.wait_for_scan(l, index, ifname),
+                None => std::thread::sleep(SCAN_TIME),
+            },
             Err(e) => log::info!(
                 "Device.WiFi (linux): {ifname} did not start a scan ({e}); reading the kernel's \
                  recent results"
@@ -107,6 +123,55 @@ impl Nl80211 {
             self.sock.request(dump, MAX_MESSAGES).map_err(|e| unavailable("GET_SCAN", &e))?;
         Ok(replies.iter().filter_map(|m| parse::bss(m, radio)).collect())
     }
+}
+
+impl Nl80211 {
+    /// A socket in the `scan` multicast group (joined before the scan is triggered, so its
+    /// end cannot be missed); `None`, logged, where it cannot be joined.
+    fn scan_listener(&self) -> Option<Socket> {
+        let Some(group) = self.scan_group else {
+            log::info!("Device.WiFi (linux): nl80211 names no scan group; waiting {SCAN_TIME:?}");
+            return None;
+        };
+        Socket::open_multicast(SockProtocol::NetlinkGeneric, &[group], TIMEOUT)
+            .inspect_err(|e| {
+                log::info!("Device.WiFi (linux): scan group {group}: {e}; waiting {SCAN_TIME:?}")
+            })
+            .ok()
+    }
+
+    /// Waits (at most [`SCAN_TIMEOUT`]) until the scan on `index` ends.
+    fn wait_for_scan(&self, listener: &mut Socket, index: u32, ifname: &str) {
+        let until = std::time::Instant::now() + SCAN_TIMEOUT;
+        for _ in 0..MAX_NOTIFICATION_READS {
+            let msgs = match listener.notifications(until) {
+                Ok(m) if m.is_empty() => break,
+                Ok(m) => m,
+                Err(e) => {
+                    log::info!("Device.WiFi (linux): scan notifications on {ifname}: {e}");
+                    return;
+                }
+            };
+            for m in &msgs {
+                match events::scan_event(m, self.family, index) {
+                    Some(events::ScanEvent::Done) => return,
+                    Some(events::ScanEvent::Aborted) => {
+                        log::info!("Device.WiFi (linux): the scan on {ifname} was aborted");
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        log::info!("Device.WiFi (linux): the scan on {ifname} did not end in {SCAN_TIMEOUT:?}");
+    }
+}
+
+/// The generic netlink family `name` with its multicast groups (`CTRL_CMD_GETFAMILY`).
+pub fn family(sock: &mut Socket, name: &str) -> Result<events::Family, NetlinkError> {
+    let msg = request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0).attr_str(CTRL_ATTR_FAMILY_NAME, name);
+    let replies = sock.request(msg, 4)?;
+    events::family(&replies).ok_or(NetlinkError::Truncated)
 }
 
 /// The id of the generic netlink family `name` (`CTRL_CMD_GETFAMILY`).

@@ -119,3 +119,76 @@ fn generic_netlink_answers_here_and_nl80211_is_found_or_clearly_missing() {
         Err(e) => assert!(e.to_string().contains("nl80211 is not available"), "{e}"),
     }
 }
+
+// Scan notifications of family 0x1c (multicast: seq 0, pid 0): genlmsghdr (command, v1),
+// NL80211_ATTR_WIPHY 0, NL80211_ATTR_IFINDEX.
+fn notification(cmd: u8, ifindex: u8) -> Vec<u8> {
+    vec![
+        0x24, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, // nlmsghdr: len 36, type 0x1c, no flags, seq 0, pid 0
+        cmd, 0x01, 0x00, 0x00, // genlmsghdr
+        0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, // NL80211_ATTR_WIPHY 0
+        0x08, 0x00, 0x03, 0x00, ifindex, 0x00, 0x00, 0x00, // NL80211_ATTR_IFINDEX
+    ]
+}
+
+// The controller's CTRL_CMD_NEWFAMILY reply for nl80211: FAMILY_NAME "nl80211", FAMILY_ID
+// 0x1c, MCAST_GROUPS { 1 { GRP_ID 5, GRP_NAME "config" }, 2 { GRP_ID 6, GRP_NAME "scan" } }.
+const FAMILY_REPLY: &[u8] = &[
+    0x5c, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x92, 0x10, 0x00, 0x00,
+    0x01, 0x02, 0x00, 0x00, // CTRL_CMD_NEWFAMILY, version 2
+    0x0c, 0x00, 0x02, 0x00, b'n', b'l', b'8', b'0', b'2', b'1', b'1', 0x00, // FAMILY_NAME
+    0x06, 0x00, 0x01, 0x00, 0x1c, 0x00, 0x00, 0x00, // FAMILY_ID (u16, padded)
+    0x34, 0x00, 0x07, 0x80, // MCAST_GROUPS (nested)
+    0x18, 0x00, 0x01, 0x80, 0x08, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x01, 0x00,
+    b'c', b'o', b'n', b'f', b'i', b'g', 0x00, 0x00, // group 1: id 5, "config"
+    0x18, 0x00, 0x02, 0x80, 0x08, 0x00, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00, 0x09, 0x00, 0x01, 0x00,
+    b's', b'c', b'a', b'n', 0x00, 0x00, 0x00, 0x00, // group 2: id 6, "scan"
+];
+
+#[test]
+#[cfg(target_endian = "little")]
+fn scan_notifications_are_read_for_their_interface_only() {
+    use events::{ScanEvent, scan_event};
+    let read = |bytes: Vec<u8>, family, ifindex| scan_event(&owned(&bytes)[0], family, ifindex);
+    assert_eq!(read(notification(34, 4), 0x1c, 4), Some(ScanEvent::Done));
+    assert_eq!(read(notification(35, 4), 0x1c, 4), Some(ScanEvent::Aborted));
+    assert_eq!(read(notification(33, 4), 0x1c, 4), Some(ScanEvent::Started));
+    assert_eq!(read(notification(34, 5), 0x1c, 4), None, "another interface's scan");
+    assert_eq!(read(notification(34, 4), 0x1d, 4), None, "another family");
+    assert_eq!(read(notification(3, 4), 0x1c, 4), None, "not a scan command");
+    let mut cut = notification(34, 4);
+    cut.truncate(20); // the header says 36 bytes: not a message
+    assert!(parse_messages(&cut).map(|m| m.is_empty()).unwrap_or(true));
+}
+
+#[test]
+#[cfg(target_endian = "little")]
+fn the_family_reply_names_the_scan_group() {
+    let f = events::family(&owned(FAMILY_REPLY)).unwrap();
+    assert_eq!(f.id, 0x1c);
+    assert_eq!(f.groups, [("config".to_owned(), 5), ("scan".to_owned(), 6)]);
+    assert_eq!(f.group("scan"), Some(6));
+    assert_eq!(f.group("mlme"), None);
+    assert_eq!(events::family(&owned(&FAMILY_REPLY[..0])), None);
+}
+
+#[test]
+fn a_multicast_group_of_this_kernel_is_joined_and_a_quiet_wait_ends_at_its_deadline() {
+    use std::time::Instant;
+    let mut sock =
+        crate::netlink::socket::Socket::open(SockProtocol::NetlinkGeneric, TIMEOUT).unwrap();
+    // The controller itself has a multicast group, "notify", on every kernel.
+    let ctrl = family(&mut sock, "nlctrl").unwrap();
+    assert_eq!(ctrl.id, GENL_ID_CTRL);
+    let notify = ctrl.group("notify").expect("nlctrl's notify group");
+    let mut listener =
+        Socket::open_multicast(SockProtocol::NetlinkGeneric, &[notify], TIMEOUT).unwrap();
+    let started = Instant::now();
+    let got = listener.notifications(started + Duration::from_millis(300)).unwrap();
+    let took = started.elapsed();
+    assert!(got.iter().all(|m| m.ty == GENL_ID_CTRL), "{got:?}");
+    assert!(took < Duration::from_secs(2), "bounded by its deadline: {took:?}");
+    let e = Socket::open_multicast(SockProtocol::NetlinkGeneric, &[40], TIMEOUT).unwrap_err();
+    assert!(e.to_string().contains("above 32"), "{e}");
+}

@@ -143,6 +143,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(dir) = &opts.hostapd_conf {
         host.paths.hostapd_conf_dir = dir.clone();
     }
+    if let Some(dir) = &opts.wpa_supplicant_dir {
+        host.paths.wpa_supplicant_dir = dir.clone();
+    }
     if let Some(uci) = &opts.programs.0 {
         host.paths.uci_program = uci.clone();
     }

@@ -248,6 +248,7 @@ impl Testbed {
                 ubus_socket: Some(socket.clone()),
                 hostapd_dir: dir.join("hostapd"),
                 hostapd_conf_dir: dir.join("hostapd-conf"),
+                wpa_supplicant_dir: dir.join("wpa_supplicant"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
             },

@@ -18,6 +18,8 @@
 //!   a BSS, hidden SSID, isolation, WMM, maximum stations) is read from the file, and without
 //!   a file it is not served and cannot be set; the other writes then live in hostapd's memory
 //!   only (logged once).
+//! - Station mode: wpa_supplicant's sockets in `--wpa-supplicant-dir` are the `EndPoint`s
+//!   and their networks the `Profile`s (`supplicant.rs`, `stations.rs`).
 //! - Events: one thread per BSS sends `ATTACH` and turns `AP-STA-CONNECTED`,
 //!   `AP-STA-DISCONNECTED` and `WPS-*` events into a refresh, so a station that associates
 //!   becomes a new `AssociatedDevice` row without waiting for the periodic refresh.
@@ -32,6 +34,12 @@ pub mod parse;
 pub mod peer;
 #[cfg(any(test, feature = "testbed"))]
 mod peer_reply;
+mod stations;
+pub mod supplicant;
+#[cfg(any(test, feature = "testbed"))]
+pub mod supplicant_peer;
+#[cfg(test)]
+mod supplicant_tests;
 #[cfg(test)]
 mod tests;
 pub mod wpa_ctrl;
@@ -52,6 +60,7 @@ use parse::Fields;
 use wpa_ctrl::{Ctrl, CtrlError};
 
 mod events;
+mod persist;
 mod write;
 
 /// How long one control-interface exchange may take.
@@ -61,6 +70,8 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct HostapdWifi {
     dir: PathBuf,
+    /// The directory of wpa_supplicant's control sockets (station interfaces).
+    wpa_dir: PathBuf,
     /// The directory of hostapd's configuration files.
     conf_dir: PathBuf,
     /// Which configuration file holds each BSS (as of the last refresh).
@@ -110,6 +121,7 @@ impl HostapdWifi {
         HostapdWifi {
             dir: paths.hostapd_dir.clone(),
             conf_dir: paths.hostapd_conf_dir.clone(),
+            wpa_dir: paths.wpa_supplicant_dir.clone(),
             confs: BTreeMap::new(),
             sys_net: PathBuf::from("/sys/class/net"),
             warned: HashSet::new(),
@@ -159,22 +171,14 @@ impl HostapdWifi {
 
     /// The control sockets in the directory, sorted by interface name.
     fn sockets(&self) -> Result<Vec<String>, WifiError> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+        sockets_in(&self.dir).map_err(|e| {
             WifiError::Unavailable(format!(
                 "no hostapd control directory {}: {e} (is hostapd running with \
                  ctrl_interface={}?)",
                 self.dir.display(),
                 self.dir.display()
             ))
-        })?;
-        let mut out: Vec<String> = entries
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_socket()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| !n.starts_with("global"))
-            .collect();
-        out.sort();
-        Ok(out)
+        })
     }
 
     fn open(&self, ifname: &str) -> Result<Ctrl, CtrlError> {
@@ -208,7 +212,15 @@ impl HostapdWifi {
 
     /// Reads everything (see the module doc).
     fn read(&mut self) -> Result<Snapshot, WifiError> {
-        let names = self.sockets().inspect_err(|e| self.warn_once(&e.to_string()))?;
+        let names = match self.sockets() {
+            Ok(names) => names,
+            // A station-only system: no hostapd, but wpa_supplicant.
+            Err(e) if self.wpa_dir.is_dir() => {
+                self.warn_once(&e.to_string());
+                Vec::new()
+            }
+            Err(e) => return Err(e).inspect_err(|e| self.warn_once(&e.to_string())),
+        };
         let all: Vec<Bss> = names.iter().filter_map(|n| self.read_bss(n)).collect();
         self.confs = conf::index(&self.conf_dir);
         let mut snap = Snapshot { reset_counter: self.resets, ..Snapshot::default() };
@@ -239,6 +251,7 @@ impl HostapdWifi {
             }
         }
         self.radios = radios;
+        self.add_stations(&mut snap);
         self.add_wiphy_facts(&mut snap);
         radio_totals(&mut snap);
         Ok(snap)
@@ -267,6 +280,19 @@ impl HostapdWifi {
             }
         }
     }
+}
+
+/// The control sockets in `dir` (hostapd's or wpa_supplicant's), sorted by interface name;
+/// the global sockets and wpa_supplicant's P2P device sockets left out.
+fn sockets_in(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_socket()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with("global") && !n.starts_with("p2p-dev-"))
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// A configuration file's text (`None`, logged, when it cannot be read).
@@ -351,6 +377,14 @@ const SETTABLE: &[(Kind, &str)] = &[
     (Kind::AccessPoint, "IsolationEnable"),
     (Kind::AccessPoint, "WMMEnable"),
     (Kind::AccessPoint, "MaxAssociatedDevices"),
+    (Kind::EndPoint, "ProfileReference"),
+    (Kind::Profile, "Enable"),
+    (Kind::Profile, "SSID"),
+    (Kind::Profile, "Priority"),
+    (Kind::Profile, "Security.ModeEnabled"),
+    (Kind::Profile, "Security.KeyPassphrase"),
+    (Kind::Profile, "Security.PreSharedKey"),
+    (Kind::Profile, "Security.SAEPassphrase"),
 ];
 
 impl Backend for HostapdWifi {
@@ -371,7 +405,10 @@ impl Backend for HostapdWifi {
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<(), WifiError> {
-        let plan = write::plan(&self.radios, changes)?;
+        let (station, changes): (Vec<Change>, Vec<Change>) =
+            changes.iter().cloned().partition(supplicant::owns);
+        self.apply_stations(&station)?;
+        let plan = write::plan(&self.radios, &changes)?;
         let saved = self.write_files(&plan)?;
         let ran = self.run_plan(&plan);
         if let Err(e) = &ran {
@@ -435,87 +472,6 @@ impl Backend for HostapdWifi {
         }
         for ifname in names {
             events::spawn(self.dir.join(&ifname), inbox.clone())?;
-        }
-        Ok(())
-    }
-}
-
-impl HostapdWifi {
-    /// Writes the plan's edits to the BSSes' configuration files; returns each changed file's
-    /// previous text (to put back when hostapd refuses the change).
-    fn write_files(
-        &mut self,
-        plan: &[write::BssPlan],
-    ) -> Result<Vec<(PathBuf, String)>, WifiError> {
-        self.confs = conf::index(&self.conf_dir);
-        let mut texts: Vec<(PathBuf, String, String)> = Vec::new();
-        for p in plan.iter().filter(|p| !p.edits.is_empty()) {
-            let Some(path) = self.confs.get(&p.ifname).cloned() else {
-                let msg = format!(
-                    "no hostapd configuration file in {} names {} (interface= or bss=)",
-                    self.conf_dir.display(),
-                    p.ifname
-                );
-                if p.needs_file {
-                    return Err(WifiError::Unavailable(msg));
-                }
-                self.warn_once(&format!("{msg}: its changes are not persistent"));
-                continue;
-            };
-            if !texts.iter().any(|(q, _, _)| *q == path) {
-                let old = std::fs::read_to_string(&path)
-                    .map_err(|e| WifiError::Io(format!("{}: {e}", path.display())))?;
-                texts.push((path.clone(), old.clone(), old));
-            }
-            if let Some((_, _, text)) = texts.iter_mut().find(|(q, _, _)| *q == path) {
-                for (key, value) in &p.edits {
-                    *text = conf::set(text, &p.ifname, key, value)?;
-                }
-            }
-        }
-        let mut saved: Vec<(PathBuf, String)> = Vec::new();
-        for (path, old, new) in texts.into_iter().filter(|(_, old, new)| old != new) {
-            if let Err(e) = conf::write_atomic(&path, &new) {
-                for (p, o) in &saved {
-                    let _ = conf::write_atomic(p, o);
-                }
-                return Err(e);
-            }
-            saved.push((path, old));
-        }
-        Ok(saved)
-    }
-
-    /// Sends the plan's commands, then its beacon commands (`STOP_AP`, `UPDATE_BEACON`); after
-    /// a `RELOAD` (which restarts every BSS of the radio) stops again the other BSSes of that
-    /// radio that their file keeps disabled.
-    fn run_plan(&mut self, plan: &[write::BssPlan]) -> Result<(), WifiError> {
-        let mut reloaded: Vec<String> = Vec::new();
-        for p in plan {
-            if write::run(&self.open(&p.ifname)?, &p.cmds)? {
-                reloaded.push(p.ifname.clone());
-            }
-        }
-        let mut beacon_set: Vec<&str> = Vec::new();
-        for p in plan {
-            for cmd in p.cmds.iter().filter(|c| write::is_beacon(c)) {
-                self.open(&p.ifname)?.command(cmd)?;
-                beacon_set.push(&p.ifname);
-            }
-        }
-        let siblings: Vec<String> = self
-            .radios
-            .iter()
-            .filter(|r| r.bsses.iter().any(|b| reloaded.contains(b)))
-            .flat_map(|r| r.bsses.clone())
-            .filter(|b| !beacon_set.contains(&b.as_str()))
-            .collect();
-        for ifname in siblings {
-            let text = self.confs.get(&ifname).and_then(|p| read_conf(p));
-            let off = text.and_then(|t| conf::get(&t, &ifname, "start_disabled"));
-            if off.is_some_and(|v| v.trim() == "1") {
-                self.open(&ifname)?.command("STOP_AP")?;
-            }
         }
         Ok(())
     }

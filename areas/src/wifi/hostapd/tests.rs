@@ -18,6 +18,7 @@ pub(super) fn backend(dir: &std::path::Path) -> HostapdWifi {
     let mut paths = PlatformPaths::system(dir);
     paths.hostapd_dir = dir.join("hostapd");
     paths.hostapd_conf_dir = dir.join("hostapd-conf");
+    paths.wpa_supplicant_dir = dir.join("wpa_supplicant");
     let mut b = HostapdWifi::new(&paths);
     b.sys_net = dir.join("sys-class-net");
     b

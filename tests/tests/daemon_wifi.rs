@@ -182,16 +182,33 @@ fn a_controller_manages_openwrt_wifi_over_mqtt() {
 #[test]
 fn a_controller_manages_hostapd_wifi_over_mqtt() {
     use usp_areas::wifi::hostapd::peer::{HostapdPeer, PeerState};
+    use usp_areas::wifi::hostapd::supplicant_peer::{SupplicantPeer, SupplicantState};
     let dir = tempfile::tempdir().unwrap();
     let mut peer =
         HostapdPeer::start(&dir.path().join("hostapd"), PeerState::two_radios()).unwrap();
     peer.crash("wlan0-1"); // a stale socket: hostapd died and left it behind
+    let confs = dir.path().join("hostapd-conf");
+    std::fs::create_dir_all(&confs).unwrap();
+    let phy0 = "# the 2.4 GHz radio\ninterface=wlan0\nssid=lab-2g\nbridge=br-lan\n";
+    std::fs::write(confs.join("phy0.conf"), phy0).unwrap();
+    let wpa_dir = dir.path().join("wpa_supplicant");
+    let state = SupplicantState::one_station(&dir.path().join("wpa.conf"), true);
+    let wpa = SupplicantPeer::start(&wpa_dir, state).unwrap();
     let broker = Mosquitto::start(MosquittoOpts::default());
     let mut ctl = Ctl::start(broker.port(), true, setup::names());
     let hostapd_dir = peer.dir().to_str().expect("UTF-8").to_owned();
     let agent = setup::agent(
         &setup::reset(broker.port(), true),
-        &["--platform", "linux", "--hostapd-dir", &hostapd_dir],
+        &[
+            "--platform",
+            "linux",
+            "--hostapd-dir",
+            &hostapd_dir,
+            "--hostapd-conf",
+            confs.to_str().expect("UTF-8"),
+            "--wpa-supplicant-dir",
+            wpa_dir.to_str().expect("UTF-8"),
+        ],
     );
     ctl.connect_record(&agent);
 
@@ -204,6 +221,8 @@ fn a_controller_manages_hostapd_wifi_over_mqtt() {
     assert_eq!(v("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), Some("WPA2-Personal"));
     assert_eq!(v("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"), Some(""));
     assert_eq!(v("Device.WiFi.AccessPoint.1.AssociatedDevice.1.SignalStrength"), Some("-45"));
+    assert_eq!(v("Device.WiFi.AccessPoint.1.IsolationEnable"), Some("false"), "from the file");
+    assert_eq!(v("Device.WiFi.EndPoint.1.Profile.1.SSID"), Some("uplink"), "wpa_supplicant");
     let enabled = get(&mut ctl, &agent, "Device.WiFi.Radio.[Enable==true].Channel");
     assert_eq!(enabled.len(), 2, "{enabled:?}");
     let log = agent.log();
@@ -226,6 +245,20 @@ fn a_controller_manages_hostapd_wifi_over_mqtt() {
         .collect();
     assert_eq!(written, ["SET ssid from-usp", "RELOAD"], "agent log:\n{}", agent.log());
     assert_eq!(peer.state().bsses[0].ssid, "from-usp");
+    let file = std::fs::read_to_string(confs.join("phy0.conf")).unwrap();
+    assert_eq!(file, phy0.replace("ssid=lab-2g", "ssid=from-usp"), "persisted, comment kept");
+    set(&mut ctl, &agent, "Device.WiFi.AccessPoint.1.", &[("IsolationEnable", "true")]).unwrap();
+    set(&mut ctl, &agent, "Device.WiFi.EndPoint.1.Profile.2.", &[("Priority", "9")]).unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !(std::fs::read_to_string(confs.join("phy0.conf")).unwrap().contains("ap_isolate=1\n")
+        && wpa.commands("wlan2").contains(&"SAVE_CONFIG".to_owned()))
+        && std::time::Instant::now() < end
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(peer.state().bsses[0].isolate, 1, "agent log:\n{}", agent.log());
+    assert!(wpa.commands("wlan2").contains(&"SET_NETWORK 1 priority 9".to_owned()));
+    assert!(std::fs::read_to_string(dir.path().join("wpa.conf")).unwrap().contains("priority=9"));
 
     subscribe(
         &mut ctl,

@@ -99,8 +99,18 @@ pub fn get(text: &str, ifname: &str, key: &str) -> Option<String> {
     })
 }
 
-/// `text` with `key=value` in the section of `ifname`: its last `key=` line replaced, else a
-/// line added after the section's last setting. Every other line is kept as it was.
+/// Fields hostapd reads into the same setting (the last line of either wins): writing one
+/// replaces the other's line.
+const SAME_SETTING: &[(&str, &str)] = &[("ssid", "ssid2"), ("wpa_passphrase", "wpa_psk")];
+
+/// Whether a line's key `k` sets what `key` sets.
+fn same_setting(k: &str, key: &str) -> bool {
+    k == key || SAME_SETTING.iter().any(|&(a, b)| (k, key) == (a, b) || (k, key) == (b, a))
+}
+
+/// `text` with `key=value` in the section of `ifname`: its last `key=` line (or the line of a
+/// field setting the same, `ssid2=` for `ssid=`) replaced, else a line added after the
+/// section's last setting. Every other line is kept as it was.
 pub fn set(text: &str, ifname: &str, key: &str, value: &str) -> Result<String, WifiError> {
     if value.contains(['\n', '\r', '\0']) {
         return Err(WifiError::Malformed(format!("{key}: a line break cannot be written")));
@@ -112,8 +122,10 @@ pub fn set(text: &str, ifname: &str, key: &str, value: &str) -> Result<String, W
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let is_setting = |l: &str| !l.starts_with('#') && l.contains('=');
     let line = format!("{key}={value}");
-    let existing =
-        range.clone().rev().find(|&i| lines[i].split_once('=').is_some_and(|(k, _)| k == key));
+    let existing = range.clone().rev().find(|&i| {
+        !lines[i].starts_with('#')
+            && lines[i].split_once('=').is_some_and(|(k, _)| same_setting(k, key))
+    });
     match existing {
         Some(i) => lines[i] = line,
         None => {

@@ -75,6 +75,11 @@ fn sections_are_found_read_and_edited_with_comments_kept() {
     assert_eq!(text, want);
     assert_eq!(conf::get(&text, "wlan0-1", "ap_isolate").as_deref(), Some("1"));
     assert!(conf::set(PHY0, "wlan0", "ssid", "two\nlines").is_err());
+    // ssid2= and ssid= (wpa_psk= and wpa_passphrase=) set the same: the last line wins.
+    let quoted = "interface=wlan0\nssid2=\"old\"\nwpa_psk=00ff\n#ssid=commented\n";
+    let text = conf::set(quoted, "wlan0", "ssid", "new").unwrap();
+    let text = conf::set(&text, "wlan0", "wpa_passphrase", "a-passphrase").unwrap();
+    assert_eq!(text, "interface=wlan0\nssid=new\nwpa_passphrase=a-passphrase\n#ssid=commented\n");
     assert!(conf::set(PHY0, "wlan7", "ssid", "x").is_err());
     let dir = tempfile::tempdir().unwrap();
     let d = conf_dir(dir.path());

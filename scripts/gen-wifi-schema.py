@@ -48,7 +48,7 @@ SELECT = [
         "ModesSupported", "ModeEnabled", "PreSharedKey", "KeyPassphrase", "SAEPassphrase",
         "RekeyingInterval", "MFPConfig"]),
     ("Device.WiFi.AccessPoint.{i}.WPS.", [
-        "Enable", "ConfigMethodsSupported", "ConfigMethodsEnabled", "Status"]),
+        "Enable", "ConfigMethodsSupported", "ConfigMethodsEnabled", "Status", "Version"]),
     ("Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.", [
         "MACAddress", "OperatingStandard", "AuthenticationState", "LastDataDownlinkRate",
         "LastDataUplinkRate", "AssociationTime", "SignalStrength", "Noise", "SNR",
@@ -56,15 +56,19 @@ SELECT = [
     ("Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.Stats.", [
         "BytesSent", "BytesReceived", "PacketsSent", "PacketsReceived", "ErrorsSent",
         "RetransCount"]),
-    ("Device.WiFi.EndPoint.{i}.", ["Enable", "Status", "SSIDReference"]),
+    ("Device.WiFi.EndPoint.{i}.", ["Enable", "Status", "ProfileReference", "SSIDReference"]),
     ("Device.WiFi.EndPoint.{i}.Stats.", [
         "LastDataDownlinkRate", "LastDataUplinkRate", "SignalStrength", "Retransmissions"]),
     ("Device.WiFi.EndPoint.{i}.Security.", ["ModesSupported"]),
+    ("Device.WiFi.EndPoint.{i}.Profile.{i}.", ["Enable", "Status", "SSID", "Location", "Priority"]),
+    ("Device.WiFi.EndPoint.{i}.Profile.{i}.Security.", [
+        "ModeEnabled", "PreSharedKey", "KeyPassphrase", "SAEPassphrase", "MFPConfig"]),
 ]
 
 # Commands served: (object, command).
 COMMANDS = [("Device.WiFi.", "NeighboringWiFiDiagnostic()"), ("Device.WiFi.", "Reset()"),
-            ("Device.WiFi.AccessPoint.{i}.Security.", "Reset()")]
+            ("Device.WiFi.AccessPoint.{i}.Security.", "Reset()"),
+            ("Device.WiFi.AccessPoint.{i}.WPS.", "InitiateWPSPBC()")]
 
 TYPES = {
     "string": "String", "boolean": "Boolean", "int": "Int", "unsignedInt": "UnsignedInt",
@@ -186,7 +190,8 @@ def main(directory):
     model.expand(model.components["WiFiRoot"], "", None)
     model.expand(model.components["WiFiBase"], "", None)
     for c in roots[1].iter("object"):
-        if c.get("base") == "Device.WiFi." or c.get("base") == "Device.WiFi.AccessPoint.{i}.Security.":
+        if c.get("base") in ("Device.WiFi.", "Device.WiFi.AccessPoint.{i}.Security.",
+                             "Device.WiFi.AccessPoint.{i}.WPS."):
             model.expand(c, c.get("base"), model.obj(c.get("base")))
     out = [HEADER, "pub(super) static OBJECTS: &[O] = &["]
     for path, names in SELECT:

@@ -91,6 +91,11 @@ pub struct PlatformPaths {
     pub ubus_socket: Option<PathBuf>,
     /// The directory of hostapd's control sockets (`/var/run/hostapd`).
     pub hostapd_dir: PathBuf,
+    /// The directory of hostapd's configuration files (`/etc/hostapd`): the `*.conf` file
+    /// naming a BSS (`interface=` / `bss=`) is where its settings persist.
+    pub hostapd_conf_dir: PathBuf,
+    /// The directory of wpa_supplicant's control sockets (`/var/run/wpa_supplicant`).
+    pub wpa_supplicant_dir: PathBuf,
     /// The `uci` program (`uci` from `PATH`, or the environment variable `USP_UCI`).
     pub uci_program: PathBuf,
     /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
@@ -106,6 +111,8 @@ impl PlatformPaths {
             uci_save_dir: PathBuf::from("/tmp/.uci"),
             ubus_socket: None,
             hostapd_dir: PathBuf::from("/var/run/hostapd"),
+            hostapd_conf_dir: PathBuf::from("/etc/hostapd"),
+            wpa_supplicant_dir: PathBuf::from("/var/run/wpa_supplicant"),
             uci_program: program("USP_UCI", "uci"),
             ubus_program: program("USP_UBUS", "ubus"),
         }

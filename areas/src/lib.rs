@@ -60,6 +60,9 @@
 //!   when a report is due: the core must intercept it and call [`bulkdata::snapshot`] with the
 //!   [`Host::bulkdata`] collector the daemon gave it ([`Host`] and core share one); a
 //!   profile's `Push!` goes only to the controller [`bulkdata::push_recipient`] names.
+//! - `Device.WiFi.` on the linux platform ([`wifi::hostapd`]) talks to hostapd's control sockets
+//!   in [`PlatformPaths::hostapd_dir`] and to nl80211 through [`netlink`]; its writes live in
+//!   hostapd's memory (hostapd.conf is not rewritten).
 
 pub mod bulkdata;
 mod device;
@@ -70,6 +73,7 @@ mod host;
 mod identity;
 pub mod local_agent;
 pub mod mqtt;
+pub mod netlink;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
 pub mod stomp;

@@ -11,6 +11,7 @@ uloop.init()
 local spec = dofile(specfile)
 local conn = assert(ubus.connect(socket), "cannot connect to " .. socket)
 local reloads = 0
+local wps_starts = 0
 local hostapd = {}
 
 local function mhz(band, ch)
@@ -120,6 +121,7 @@ local objects = {
              scan = { scan, { device = ubus.STRING } }, assoclist = { assoclist, { device = ubus.STRING, mac = ubus.STRING } } },
   test = {
     reloads = { function(req) conn:reply(req, { count = reloads }) end, {} },
+    wps_starts = { function(req) conn:reply(req, { count = wps_starts }) end, {} },
     join = { function(req, msg)
       spec.clients[msg.ifname] = spec.clients[msg.ifname] or {}
       spec.clients[msg.ifname][msg.mac] = true
@@ -133,7 +135,11 @@ if spec.hostapd then
   for _, i in ipairs(spec.ifaces) do
     if i.mode == "ap" then
       local name = "hostapd." .. i.ifname
-      hostapd[name] = { get_clients = { function(req) conn:reply(req, { freq = 2437, clients = clients_of(i.ifname) }) end, {} } }
+      hostapd[name] = {
+        get_clients = { function(req) conn:reply(req, { freq = 2437, clients = clients_of(i.ifname) }) end, {} },
+        -- hostapd_bss_wps_start: no arguments, no reply data, status 0 when the button was pushed.
+        wps_start = { function(req) wps_starts = wps_starts + 1 end, {} },
+      }
       objects[name] = hostapd[name]
     end
   end

@@ -137,6 +137,15 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(socket) = &opts.ubus_socket {
         host.paths.ubus_socket = Some(socket.clone());
     }
+    if let Some(dir) = &opts.hostapd_dir {
+        host.paths.hostapd_dir = dir.clone();
+    }
+    if let Some(dir) = &opts.hostapd_conf {
+        host.paths.hostapd_conf_dir = dir.clone();
+    }
+    if let Some(dir) = &opts.wpa_supplicant_dir {
+        host.paths.wpa_supplicant_dir = dir.clone();
+    }
     if let Some(uci) = &opts.programs.0 {
         host.paths.uci_program = uci.clone();
     }

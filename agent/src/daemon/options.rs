@@ -65,6 +65,13 @@ pub struct Options {
     pub uci_dir: Option<PathBuf>,
     /// `--ubus-socket PATH`: ubusd's socket (default: the ubus program's own).
     pub ubus_socket: Option<PathBuf>,
+    /// `--hostapd-dir DIR`: hostapd's control sockets (default `/var/run/hostapd`).
+    pub hostapd_dir: Option<PathBuf>,
+    /// `--hostapd-conf DIR`: hostapd's configuration files (default `/etc/hostapd`).
+    pub hostapd_conf: Option<PathBuf>,
+    /// `--wpa-supplicant-dir DIR`: wpa_supplicant's control sockets (default
+    /// `/var/run/wpa_supplicant`).
+    pub wpa_supplicant_dir: Option<PathBuf>,
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
@@ -97,6 +104,9 @@ impl Default for Options {
             platform: None,
             uci_dir: None,
             ubus_socket: None,
+            hostapd_dir: None,
+            hostapd_conf: None,
+            wpa_supplicant_dir: None,
             programs: (None, None),
             help: false,
             version: false,
@@ -141,6 +151,12 @@ Options:
                            when /etc/openwrt_release exists, else linux
       --uci-dir DIR        openwrt: the UCI configuration directory (default /etc/config)
       --ubus-socket PATH   openwrt: ubusd's socket (default: the ubus program's own);
+      --hostapd-dir DIR    linux: hostapd's control sockets (default /var/run/hostapd)
+      --hostapd-conf DIR   linux: hostapd's *.conf files, where Wi-Fi settings persist
+                           (default /etc/hostapd)
+      --wpa-supplicant-dir DIR
+                           linux: wpa_supplicant's control sockets, the station
+                           interfaces (default /var/run/wpa_supplicant)
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
@@ -208,6 +224,9 @@ pub fn parse(
             }
             Long("uci-dir") => o.uci_dir = Some(path(&mut p)?),
             Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
+            Long("hostapd-dir") => o.hostapd_dir = Some(path(&mut p)?),
+            Long("hostapd-conf") => o.hostapd_conf = Some(path(&mut p)?),
+            Long("wpa-supplicant-dir") => o.wpa_supplicant_dir = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
@@ -347,6 +366,12 @@ mod tests {
             .unwrap();
         assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
         assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
+        let o = parse(args("--platform linux --hostapd-dir /tmp/h --hostapd-conf /tmp/c"), None)
+            .unwrap();
+        assert_eq!(o.hostapd_dir, Some(PathBuf::from("/tmp/h")));
+        assert_eq!(o.hostapd_conf, Some(PathBuf::from("/tmp/c")));
+        let o = parse(args("--platform linux --wpa-supplicant-dir /tmp/w"), None).unwrap();
+        assert_eq!(o.wpa_supplicant_dir, Some(PathBuf::from("/tmp/w")));
     }
 
     #[test]

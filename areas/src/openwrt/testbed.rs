@@ -247,6 +247,8 @@ impl Testbed {
                 uci_save_dir: dir.join("uci-save"),
                 ubus_socket: Some(socket.clone()),
                 hostapd_dir: dir.join("hostapd"),
+                hostapd_conf_dir: dir.join("hostapd-conf"),
+                wpa_supplicant_dir: dir.join("wpa_supplicant"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
             },
@@ -294,6 +296,12 @@ impl Testbed {
     /// How many `network reload`s were asked.
     pub fn reloads(&self) -> i64 {
         let r = self.ubus().call("test", "reloads", &Json::Object(Default::default()));
+        r.ok().and_then(|v| v.get("count").and_then(Json::as_i64)).unwrap_or(-1)
+    }
+
+    /// How many `wps_start` calls the hostapd objects got.
+    pub fn wps_starts(&self) -> i64 {
+        let r = self.ubus().call("test", "wps_starts", &Json::Object(Default::default()));
         r.ok().and_then(|v| v.get("count").and_then(Json::as_i64)).unwrap_or(-1)
     }
 

@@ -11,7 +11,8 @@
 //! - [`Backend::apply`] gets all the [`Change`]s of one USP transaction and applies them at once
 //!   (one UCI commit and one reload on OpenWrt; one file write in the lab). They were validated
 //!   already (see `validate.rs`).
-//! - [`Backend::scan`] runs a neighbour scan (`NeighboringWiFiDiagnostic()`).
+//! - [`Backend::scan`] runs a neighbour scan (`NeighboringWiFiDiagnostic()`);
+//!   [`Backend::wps_pbc`] starts a WPS push-button session (`InitiateWPSPBC()`).
 //! - [`Backend::watch`] may start a thread that pushes [`Reply`]s through the [`Inbox`] when the
 //!   platform says something changed (a station associated); the default watches nothing and the
 //!   plugin only refreshes periodically.
@@ -41,6 +42,12 @@ pub trait Backend: Send + 'static {
 
     /// `Device.WiFi.Reset()` (`None`) or `AccessPoint.{i}.Security.Reset()` (`Some(key)`).
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError>;
+
+    /// `AccessPoint.{i}.WPS.InitiateWPSPBC()` on the access point `access_point`: starts a WPS
+    /// push-button session (hostapd's `WPS_PBC`). The default: the backend has no WPS.
+    fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {
+        Err(WifiError::Unavailable(format!("no WPS on {access_point} with this backend")))
+    }
 
     /// The writable TR-181 parameters this backend can apply, by row kind and relative name;
     /// the others are declared read-only (so controllers see it in GetSupportedDM and get 7013).
@@ -72,6 +79,8 @@ pub enum Job {
     Scan(OpHandle),
     /// Run a `Reset()`.
     Reset(Option<String>),
+    /// Run `InitiateWPSPBC()` on this access point for this command run.
+    WpsPbc(OpHandle, String),
     /// Start the backend's watcher, delivering through this inbox (sent once, at start).
     Watch(Inbox<Reply>),
 }
@@ -87,6 +96,8 @@ pub enum Reply {
     WasReset(Result<(), WifiError>),
     /// A scan ended.
     Scanned(OpHandle, Result<Vec<Row>, WifiError>),
+    /// A WPS push-button session started (or could not).
+    WpsStarted(OpHandle, Result<(), WifiError>),
     /// A watcher heard that something changed: refresh.
     Changed(String),
     /// The watcher started, or why it could not.
@@ -100,6 +111,7 @@ pub fn run(backend: &mut dyn Backend, job: Job) -> Reply {
         Job::Apply(changes) => Reply::Applied(backend.apply(&changes)),
         Job::Scan(handle) => Reply::Scanned(handle, backend.scan()),
         Job::Reset(ap) => Reply::WasReset(backend.reset(ap.as_deref())),
+        Job::WpsPbc(handle, ap) => Reply::WpsStarted(handle, backend.wps_pbc(&ap)),
         Job::Watch(inbox) => Reply::Watching(backend.watch(inbox)),
     }
 }

@@ -70,7 +70,22 @@ const SETTABLE: &[(Kind, &str)] = &[
     (Kind::AccessPoint, "Security.KeyPassphrase"),
     (Kind::AccessPoint, "Security.PreSharedKey"),
     (Kind::AccessPoint, "Security.SAEPassphrase"),
+    (Kind::AccessPoint, "WPS.Enable"),
+    (Kind::EndPoint, "Enable"),
+    (Kind::EndPoint, "ProfileReference"),
+    (Kind::Profile, "Enable"),
+    (Kind::Profile, "SSID"),
+    (Kind::Profile, "Location"),
+    (Kind::Profile, "Priority"),
+    (Kind::Profile, "Security.ModeEnabled"),
+    (Kind::Profile, "Security.MFPConfig"),
+    (Kind::Profile, "Security.KeyPassphrase"),
+    (Kind::Profile, "Security.PreSharedKey"),
+    (Kind::Profile, "Security.SAEPassphrase"),
 ];
+
+/// The key of the station-mode interface (its SSID and EndPoint rows).
+const STA: &str = "sta0";
 
 /// Security modes the simulated access points offer.
 const MODES: &str = "None,WPA2-Personal,WPA3-Personal,WPA3-Personal-Transition";
@@ -199,13 +214,44 @@ fn defaults() -> BTreeMap<(Kind, String), BTreeMap<String, Value>> {
             ("Security.ModeEnabled", text(mode)),
             ("Security.RekeyingInterval", Value::UnsignedInt(3600)),
             ("Security.MFPConfig", text(if i == 2 { "Required" } else { "Optional" })),
+            ("WPS.Enable", Value::Boolean(i != 2)),
         ];
         c.insert(
             (Kind::AccessPoint, ssid),
             ap.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         );
     }
+    station_defaults(&mut c);
     c
+}
+
+/// The station-mode interface (`EndPoint.1`, SSID key `sta0` on the 5 GHz radio) and its two
+/// profiles.
+fn station_defaults(c: &mut BTreeMap<(Kind, String), BTreeMap<String, Value>>) {
+    let row = |pairs: Vec<(&str, Value)>| -> BTreeMap<String, Value> {
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    };
+    let ssid = row(vec![("Enable", Value::Boolean(true)), ("LowerLayers", text("radio1"))]);
+    c.insert((Kind::Ssid, STA.to_owned()), ssid);
+    let endpoint = row(vec![
+        ("Enable", Value::Boolean(true)),
+        ("ProfileReference", text(&format!("{STA}-p1"))),
+    ]);
+    c.insert((Kind::EndPoint, STA.to_owned()), endpoint);
+    for (n, ssid, location, mode, mfp) in [
+        (1, "uplink-5g", "", "WPA2-Personal", "Optional"),
+        (2, "uplink-backup", "attic", "WPA3-Personal", "Required"),
+    ] {
+        let profile = row(vec![
+            ("Enable", Value::Boolean(true)),
+            ("SSID", text(ssid)),
+            ("Location", text(location)),
+            ("Priority", Value::UnsignedInt(n - 1)),
+            ("Security.ModeEnabled", text(mode)),
+            ("Security.MFPConfig", text(mfp)),
+        ]);
+        c.insert((Kind::Profile, format!("{STA}-p{n}")), profile);
+    }
 }
 
 impl Sim {
@@ -227,6 +273,8 @@ impl Sim {
             "radio" => Kind::Radio,
             "ssid" => Kind::Ssid,
             "ap" => Kind::AccessPoint,
+            "endpoint" => Kind::EndPoint,
+            "profile" => Kind::Profile,
             _ => return None,
         };
         let row = self.config.get_mut(&(kind, key.to_owned()))?;
@@ -242,6 +290,8 @@ impl Sim {
             let kind = match kind {
                 Kind::Radio => "radio",
                 Kind::Ssid => "ssid",
+                Kind::EndPoint => "endpoint",
+                Kind::Profile => "profile",
                 _ => "ap",
             };
             for (name, v) in values {
@@ -314,6 +364,23 @@ impl Backend for LabWifi {
         Ok(neighbours())
     }
 
+    /// A push-button session: the lab lets a new station join the access point at once.
+    fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {
+        let mut sim = lock(&self.sim);
+        let key = (Kind::AccessPoint, access_point.to_owned());
+        let on = sim.config.get(&key).and_then(|r| r.get("WPS.Enable")).and_then(Value::as_bool);
+        match on {
+            None => Err(WifiError::Unavailable(format!("no access point {access_point}"))),
+            Some(false) => {
+                Err(WifiError::Unavailable(format!("WPS is disabled on {access_point}")))
+            }
+            Some(true) => {
+                sim.join_next(access_point);
+                Ok(())
+            }
+        }
+    }
+
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError> {
         let mut sim = lock(&self.sim);
         let factory = defaults();
@@ -365,7 +432,12 @@ mod tests {
     fn every_settable_name_is_configuration_or_a_secret() {
         let config = defaults();
         for (kind, name) in SETTABLE {
-            let key = if *kind == Kind::Radio { "radio0" } else { "ssid0" };
+            let key = match kind {
+                Kind::Radio => "radio0",
+                Kind::EndPoint => STA,
+                Kind::Profile => "sta0-p1",
+                _ => "ssid0",
+            };
             let known = config.get(&(*kind, key.to_owned())).is_some_and(|r| r.contains_key(*name));
             assert!(known || super::super::model::is_secret(name), "{kind:?} {name}");
         }

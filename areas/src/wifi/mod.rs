@@ -1,12 +1,15 @@
-//! `Device.WiFi.` (TR-181 Device:2.19): radios, SSIDs, access points with their security and
-//! associated stations, `Reset()` and the asynchronous `NeighboringWiFiDiagnostic()`.
+//! `Device.WiFi.` (TR-181 Device:2.19): radios, SSIDs, access points with their security, WPS
+//! (`InitiateWPSPBC()`) and associated stations, station-mode end points with their profiles,
+//! `Reset()` and the asynchronous `NeighboringWiFiDiagnostic()`.
 //!
 //! # Layout (the pattern for every router area)
 //! - `tr181.rs`: the objects and parameters served, generated from the Broadband Forum's XML by
 //!   `scripts/gen-wifi-schema.py`; `schema.rs` declares them and keeps the ids.
 //! - `model.rs`: the backend-neutral [`Snapshot`] of rows, [`Change`]s and [`WifiError`].
 //! - `backend.rs`: the [`Backend`] trait and the worker's [`Job`]s / [`Reply`]s.
-//! - `lab.rs`: simulated radios (the worked example); `openwrt.rs`: UCI + ubus.
+//! - `lab.rs`: simulated radios (the worked example); `openwrt.rs`: UCI + ubus; `hostapd/`:
+//!   plain Linux (hostapd's control interface); `nl80211/`: radio capabilities and scans from
+//!   the kernel (generic netlink, over `crate::netlink`).
 //! - `validate.rs`: device-dependent checks of writes (USP 7012 before anything is staged).
 //! - this file: the [`WiFi`] plugin, which runs on the data-model thread and never blocks.
 //!
@@ -23,8 +26,10 @@
 //! - `NeighboringWiFiDiagnostic()` runs the scan on the worker and completes later.
 
 pub mod backend;
+pub mod hostapd;
 pub mod lab;
 pub mod model;
+pub mod nl80211;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
 mod schema;
@@ -59,10 +64,12 @@ pub const REFRESH_PERIOD: Duration = Duration::from_secs(10);
 pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
     let backend: Box<dyn Backend> = match host.platform {
         Platform::Lab => Box::new(lab::LabWifi::open(&host.paths.state_dir)),
+        Platform::Linux => Box::new(hostapd::HostapdWifi::new(&host.paths)),
         #[cfg(feature = "openwrt")]
         Platform::OpenWrt => Box::new(openwrt::OpenWrtWifi::new(&host.paths)),
-        other => {
-            log::info!("Device.WiFi: no Wi-Fi backend for the {other} platform; not served");
+        #[cfg(not(feature = "openwrt"))]
+        Platform::OpenWrt => {
+            log::info!("Device.WiFi: this build has no OpenWrt backend; not served");
             return Vec::new();
         }
     };
@@ -159,7 +166,8 @@ impl WiFi {
             return ty.zero();
         }
         if let Some(target) = sync::reference_kind(kind, name) {
-            return Value::String(sync::key_to_path(ctx, &self.ids, target, row.text(name)).into());
+            let path = sync::key_to_path(ctx, &self.ids, &self.snap, target, row.text(name));
+            return Value::String(path.into());
         }
         // A write of this transaction shows (in the Set response) before its commit.
         let staged = self
@@ -219,10 +227,13 @@ impl WiFi {
             return Err(UspError::new(ErrorCode::CommandFailure, msg));
         } else if Some(cmd) == self.ids.security_reset {
             Job::Reset(inst.keys.first().cloned().flatten().map(String::from))
+        } else if Some(cmd) == self.ids.wps_pbc {
+            let ap = inst.keys.first().cloned().flatten().map(String::from).unwrap_or_default();
+            Job::WpsPbc(handle, ap)
         } else {
             return Err(UspError::new(ErrorCode::CommandFailure, "unknown Wi-Fi command"));
         };
-        let is_scan = matches!(job, Job::Scan(_));
+        let is_async = matches!(job, Job::Scan(_) | Job::WpsPbc(..));
         if !self.submit(job) {
             return Err(UspError::new(
                 ErrorCode::CommandFailure,
@@ -230,7 +241,7 @@ impl WiFi {
             ));
         }
         let _ = ctx;
-        Ok(if is_scan { Outcome::Running } else { Outcome::Done(Vec::new()) })
+        Ok(if is_async { Outcome::Running } else { Outcome::Done(Vec::new()) })
     }
 }
 
@@ -273,7 +284,7 @@ impl Plugin for WiFi {
         parent: &Instance,
     ) -> Result<Vec<String>, UspError> {
         let kind = self.ids.objects.get(&table).map_or(Kind::Root, |i| i.kind);
-        let parent_key = if kind == Kind::Station { parent.key().unwrap_or("") } else { "" };
+        let parent_key = if kind.parent().is_some() { parent.key().unwrap_or("") } else { "" };
         Ok(self.snap.keys(kind, parent_key))
     }
 

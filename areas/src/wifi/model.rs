@@ -32,12 +32,25 @@ pub enum Kind {
     /// `Device.WiFi.EndPoint.{i}.` (with `Stats.` and `Security.`): an interface in station
     /// mode (keys usually those of their SSIDs).
     EndPoint,
+    /// `Device.WiFi.EndPoint.{i}.Profile.{i}.` (with `Security.`): a network the end point may
+    /// join, `parent` naming its end point; keys unique across all end points.
+    Profile,
 }
 
 impl Kind {
     /// The kinds with tables, parents before children.
-    pub const TABLES: [Kind; 5] =
-        [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station, Kind::EndPoint];
+    pub const TABLES: [Kind; 6] =
+        [Kind::Radio, Kind::Ssid, Kind::AccessPoint, Kind::Station, Kind::EndPoint, Kind::Profile];
+
+    /// The kind of the parent row of a nested table (stations: access points; profiles: end
+    /// points); `None` for top-level tables.
+    pub fn parent(self) -> Option<Kind> {
+        match self {
+            Kind::Station => Some(Kind::AccessPoint),
+            Kind::Profile => Some(Kind::EndPoint),
+            _ => None,
+        }
+    }
 }
 
 /// One row: its stable key (UCI section, MAC address), the key of its parent row (the access
@@ -98,6 +111,8 @@ pub struct Snapshot {
     pub stations: Vec<Row>,
     /// `EndPoint.{i}` rows.
     pub endpoints: Vec<Row>,
+    /// `EndPoint.{i}.Profile.{i}` rows, `parent` naming their end point.
+    pub profiles: Vec<Row>,
     /// `Device.WiFi.ResetCounter`.
     pub reset_counter: u32,
 }
@@ -112,6 +127,7 @@ impl Snapshot {
             Kind::AccessPoint => &self.access_points,
             Kind::Station => &self.stations,
             Kind::EndPoint => &self.endpoints,
+            Kind::Profile => &self.profiles,
         }
     }
 
@@ -124,6 +140,7 @@ impl Snapshot {
             Kind::AccessPoint => Some(&mut self.access_points),
             Kind::Station => Some(&mut self.stations),
             Kind::EndPoint => Some(&mut self.endpoints),
+            Kind::Profile => Some(&mut self.profiles),
         }
     }
 

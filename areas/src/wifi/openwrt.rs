@@ -138,6 +138,12 @@ const SETTABLE: &[(Kind, &str)] = &[
     (Kind::AccessPoint, "Security.MFPConfig"),
     (Kind::AccessPoint, "WPS.Enable"),
     (Kind::EndPoint, "Enable"),
+    (Kind::Profile, "SSID"),
+    (Kind::Profile, "Security.ModeEnabled"),
+    (Kind::Profile, "Security.KeyPassphrase"),
+    (Kind::Profile, "Security.PreSharedKey"),
+    (Kind::Profile, "Security.SAEPassphrase"),
+    (Kind::Profile, "Security.MFPConfig"),
 ];
 
 /// The UCI option and value for one change (`None`: not settable here).
@@ -159,24 +165,26 @@ fn edit(sections: &[Section], c: &Change) -> Option<(&'static str, Option<String
             ("htmode", Some(map::htmode_for(s, current.and_then(|x| x.get("htmode")))?))
         }
         (Kind::Radio, "RegulatoryDomain") => ("country", Some(s.trim().to_owned())),
-        (Kind::Ssid, "SSID") => ("ssid", Some(s.to_owned())),
+        (Kind::Ssid | Kind::Profile, "SSID") => ("ssid", Some(s.to_owned())),
         (Kind::Ssid, "LowerLayers") => ("device", Some(s.to_owned())),
         (Kind::AccessPoint, "SSIDAdvertisementEnabled") => ("hidden", flag(!b(&c.value))),
         (Kind::AccessPoint, "IsolationEnable") => ("isolate", flag(b(&c.value))),
         (Kind::AccessPoint, "WMMEnable") => ("wmm", flag(b(&c.value))),
         (Kind::AccessPoint, "MaxAssociatedDevices") if n == 0 => ("maxassoc", None),
         (Kind::AccessPoint, "MaxAssociatedDevices") => ("maxassoc", Some(n.to_string())),
-        (Kind::AccessPoint, "Security.ModeEnabled") => {
+        (Kind::AccessPoint | Kind::Profile, "Security.ModeEnabled") => {
             ("encryption", Some(map::mode_to_uci(s)?.into()))
         }
-        (Kind::AccessPoint, "Security.KeyPassphrase" | "Security.PreSharedKey") => {
+        (Kind::AccessPoint | Kind::Profile, "Security.KeyPassphrase" | "Security.PreSharedKey") => {
             ("key", Some(s.to_owned()))
         }
-        (Kind::AccessPoint, "Security.SAEPassphrase") => ("sae_password", Some(s.to_owned())),
+        (Kind::AccessPoint | Kind::Profile, "Security.SAEPassphrase") => {
+            ("sae_password", Some(s.to_owned()))
+        }
         (Kind::AccessPoint, "Security.RekeyingInterval") => {
             ("wpa_group_rekey", Some(n.to_string()))
         }
-        (Kind::AccessPoint, "Security.MFPConfig") => {
+        (Kind::AccessPoint | Kind::Profile, "Security.MFPConfig") => {
             let level = match s {
                 "Optional" => "1",
                 "Required" => "2",
@@ -232,6 +240,25 @@ impl Backend for OpenWrtWifi {
             out.extend(results.iter().map(|r| map::neighbour(&radio.key, r)));
         }
         Ok(out)
+    }
+
+    /// `hostapd.<ifname> wps_start` (OpenWrt's hostapd `ubus.c`: WPS_PBC), when the section
+    /// has `wps_pushbutton` on (hostapd refuses otherwise).
+    fn wps_pbc(&mut self, access_point: &str) -> Result<(), WifiError> {
+        let section = self.sections.iter().find(|s| s.name == access_point);
+        if !section.is_some_and(|s| map::uci_bool(s.get("wps_pushbutton"), false)) {
+            return Err(WifiError::Unavailable(format!(
+                "WPS push button is off on {access_point} (wps_pushbutton)"
+            )));
+        }
+        let status = self.ubus.call("network.wireless", "status", &json!({}))?;
+        let ifname = read::interfaces(&status)
+            .get(access_point)
+            .map(|(i, _)| i.clone())
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| WifiError::Unavailable(format!("{access_point} is not up")))?;
+        self.ubus.call(&format!("hostapd.{ifname}"), "wps_start", &json!({}))?;
+        Ok(())
     }
 
     fn reset(&mut self, access_point: Option<&str>) -> Result<(), WifiError> {

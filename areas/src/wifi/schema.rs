@@ -73,6 +73,8 @@ pub(super) struct Ids {
     pub reset: Option<CmdId>,
     /// `AccessPoint.{i}.Security.Reset()`.
     pub security_reset: Option<CmdId>,
+    /// `AccessPoint.{i}.WPS.InitiateWPSPBC()`.
+    pub wps_pbc: Option<CmdId>,
 }
 
 /// The row kind and prefix of an object path of the generated table.
@@ -86,6 +88,8 @@ fn info_of(path: &'static str) -> ObjInfo {
         (Kind::Radio, r)
     } else if let Some(r) = body.strip_prefix("SSID.{i}.") {
         (Kind::Ssid, r)
+    } else if let Some(r) = body.strip_prefix("EndPoint.{i}.Profile.{i}.") {
+        (Kind::Profile, r)
     } else if let Some(r) = body.strip_prefix("EndPoint.{i}.") {
         (Kind::EndPoint, r)
     } else {
@@ -144,6 +148,7 @@ impl Ids {
             match (c.obj, c.name) {
                 ("Device.WiFi.", "NeighboringWiFiDiagnostic") => self.scan = id,
                 ("Device.WiFi.", "Reset") => self.reset = id,
+                (_, "InitiateWPSPBC") => self.wps_pbc = id,
                 (_, "Reset") => self.security_reset = id,
                 _ => {}
             }

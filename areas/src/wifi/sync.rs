@@ -51,10 +51,20 @@ impl WiFi {
                 self.submit(Job::Refresh);
             }
             Reply::Scanned(handle, result) => {
-                let outcome = result.map(|rows| scan_outputs(ctx, &self.ids, &rows)).map_err(|e| {
+                let outcome = result.map(|rows| scan_outputs(ctx, &self.ids, &self.snap, &rows));
+                let outcome = outcome.map_err(|e| {
                     UspError::new(ErrorCode::CommandFailure, format!("neighbour scan failed: {e}"))
                 });
                 ctx.complete(handle, outcome);
+            }
+            Reply::WpsStarted(handle, result) => {
+                let outcome = result
+                    .map(|()| vec![("Status".into(), Value::String("Success".into()))])
+                    .map_err(|e| {
+                        UspError::new(ErrorCode::CommandFailure, format!("WPS not started: {e}"))
+                    });
+                ctx.complete(handle, outcome);
+                self.submit(Job::Refresh);
             }
             Reply::Changed(why) => {
                 log::debug!("Device.WiFi ({}): {why}; refreshing", self.backend);
@@ -109,10 +119,10 @@ impl WiFi {
 /// The instance numbers of a listed row (`None` before the engine listed it).
 fn numbers_of(ctx: &Ctx, ids: &Ids, kind: Kind, row: &Row) -> Option<Vec<u32>> {
     let table = *ids.tables.get(&kind)?;
-    if kind == Kind::Station {
-        let ap_table = *ids.tables.get(&Kind::AccessPoint)?;
-        let ap = ctx.row_number(ap_table, &[], &row.parent)?;
-        return Some(vec![ap, ctx.row_number(table, &[ap], &row.key)?]);
+    if let Some(parent_kind) = kind.parent() {
+        let parent_table = *ids.tables.get(&parent_kind)?;
+        let parent = ctx.row_number(parent_table, &[], &row.parent)?;
+        return Some(vec![parent, ctx.row_number(table, &[parent], &row.key)?]);
     }
     Some(vec![ctx.row_number(table, &[], &row.key)?])
 }
@@ -122,15 +132,18 @@ pub(super) fn reference_kind(kind: Kind, name: &str) -> Option<Kind> {
     match (kind, name) {
         (Kind::Ssid, "LowerLayers") => Some(Kind::Radio),
         (Kind::AccessPoint | Kind::EndPoint, "SSIDReference") => Some(Kind::Ssid),
+        (Kind::EndPoint, "ProfileReference") => Some(Kind::Profile),
         _ => None,
     }
 }
 
-/// The instance path of the top-level row `key` of `kind` (`""` if not listed yet).
-pub(super) fn key_to_path(ctx: &Ctx, ids: &Ids, kind: Kind, key: &str) -> String {
-    let Some(table) = ids.tables.get(&kind) else { return String::new() };
-    match ctx.row_number(*table, &[], key) {
-        Some(n) if !key.is_empty() => ctx.schema().instance_path(*table, &[n]),
+/// The instance path of the row `key` of `kind` (`""` if absent or not listed yet).
+pub(super) fn key_to_path(ctx: &Ctx, ids: &Ids, snap: &Snapshot, kind: Kind, key: &str) -> String {
+    let (Some(table), Some(row)) = (ids.tables.get(&kind), snap.row(kind, key)) else {
+        return String::new();
+    };
+    match numbers_of(ctx, ids, kind, row) {
+        Some(numbers) if !key.is_empty() => ctx.schema().instance_path(*table, &numbers),
         _ => String::new(),
     }
 }
@@ -150,18 +163,18 @@ pub(super) fn path_to_key(
     }
     snap.rows(kind)
         .iter()
-        .find(|r| key_to_path(ctx, ids, kind, &r.key).trim_end_matches('.') == want)
+        .find(|r| key_to_path(ctx, ids, snap, kind, &r.key).trim_end_matches('.') == want)
         .map(|r| r.key.clone())
 }
 
 /// `NeighboringWiFiDiagnostic()`'s output arguments for the scanned rows.
-fn scan_outputs(ctx: &Ctx, ids: &Ids, rows: &[Row]) -> Vec<(Box<str>, Value)> {
+fn scan_outputs(ctx: &Ctx, ids: &Ids, snap: &Snapshot, rows: &[Row]) -> Vec<(Box<str>, Value)> {
     let mut out: Vec<(Box<str>, Value)> = vec![("Status".into(), Value::String("Complete".into()))];
     for (i, row) in rows.iter().enumerate() {
         for (name, value) in &row.values {
             let value = if name == "Radio" {
                 Value::String(
-                    key_to_path(ctx, ids, Kind::Radio, value.as_str().unwrap_or("")).into(),
+                    key_to_path(ctx, ids, snap, Kind::Radio, value.as_str().unwrap_or("")).into(),
                 )
             } else {
                 value.clone()

@@ -238,3 +238,112 @@ fn reset_restarts_the_radios_and_security_reset_restores_the_factory_security() 
     assert_eq!(t.get("Device.WiFi.AccessPoint.1.Security.ModeEnabled"), "WPA2-Personal");
     assert_eq!(count(&mut t, "Device.WiFi.AccessPoint.*.AssociatedDevice.*."), 0);
 }
+
+/// The names in `snap`'s rows that the generated schema does not declare (for every
+/// backend's tests: a backend may only write declared names).
+pub(crate) fn undeclared(snap: &super::Snapshot) -> Vec<String> {
+    let declared: Vec<String> = super::tr181::OBJECTS
+        .iter()
+        .flat_map(|o| {
+            let info = o.path.replace("Device.WiFi.", "");
+            o.params.iter().map(move |p| format!("{info}{}", p.name))
+        })
+        .collect();
+    let kinds = [
+        ("Radio.{i}.", &snap.radios),
+        ("SSID.{i}.", &snap.ssids),
+        ("AccessPoint.{i}.", &snap.access_points),
+        ("AccessPoint.{i}.AssociatedDevice.{i}.", &snap.stations),
+        ("EndPoint.{i}.", &snap.endpoints),
+        ("EndPoint.{i}.Profile.{i}.", &snap.profiles),
+    ];
+    let mut out = Vec::new();
+    for (prefix, rows) in kinds {
+        for name in rows.iter().flat_map(|r| r.values.keys()) {
+            let full = format!("{prefix}{name}");
+            if !declared.contains(&full) && !out.contains(&full) {
+                out.push(full);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the async command `path` and waits (bounded) for its completion: its output
+/// arguments as text, or the error's text.
+pub(crate) fn run_async(t: &mut Lab, path: &str) -> Result<Vec<(String, String)>, String> {
+    let (handle, outcome) = t.operate(path, &[]).map_err(|e| e.to_string())?;
+    assert_eq!(outcome, Outcome::Running, "{path} is async");
+    let done = |e: &[DmEvent]| {
+        e.iter().any(|e| matches!(e, DmEvent::OperationComplete { handle: h, .. } if *h == handle))
+    };
+    let events = poll_until(t, done);
+    let result = events.into_iter().find_map(|e| match e {
+        DmEvent::OperationComplete { handle: h, result } if h == handle => Some(result),
+        _ => None,
+    });
+    match result {
+        Some(Ok(args)) => Ok(args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err(format!("{path} did not complete")),
+    }
+}
+
+#[test]
+fn wps_push_button_lets_a_station_join_where_wps_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, _) = lab(dir.path());
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Configured");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.ConfigMethodsEnabled"), "PushButton");
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Version"), "2.0");
+    let before = count(&mut t, "Device.WiFi.AccessPoint.1.AssociatedDevice.*.");
+    let out = run_async(&mut t, "Device.WiFi.AccessPoint.1.WPS.InitiateWPSPBC()").unwrap();
+    assert_eq!(out, [("Status".to_owned(), "Success".to_owned())]);
+    poll_until(&mut t, |_| false);
+    assert_eq!(count(&mut t, "Device.WiFi.AccessPoint.1.AssociatedDevice.*."), before + 1);
+    assert_eq!(t.get("Device.WiFi.AccessPoint.3.WPS.Status"), "Disabled");
+    let e = run_async(&mut t, "Device.WiFi.AccessPoint.3.WPS.InitiateWPSPBC()").unwrap_err();
+    assert!(e.contains("WPS is disabled"), "{e}");
+    t.set("Device.WiFi.AccessPoint.3.WPS.", &[("Enable", "true")]).unwrap();
+    poll_until(&mut t, |_| false);
+    assert!(run_async(&mut t, "Device.WiFi.AccessPoint.3.WPS.InitiateWPSPBC()").is_ok());
+}
+
+#[test]
+fn the_lab_station_interface_is_an_end_point_with_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, control) = lab(dir.path());
+    let snap = LabWifi::with_station_period(dir.path(), None).refresh().unwrap();
+    assert_eq!(undeclared(&snap), Vec::<String>::new());
+    let ep = "Device.WiFi.EndPoint.1.";
+    assert_eq!(t.get("Device.WiFi.EndPointNumberOfEntries"), "1");
+    assert_eq!(t.get(&format!("{ep}ProfileNumberOfEntries")), "2");
+    assert_eq!(t.get(&format!("{ep}SSIDReference")), "Device.WiFi.SSID.4.");
+    assert_eq!(t.get(&format!("{ep}ProfileReference")), "Device.WiFi.EndPoint.1.Profile.1.");
+    assert_eq!(t.get("Device.WiFi.SSID.4.SSID"), "uplink-5g");
+    assert_eq!(t.get(&format!("{ep}Profile.1.Status")), "Active");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Status")), "Available");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Security.ModeEnabled")), "WPA3-Personal");
+    assert_eq!(count(&mut t, "Device.WiFi.EndPoint.*.Profile.[Priority==1]."), 1);
+    let bad: &[(&str, &[(&str, &str)])] = &[
+        ("Device.WiFi.EndPoint.1.", &[("ProfileReference", "Device.WiFi.EndPoint.1.Profile.9.")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.Security.", &[("KeyPassphrase", "short")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.Security.", &[("ModeEnabled", "WEP-64")]),
+        ("Device.WiFi.EndPoint.1.Profile.1.", &[("SSID", "")]),
+    ];
+    for (obj, values) in bad {
+        let e = t.set(obj, values).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidValue, "{obj} {values:?}: {e}");
+    }
+    t.set("Device.WiFi.EndPoint.1.Profile.2.Security.", &[("KeyPassphrase", "backup-secret")])
+        .unwrap();
+    t.set(ep, &[("ProfileReference", "Device.WiFi.EndPoint.1.Profile.2.")]).unwrap();
+    poll_until(&mut t, |_| control.applies() == 2);
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get(&format!("{ep}Profile.2.Status")), "Active");
+    assert_eq!(t.get(&format!("{ep}Profile.1.Status")), "Available");
+    assert_eq!(t.get("Device.WiFi.SSID.4.SSID"), "uplink-backup");
+    assert_eq!(t.get(&format!("{ep}Profile.2.Security.KeyPassphrase")), "");
+    let (mut again, _) = lab(dir.path());
+    assert_eq!(again.get(&format!("{ep}ProfileReference")), "Device.WiFi.EndPoint.1.Profile.2.");
+}

@@ -154,6 +154,7 @@ pub(super) static OBJECTS: &[O] = &[
         P { name: "ConfigMethodsSupported", ty: ParamType::String, rw: false, list: true, hidden: false, reference: false, enumeration: Some(&["USBFlashDrive", "Ethernet", "Label", "Display", "ExternalNFCToken", "IntegratedNFCToken", "NFCInterface", "PushButton", "PIN", "PhysicalPushButton", "PhysicalDisplay", "VirtualPushButton", "VirtualDisplay"]), range: None, max_len: None },
         P { name: "ConfigMethodsEnabled", ty: ParamType::String, rw: true, list: true, hidden: false, reference: false, enumeration: Some(&["USBFlashDrive", "Ethernet", "Label", "Display", "ExternalNFCToken", "IntegratedNFCToken", "NFCInterface", "PushButton", "PIN", "PhysicalPushButton", "PhysicalDisplay", "VirtualPushButton", "VirtualDisplay"]), range: None, max_len: None },
         P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Error", "Unconfigured", "Configured", "SetupLocked"]), range: None, max_len: None },
+        P { name: "Version", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
         ],
     },
     O {
@@ -194,6 +195,7 @@ pub(super) static OBJECTS: &[O] = &[
         params: &[
         P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
         P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Enabled", "Error_Misconfigured", "Error"]), range: None, max_len: None },
+        P { name: "ProfileReference", ty: ParamType::String, rw: true, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256) },
         P { name: "SSIDReference", ty: ParamType::String, rw: false, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256) },
         ],
     },
@@ -216,6 +218,30 @@ pub(super) static OBJECTS: &[O] = &[
         P { name: "ModesSupported", ty: ParamType::String, rw: false, list: true, hidden: false, reference: false, enumeration: Some(&["None", "WEP-64", "WEP-128", "WPA-Personal", "WPA2-Personal", "WPA3-Personal", "WPA-WPA2-Personal", "WPA3-Personal-Transition", "WPA-Enterprise", "WPA2-Enterprise", "WPA3-Enterprise", "WPA-WPA2-Enterprise", "OWE"]), range: None, max_len: None },
         ],
     },
+    O {
+        path: "Device.WiFi.EndPoint.{i}.Profile.{i}.",
+        table: true,
+        unique_keys: &[&["SSID", "Location", "Priority"]],
+        params: &[
+        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Active", "Available", "Error", "Disabled"]), range: None, max_len: None },
+        P { name: "SSID", ty: ParamType::String, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(32) },
+        P { name: "Location", ty: ParamType::String, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "Priority", ty: ParamType::UnsignedInt, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: Some((i128::MIN, 255)), max_len: None },
+        ],
+    },
+    O {
+        path: "Device.WiFi.EndPoint.{i}.Profile.{i}.Security.",
+        table: false,
+        unique_keys: &[],
+        params: &[
+        P { name: "ModeEnabled", ty: ParamType::String, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "PreSharedKey", ty: ParamType::String, rw: true, list: false, hidden: true, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "KeyPassphrase", ty: ParamType::String, rw: true, list: false, hidden: true, reference: false, enumeration: None, range: None, max_len: Some(63) },
+        P { name: "SAEPassphrase", ty: ParamType::String, rw: true, list: false, hidden: true, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "MFPConfig", ty: ParamType::String, rw: true, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Optional", "Required"]), range: None, max_len: None },
+        ],
+    },
 ];
 
 /// The commands served: object path, name, async, output arguments.
@@ -223,4 +249,5 @@ pub(super) static COMMANDS: &[C] = &[
     C { obj: "Device.WiFi.", name: "NeighboringWiFiDiagnostic", is_async: true, outputs: &[("Status", ParamType::String), ("Result.{i}.Radio", ParamType::String), ("Result.{i}.SSID", ParamType::String), ("Result.{i}.BSSID", ParamType::String), ("Result.{i}.Mode", ParamType::String), ("Result.{i}.Channel", ParamType::UnsignedInt), ("Result.{i}.SignalStrength", ParamType::Int), ("Result.{i}.SecurityModeEnabled", ParamType::String), ("Result.{i}.EncryptionMode", ParamType::String), ("Result.{i}.OperatingFrequencyBand", ParamType::String), ("Result.{i}.SupportedStandards", ParamType::String), ("Result.{i}.OperatingStandards", ParamType::String), ("Result.{i}.OperatingChannelBandwidth", ParamType::String), ("Result.{i}.BeaconPeriod", ParamType::UnsignedInt), ("Result.{i}.Noise", ParamType::Int), ("Result.{i}.BasicDataTransferRates", ParamType::String), ("Result.{i}.SupportedDataTransferRates", ParamType::String), ("Result.{i}.DTIMPeriod", ParamType::UnsignedInt)] },
     C { obj: "Device.WiFi.", name: "Reset", is_async: false, outputs: &[] },
     C { obj: "Device.WiFi.AccessPoint.{i}.Security.", name: "Reset", is_async: false, outputs: &[] },
+    C { obj: "Device.WiFi.AccessPoint.{i}.WPS.", name: "InitiateWPSPBC", is_async: true, outputs: &[("Status", ParamType::String)] },
 ];

@@ -41,6 +41,35 @@ pub(super) fn check(snap: &Snapshot, staged: &[Change], c: &Change) -> Result<()
             Err(invalid("a SAE passphrase has 1 to 128 characters"))
         }
         (Kind::AccessPoint, "Security.PreSharedKey") => check_psk(text),
+        (Kind::Profile, _) => check_profile(snap, c),
+        (Kind::EndPoint, "ProfileReference") => {
+            match snap.row(Kind::Profile, text).map(|p| p.parent == c.key) {
+                Some(true) => Ok(()),
+                _ => Err(invalid("ProfileReference must name one of this EndPoint's profiles")),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An end point profile's SSID, passphrases, and security mode (among its end point's
+/// `Security.ModesSupported`).
+fn check_profile(snap: &Snapshot, c: &Change) -> Result<(), UspError> {
+    let text = c.value.as_str().unwrap_or("");
+    match c.name.as_str() {
+        "SSID" if text.is_empty() || text.len() > 32 => Err(invalid("an SSID has 1 to 32 bytes")),
+        "Security.KeyPassphrase" => check_passphrase(text),
+        "Security.PreSharedKey" => check_psk(text),
+        "Security.SAEPassphrase" if text.is_empty() || text.len() > 128 => {
+            Err(invalid("a SAE passphrase has 1 to 128 characters"))
+        }
+        "Security.ModeEnabled" => {
+            let endpoint = snap.row(Kind::Profile, &c.key).map_or("", |p| p.parent.as_str());
+            let modes = snap
+                .row(Kind::EndPoint, endpoint)
+                .map_or("", |e| e.text("Security.ModesSupported"));
+            in_list(modes, text, "security mode")
+        }
         _ => Ok(()),
     }
 }

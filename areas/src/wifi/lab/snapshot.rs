@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use usp_datamodel::value::Value;
 
-use super::{MODES, RADIOS, Sim};
+use super::{MODES, RADIOS, STA, Sim};
 use crate::wifi::model::{Kind, Row, Snapshot, band_channels, join_numbers, text};
 
 impl Sim {
@@ -45,6 +45,7 @@ impl Sim {
             snap.radios.push(row);
             self.interface(&mut snap, i, secs);
         }
+        self.station_mode(&mut snap, secs);
         for (ap, mac, since) in &self.stations {
             snap.stations.push(station(ap, mac, *since));
         }
@@ -58,6 +59,51 @@ impl Sim {
             row.values.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         row
+    }
+
+    /// The station-mode interface: its SSID (named as the active profile's), its EndPoint
+    /// linked to the profile it uses, and its profiles.
+    fn station_mode(&self, snap: &mut Snapshot, secs: u64) {
+        let endpoint = self.configured(Kind::EndPoint, STA);
+        let on = endpoint.values.get("Enable") == Some(&Value::Boolean(true));
+        let active = endpoint.text("ProfileReference").to_owned();
+        let profiles: Vec<Row> = self
+            .config
+            .keys()
+            .filter(|(k, key)| *k == Kind::Profile && key.starts_with(STA))
+            .map(|(_, key)| {
+                let mut p = self.configured(Kind::Profile, key);
+                let enabled = p.values.get("Enable") == Some(&Value::Boolean(true));
+                let status = match (enabled, on && *key == active) {
+                    (false, _) => "Disabled",
+                    (true, true) => "Active",
+                    (true, false) => "Available",
+                };
+                p.set("Status", text(status));
+                p.parent = STA.to_owned();
+                p
+            })
+            .collect();
+        let uplink = profiles.iter().find(|p| p.key == active).map(|p| p.text("SSID").to_owned());
+        let mut ssid = self
+            .configured(Kind::Ssid, STA)
+            .with("Status", text(if on { "Up" } else { "Down" }))
+            .with("Name", text("wlan1-sta"))
+            .with("SSID", text(&uplink.unwrap_or_default()))
+            .with("BSSID", text("06:aa:bb:cc:00:03"))
+            .with("MACAddress", text("02:11:22:33:44:20"));
+        counters(&mut ssid, secs * 700);
+        snap.ssids.push(ssid);
+        let wobble = i32::try_from(secs % 5).unwrap_or(0);
+        let endpoint = endpoint
+            .with("Status", text(if on { "Enabled" } else { "Disabled" }))
+            .with("SSIDReference", text(STA))
+            .with("Security.ModesSupported", text(MODES))
+            .with("Stats.SignalStrength", Value::Int(if on { -55 - wobble } else { 0 }))
+            .with("Stats.LastDataDownlinkRate", Value::UnsignedInt(if on { 866_700 } else { 0 }))
+            .with("Stats.LastDataUplinkRate", Value::UnsignedInt(if on { 650_000 } else { 0 }));
+        snap.endpoints.push(endpoint);
+        snap.profiles.extend(profiles);
     }
 
     /// The SSID and access point of radio `i`.
@@ -79,8 +125,12 @@ impl Sim {
             .with("WMMCapability", Value::Boolean(true))
             .with("UAPSDCapability", Value::Boolean(true))
             .with("Security.ModesSupported", text(MODES))
-            .with("WPS.ConfigMethodsSupported", text("PushButton"))
-            .with("WPS.Status", text("Disabled"));
+            .with("WPS.ConfigMethodsSupported", text("PushButton"));
+        let wps = ap.values.get("WPS.Enable") == Some(&Value::Boolean(true));
+        ap = ap
+            .with("WPS.ConfigMethodsEnabled", text(if wps { "PushButton" } else { "" }))
+            .with("WPS.Status", text(if wps { "Configured" } else { "Disabled" }))
+            .with("WPS.Version", text("2.0"));
         snap.access_points.push(ap);
     }
 }

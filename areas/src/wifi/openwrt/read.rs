@@ -48,8 +48,9 @@ impl OpenWrtWifi {
                     }
                 }
                 "sta" => {
-                    let row = self.endpoint(s, &ifname, up);
-                    snap.endpoints.push(row);
+                    let (endpoint, profile) = self.endpoint(s, &ifname, up);
+                    snap.endpoints.push(endpoint);
+                    snap.profiles.push(profile);
                 }
                 _ => {}
             }
@@ -132,17 +133,23 @@ impl OpenWrtWifi {
         row
     }
 
-    /// The `EndPoint.{i}` row of a `sta` `wifi-iface`, with the link from `iwinfo info`.
-    fn endpoint(&mut self, s: &Section, ifname: &str, up: bool) -> Row {
+    /// The `EndPoint.{i}` row of a `sta` `wifi-iface`, with the link from `iwinfo info`, and
+    /// its one `Profile.{i}` (the section's `ssid`, `encryption`, `key`; same key, the
+    /// end point as parent).
+    fn endpoint(&mut self, s: &Section, ifname: &str, up: bool) -> (Row, Row) {
         let on = !uci_bool(s.get("disabled"), false);
         let mut row = Row::new(&s.name)
             .with("Enable", Value::Boolean(on))
             .with("Status", text(if on && up { "Enabled" } else { "Disabled" }))
+            .with("ProfileReference", text(&s.name))
             .with("SSIDReference", text(&s.name))
             .with("Security.ModesSupported", text(map::MODES_SUPPORTED));
+        let mut linked = false;
         if !ifname.is_empty() {
             let info = self.call_or_warn("iwinfo", "info", json!({ "device": ifname }));
             let info = info.unwrap_or(Json::Null);
+            let bssid = string(&info, "bssid");
+            linked = !bssid.is_empty() && bssid != "00:00:00:00:00:00";
             row.set(
                 "Stats.SignalStrength",
                 Value::Int(map::i32_of(int(&info, "signal")).clamp(-200, 0)),
@@ -152,7 +159,20 @@ impl OpenWrtWifi {
                 Value::UnsignedInt(u32_of(int(&info, "bitrate"))),
             );
         }
-        row
+        let status = match (on, up && linked) {
+            (false, _) => "Disabled",
+            (true, true) => "Active",
+            (true, false) => "Available",
+        };
+        let mut profile = Row::new(&s.name)
+            .with("Enable", Value::Boolean(true))
+            .with("Status", text(status))
+            .with("SSID", text(s.get("ssid").unwrap_or("")))
+            .with("Priority", Value::UnsignedInt(0))
+            .with("Security.ModeEnabled", text(map::mode_from_uci(s.get("encryption"))))
+            .with("Security.MFPConfig", text(mfp_of(s)));
+        profile.parent = s.name.clone();
+        (row, profile)
     }
 
     /// The stations of one access point: hostapd's ubus object, else iwinfo's assoclist.
@@ -198,7 +218,7 @@ fn radio_totals(snap: &mut Snapshot) {
 }
 
 /// Section → (ifname, radio up), from `network.wireless status`.
-fn interfaces(status: &Json) -> Ifaces {
+pub(super) fn interfaces(status: &Json) -> Ifaces {
     let mut out = HashMap::new();
     for radio in status.as_object().into_iter().flat_map(|o| o.values()) {
         let up = radio.get("up").and_then(Json::as_bool).unwrap_or(false);
@@ -239,14 +259,20 @@ fn ssid(s: &Section, i: usize, ifname: &str, up: bool, devices: &Json) -> Row {
     row
 }
 
-/// The `AccessPoint.{i}` row of an `ap` `wifi-iface` (its key is the section's, as its SSID's).
-fn access_point(s: &Section, up: bool) -> Row {
-    let on = !uci_bool(s.get("disabled"), false);
-    let mfp = match s.get("ieee80211w") {
+/// TR-181 `MFPConfig` of the section's `ieee80211w`.
+fn mfp_of(s: &Section) -> &'static str {
+    match s.get("ieee80211w") {
         Some("1") => "Optional",
         Some("2") => "Required",
         _ => "Disabled",
-    };
+    }
+}
+
+/// The `AccessPoint.{i}` row of an `ap` `wifi-iface` (its key is the section's, as its SSID's).
+fn access_point(s: &Section, up: bool) -> Row {
+    let on = !uci_bool(s.get("disabled"), false);
+    let mfp = mfp_of(s);
+    let wps = uci_bool(s.get("wps_pushbutton"), false);
     Row::new(&s.name)
         .with("Enable", Value::Boolean(on))
         .with("Status", text(if on && up { "Enabled" } else { "Disabled" }))
@@ -266,6 +292,9 @@ fn access_point(s: &Section, up: bool) -> Row {
             Value::UnsignedInt(s.get("wpa_group_rekey").and_then(|m| m.parse().ok()).unwrap_or(0)),
         )
         .with("Security.MFPConfig", text(mfp))
-        .with("WPS.Enable", Value::Boolean(uci_bool(s.get("wps_pushbutton"), false)))
+        .with("WPS.Enable", Value::Boolean(wps))
         .with("WPS.ConfigMethodsSupported", text("PushButton"))
+        .with("WPS.ConfigMethodsEnabled", text(if wps { "PushButton" } else { "" }))
+        .with("WPS.Status", text(if wps { "Configured" } else { "Disabled" }))
+        .with("WPS.Version", text("2.0"))
 }

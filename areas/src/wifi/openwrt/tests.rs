@@ -204,8 +204,30 @@ fn a_station_mode_interface_is_an_endpoint() {
     assert_eq!(t.get("Device.WiFi.EndPoint.1.SSIDReference"), "Device.WiFi.SSID.2.");
     assert_eq!(t.get("Device.WiFi.EndPoint.1.Status"), "Enabled");
     assert_eq!(t.get("Device.WiFi.EndPoint.1.Stats.SignalStrength"), "-40");
+    let snap =
+        crate::wifi::Backend::refresh(&mut OpenWrtWifi::with_programs(&bed.paths, &bed.programs));
+    assert_eq!(crate::wifi::tests::undeclared(&snap.unwrap()), Vec::<String>::new());
+    assert_eq!(t.get("Device.WiFi.EndPoint.1.ProfileNumberOfEntries"), "1");
+    assert_eq!(
+        t.get("Device.WiFi.EndPoint.1.ProfileReference"),
+        "Device.WiFi.EndPoint.1.Profile.1."
+    );
+    let profile = "Device.WiFi.EndPoint.1.Profile.1.";
+    assert_eq!(t.get(&format!("{profile}SSID")), "OpenWrt-1");
+    assert_eq!(t.get(&format!("{profile}Status")), "Active", "iwinfo shows a BSSID");
+    assert_eq!(t.get(&format!("{profile}Security.ModeEnabled")), "WPA2-Personal");
+    assert_eq!(t.get(&format!("{profile}Security.KeyPassphrase")), "", "write-only");
+    let before = std::fs::read(bed.paths.uci_dir.join("wireless")).unwrap();
+    let e = t.set(&format!("{profile}Security."), &[("KeyPassphrase", "short")]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidValue, "{e}");
+    assert_eq!(std::fs::read(bed.paths.uci_dir.join("wireless")).unwrap(), before);
+    t.set(profile, &[("SSID", "uplink")]).unwrap();
+    t.set(&format!("{profile}Security."), &[("KeyPassphrase", "uplink-secret")]).unwrap();
+    poll_until(&mut t, |_| bed.reloads() >= 2);
+    assert_eq!(bed.uci_get("wireless.default_radio1.ssid").as_deref(), Some("uplink"));
+    assert_eq!(bed.uci_get("wireless.default_radio1.key").as_deref(), Some("uplink-secret"));
     t.set("Device.WiFi.EndPoint.1.", &[("Enable", "false")]).unwrap();
-    poll_until(&mut t, |_| bed.reloads() >= 1);
+    poll_until(&mut t, |_| bed.reloads() >= 3);
     assert_eq!(bed.uci_get("wireless.default_radio1.disabled").as_deref(), Some("1"));
 }
 
@@ -238,4 +260,24 @@ fn what_openwrt_cannot_write_is_read_only() {
     let e = t.set("Device.WiFi.Radio.1.", &[("OperatingStandards", "n")]).unwrap_err();
     assert_eq!(e.code, ErrorCode::ParamReadOnly, "{e}");
     assert!(t.set("Device.WiFi.Radio.1.", &[("Channel", "1")]).is_ok());
+}
+
+#[test]
+fn wps_push_button_is_hostapd_wps_start_once_wps_pushbutton_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = bed(dir.path(), &Spec::router(1, 1, 0)) else { return };
+    let mut t = model(&bed);
+    let pbc = "Device.WiFi.AccessPoint.1.WPS.InitiateWPSPBC()";
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Disabled");
+    let e = crate::wifi::tests::run_async(&mut t, pbc).unwrap_err();
+    assert!(e.contains("wps_pushbutton"), "{e}");
+    assert_eq!(bed.wps_starts(), 0);
+    t.set("Device.WiFi.AccessPoint.1.WPS.", &[("Enable", "true")]).unwrap();
+    poll_until(&mut t, |_| bed.reloads() >= 1);
+    assert_eq!(bed.uci_get("wireless.default_radio0.wps_pushbutton").as_deref(), Some("1"));
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.AccessPoint.1.WPS.Status"), "Configured");
+    let out = crate::wifi::tests::run_async(&mut t, pbc).unwrap();
+    assert_eq!(out, [("Status".to_owned(), "Success".to_owned())]);
+    assert_eq!(bed.wps_starts(), 1);
 }

@@ -72,9 +72,12 @@ impl Firmware {
         let done = result
             .map(|()| Vec::new())
             .map_err(|f| UspError::new(ErrorCode::CommandFailure, f.message));
+        // Read before the command ends (its Request row goes with it); the reboot of an
+        // AutoActivate reports it in Boot!.
+        let key = command_key(ctx, &t.command);
+        self.reboot_key = Some(key.clone());
         ctx.complete(t.handle, done);
         let Some(la) = ctx.schema().obj_by_path("Device.LocalAgent.") else { return };
-        let key = command_key(ctx, &t.command);
         let text = |s: &str| Value::String(s.into());
         let args = vec![
             ("Command".into(), text(&t.command)),
@@ -147,15 +150,23 @@ impl Firmware {
             (Ok(()), after) => {
                 self.boot = slot;
                 if let After::Reboot(handle) = after {
+                    // Activate's own CommandKey, else the AutoActivate Download's.
+                    let activate = self.activate_command.take();
+                    let key = match activate {
+                        Some(command) => Some(command_key(ctx, &command)),
+                        None => self.reboot_key.take(),
+                    };
                     if let Some(h) = handle {
                         ctx.complete(h, Ok(Vec::new()));
                     }
                     log::warn!("firmware: image {} activated, rebooting", slot + 1);
                     let reason = format!("firmware image {} activated", slot + 1);
-                    ctx.system(SystemRequest::Reboot { cause: "RemoteReboot".into(), reason });
+                    let cause = "RemoteReboot".into();
+                    ctx.system(SystemRequest::Reboot { cause, reason, command_key: key });
                 }
             }
             (Err(e), After::Reboot(handle)) => {
+                self.activate_command = None;
                 log::error!("firmware: image {} not activated: {e}", slot + 1);
                 self.set_status(ctx, slot, ImageStatus::ActivationFailed);
                 if let Some(h) = handle {

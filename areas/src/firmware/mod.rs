@@ -125,6 +125,10 @@ pub struct Firmware {
     transfer: Option<Transfer>,
     staged: Vec<Job>,
     worker: Worker<Job, Done>,
+    /// The running `Activate()`'s command path (its CommandKey goes into the next Boot!).
+    activate_command: Option<String>,
+    /// The CommandKey of the last Download, for the Boot! after its AutoActivate.
+    reboot_key: Option<String>,
 }
 
 impl std::fmt::Debug for Firmware {
@@ -171,6 +175,8 @@ impl Firmware {
             transfer: None,
             staged: Vec::new(),
             worker,
+            activate_command: None,
+            reboot_key: None,
         })
     }
 
@@ -391,6 +397,7 @@ impl Plugin for Firmware {
                 self.worker
                     .submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
                     .map_err(|e| UspError::new(ErrorCode::CommandFailure, e.to_string()))?;
+                self.activate_command = Some(format!("{}Activate()", inst.path(ctx.schema())));
                 Ok(Outcome::Running)
             }
             None => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),

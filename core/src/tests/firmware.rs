@@ -127,6 +127,7 @@ fn oktopus_firmware_update_reboots_into_the_new_image() {
     let boot = boot.iter().find(|s| s.notify.subscription_id == "boot").expect("Boot!");
     let Notification::Event(e) = boot.notification() else { panic!("not an Event") };
     assert_eq!(e.params["Cause"], "RemoteReboot");
+    assert_eq!(e.params["CommandKey"], "Download()", "the Download's CommandKey");
     assert_eq!(e.params["FirmwareUpdated"], "true");
     let new = h.value("Device.DeviceInfo.SoftwareVersion").unwrap();
     assert_eq!(new, "2.0.0-lab");

@@ -95,6 +95,12 @@ pub struct PlatformPaths {
     pub uci_program: PathBuf,
     /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
     pub ubus_program: PathBuf,
+    /// Where big files that must not reach the flash are staged (a firmware image before it
+    /// is flashed): `$TMPDIR`, else `/tmp` (a RAM disk on OpenWrt).
+    pub tmp_dir: PathBuf,
+    /// OpenWrt's `sysupgrade` (`sysupgrade` from `PATH`, or the environment variable
+    /// `USP_SYSUPGRADE`).
+    pub sysupgrade_program: PathBuf,
 }
 
 impl PlatformPaths {
@@ -108,6 +114,8 @@ impl PlatformPaths {
             hostapd_dir: PathBuf::from("/var/run/hostapd"),
             uci_program: program("USP_UCI", "uci"),
             ubus_program: program("USP_UBUS", "ubus"),
+            tmp_dir: std::env::temp_dir(),
+            sysupgrade_program: program("USP_SYSUPGRADE", "sysupgrade"),
         }
     }
 }

@@ -26,12 +26,17 @@
 //! - `CheckSumAlgorithm` SHA-1, SHA-256, SHA-384, SHA-512 (ring's digests); SHA-224 is refused
 //!   with 7027 (ring has no SHA-224).
 //!
-//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`). The OpenWrt
-//! (sysupgrade) backend is still to come; other platforms get no FirmwareImage table.
+//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`) and
+//! [`openwrt::OpenWrtFirmware`] (one bank written by sysupgrade, a staging row in RAM;
+//! `--platform openwrt`); other platforms get no FirmwareImage table.
 
 pub mod backend;
 mod flow;
 pub mod lab;
+#[cfg(feature = "openwrt")]
+pub mod openwrt;
+#[cfg(all(test, feature = "openwrt"))]
+mod openwrt_tests;
 #[cfg(test)]
 mod tests;
 
@@ -52,21 +57,41 @@ const ROW_PREFIX: &str = "Device.DeviceInfo.FirmwareImage.";
 /// The largest image a Download accepts.
 pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
 
-/// The FirmwareImage plugins for `host`'s platform (none where no backend exists yet).
+/// The FirmwareImage plugins for `host`'s platform (none where no backend exists).
 pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
-    if host.platform != Platform::Lab {
-        log::info!("no firmware backend for the {} platform yet", host.platform);
-        return Vec::new();
-    }
-    let dir = host.paths.state_dir.join("firmware");
-    let booted = lab::LabFirmware::boot(&dir, &host.identity.software_version);
-    let (backend, banks) = match booted {
-        Ok(b) => b,
-        Err(e) => {
-            log::error!("firmware: the lab banks in {} cannot be used: {e}", dir.display());
-            return Vec::new();
+    match host.platform {
+        Platform::Lab => {
+            let dir = host.paths.state_dir.join("firmware");
+            match lab::LabFirmware::boot(&dir, &host.identity.software_version) {
+                Ok((backend, banks)) => plugin(host, backend, banks),
+                Err(e) => {
+                    log::error!("firmware: the lab banks in {} cannot be used: {e}", dir.display());
+                    Vec::new()
+                }
+            }
         }
-    };
+        #[cfg(feature = "openwrt")]
+        Platform::OpenWrt => {
+            match openwrt::OpenWrtFirmware::boot(&host.paths, &host.identity.software_version) {
+                Ok((backend, banks)) => plugin(host, backend, banks),
+                Err(e) => {
+                    log::error!("firmware: the OpenWrt backend cannot start: {e}");
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            log::info!("no firmware backend for the {other} platform");
+            Vec::new()
+        }
+    }
+}
+
+fn plugin(
+    host: &Host,
+    backend: impl FirmwareBackend,
+    banks: Banks,
+) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
     match Firmware::new(host, backend, banks) {
         Ok(f) => vec![Box::new(f)],
         Err(e) => {

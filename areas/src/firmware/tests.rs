@@ -24,7 +24,7 @@ fn start(dir: &Path) -> Lab {
 
 /// Polls the plugins (as the owner does when woken) until `done` holds for the events seen,
 /// at most 10 s.
-fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
+pub(super) fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
     let end = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
     while Instant::now() < end {
@@ -38,16 +38,16 @@ fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
     panic!("timed out; events so far: {seen:?}");
 }
 
-fn completed(events: &[DmEvent]) -> bool {
+pub(super) fn completed(events: &[DmEvent]) -> bool {
     events.iter().any(|e| matches!(e, DmEvent::OperationComplete { .. }))
 }
 
-fn rebooting(events: &[DmEvent]) -> bool {
+pub(super) fn rebooting(events: &[DmEvent]) -> bool {
     events.iter().any(|e| matches!(e, DmEvent::System(SystemRequest::Reboot { .. })))
 }
 
 /// The arguments of the TransferComplete! event among `events`.
-fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
+pub(super) fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
     let args = events.iter().find_map(|e| match e {
         DmEvent::Event { name, args, .. } if &**name == "TransferComplete" => Some(args),
         _ => None,
@@ -56,7 +56,7 @@ fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
     args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn arg(args: &[(String, String)], name: &str) -> String {
+pub(super) fn arg(args: &[(String, String)], name: &str) -> String {
     args.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 

@@ -249,6 +249,8 @@ impl Testbed {
                 hostapd_dir: dir.join("hostapd"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
+                tmp_dir: dir.join("tmp"),
+                sysupgrade_program: dir.join("sysupgrade"),
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },
             prefix,

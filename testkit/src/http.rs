@@ -33,6 +33,18 @@ pub enum Route {
         /// The body.
         body: Vec<u8>,
     },
+    /// 200 with the body for an RFC 7616 `Authorization: Digest` answer (qop=auth) of these
+    /// credentials to the server's challenge, 401 with the challenge otherwise.
+    Digest {
+        /// The expected user name.
+        user: String,
+        /// The expected password.
+        password: String,
+        /// `MD5` or `SHA-256`.
+        algorithm: &'static str,
+        /// The body.
+        body: Vec<u8>,
+    },
     /// 302 to this location.
     Redirect(String),
     /// This status with an empty body.
@@ -144,6 +156,7 @@ fn serve(
         head.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&head);
+    let method = request_method(&head);
     let mut lines = head.lines();
     let path = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_owned();
     let auth = lines.find_map(|l| {
@@ -175,6 +188,20 @@ fn serve(
                 out.write_all(head("401 Unauthorized", 0, challenge).as_bytes())?;
             }
         }
+        Some(Route::Digest { user, password, algorithm, body }) => {
+            let ok = auth
+                .as_deref()
+                .is_some_and(|a| digest_ok(a, (&user, &password), algorithm, &path, &method));
+            if ok {
+                out.write_all(head("200 OK", body.len(), "").as_bytes())?;
+                out.write_all(&body)?;
+            } else {
+                let challenge = format!(
+                    "WWW-Authenticate: Basic realm=\"test\"\r\nWWW-Authenticate: Digest realm=\"{DIGEST_REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{DIGEST_NONCE}\", opaque=\"op\"\r\n"
+                );
+                out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
+            }
+        }
         Some(Route::Redirect(to)) => {
             out.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())?;
         }
@@ -183,6 +210,49 @@ fn serve(
         }
     }
     out.flush()
+}
+
+const DIGEST_REALM: &str = "test@127.0.0.1";
+const DIGEST_NONCE: &str = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+
+fn request_method(head: &str) -> String {
+    head.split_whitespace().next().unwrap_or("").to_owned()
+}
+
+/// Checks an `Authorization: Digest` value (RFC 7616 section 3.4.1, qop=auth) for `path`.
+fn digest_ok(
+    value: &str,
+    (user, password): (&str, &str),
+    algo: &str,
+    path: &str,
+    method: &str,
+) -> bool {
+    let Some(rest) = value.strip_prefix("Digest ") else { return false };
+    let mut params = HashMap::new();
+    for part in rest.split(", ") {
+        if let Some((k, v)) = part.split_once('=') {
+            params.insert(k.trim().to_owned(), v.trim_matches('"').to_owned());
+        }
+    }
+    let p = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let h = |s: String| -> String {
+        use sha2::Digest as _;
+        let bytes: Vec<u8> = if algo == "MD5" {
+            md5::Md5::digest(s.as_bytes()).to_vec()
+        } else {
+            sha2::Sha256::digest(s.as_bytes()).to_vec()
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let ha1 = h(format!("{user}:{DIGEST_REALM}:{password}"));
+    let ha2 = h(format!("{method}:{}", p("uri")));
+    let want = h(format!("{ha1}:{DIGEST_NONCE}:{}:{}:auth:{ha2}", p("nc"), p("cnonce")));
+    p("username") == user
+        && p("uri") == path
+        && p("qop") == "auth"
+        && p("opaque") == "op"
+        && p("algorithm") == algo
+        && p("response") == want
 }
 
 /// Standard base64 with padding (the test's own, independent of the agent's).

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use usp_datamodel::plugin::OpHandle;
 
+use crate::transfer::sum::Algorithm;
 use crate::transfer::{self, Fetch, TransferError};
 
 /// `FirmwareImage.{i}.Status` (TR-181 2.19).
@@ -138,23 +139,9 @@ pub trait FirmwareBackend: Send + 'static {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checksum {
     /// The algorithm.
-    pub algorithm: &'static ring::digest::Algorithm,
+    pub algorithm: Algorithm,
     /// The expected digest, lowercase hex.
     pub hex: String,
-}
-
-impl Checksum {
-    /// The algorithm named by `CheckSumAlgorithm`; `None` for one ring lacks (SHA-224) or an
-    /// unknown name.
-    pub fn algorithm(name: &str) -> Option<&'static ring::digest::Algorithm> {
-        match name {
-            "SHA-1" => Some(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
-            "SHA-256" => Some(&ring::digest::SHA256),
-            "SHA-384" => Some(&ring::digest::SHA384),
-            "SHA-512" => Some(&ring::digest::SHA512),
-            _ => None,
-        }
-    }
 }
 
 /// Why a Download failed, with the status its image gets.
@@ -231,7 +218,7 @@ fn fetch_file<B: FirmwareBackend>(
     checksum: Option<&Checksum>,
 ) -> Result<u64, DownloadFault> {
     let scratch = backend.scratch();
-    let mut digest = checksum.map(|c| ring::digest::Context::new(c.algorithm));
+    let mut digest = checksum.map(|c| c.algorithm.hasher());
     let result = transfer::download(fetch, &scratch, &mut |chunk, _| {
         if let Some(d) = digest.as_mut() {
             d.update(chunk);
@@ -249,7 +236,7 @@ fn fetch_file<B: FirmwareBackend>(
         Err(e) => return failed(ImageStatus::DownloadFailed, e.to_string()),
     };
     if let (Some(want), Some(d)) = (checksum, digest) {
-        let got = hex(d.finish().as_ref());
+        let got = d.finish_hex();
         if got != want.hex {
             return failed(
                 ImageStatus::ValidationFailed,
@@ -274,9 +261,4 @@ fn install<B: FirmwareBackend>(
         message: e.to_string(),
     })?;
     Ok(version)
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -9,6 +9,7 @@ use usp_datamodel::value::Value;
 use super::backend::{After, Checksum, Done, DownloadFault, ImageStatus, Job};
 use super::{Field, Firmware, MAX_IMAGE_SIZE, ROW_PREFIX, Transfer};
 use crate::transfer::Fetch;
+use crate::transfer::sum::Algorithm;
 
 impl Firmware {
     pub(super) fn download(
@@ -31,7 +32,7 @@ impl Firmware {
         let checksum = match (text("CheckSumAlgorithm").as_str(), text("CheckSum")) {
             (_, sum) if sum.is_empty() => None,
             ("", _) => return Err(invalid("CheckSum needs a CheckSumAlgorithm")),
-            (name, sum) => match Checksum::algorithm(name) {
+            (name, sum) => match Algorithm::from_name(name) {
                 Some(algorithm) => Some(Checksum { algorithm, hex: sum.to_ascii_lowercase() }),
                 None => return Err(invalid(&format!("CheckSumAlgorithm {name} is not supported"))),
             },

@@ -23,8 +23,7 @@
 //! - `Activate()` selects the image for the next boot and reboots; its OperationComplete is
 //!   sent before the restart. Time windows are not interpreted yet (every window is taken as
 //!   "immediately"; `MaxNumberOfActivateTimeWindows` is 1).
-//! - `CheckSumAlgorithm` SHA-1, SHA-256, SHA-384, SHA-512 (ring's digests); SHA-224 is refused
-//!   with 7027 (ring has no SHA-224).
+//! - `CheckSumAlgorithm` SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 ([`crate::transfer::sum`]).
 //!
 //! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`) and
 //! [`openwrt::OpenWrtFirmware`] (one bank written by sysupgrade, a staging row in RAM;
@@ -293,8 +292,7 @@ impl Plugin for Firmware {
                 "URL" => a.constraints.max_len = Some(1024),
                 "Username" | "Password" => a.constraints.max_len = Some(256),
                 "CheckSumAlgorithm" => {
-                    a.constraints.enumeration =
-                        Some(&["SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]);
+                    a.constraints.enumeration = Some(crate::transfer::sum::Algorithm::NAMES);
                 }
                 _ => {}
             }

@@ -124,3 +124,28 @@ fn https_with_the_test_ca_downloads_and_another_ca_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn digest_auth_md5_and_sha256_against_the_server_challenge() {
+    let server = HttpServer::start();
+    for algorithm in ["MD5", "SHA-256"] {
+        let path = format!("/digest-{algorithm}");
+        let route = Route::Digest {
+            user: "Mufasa".into(),
+            password: "Circle of Life".into(),
+            algorithm,
+            body: body(3000),
+        };
+        server.route(&path, route);
+        let creds = Some(("Mufasa".to_owned(), "Circle of Life".to_owned()));
+        let fetch = Fetch { credentials: creds, ..Fetch::new(server.url(&path)) };
+        let (r, data, _) = get(&fetch);
+        assert_eq!(r.unwrap(), 3000, "{algorithm}");
+        assert_eq!(data, body(3000));
+        let wrong = Some(("Mufasa".to_owned(), "wrong".to_owned()));
+        let fetch = Fetch { credentials: wrong, ..Fetch::new(server.url(&path)) };
+        assert!(matches!(get(&fetch).0, Err(TransferError::Auth(401))), "{algorithm}");
+        let none = Fetch::new(server.url(&path));
+        assert!(matches!(get(&none).0, Err(TransferError::Auth(401))), "{algorithm}");
+    }
+}

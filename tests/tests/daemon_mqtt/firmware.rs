@@ -97,6 +97,7 @@ fn oktopus_firmware_update_restarts_the_agent_into_the_new_image() {
     });
     let Some(Notification::Event(e)) = boot.notification else { unreachable!() };
     assert_eq!(e.params["Cause"], "RemoteReboot");
+    assert_eq!(e.params["CommandKey"], "Download()", "the Download's CommandKey");
     let new = get(&mut ctl, &agent, &["Device.DeviceInfo.SoftwareVersion"]);
     assert_eq!(new["Device.DeviceInfo.SoftwareVersion"], "2.0.0-lab");
     assert_ne!(new, old);

@@ -11,5 +11,6 @@ mod ctl;
 mod firmware;
 mod messages;
 mod props;
+mod reboot;
 mod resilience;
 mod setup;

@@ -45,6 +45,16 @@ pub enum Route {
         /// The body.
         body: Vec<u8>,
     },
+    /// 200 with this body sent in `chunk`-byte pieces `pause` apart (a slow link: a transfer
+    /// in progress for cancel and progress tests).
+    Slow {
+        /// The body.
+        body: Vec<u8>,
+        /// Bytes per piece.
+        chunk: usize,
+        /// The pause after each piece.
+        pause: Duration,
+    },
     /// 302 to this location.
     Redirect(String),
     /// This status with an empty body.
@@ -200,6 +210,14 @@ fn serve(
                     "WWW-Authenticate: Basic realm=\"test\"\r\nWWW-Authenticate: Digest realm=\"{DIGEST_REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{DIGEST_NONCE}\", opaque=\"op\"\r\n"
                 );
                 out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
+            }
+        }
+        Some(Route::Slow { body, chunk, pause }) => {
+            out.write_all(head("200 OK", body.len(), "").as_bytes())?;
+            for piece in body.chunks(chunk.max(1)) {
+                out.write_all(piece)?;
+                out.flush()?;
+                std::thread::sleep(pause);
             }
         }
         Some(Route::Redirect(to)) => {

@@ -151,6 +151,8 @@ pub struct DownloadFault {
     pub status: ImageStatus,
     /// What went wrong, for the OperationComplete and TransferComplete!.
     pub message: String,
+    /// Whether it was canceled (`Request.{i}.Cancel()`): 7023, the bank untouched.
+    pub canceled: bool,
 }
 
 /// Work for the area's worker.
@@ -226,10 +228,19 @@ fn fetch_file<B: FirmwareBackend>(
     });
     let failed = |status, message: String| {
         let _ = std::fs::remove_file(&scratch);
-        Err(DownloadFault { status, message })
+        Err(DownloadFault { status, message, canceled: false })
     };
     let size = match result {
         Ok(size) => size,
+        Err(TransferError::Canceled) => {
+            let _ = std::fs::remove_file(&scratch);
+            let message = TransferError::Canceled.to_string();
+            return Err(DownloadFault {
+                status: ImageStatus::DownloadFailed,
+                message,
+                canceled: true,
+            });
+        }
         Err(e @ TransferError::Write(_)) => {
             return failed(ImageStatus::InstallationFailed, e.to_string());
         }
@@ -255,10 +266,12 @@ fn install<B: FirmwareBackend>(
     let version = backend.validate(file).map_err(|e| DownloadFault {
         status: ImageStatus::ValidationFailed,
         message: e.to_string(),
+        canceled: false,
     })?;
     backend.install(slot, file).map_err(|e| DownloadFault {
         status: ImageStatus::InstallationFailed,
         message: e.to_string(),
+        canceled: false,
     })?;
     Ok(version)
 }

@@ -2,6 +2,9 @@
 //! results (fetched, installed, boot selected) turned into statuses, OperationComplete,
 //! `Device.LocalAgent.TransferComplete!` and the reboot request.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Requester, SystemRequest};
 use usp_datamodel::value::Value;
@@ -38,10 +41,12 @@ impl Firmware {
             },
         };
         let user = text("Username");
+        let cancel = Arc::new(AtomicBool::new(false));
         let fetch = Fetch {
             credentials: (!user.is_empty()).then(|| (user, text("Password"))),
             expected_size: size,
             max_size: MAX_IMAGE_SIZE,
+            cancel: Some(Arc::clone(&cancel)),
             ..Fetch::new(url.clone())
         };
         let job = Job::Fetch { slot, fetch: Box::new(fetch), checksum };
@@ -58,6 +63,7 @@ impl Firmware {
             url,
             start: ctx.now().wall,
             auto_activate: arg(input, "AutoActivate").and_then(Value::as_bool) == Some(true),
+            cancel: Some(cancel),
         });
         self.set_status(ctx, slot, ImageStatus::Downloading);
         Ok(Outcome::Running)
@@ -68,11 +74,10 @@ impl Firmware {
         let Some(t) = self.transfer.take() else { return };
         let (code, message) = match &result {
             Ok(()) => (0, String::new()),
-            Err(f) => (ErrorCode::CommandFailure.code(), f.message.clone()),
+            Err(f) => (fault_code(f).code(), f.message.clone()),
         };
-        let done = result
-            .map(|()| Vec::new())
-            .map_err(|f| UspError::new(ErrorCode::CommandFailure, f.message));
+        let done =
+            result.map(|()| Vec::new()).map_err(|f| UspError::new(fault_code(&f), f.message));
         // Read before the command ends (its Request row goes with it); the reboot of an
         // AutoActivate reports it in Boot!.
         let key = command_key(ctx, &t.command);
@@ -99,11 +104,16 @@ impl Firmware {
     pub(super) fn on_done(&mut self, ctx: &mut Ctx, done: Done) {
         match done {
             Done::Fetched { slot, result: Ok(_) } => {
+                if let Some(t) = self.transfer.as_mut() {
+                    // Validation and installation run to their end.
+                    t.cancel = None;
+                }
                 self.set_status(ctx, slot, ImageStatus::Validating);
                 if let Err(e) = self.worker.submit(Job::Install { slot }) {
                     let fault = DownloadFault {
                         status: ImageStatus::InstallationFailed,
                         message: e.to_string(),
+                        canceled: false,
                     };
                     self.set_status(ctx, slot, fault.status);
                     self.finish(ctx, slot, Err(fault));
@@ -112,7 +122,13 @@ impl Firmware {
             Done::Fetched { slot, result: Err(fault), .. }
             | Done::Installed { slot, result: Err(fault), .. } => {
                 log::warn!("firmware: Download into image {} failed: {}", slot + 1, fault.message);
-                self.set_status(ctx, slot, fault.status);
+                let status = match self.images.get(slot) {
+                    // A cancel leaves the bank as it was.
+                    Some(i) if fault.canceled && i.present => ImageStatus::Available,
+                    _ if fault.canceled => ImageStatus::NoImage,
+                    _ => fault.status,
+                };
+                self.set_status(ctx, slot, status);
                 self.finish(ctx, slot, Err(fault));
             }
             Done::Installed { slot, result: Ok(version), .. } => {
@@ -178,6 +194,26 @@ impl Firmware {
                 log::error!("firmware: BootFirmwareImage {} not applied: {e}", slot + 1);
             }
         }
+    }
+}
+
+/// 7023 for a canceled Download, 7022 for a failed one.
+fn fault_code(f: &DownloadFault) -> ErrorCode {
+    if f.canceled { ErrorCode::CommandCanceled } else { ErrorCode::CommandFailure }
+}
+
+/// Asks the running Download to stop (`Request.{i}.Cancel()`): while it fetches; once the
+/// image is being validated and installed it runs to its end.
+pub(super) fn cancel(firmware: &mut Firmware, handle: OpHandle) -> Result<(), UspError> {
+    match firmware.transfer.as_ref() {
+        Some(t) if t.handle == handle => match &t.cancel {
+            Some(flag) => {
+                flag.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            None => Err(UspError::new(ErrorCode::CommandFailure, "the image is being installed")),
+        },
+        _ => Err(UspError::new(ErrorCode::CommandFailure, "this command cannot be canceled")),
     }
 }
 

@@ -20,6 +20,9 @@
 //!   `Available`, often the running one) writes the other bank: an A/B device never
 //!   overwrites the bank it runs from. `Affected` in TransferComplete! names the bank written.
 //! - One Download at a time; another is refused (7022) while one runs.
+//! - `Device.LocalAgent.Request.{i}.Cancel()` stops a Download while it fetches (at the next
+//!   chunk received): OperationComplete and TransferComplete! with 7023, the bank as it was.
+//!   Once the image is being validated and installed the cancel is refused.
 //! - `Activate()` selects the image for the next boot and reboots; its OperationComplete is
 //!   sent before the restart. Time windows are not interpreted yet (every window is taken as
 //!   "immediately"; `MaxNumberOfActivateTimeWindows` is 1).
@@ -137,6 +140,8 @@ struct Transfer {
     url: String,
     start: DateTime,
     auto_activate: bool,
+    /// Set to stop the fetch; `None` once it is over (validation runs to its end).
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The FirmwareImage plugin.
@@ -425,6 +430,10 @@ impl Plugin for Firmware {
             }
             None => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),
         }
+    }
+
+    fn cancel(&mut self, _ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {
+        flow::cancel(self, handle)
     }
 
     fn poll(&mut self, ctx: &mut Ctx) {

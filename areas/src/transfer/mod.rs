@@ -28,6 +28,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ureq::ResponseExt as _;
@@ -64,6 +65,9 @@ pub struct Fetch {
     pub max_redirects: u32,
     /// A PEM file of trusted CAs for `https://`; `None` uses the system bundle.
     pub ca_file: Option<PathBuf>,
+    /// Set (by another thread) to stop the transfer at the next chunk: a cancel
+    /// (`Request.{i}.Cancel()`).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Fetch {
@@ -78,6 +82,7 @@ impl Fetch {
             timeout: Duration::from_secs(600),
             max_redirects: 5,
             ca_file: None,
+            cancel: None,
         }
     }
 }
@@ -119,6 +124,8 @@ pub enum TransferError {
     TimedOut,
     /// The destination file could not be written.
     Write(io::Error),
+    /// [`Fetch::cancel`] was set.
+    Canceled,
 }
 
 impl fmt::Display for TransferError {
@@ -139,6 +146,7 @@ impl fmt::Display for TransferError {
             }
             TransferError::TimedOut => f.write_str("the transfer timed out"),
             TransferError::Write(e) => write!(f, "cannot write the file: {e}"),
+            TransferError::Canceled => f.write_str("the transfer was canceled"),
         }
     }
 }
@@ -181,6 +189,9 @@ pub fn download(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(read_error(e, total)),
         };
+        if fetch.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(TransferError::Canceled);
+        }
         total += n as u64;
         if total > fetch.max_size {
             return Err(TransferError::TooLarge { limit: fetch.max_size });

@@ -55,6 +55,15 @@ pub enum Route {
         /// The pause after each piece.
         pause: Duration,
     },
+    /// Accepts an upload (PUT or POST with a `Content-Length` body, at most 16 MiB): 201, the
+    /// body kept in `received`; with `digest` (user, password, algorithm) only for a right
+    /// Digest answer, as [`Route::Digest`].
+    Upload {
+        /// Credentials and algorithm of the Digest protection, if any.
+        digest: Option<(String, String, &'static str)>,
+        /// The last body received.
+        received: Arc<Mutex<Option<Vec<u8>>>>,
+    },
     /// 302 to this location.
     Redirect(String),
     /// This status with an empty body.
@@ -167,12 +176,16 @@ fn serve(
     }
     let head = String::from_utf8_lossy(&head);
     let method = request_method(&head);
-    let mut lines = head.lines();
-    let path = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_owned();
-    let auth = lines.find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("authorization").then(|| value.trim().to_owned())
-    });
+    let path = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
+    let path = path.to_owned();
+    let header = |wanted: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim().eq_ignore_ascii_case(wanted).then(|| value.trim().to_owned())
+        })
+    };
+    let auth = header("authorization");
+    let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let route = routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None);
     let out = &mut conn;
     let head = |status: &str, len: usize, extra: &str| {
@@ -220,6 +233,28 @@ fn serve(
                 std::thread::sleep(pause);
             }
         }
+        Some(Route::Upload { digest, received }) => {
+            let ok = match &digest {
+                None => true,
+                Some((u, p, algo)) => {
+                    auth.as_deref().is_some_and(|a| digest_ok(a, (u, p), algo, &path, &method))
+                }
+            };
+            let mut body = vec![0u8; length.min(16 << 20)];
+            conn_read_exact(out, &mut body)?;
+            if ok {
+                if let Ok(mut r) = received.lock() {
+                    *r = Some(body);
+                }
+                out.write_all(head("201 Created", 0, "").as_bytes())?;
+            } else {
+                let algo = digest.as_ref().map_or("MD5", |d| d.2);
+                let challenge = format!(
+                    "WWW-Authenticate: Digest realm=\"{DIGEST_REALM}\", qop=\"auth\", algorithm={algo}, nonce=\"{DIGEST_NONCE}\", opaque=\"op\"\r\n"
+                );
+                out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
+            }
+        }
         Some(Route::Redirect(to)) => {
             out.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())?;
         }
@@ -228,6 +263,11 @@ fn serve(
         }
     }
     out.flush()
+}
+
+/// Reads exactly `buf.len()` bytes (a request body).
+fn conn_read_exact(conn: &mut impl Read, buf: &mut [u8]) -> std::io::Result<()> {
+    conn.read_exact(buf)
 }
 
 const DIGEST_REALM: &str = "test@127.0.0.1";

@@ -1,5 +1,6 @@
-//! The agent's one HTTP(S) client for file transfers: firmware images now, software modules
-//! and bulk data later.
+//! The agent's one HTTP(S) client for file transfers: firmware images and configuration
+//! backups now, software modules and bulk data later. [`download`] fetches, [`upload`] sends
+//! a file with HTTP PUT.
 //!
 //! Built on `ureq` 3 (a small, well-kept blocking client with no async runtime) over rustls
 //! with the ring provider, as the MTPs use: trust anchors come from a PEM file, else the
@@ -126,6 +127,8 @@ pub enum TransferError {
     Write(io::Error),
     /// [`Fetch::cancel`] was set.
     Canceled,
+    /// The file to upload could not be read.
+    Read(io::Error),
 }
 
 impl fmt::Display for TransferError {
@@ -147,6 +150,7 @@ impl fmt::Display for TransferError {
             TransferError::TimedOut => f.write_str("the transfer timed out"),
             TransferError::Write(e) => write!(f, "cannot write the file: {e}"),
             TransferError::Canceled => f.write_str("the transfer was canceled"),
+            TransferError::Read(e) => write!(f, "cannot read the file to upload: {e}"),
         }
     }
 }
@@ -205,6 +209,31 @@ pub fn download(
         return Err(TransferError::SizeMismatch { expected, got: total });
     }
     Ok(total)
+}
+
+/// Uploads the file `src` to `fetch.url` with HTTP PUT (TR-181's `Backup()`: the file goes
+/// to the URL given), with the same TLS, authentication, time and redirect rules as
+/// [`download`]; the file must not exceed [`Fetch::max_size`] (it is read whole: backups are
+/// small). Any 2xx answer is success. Returns the bytes sent. Blocking.
+pub fn upload(fetch: &Fetch, src: &Path) -> Result<u64, TransferError> {
+    let size = std::fs::metadata(src).map_err(TransferError::Read)?.len();
+    if size > fetch.max_size {
+        return Err(TransferError::TooLarge { limit: fetch.max_size });
+    }
+    let body = std::fs::read(src).map_err(TransferError::Read)?;
+    let agent = agent_for(fetch)?;
+    let response = call_with_auth(fetch, "PUT", &mut |url, auth| {
+        let mut request = agent.put(url).header("Content-Type", "application/octet-stream");
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        request.send(&body[..])
+    })?;
+    match response.status().as_u16() {
+        200..=299 => Ok(size),
+        s @ (401 | 403) => Err(TransferError::Auth(s)),
+        s => Err(TransferError::Status(s)),
+    }
 }
 
 /// The client for `fetch`: its limits, and TLS for an `https://` URL.

@@ -149,3 +149,27 @@ fn digest_auth_md5_and_sha256_against_the_server_challenge() {
         assert!(matches!(get(&none).0, Err(TransferError::Auth(401))), "{algorithm}");
     }
 }
+
+#[test]
+fn upload_puts_the_file_with_digest_auth_and_refuses_wrong_credentials() {
+    let server = HttpServer::start();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let digest = Some(("u".to_owned(), "p".to_owned(), "SHA-256"));
+    server.route("/backup", Route::Upload { digest, received: received.clone() });
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("backup.db");
+    std::fs::write(&src, body(70_000)).unwrap();
+    let creds = Some(("u".to_owned(), "p".to_owned()));
+    let fetch = Fetch { credentials: creds, ..Fetch::new(server.url("/backup")) };
+    assert_eq!(upload(&fetch, &src).unwrap(), 70_000);
+    assert_eq!(received.lock().unwrap().take(), Some(body(70_000)));
+    let wrong = Fetch { credentials: Some(("u".into(), "x".into())), ..fetch.clone() };
+    assert!(matches!(upload(&wrong, &src), Err(TransferError::Auth(401))));
+    assert_eq!(received.lock().unwrap().take(), None, "nothing accepted");
+    let small = Fetch { max_size: 10, ..fetch.clone() };
+    assert!(matches!(upload(&small, &src), Err(TransferError::TooLarge { limit: 10 })));
+    let e = upload(&fetch, &dir.path().join("missing")).unwrap_err();
+    assert!(matches!(e, TransferError::Read(_)), "{e}");
+    let to_404 = Fetch::new(server.url("/nowhere"));
+    assert!(matches!(upload(&to_404, &src), Err(TransferError::Status(404))));
+}

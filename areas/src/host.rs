@@ -155,6 +155,9 @@ pub struct Host {
     /// The version of the firmware image running, set by the firmware area when it boots
     /// (see [`RunningVersion`]); `Device.DeviceInfo.SoftwareVersion` reports it.
     pub running_version: RunningVersion,
+    /// The agent's database, for the configuration backup and restore of
+    /// `Device.DeviceInfo.VendorConfigFile.` (set by the daemon; `None`: no such area).
+    pub database: Option<Arc<dyn crate::vendor_config::AgentDatabase>>,
 }
 
 /// The version of the running firmware image, shared between the firmware area (which learns
@@ -199,6 +202,7 @@ impl Host {
             waker: Arc::new(NoWake),
             router_areas: true,
             running_version: RunningVersion::default(),
+            database: None,
         }
     }
 

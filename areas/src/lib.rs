@@ -39,6 +39,9 @@
 //!   `DeviceInfo.SoftwareVersion` reports, so the core's `Boot!` says `FirmwareUpdated=true`
 //!   after a switch. Each Download emits `Device.LocalAgent.TransferComplete!` (declared by
 //!   LocalAgent, for every area that transfers files through [`transfer`]).
+//! - `Device.DeviceInfo.VendorConfigFile.{i}.` ([`vendor_config`]) exists when the host sets
+//!   [`Host::database`]; a successful `Restore()` asks for a reboot, and the host swaps the
+//!   staged database in before it opens it.
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
 //!   restart.
 //! - `Device.MQTT.Client.{i}.ForceReconnect()` and
@@ -71,6 +74,7 @@ pub mod stomp;
 mod time;
 pub mod transfer;
 pub mod typed;
+pub mod vendor_config;
 #[cfg(feature = "wifi")]
 pub mod wifi;
 pub mod worker;
@@ -126,6 +130,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    Area { name: "VendorConfigFile", router: false, build: vendor_config::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

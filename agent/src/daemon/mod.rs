@@ -143,6 +143,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(ubus) = &opts.programs.1 {
         host.paths.ubus_program = ubus.clone();
     }
+    host.database = Some(Arc::new(crate::store::backup::Database::new(opts.db.clone())));
     if let Some(sysupgrade) = &opts.sysupgrade {
         host.paths.sysupgrade_program = sysupgrade.clone();
     }

@@ -227,7 +227,7 @@ fn invalid(msg: &str) -> UspError {
 
 /// The CommandKey of the running command `command`, from its `Request.{i}` row (the core
 /// creates the row after the plugin started the command, so it is looked up at the end).
-fn command_key(ctx: &Ctx, command: &str) -> String {
+pub(crate) fn command_key(ctx: &Ctx, command: &str) -> String {
     let Some(table) = ctx.schema().obj_by_path("Device.LocalAgent.Request.{i}.") else {
         return String::new();
     };

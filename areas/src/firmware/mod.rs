@@ -34,6 +34,7 @@
 
 pub mod backend;
 mod flow;
+pub(crate) use flow::command_key;
 pub mod lab;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;

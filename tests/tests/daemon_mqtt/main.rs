@@ -7,6 +7,7 @@
 //! (`cargo build -p uspagent` first: `cargo test` does not rebuild other packages' binaries).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup;
 mod ctl;
 mod firmware;
 mod messages;

@@ -24,8 +24,9 @@
 //!   chunk received): OperationComplete and TransferComplete! with 7023, the bank as it was.
 //!   Once the image is being validated and installed the cancel is refused.
 //! - `Activate()` selects the image for the next boot and reboots; its OperationComplete is
-//!   sent before the restart. Time windows are not interpreted yet (every window is taken as
-//!   "immediately"; `MaxNumberOfActivateTimeWindows` is 1).
+//!   sent before the restart. Its time windows ([`windows`]) choose when: at once, or at the
+//!   start of the first `Immediately`/`AnyTime` window (the engine wakes the plugin then;
+//!   `Request.{i}.Cancel()` withdraws it until then).
 //! - `CheckSumAlgorithm` SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 ([`crate::transfer::sum`]).
 //!
 //! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`) and
@@ -42,6 +43,7 @@ pub mod openwrt;
 mod openwrt_tests;
 #[cfg(test)]
 mod tests;
+pub mod windows;
 
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::fields::Fields;
@@ -159,6 +161,8 @@ pub struct Firmware {
     activate_command: Option<String>,
     /// The CommandKey of the last Download, for the Boot! after its AutoActivate.
     reboot_key: Option<String>,
+    /// An `Activate()` waiting for its time window: the bank, the command, and when (uptime).
+    pending: Option<(usize, OpHandle, std::time::Duration)>,
 }
 
 impl std::fmt::Debug for Firmware {
@@ -207,6 +211,7 @@ impl Firmware {
             worker,
             activate_command: None,
             reboot_key: None,
+            pending: None,
         })
     }
 
@@ -246,6 +251,53 @@ impl Firmware {
         slot.ok_or_else(|| {
             UspError::new(ErrorCode::InvalidValue, format!("'{text}' is no available image"))
         })
+    }
+}
+
+impl Firmware {
+    /// `Activate()`: at once, or at the start of its first usable time window.
+    fn activate(
+        &mut self,
+        ctx: &mut Ctx,
+        inst: &Instance,
+        input: &[(Box<str>, Value)],
+        handle: OpHandle,
+    ) -> Result<Outcome, UspError> {
+        let slot = self.slot_of(inst)?;
+        if !self.images.get(slot).is_some_and(|i| i.present && i.available) {
+            let msg = format!("image {} cannot be activated", slot + 1);
+            return Err(UspError::new(ErrorCode::CommandFailure, msg));
+        }
+        if self.pending.is_some() || self.activate_command.is_some() {
+            return Err(UspError::new(ErrorCode::CommandFailure, "an Activate is pending"));
+        }
+        let offset = windows::activation_offset(&windows::parse(input)?)
+            .map_err(|e| UspError::new(ErrorCode::CommandFailure, e))?;
+        self.activate_command = Some(format!("{}Activate()", inst.path(ctx.schema())));
+        if offset == 0 {
+            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) }).map_err(
+                |e| {
+                    self.activate_command = None;
+                    UspError::new(ErrorCode::CommandFailure, e.to_string())
+                },
+            )?;
+        } else {
+            let wait = std::time::Duration::from_secs(u64::from(offset));
+            log::info!("firmware: image {} is activated in {offset} s", slot + 1);
+            self.pending = Some((slot, handle, ctx.now().uptime + wait));
+            ctx.wake_after(wait);
+        }
+        Ok(Outcome::Running)
+    }
+
+    /// Starts a waiting Activate whose window opened.
+    fn submit_activation(&mut self, ctx: &mut Ctx, slot: usize, handle: OpHandle) {
+        if let Err(e) =
+            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
+        {
+            self.activate_command = None;
+            ctx.complete(handle, Err(UspError::new(ErrorCode::CommandFailure, e.to_string())));
+        }
     }
 }
 
@@ -303,7 +355,7 @@ impl Plugin for Firmware {
                 _ => {}
             }
         }
-        b.command(img, "Activate", true);
+        windows::declare(b.command(img, "Activate", true));
         self.commands = [("Download", Command::Download), ("Activate", Command::Activate)]
             .into_iter()
             .filter_map(|(name, c)| Some((b.command_id(img, name)?, c)))
@@ -326,7 +378,7 @@ impl Plugin for Firmware {
             let value = match field {
                 Field::Active => row(self.active),
                 Field::Boot => row(self.boot),
-                Field::MaxWindows => Value::UnsignedInt(1),
+                Field::MaxWindows => Value::UnsignedInt(windows::MAX_WINDOWS as u32),
                 _ => {
                     let slot = self.slot_of(inst)?;
                     let image =
@@ -417,23 +469,19 @@ impl Plugin for Firmware {
     ) -> Result<Outcome, UspError> {
         match self.commands.iter().find(|(id, _)| *id == cmd).map(|(_, c)| *c) {
             Some(Command::Download) => self.download(ctx, inst, input, handle),
-            Some(Command::Activate) => {
-                let slot = self.slot_of(inst)?;
-                if !self.images.get(slot).is_some_and(|i| i.present && i.available) {
-                    let msg = format!("image {} cannot be activated", slot + 1);
-                    return Err(UspError::new(ErrorCode::CommandFailure, msg));
-                }
-                self.worker
-                    .submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
-                    .map_err(|e| UspError::new(ErrorCode::CommandFailure, e.to_string()))?;
-                self.activate_command = Some(format!("{}Activate()", inst.path(ctx.schema())));
-                Ok(Outcome::Running)
-            }
+            Some(Command::Activate) => self.activate(ctx, inst, input, handle),
             None => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),
         }
     }
 
-    fn cancel(&mut self, _ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {
+    fn cancel(&mut self, ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {
+        if self.pending.is_some_and(|(_, h, _)| h == handle) {
+            self.pending = None;
+            self.activate_command = None;
+            let e = UspError::new(ErrorCode::CommandCanceled, "canceled before its time window");
+            ctx.complete(handle, Err(e));
+            return Ok(());
+        }
         flow::cancel(self, handle)
     }
 
@@ -441,6 +489,14 @@ impl Plugin for Firmware {
         let done: Vec<Done> = self.worker.results().collect();
         for d in done {
             self.on_done(ctx, d);
+        }
+        if let Some((slot, handle, due)) = self.pending {
+            if ctx.now().uptime >= due {
+                self.pending = None;
+                self.submit_activation(ctx, slot, handle);
+            } else {
+                ctx.wake_after(due - ctx.now().uptime);
+            }
         }
     }
 }

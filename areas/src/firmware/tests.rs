@@ -92,7 +92,7 @@ fn first_start_runs_the_factory_image_in_bank_1() {
         "Device.DeviceInfo.FirmwareImage.1."
     );
     assert_eq!(t.get("Device.DeviceInfo.BootFirmwareImage"), "Device.DeviceInfo.FirmwareImage.1.");
-    assert_eq!(t.get("Device.DeviceInfo.MaxNumberOfActivateTimeWindows"), "1");
+    assert_eq!(t.get("Device.DeviceInfo.MaxNumberOfActivateTimeWindows"), "5");
 }
 
 #[test]
@@ -320,4 +320,61 @@ fn a_restart_during_a_download_leaves_the_banks_as_they_were() {
     server.route("/fw.img", Route::File(make_image("2.0.0-lab", b"payload", false)));
     let events = download(&mut t, 2, &[("AutoActivate", "false")], &server.url("/fw.img"));
     assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+}
+
+#[test]
+fn activate_waits_for_its_time_window_on_the_core_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    server.route("/fw.img", Route::File(make_image("2.2.0-lab", b"windowed", false)));
+    let mut t = start(dir.path());
+    let events = download(&mut t, 2, &[("AutoActivate", "false")], &server.url("/fw.img"));
+    assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+    let path = "Device.DeviceInfo.FirmwareImage.2.Activate()";
+    // Only windows this agent cannot use: refused at once.
+    let idle = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "60"),
+        ("TimeWindow.1.Mode", "WhenIdle"),
+    ];
+    assert_eq!(t.operate(path, &idle).unwrap_err().code.code(), 7022);
+    let overlapping = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "60"),
+        ("TimeWindow.1.Mode", "AnyTime"),
+        ("TimeWindow.2.Start", "30"),
+        ("TimeWindow.2.End", "90"),
+        ("TimeWindow.2.Mode", "AnyTime"),
+    ];
+    assert_eq!(t.operate(path, &overlapping).unwrap_err().code.code(), 7027);
+    // A confirmation window (skipped), then one opening 100 s after the command (at uptime 1).
+    let windows = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "50"),
+        ("TimeWindow.1.Mode", "ConfirmationNeeded"),
+        ("TimeWindow.2.Start", "100"),
+        ("TimeWindow.2.End", "200"),
+        ("TimeWindow.2.Mode", "Immediately"),
+    ];
+    t.tick(1);
+    let (_, outcome) = t.operate(path, &windows).unwrap();
+    assert_eq!(outcome, Outcome::Running);
+    let mut seen = Vec::new();
+    for secs in [2, 50, 100] {
+        t.dm.tick(at(secs), true);
+        std::thread::sleep(Duration::from_millis(20));
+        t.dm.tick(at(secs), true);
+        seen.extend(t.events());
+    }
+    assert!(!rebooting(&seen), "not before the window: {seen:?}");
+    assert_eq!(t.operate(path, &[]).unwrap_err().code.code(), 7022, "one Activate at a time");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !rebooting(&seen) && Instant::now() < end {
+        t.dm.tick(at(101), true);
+        seen.extend(t.events());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(rebooting(&seen), "activated when the window opened");
+    assert!(completed(&seen), "its OperationComplete");
+    assert_eq!(t.get("Device.DeviceInfo.BootFirmwareImage"), "Device.DeviceInfo.FirmwareImage.2.");
 }

@@ -11,8 +11,8 @@ use usp_datamodel::value::Value;
 
 use super::backend::{After, Checksum, Done, DownloadFault, ImageStatus, Job};
 use super::{Field, Firmware, MAX_IMAGE_SIZE, ROW_PREFIX, Transfer};
-use crate::transfer::Fetch;
 use crate::transfer::sum::Algorithm;
+use crate::transfer::{Fetch, Progress};
 
 impl Firmware {
     pub(super) fn download(
@@ -42,7 +42,9 @@ impl Firmware {
         };
         let user = text("Username");
         let cancel = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Progress::default());
         let fetch = Fetch {
+            progress: Some(Arc::clone(&progress)),
             credentials: (!user.is_empty()).then(|| (user, text("Password"))),
             expected_size: size,
             max_size: MAX_IMAGE_SIZE,
@@ -64,7 +66,9 @@ impl Firmware {
             start: ctx.now().wall,
             auto_activate: arg(input, "AutoActivate").and_then(Value::as_bool) == Some(true),
             cancel: Some(cancel),
+            progress,
         });
+        ctx.wake_after(PROGRESS_EVERY);
         self.set_status(ctx, slot, ImageStatus::Downloading);
         Ok(Outcome::Running)
     }
@@ -194,6 +198,21 @@ impl Firmware {
                 log::error!("firmware: BootFirmwareImage {} not applied: {e}", slot + 1);
             }
         }
+    }
+}
+
+/// How often a running Download's progress is copied to its Request row.
+pub(super) const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Firmware {
+    /// Copies the running Download's progress to its `Request.{i}` row
+    /// ([`crate::local_agent::PROGRESS`]) and asks to be woken for the next report.
+    pub(super) fn report_progress(&self, ctx: &mut Ctx) {
+        let Some(t) = &self.transfer else { return };
+        if let Some(percent) = t.progress.percent() {
+            crate::local_agent::report_progress(ctx, &t.command, percent);
+        }
+        ctx.wake_after(PROGRESS_EVERY);
     }
 }
 

@@ -145,6 +145,8 @@ struct Transfer {
     auto_activate: bool,
     /// Set to stop the fetch; `None` once it is over (validation runs to its end).
     cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The fetch's bytes so far, reported on the Request row.
+    progress: std::sync::Arc<crate::transfer::Progress>,
 }
 
 /// The FirmwareImage plugin.
@@ -490,6 +492,7 @@ impl Plugin for Firmware {
         for d in done {
             self.on_done(ctx, d);
         }
+        self.report_progress(ctx);
         if let Some((slot, handle, due)) = self.pending {
             if ctx.now().uptime >= due {
                 self.pending = None;

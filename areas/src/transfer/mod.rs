@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use ureq::ResponseExt as _;
@@ -69,6 +69,29 @@ pub struct Fetch {
     /// Set (by another thread) to stop the transfer at the next chunk: a cancel
     /// (`Request.{i}.Cancel()`).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Where the transfer counts its bytes, for another thread to read (progress).
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// A transfer's bytes so far and in all, updated as it runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    received: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress {
+    /// The share done in percent, `None` while the size is unknown.
+    pub fn percent(&self) -> Option<u32> {
+        let total = self.total.load(Ordering::Relaxed);
+        let got = self.received.load(Ordering::Relaxed).min(total);
+        (total > 0).then(|| u32::try_from(got * 100 / total).unwrap_or(100))
+    }
+
+    /// The bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
 }
 
 impl Fetch {
@@ -84,6 +107,7 @@ impl Fetch {
             max_redirects: 5,
             ca_file: None,
             cancel: None,
+            progress: None,
         }
     }
 }
@@ -182,6 +206,11 @@ pub fn download(
     if let Some(announced) = body.content_length() {
         check_size(fetch, announced)?;
     }
+    if let Some(p) = &fetch.progress {
+        let total = body.content_length().or(fetch.expected_size).unwrap_or(0);
+        p.total.store(total, Ordering::Relaxed);
+        p.received.store(0, Ordering::Relaxed);
+    }
     let mut reader = body.into_reader();
     let mut file = File::create(dest).map_err(TransferError::Write)?;
     let mut buf = vec![0u8; 16 * 1024];
@@ -202,6 +231,9 @@ pub fn download(
         }
         let chunk = buf.get(..n).unwrap_or_default();
         file.write_all(chunk).map_err(TransferError::Write)?;
+        if let Some(p) = &fetch.progress {
+            p.received.store(total, Ordering::Relaxed);
+        }
         on_chunk(chunk, total);
     }
     file.sync_all().map_err(TransferError::Write)?;

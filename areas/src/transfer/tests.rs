@@ -23,10 +23,14 @@ fn get(fetch: &Fetch) -> (Result<u64, TransferError>, Vec<u8>, u64) {
 fn a_file_streams_to_disk_with_progress() {
     let server = HttpServer::start();
     server.route("/fw.img", Route::File(body(100_000)));
-    let (r, data, seen) = get(&Fetch::new(server.url("/fw.img")));
+    let progress = Arc::new(Progress::default());
+    assert_eq!(progress.percent(), None, "unknown before the answer");
+    let fetch = Fetch { progress: Some(progress.clone()), ..Fetch::new(server.url("/fw.img")) };
+    let (r, data, seen) = get(&fetch);
     assert_eq!(r.unwrap(), 100_000);
     assert_eq!(data, body(100_000));
     assert_eq!(seen, 100_000);
+    assert_eq!((progress.percent(), progress.received()), (Some(100), 100_000));
 }
 
 #[test]

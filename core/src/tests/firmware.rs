@@ -205,3 +205,53 @@ fn a_download_canceled_through_its_request_ends_with_7023_and_the_bank_untouched
     assert!(h.core.take_system_requests().is_empty(), "no reboot");
     assert!(!dir.path().join("firmware/download.part").exists(), "the partial file is gone");
 }
+
+#[test]
+fn a_running_download_reports_its_progress_on_its_request_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    let image = make_image("2.0.0-lab", &[4u8; 300_000], false);
+    let slow = Route::Slow { body: image, chunk: 16_384, pause: Duration::from_millis(60) };
+    server.route("/slow.img", slow);
+    let (mut h, woken) = lab(dir.path().to_owned());
+    let _ = h.core.boot(h.now, BootInfo::local(true, false));
+    subscribe(&mut h, "oc", "OperationComplete", "Device.DeviceInfo.FirmwareImage.", &[]);
+    let operate = msg::Operate {
+        command: "Device.DeviceInfo.FirmwareImage.2.Download()".into(),
+        command_key: "dl-progress".into(),
+        send_resp: true,
+        input_args: [("URL".to_owned(), server.url("/slow.img"))]
+            .into_iter()
+            .chain([("AutoActivate".to_owned(), "false".to_owned())])
+            .collect(),
+    };
+    let RespType::OperateResp(r) = h.response(ReqType::Operate(operate)) else {
+        panic!("not an OperateResp")
+    };
+    let r = format!("{r:?}");
+    let start = r.find("Device.LocalAgent.Request.").expect("a Request row");
+    let row: String = r[start..].chars().take_while(|c| *c != '"').collect();
+    let param = format!("{row}{}", usp_areas::local_agent::PROGRESS);
+    assert_eq!(h.value(&param).as_deref(), Some("0"));
+    // Each second of the core's clock, the plugin copies the progress to the row.
+    let mut seen = Vec::new();
+    let mut done = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let mut out = h.advance(1);
+        while woken.try_recv().is_ok() {
+            out.extend(h.core.handle_wake(h.now));
+        }
+        if let Some(v) = h.value(&param) {
+            seen.push(v.parse::<u32>().unwrap());
+        }
+        if notifies(&out).iter().any(|s| matches!(s.notification(), Notification::OperComplete(_)))
+        {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the Download completed; progress seen: {seen:?}");
+    assert!(seen.iter().any(|p| (1..100).contains(p)), "a value between: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "never backwards: {seen:?}");
+}

@@ -252,25 +252,26 @@ fn trailer(f: &mut std::fs::File, end: u64) -> Option<(u8, u64)> {
     (word(0)? == FWIMAGE_MAGIC).then_some((*t.get(8)?, u64::from(word(12)?)))
 }
 
-/// Flashes the image asked for by an activation before this shutdown, if any: runs
-/// `sysupgrade <image>` (which, on a router, reboots and does not return). `Ok(true)` when it
-/// ran and succeeded; `Ok(false)` when nothing was asked; on failure the reason is recorded for
-/// the next start's BootFailureLog and the host restarts as usual. Call only after the clean
-/// shutdown (the database closed), from the host.
+/// Runs what was asked of `sysupgrade` before this shutdown, if anything (call only after the
+/// clean shutdown, the database closed, from the host):
+/// - a flash asked by an activation: `sysupgrade <image>`, which on a router reboots and does
+///   not return; `Ok(true)` when it ran and succeeded. On failure the reason is recorded for
+///   the next start's BootFailureLog and the host restarts as usual.
+/// - a configuration restore (`Device.DeviceInfo.VendorConfigFile.`'s sysupgrade row):
+///   `sysupgrade -r <backup>`; then `Ok(false)`: the host restarts (reboots) as usual.
+///
+/// `Ok(false)` too when nothing was asked.
 pub fn flash_if_requested(state_dir: &Path) -> Result<bool, FirmwareError> {
     let dir = state_dir.join("firmware");
-    let request = dir.join("flash");
-    let Ok(text) = std::fs::read_to_string(&request) else { return Ok(false) };
-    let _ = std::fs::remove_file(&request);
-    let mut lines = text.lines();
-    let (Some(program), Some(image)) = (lines.next(), lines.next()) else {
-        return Err(FirmwareError::Invalid(format!("{} is malformed", request.display())));
-    };
-    log::warn!("firmware: flashing {image} with {program}");
-    let failure = match Command::new(program).arg(image).status() {
-        Ok(s) if s.success() => return Ok(true),
-        Ok(s) => format!("{program} failed ({s})"),
-        Err(e) => format!("cannot run {program}: {e}"),
+    if let Some(argv) = take_request(&dir.join("restore"))? {
+        if let Err(e) = run_request(&argv) {
+            log::error!("the configuration restore failed: {e}");
+        }
+    }
+    let Some(argv) = take_request(&dir.join("flash"))? else { return Ok(false) };
+    let failure = match run_request(&argv) {
+        Ok(()) => return Ok(true),
+        Err(failure) => failure,
     };
     log::error!("firmware: {failure}");
     let pending = dir.join("pending");
@@ -279,4 +280,41 @@ pub fn flash_if_requested(state_dir: &Path) -> Result<bool, FirmwareError> {
         let _ = std::fs::write(&pending, text);
     }
     Err(FirmwareError::Invalid(failure))
+}
+
+/// Asks the host to run `sysupgrade -r <backup>` after its clean shutdown (see
+/// [`flash_if_requested`]).
+pub fn request_restore(
+    state_dir: &Path,
+    program: &Path,
+    backup: &Path,
+) -> Result<(), FirmwareError> {
+    let dir = state_dir.join("firmware");
+    std::fs::create_dir_all(&dir).map_err(|e| FirmwareError::io(&dir, e))?;
+    let text = format!("{}\n-r\n{}\n", program.display(), backup.display());
+    let tmp = dir.join("restore.tmp");
+    std::fs::write(&tmp, text).map_err(|e| FirmwareError::io(&tmp, e))?;
+    let path = dir.join("restore");
+    std::fs::rename(&tmp, &path).map_err(|e| FirmwareError::io(&path, e))
+}
+
+/// The program and arguments of the request file `path` (one a line), removing the file.
+fn take_request(path: &Path) -> Result<Option<Vec<String>>, FirmwareError> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(None) };
+    let _ = std::fs::remove_file(path);
+    let argv: Vec<String> = text.lines().map(str::to_owned).collect();
+    if argv.len() < 2 {
+        return Err(FirmwareError::Invalid(format!("{} is malformed", path.display())));
+    }
+    Ok(Some(argv))
+}
+
+fn run_request(argv: &[String]) -> Result<(), String> {
+    let (program, args) = argv.split_first().ok_or("an empty request")?;
+    log::warn!("running {program} {}", args.join(" "));
+    match Command::new(program).args(args).status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{program} failed ({s})")),
+        Err(e) => Err(format!("cannot run {program}: {e}")),
+    }
 }

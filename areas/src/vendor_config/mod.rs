@@ -1,6 +1,9 @@
-//! `Device.DeviceInfo.VendorConfigFile.{i}.` (TR-181 2.19): one row, the agent's database
-//! (its whole USP configuration), with the async commands `Backup(URL, Username, Password)` and
+//! `Device.DeviceInfo.VendorConfigFile.{i}.` (TR-181 2.19), with the async commands
+//! `Backup(URL, Username, Password)` and
 //! `Restore(URL, Username, Password, FileSize, TargetFileName, CheckSumAlgorithm, CheckSum)`.
+//! Its rows: `uspagent`, the agent's database (its whole USP configuration), whenever the host
+//! gives one; on OpenWrt also `sysupgrade`, the router's configuration as `sysupgrade -b`
+//! saves it (its keep list, /etc/config and the packages' conffiles, the agent's among them).
 //!
 //! - Backup: the host writes a consistent snapshot of the database ([`AgentDatabase::snapshot`],
 //!   SQLite's `VACUUM INTO`: never a torn copy of a file being written) into the state
@@ -12,6 +15,12 @@
 //!   (7022) and the running configuration is untouched.
 //! - Both end with their OperationComplete and `Device.LocalAgent.TransferComplete!`
 //!   (TransferType `Upload` / `Download`, Affected the row).
+//! - The `sysupgrade` row: Backup runs `sysupgrade -b <file>` in the staging directory
+//!   (`$TMPDIR`) and uploads it; Restore downloads a gzip archive, and the host runs
+//!   `sysupgrade -r <file>` after its clean shutdown, then reboots
+//!   ([`crate::firmware::openwrt::flash_if_requested`]). Caveat: `sysupgrade -b` copies the
+//!   agent's live database file as it is (SQLite in WAL mode changes the main file only at
+//!   checkpoints); the `uspagent` row's snapshot is the consistent one.
 //! - `FileSize` is a hint: per TR-181 a wrong one does not fail the Restore.
 //!
 //! Never does: touch the database file itself (the host does, through [`AgentDatabase`]), or
@@ -31,6 +40,9 @@ use crate::transfer::sum::Algorithm;
 use crate::transfer::{self, Fetch};
 use crate::worker::Worker;
 
+#[cfg(all(test, feature = "openwrt"))]
+mod tests;
+
 /// The table's path.
 pub const TABLE: &str = "Device.DeviceInfo.VendorConfigFile.{i}.";
 /// The largest backup or restore file.
@@ -45,13 +57,35 @@ pub trait AgentDatabase: Send + Sync {
     fn stage_restore(&self, file: &Path) -> Result<(), String>;
 }
 
-/// The plugins for `host`: none when the host gives no database.
+/// What a row backs up.
+#[derive(Clone, Debug)]
+enum Source {
+    /// The agent's database.
+    Database(Arc<dyn AgentDatabase>),
+    /// OpenWrt's `sysupgrade -b` archive, made and restored by this program.
+    Sysupgrade(PathBuf),
+}
+
+impl std::fmt::Debug for dyn AgentDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AgentDatabase")
+    }
+}
+
+/// The plugins for `host`: none when it has nothing to back up.
 pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
-    let Some(db) = host.database.clone() else {
-        log::info!("VendorConfigFile: the host has no database to back up");
+    let mut sources = Vec::new();
+    if let Some(db) = host.database.clone() {
+        sources.push(("uspagent", Source::Database(db)));
+    }
+    if host.platform == crate::Platform::OpenWrt && cfg!(feature = "openwrt") {
+        sources.push(("sysupgrade", Source::Sysupgrade(host.paths.sysupgrade_program.clone())));
+    }
+    if sources.is_empty() {
+        log::info!("VendorConfigFile: nothing to back up on this host");
         return Vec::new();
-    };
-    match VendorConfig::new(host, db) {
+    }
+    match VendorConfig::new(host, sources) {
         Ok(p) => vec![Box::new(p)],
         Err(e) => {
             log::error!("VendorConfigFile: cannot start its worker: {e}");
@@ -69,10 +103,11 @@ enum Field {
     UseForBackupRestore,
 }
 
-/// Work for the worker.
-enum Job {
-    Backup(Box<Fetch>),
-    Restore(Box<Fetch>, Option<(Algorithm, String)>),
+/// Work for the worker: the row's source, and what to do.
+struct Job {
+    source: Source,
+    restore: Option<Option<(Algorithm, String)>>,
+    fetch: Box<Fetch>,
 }
 
 /// What the worker did: the bytes moved, or why it failed.
@@ -94,6 +129,7 @@ pub struct VendorConfig {
     commands: Vec<(CmdId, bool)>,
     worker: Worker<Job, Done>,
     running: Option<Running>,
+    rows: Vec<(&'static str, Source)>,
 }
 
 impl std::fmt::Debug for VendorConfig {
@@ -103,46 +139,123 @@ impl std::fmt::Debug for VendorConfig {
 }
 
 impl VendorConfig {
-    /// The plugin for `host`'s database `db`; files in transit go to the state directory.
-    pub fn new(host: &Host, db: Arc<dyn AgentDatabase>) -> std::io::Result<VendorConfig> {
-        let dir = host.paths.state_dir.clone();
-        let worker = Worker::spawn("vendor-config", host.waker.clone(), move |job| {
-            Done(run(db.as_ref(), &dir, job))
-        })?;
-        Ok(VendorConfig { fields: Fields::default(), commands: Vec::new(), worker, running: None })
+    /// The plugin for `rows` (name, source); the database's files in transit go to the state
+    /// directory, sysupgrade's to the staging one.
+    fn new(host: &Host, rows: Vec<(&'static str, Source)>) -> std::io::Result<VendorConfig> {
+        let dirs = Dirs { state: host.paths.state_dir.clone(), tmp: host.paths.tmp_dir.clone() };
+        let worker =
+            Worker::spawn("vendor-config", host.waker.clone(), move |job| Done(run(&dirs, job)))?;
+        Ok(VendorConfig {
+            fields: Fields::default(),
+            commands: Vec::new(),
+            worker,
+            running: None,
+            rows,
+        })
+    }
+
+    fn source(&self, inst: &Instance) -> Result<&(&'static str, Source), UspError> {
+        let key = inst.key().unwrap_or_default();
+        self.rows
+            .iter()
+            .find(|(name, _)| *name == key)
+            .ok_or_else(|| UspError::internal(format!("no configuration file {key}")))
     }
 }
 
+/// Where files in transit go.
+struct Dirs {
+    state: PathBuf,
+    tmp: PathBuf,
+}
+
 /// Runs one job on the worker thread.
-fn run(db: &dyn AgentDatabase, dir: &Path, job: Job) -> Result<u64, String> {
-    match job {
-        Job::Backup(fetch) => {
-            let file = dir.join("backup.db.tmp");
-            let result = db.snapshot(&file).and_then(|()| {
-                transfer::upload(&fetch, &file).map_err(|e| format!("upload failed: {e}"))
+fn run(dirs: &Dirs, job: Job) -> Result<u64, String> {
+    match (&job.source, job.restore) {
+        (source, None) => {
+            let file = match source {
+                Source::Database(_) => dirs.state.join("backup.db.tmp"),
+                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-backup.tar.gz"),
+            };
+            let result = make_backup(source, &file).and_then(|()| {
+                transfer::upload(&job.fetch, &file).map_err(|e| format!("upload failed: {e}"))
             });
             let _ = std::fs::remove_file(&file);
             result
         }
-        Job::Restore(fetch, checksum) => {
-            let file: PathBuf = dir.join("restore.part");
-            let mut hasher = checksum.as_ref().map(|(a, _)| a.hasher());
-            let got = transfer::download(&fetch, &file, &mut |chunk, _| {
-                if let Some(h) = hasher.as_mut() {
-                    h.update(chunk);
-                }
-            });
-            let result = got.map_err(|e| format!("download failed: {e}")).and_then(|size| {
-                if let (Some((_, want)), Some(h)) = (&checksum, hasher) {
-                    let sum = h.finish_hex();
-                    if sum != *want {
-                        return Err(format!("checksum mismatch: {sum}, {want} expected"));
-                    }
-                }
-                db.stage_restore(&file).map(|()| size)
-            });
-            let _ = std::fs::remove_file(&file);
+        (source, Some(checksum)) => {
+            let file = match source {
+                Source::Database(_) => dirs.state.join("restore.part"),
+                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-restore.tar.gz"),
+            };
+            let result = fetch_checked(&job.fetch, &file, checksum.as_ref())
+                .and_then(|size| stage(source, &dirs.state, &file).map(|()| size));
+            if result.is_err() || matches!(source, Source::Database(_)) {
+                let _ = std::fs::remove_file(&file);
+            }
             result
+        }
+    }
+}
+
+/// Writes the backup of `source` into `file`.
+fn make_backup(source: &Source, file: &Path) -> Result<(), String> {
+    match source {
+        Source::Database(db) => db.snapshot(file),
+        Source::Sysupgrade(program) => {
+            let status = std::process::Command::new(program).arg("-b").arg(file).status();
+            match status {
+                Ok(s) if s.success() && file.is_file() => Ok(()),
+                Ok(s) => Err(format!("{} -b failed ({s})", program.display())),
+                Err(e) => Err(format!("cannot run {}: {e}", program.display())),
+            }
+        }
+    }
+}
+
+/// Downloads `fetch` into `file`, checking the checksum; the size.
+fn fetch_checked(
+    fetch: &Fetch,
+    file: &Path,
+    checksum: Option<&(Algorithm, String)>,
+) -> Result<u64, String> {
+    let mut hasher = checksum.map(|(a, _)| a.hasher());
+    let size = transfer::download(fetch, file, &mut |chunk, _| {
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
+        }
+    })
+    .map_err(|e| format!("download failed: {e}"))?;
+    if let (Some((_, want)), Some(h)) = (checksum, hasher) {
+        let sum = h.finish_hex();
+        if sum != *want {
+            return Err(format!("checksum mismatch: {sum}, {want} expected"));
+        }
+    }
+    Ok(size)
+}
+
+/// Checks the downloaded `file` and stages it for the host to apply at its restart.
+fn stage(source: &Source, state: &Path, file: &Path) -> Result<(), String> {
+    match source {
+        Source::Database(db) => db.stage_restore(file),
+        #[cfg(feature = "openwrt")]
+        Source::Sysupgrade(program) => {
+            let mut magic = [0u8; 2];
+            let read = std::fs::File::open(file).and_then(|mut f| {
+                use std::io::Read;
+                f.read_exact(&mut magic)
+            });
+            if read.is_err() || magic != [0x1f, 0x8b] {
+                return Err("not a sysupgrade backup (not a gzip archive)".into());
+            }
+            crate::firmware::openwrt::request_restore(state, program, file)
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "openwrt"))]
+        Source::Sysupgrade(_) => {
+            let _ = state;
+            Err("no OpenWrt support in this build".into())
         }
     }
 }
@@ -170,9 +283,10 @@ impl VendorConfig {
             max_size: MAX_FILE,
             ..Fetch::new(url.clone())
         };
-        let job = if restore {
+        let source = self.source(inst)?.1.clone();
+        let checksum = if restore {
             let (name, sum) = (arg(input, "CheckSumAlgorithm"), arg(input, "CheckSum"));
-            let checksum = match (name.as_str(), sum.is_empty()) {
+            Some(match (name.as_str(), sum.is_empty()) {
                 (_, true) => None,
                 (n, false) => Some((
                     Algorithm::from_name(n).ok_or_else(|| {
@@ -180,11 +294,11 @@ impl VendorConfig {
                     })?,
                     sum.to_ascii_lowercase(),
                 )),
-            };
-            Job::Restore(Box::new(fetch), checksum)
+            })
         } else {
-            Job::Backup(Box::new(fetch))
+            None
         };
+        let job = Job { source, restore: checksum, fetch: Box::new(fetch) };
         self.worker
             .submit(job)
             .map_err(|e| UspError::new(ErrorCode::CommandFailure, e.to_string()))?;
@@ -292,19 +406,22 @@ impl Plugin for VendorConfig {
     fn get(
         &mut self,
         _ctx: &mut Ctx,
-        _inst: &Instance,
+        inst: &Instance,
         params: &[ParamId],
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
+        let (name, source) = self.source(inst)?;
+        let description = match source {
+            Source::Database(_) => "the agent's database: its whole USP configuration",
+            Source::Sysupgrade(_) => "the router's configuration as sysupgrade -b saves it",
+        };
         for &p in params {
             let field = self.fields.of(p).ok_or_else(|| UspError::internal("unknown parameter"))?;
             out.push(match field {
-                Field::Name => Value::String("uspagent".into()),
+                Field::Name => Value::String((*name).into()),
                 Field::Version => Value::String(env!("CARGO_PKG_VERSION").into()),
                 Field::Date => Value::DateTime(DateTime::UNKNOWN),
-                Field::Description => {
-                    Value::String("the agent's database: its whole USP configuration".into())
-                }
+                Field::Description => Value::String(description.into()),
                 Field::UseForBackupRestore => Value::Boolean(true),
             });
         }
@@ -317,7 +434,7 @@ impl Plugin for VendorConfig {
         _table: ObjId,
         _parent: &Instance,
     ) -> Result<Vec<String>, UspError> {
-        Ok(vec!["1".into()])
+        Ok(self.rows.iter().map(|(name, _)| (*name).to_owned()).collect())
     }
 
     fn operate(

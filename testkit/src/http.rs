@@ -64,6 +64,17 @@ pub enum Route {
         /// The last body received.
         received: Arc<Mutex<Option<Vec<u8>>>>,
     },
+    /// 200 announcing the whole body (and `Accept-Ranges: bytes` when `ranges`) but closing
+    /// after `cut` bytes; a request with `Range: bytes=N-` gets 206 with the rest when
+    /// `ranges` (a server that supports resuming).
+    Cut {
+        /// The whole body.
+        body: Vec<u8>,
+        /// The bytes sent before the first answer is cut.
+        cut: usize,
+        /// Whether byte ranges are served.
+        ranges: bool,
+    },
     /// 302 to this location.
     Redirect(String),
     /// This status with an empty body.
@@ -185,6 +196,9 @@ fn serve(
         })
     };
     let auth = header("authorization");
+    let range_from: Option<usize> = header("range")
+        .and_then(|r| r.strip_prefix("bytes=").map(str::to_owned))
+        .and_then(|r| r.trim_end_matches('-').parse().ok());
     let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let route = routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None);
     let out = &mut conn;
@@ -255,6 +269,20 @@ fn serve(
                 out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
             }
         }
+        Some(Route::Cut { body, cut, ranges }) => match range_from {
+            Some(from) if ranges && from < body.len() => {
+                let rest = body.get(from..).unwrap_or_default();
+                let extra =
+                    format!("Content-Range: bytes {from}-{}/{}\r\n", body.len() - 1, body.len());
+                out.write_all(head("206 Partial Content", rest.len(), &extra).as_bytes())?;
+                out.write_all(rest)?;
+            }
+            _ => {
+                let extra = if ranges { "Accept-Ranges: bytes\r\n" } else { "" };
+                out.write_all(head("200 OK", body.len(), extra).as_bytes())?;
+                out.write_all(body.get(..cut).unwrap_or(&body))?;
+            }
+        },
         Some(Route::Redirect(to)) => {
             out.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())?;
         }

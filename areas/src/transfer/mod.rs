@@ -25,8 +25,8 @@
 //! thread.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read, Write};
+
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,7 +37,10 @@ use ureq::http::Response;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 
 pub mod digest;
+mod get;
 pub mod sum;
+
+pub use get::{MAX_RESUMES, download};
 #[cfg(test)]
 mod tests;
 
@@ -180,68 +183,6 @@ impl fmt::Display for TransferError {
 }
 
 impl std::error::Error for TransferError {}
-
-/// Downloads `fetch` into `dest` (created or truncated), calling `on_chunk` with every chunk
-/// written and the total so far. Returns the size received. Blocking.
-pub fn download(
-    fetch: &Fetch,
-    dest: &Path,
-    on_chunk: &mut dyn FnMut(&[u8], u64),
-) -> Result<u64, TransferError> {
-    let agent = agent_for(fetch)?;
-    let response = call_with_auth(fetch, "GET", &mut |url, auth| {
-        let mut request = agent.get(url);
-        if let Some(auth) = auth {
-            request = request.header("Authorization", auth);
-        }
-        request.call()
-    })?;
-    let status = response.status().as_u16();
-    match status {
-        200 => {}
-        401 | 403 => return Err(TransferError::Auth(status)),
-        _ => return Err(TransferError::Status(status)),
-    }
-    let body = response.into_body();
-    if let Some(announced) = body.content_length() {
-        check_size(fetch, announced)?;
-    }
-    if let Some(p) = &fetch.progress {
-        let total = body.content_length().or(fetch.expected_size).unwrap_or(0);
-        p.total.store(total, Ordering::Relaxed);
-        p.received.store(0, Ordering::Relaxed);
-    }
-    let mut reader = body.into_reader();
-    let mut file = File::create(dest).map_err(TransferError::Write)?;
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total: u64 = 0;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e, total)),
-        };
-        if fetch.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Err(TransferError::Canceled);
-        }
-        total += n as u64;
-        if total > fetch.max_size {
-            return Err(TransferError::TooLarge { limit: fetch.max_size });
-        }
-        let chunk = buf.get(..n).unwrap_or_default();
-        file.write_all(chunk).map_err(TransferError::Write)?;
-        if let Some(p) = &fetch.progress {
-            p.received.store(total, Ordering::Relaxed);
-        }
-        on_chunk(chunk, total);
-    }
-    file.sync_all().map_err(TransferError::Write)?;
-    if let Some(expected) = fetch.expected_size.filter(|e| *e != total) {
-        return Err(TransferError::SizeMismatch { expected, got: total });
-    }
-    Ok(total)
-}
 
 /// Uploads the file `src` to `fetch.url` with HTTP PUT (TR-181's `Backup()`: the file goes
 /// to the URL given), with the same TLS, authentication, time and redirect rules as

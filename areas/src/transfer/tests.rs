@@ -177,3 +177,16 @@ fn upload_puts_the_file_with_digest_auth_and_refuses_wrong_credentials() {
     let to_404 = Fetch::new(server.url("/nowhere"));
     assert!(matches!(upload(&to_404, &src), Err(TransferError::Status(404))));
 }
+
+#[test]
+fn a_cut_body_is_resumed_with_a_range_when_the_server_allows_it() {
+    let server = HttpServer::start();
+    server.route("/r", Route::Cut { body: body(60_000), cut: 25_000, ranges: true });
+    server.route("/n", Route::Cut { body: body(60_000), cut: 25_000, ranges: false });
+    let (r, data, seen) = get(&Fetch::new(server.url("/r")));
+    assert_eq!(r.unwrap(), 60_000);
+    assert_eq!(data, body(60_000), "the rest appended where it stopped");
+    assert_eq!(seen, 60_000, "every byte handed once to the callback");
+    let e = get(&Fetch::new(server.url("/n"))).0.unwrap_err();
+    assert!(matches!(e, TransferError::Truncated { got: 25_000 }), "{e}");
+}

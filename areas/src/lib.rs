@@ -33,7 +33,9 @@
 //!   reset file must give it one (`Role.1` for full access).
 //! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
-//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab backend so far):
+//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab and OpenWrt
+//!   backends; on OpenWrt the host runs [`firmware::openwrt::flash_if_requested`] after its
+//!   clean shutdown, before restarting):
 //!   `Download()`/`Activate()` end by asking the host to reboot (`SystemRequest::Reboot`,
 //!   Cause `RemoteReboot`); the area sets [`Host::running_version`], which
 //!   `DeviceInfo.SoftwareVersion` reports, so the core's `Boot!` says `FirmwareUpdated=true`

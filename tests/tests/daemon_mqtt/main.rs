@@ -10,6 +10,7 @@
 mod backup;
 mod ctl;
 mod firmware;
+mod firmware_openwrt;
 mod messages;
 mod props;
 mod reboot;

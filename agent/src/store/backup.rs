@@ -124,3 +124,77 @@ fn keep_meta(staged: &Path, db: &Path) -> Result<(), String> {
     conn.execute_batch("PRAGMA journal_mode=DELETE").map_err(|e| e.to_string())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use usp_areas::vendor_config::AgentDatabase as _;
+    use usp_datamodel::store::{Change, Item, Store};
+
+    fn put(store: &mut SqliteStore, path: &str, value: &str) {
+        let item = Item::Value { path: path.into(), value: value.into() };
+        store.write(&[Change::Put(item)]).unwrap();
+    }
+
+    fn meta(store: &mut SqliteStore, key: &str, value: &str) {
+        store.write(&[Change::Put(Item::Meta { key: key.into(), value: value.into() })]).unwrap();
+    }
+
+    fn value_of(db: &Path, path: &str) -> Option<String> {
+        let mut store = SqliteStore::open(db).unwrap();
+        store.load().unwrap().into_iter().find_map(|i| match i {
+            Item::Value { path: p, value } if p == path => Some(value),
+            Item::Meta { key, value } if key == path => Some(value),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_snapshot_restored_replaces_the_configuration_and_keeps_the_running_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("usp.db");
+        let mut store = SqliteStore::open(&db).unwrap();
+        put(&mut store, "Device.A", "backed-up");
+        meta(&mut store, "boot/cause", "old");
+        let database = Database::new(&db);
+        let snap = dir.path().join("snap.db");
+        // Taken while the store's connection is open (and holds WAL frames).
+        database.snapshot(&snap).unwrap();
+        put(&mut store, "Device.A", "changed later");
+        meta(&mut store, "boot/cause", "RemoteReboot");
+        drop(store);
+        database.stage_restore(&snap).unwrap();
+        assert!(!snap.exists() && staged_path(&db).exists(), "staged by a rename");
+        assert_eq!(value_of(&db, "Device.A").as_deref(), Some("changed later"), "not yet");
+        apply_staged_restore(&db);
+        assert!(!staged_path(&db).exists());
+        assert_eq!(value_of(&db, "Device.A").as_deref(), Some("backed-up"));
+        assert_eq!(value_of(&db, "boot/cause").as_deref(), Some("RemoteReboot"), "meta kept");
+        apply_staged_restore(&db); // nothing staged: nothing happens
+        assert_eq!(value_of(&db, "Device.A").as_deref(), Some("backed-up"));
+    }
+
+    #[test]
+    fn bad_restore_files_are_refused_and_a_broken_staged_file_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("usp.db");
+        let mut store = SqliteStore::open(&db).unwrap();
+        put(&mut store, "Device.A", "kept");
+        drop(store);
+        let database = Database::new(&db);
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, b"SQLite format 3\0garbage that is no database").unwrap();
+        assert!(database.stage_restore(&junk).is_err());
+        let empty = dir.path().join("empty.db");
+        Connection::open(&empty).unwrap().execute_batch("CREATE TABLE t(x)").unwrap();
+        let e = database.stage_restore(&empty).unwrap_err();
+        assert!(e.contains("no uspagent schema"), "{e}");
+        assert!(!staged_path(&db).exists());
+        // A staged file broken after staging (a torn write): the old database stays.
+        std::fs::write(staged_path(&db), b"torn").unwrap();
+        apply_staged_restore(&db);
+        assert_eq!(value_of(&db, "Device.A").as_deref(), Some("kept"));
+        assert!(sidecar(&db, ".restore-failed").exists());
+    }
+}

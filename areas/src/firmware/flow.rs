@@ -1,4 +1,5 @@
-//! The Download and Activate flow of [`super::Firmware`]: starting a Download, the worker's
+//! The Download and Activate flow of [`super::Firmware`]: starting a Download or an Activate
+//! (at once or at its time window), the worker's
 //! results (fetched, installed, boot selected) turned into statuses, OperationComplete,
 //! `Device.LocalAgent.TransferComplete!` and the reboot request.
 
@@ -263,4 +264,51 @@ pub(crate) fn command_key(ctx: &Ctx, command: &str) -> String {
         }
     }
     String::new()
+}
+
+impl Firmware {
+    /// `Activate()`: at once, or at the start of its first usable time window.
+    pub(super) fn activate(
+        &mut self,
+        ctx: &mut Ctx,
+        inst: &Instance,
+        input: &[(Box<str>, Value)],
+        handle: OpHandle,
+    ) -> Result<Outcome, UspError> {
+        let slot = self.slot_of(inst)?;
+        if !self.images.get(slot).is_some_and(|i| i.present && i.available) {
+            let msg = format!("image {} cannot be activated", slot + 1);
+            return Err(UspError::new(ErrorCode::CommandFailure, msg));
+        }
+        if self.pending.is_some() || self.activate_command.is_some() {
+            return Err(UspError::new(ErrorCode::CommandFailure, "an Activate is pending"));
+        }
+        let offset = super::windows::activation_offset(&super::windows::parse(input)?)
+            .map_err(|e| UspError::new(ErrorCode::CommandFailure, e))?;
+        self.activate_command = Some(format!("{}Activate()", inst.path(ctx.schema())));
+        if offset == 0 {
+            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) }).map_err(
+                |e| {
+                    self.activate_command = None;
+                    UspError::new(ErrorCode::CommandFailure, e.to_string())
+                },
+            )?;
+        } else {
+            let wait = std::time::Duration::from_secs(u64::from(offset));
+            log::info!("firmware: image {} is activated in {offset} s", slot + 1);
+            self.pending = Some((slot, handle, ctx.now().uptime + wait));
+            ctx.wake_after(wait);
+        }
+        Ok(Outcome::Running)
+    }
+
+    /// Starts a waiting Activate whose window opened.
+    pub(super) fn submit_activation(&mut self, ctx: &mut Ctx, slot: usize, handle: OpHandle) {
+        if let Err(e) =
+            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
+        {
+            self.activate_command = None;
+            ctx.complete(handle, Err(UspError::new(ErrorCode::CommandFailure, e.to_string())));
+        }
+    }
 }

@@ -8,7 +8,8 @@
 //! The flow (Oktopus' and TP-469 9.x's):
 //! - `Download(URL, AutoActivate, Username, Password, FileSize, CheckSumAlgorithm, CheckSum)`:
 //!   Status `Downloading` while the worker fetches the file ([`crate::transfer`]: size, time
-//!   and redirect limits, Basic auth; the checksum is computed while streaming), `Validating`
+//!   and redirect limits, Digest or Basic auth, resumed when cut; the checksum is computed while
+//!   streaming), `Validating`
 //!   while the backend checks and installs it, then `Available`, or `DownloadFailed` /
 //!   `ValidationFailed` / `InstallationFailed` with the old image untouched. Then the
 //!   Download's OperationComplete (7022 with the reason on failure) and
@@ -253,53 +254,6 @@ impl Firmware {
         slot.ok_or_else(|| {
             UspError::new(ErrorCode::InvalidValue, format!("'{text}' is no available image"))
         })
-    }
-}
-
-impl Firmware {
-    /// `Activate()`: at once, or at the start of its first usable time window.
-    fn activate(
-        &mut self,
-        ctx: &mut Ctx,
-        inst: &Instance,
-        input: &[(Box<str>, Value)],
-        handle: OpHandle,
-    ) -> Result<Outcome, UspError> {
-        let slot = self.slot_of(inst)?;
-        if !self.images.get(slot).is_some_and(|i| i.present && i.available) {
-            let msg = format!("image {} cannot be activated", slot + 1);
-            return Err(UspError::new(ErrorCode::CommandFailure, msg));
-        }
-        if self.pending.is_some() || self.activate_command.is_some() {
-            return Err(UspError::new(ErrorCode::CommandFailure, "an Activate is pending"));
-        }
-        let offset = windows::activation_offset(&windows::parse(input)?)
-            .map_err(|e| UspError::new(ErrorCode::CommandFailure, e))?;
-        self.activate_command = Some(format!("{}Activate()", inst.path(ctx.schema())));
-        if offset == 0 {
-            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) }).map_err(
-                |e| {
-                    self.activate_command = None;
-                    UspError::new(ErrorCode::CommandFailure, e.to_string())
-                },
-            )?;
-        } else {
-            let wait = std::time::Duration::from_secs(u64::from(offset));
-            log::info!("firmware: image {} is activated in {offset} s", slot + 1);
-            self.pending = Some((slot, handle, ctx.now().uptime + wait));
-            ctx.wake_after(wait);
-        }
-        Ok(Outcome::Running)
-    }
-
-    /// Starts a waiting Activate whose window opened.
-    fn submit_activation(&mut self, ctx: &mut Ctx, slot: usize, handle: OpHandle) {
-        if let Err(e) =
-            self.worker.submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
-        {
-            self.activate_command = None;
-            ctx.complete(handle, Err(UspError::new(ErrorCode::CommandFailure, e.to_string())));
-        }
     }
 }
 

@@ -19,7 +19,9 @@
 //!
 //! Cost: ureq (with `http`, `httparse`, `ureq-proto`) and the FirmwareImage area together add
 //! 157,384 bytes to the armv7 agent (1,693,408 → 1,850,792 bytes, `cross/build.sh
-//! armv7-unknown-linux-musleabihf`); rustls and ring were already there for the MTPs.
+//! armv7-unknown-linux-musleabihf`); rustls and ring were already there for the MTPs. Digest
+//! and SHA-224 add RustCrypto's `md-5` and `sha2` on the `digest` core the agent already links
+//! (tungstenite's `sha1`); their armv7 cost was not measured in this session (no cross build).
 //!
 //! Blocking: call it on a worker thread ([`crate::worker::Worker`]), never on the data-model
 //! thread.

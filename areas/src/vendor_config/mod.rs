@@ -26,8 +26,7 @@
 //! Never does: touch the database file itself (the host does, through [`AgentDatabase`]), or
 //! block the data-model thread.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::fields::Fields;
@@ -36,9 +35,12 @@ use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::{DateTime, ParamType, Value};
 
 use crate::Host;
+use crate::transfer::Fetch;
 use crate::transfer::sum::Algorithm;
-use crate::transfer::{self, Fetch};
 use crate::worker::Worker;
+
+mod worker;
+use worker::{Dirs, Done, Job, Source, run};
 
 #[cfg(all(test, feature = "openwrt"))]
 mod tests;
@@ -55,21 +57,6 @@ pub trait AgentDatabase: Send + Sync {
     /// Checks that `file` is a usable agent database and stages it to replace the database at
     /// the next start; the running database is untouched.
     fn stage_restore(&self, file: &Path) -> Result<(), String>;
-}
-
-/// What a row backs up.
-#[derive(Clone, Debug)]
-enum Source {
-    /// The agent's database.
-    Database(Arc<dyn AgentDatabase>),
-    /// OpenWrt's `sysupgrade -b` archive, made and restored by this program.
-    Sysupgrade(PathBuf),
-}
-
-impl std::fmt::Debug for dyn AgentDatabase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AgentDatabase")
-    }
 }
 
 /// The plugins for `host`: none when it has nothing to back up.
@@ -102,16 +89,6 @@ enum Field {
     Description,
     UseForBackupRestore,
 }
-
-/// Work for the worker: the row's source, and what to do.
-struct Job {
-    source: Source,
-    restore: Option<Option<(Algorithm, String)>>,
-    fetch: Box<Fetch>,
-}
-
-/// What the worker did: the bytes moved, or why it failed.
-struct Done(Result<u64, String>);
 
 /// The command running (one at a time).
 struct Running {
@@ -160,103 +137,6 @@ impl VendorConfig {
             .iter()
             .find(|(name, _)| *name == key)
             .ok_or_else(|| UspError::internal(format!("no configuration file {key}")))
-    }
-}
-
-/// Where files in transit go.
-struct Dirs {
-    state: PathBuf,
-    tmp: PathBuf,
-}
-
-/// Runs one job on the worker thread.
-fn run(dirs: &Dirs, job: Job) -> Result<u64, String> {
-    match (&job.source, job.restore) {
-        (source, None) => {
-            let file = match source {
-                Source::Database(_) => dirs.state.join("backup.db.tmp"),
-                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-backup.tar.gz"),
-            };
-            let result = make_backup(source, &file).and_then(|()| {
-                transfer::upload(&job.fetch, &file).map_err(|e| format!("upload failed: {e}"))
-            });
-            let _ = std::fs::remove_file(&file);
-            result
-        }
-        (source, Some(checksum)) => {
-            let file = match source {
-                Source::Database(_) => dirs.state.join("restore.part"),
-                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-restore.tar.gz"),
-            };
-            let result = fetch_checked(&job.fetch, &file, checksum.as_ref())
-                .and_then(|size| stage(source, &dirs.state, &file).map(|()| size));
-            if result.is_err() || matches!(source, Source::Database(_)) {
-                let _ = std::fs::remove_file(&file);
-            }
-            result
-        }
-    }
-}
-
-/// Writes the backup of `source` into `file`.
-fn make_backup(source: &Source, file: &Path) -> Result<(), String> {
-    match source {
-        Source::Database(db) => db.snapshot(file),
-        Source::Sysupgrade(program) => {
-            let status = std::process::Command::new(program).arg("-b").arg(file).status();
-            match status {
-                Ok(s) if s.success() && file.is_file() => Ok(()),
-                Ok(s) => Err(format!("{} -b failed ({s})", program.display())),
-                Err(e) => Err(format!("cannot run {}: {e}", program.display())),
-            }
-        }
-    }
-}
-
-/// Downloads `fetch` into `file`, checking the checksum; the size.
-fn fetch_checked(
-    fetch: &Fetch,
-    file: &Path,
-    checksum: Option<&(Algorithm, String)>,
-) -> Result<u64, String> {
-    let mut hasher = checksum.map(|(a, _)| a.hasher());
-    let size = transfer::download(fetch, file, &mut |chunk, _| {
-        if let Some(h) = hasher.as_mut() {
-            h.update(chunk);
-        }
-    })
-    .map_err(|e| format!("download failed: {e}"))?;
-    if let (Some((_, want)), Some(h)) = (checksum, hasher) {
-        let sum = h.finish_hex();
-        if sum != *want {
-            return Err(format!("checksum mismatch: {sum}, {want} expected"));
-        }
-    }
-    Ok(size)
-}
-
-/// Checks the downloaded `file` and stages it for the host to apply at its restart.
-fn stage(source: &Source, state: &Path, file: &Path) -> Result<(), String> {
-    match source {
-        Source::Database(db) => db.stage_restore(file),
-        #[cfg(feature = "openwrt")]
-        Source::Sysupgrade(program) => {
-            let mut magic = [0u8; 2];
-            let read = std::fs::File::open(file).and_then(|mut f| {
-                use std::io::Read;
-                f.read_exact(&mut magic)
-            });
-            if read.is_err() || magic != [0x1f, 0x8b] {
-                return Err("not a sysupgrade backup (not a gzip archive)".into());
-            }
-            crate::firmware::openwrt::request_restore(state, program, file)
-                .map_err(|e| e.to_string())
-        }
-        #[cfg(not(feature = "openwrt"))]
-        Source::Sysupgrade(_) => {
-            let _ = state;
-            Err("no OpenWrt support in this build".into())
-        }
     }
 }
 

@@ -8,9 +8,9 @@
 //! The flow (Oktopus' and TP-469 9.x's):
 //! - `Download(URL, AutoActivate, Username, Password, FileSize, CheckSumAlgorithm, CheckSum)`:
 //!   Status `Downloading` while the worker fetches the file ([`crate::transfer`]: size, time
-//!   and redirect limits, Digest or Basic auth, resumed when cut; the checksum is computed while
-//!   streaming), `Validating`
-//!   while the backend checks and installs it, then `Available`, or `DownloadFailed` /
+//!   and redirect limits, Digest or Basic auth, resumed when cut; the checksum is computed
+//!   while streaming), `Validating` while the backend checks and installs it, then
+//!   `Available`, or `DownloadFailed` /
 //!   `ValidationFailed` / `InstallationFailed` with the old image untouched. Then the
 //!   Download's OperationComplete (7022 with the reason on failure) and
 //!   `Device.LocalAgent.TransferComplete!` (FaultCode 0 or 7022). With `AutoActivate` the new

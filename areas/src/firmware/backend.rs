@@ -64,6 +64,8 @@ impl ImageStatus {
 /// What one bank holds, as found at start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotInfo {
+    /// Its `Name` (`bank 1`, `running`).
+    pub name: String,
     /// The image's version (empty when there is none).
     pub version: String,
     /// Whether the bank holds a valid image.

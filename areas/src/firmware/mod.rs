@@ -128,6 +128,7 @@ enum Command {
 /// One bank as the plugin shows it.
 #[derive(Clone, Debug)]
 struct Image {
+    name: String,
     version: String,
     present: bool,
     available: bool,
@@ -190,6 +191,7 @@ impl Firmware {
             .iter()
             .enumerate()
             .map(|(i, s)| Image {
+                name: s.name.clone(),
                 version: s.version.clone(),
                 present: s.present,
                 available: s.available,
@@ -340,7 +342,7 @@ impl Plugin for Firmware {
                     let image =
                         self.images.get(slot).ok_or_else(|| UspError::internal("no bank"))?;
                     match field {
-                        Field::Name => Value::String(format!("bank {}", slot + 1).into()),
+                        Field::Name => Value::String(image.name.as_str().into()),
                         Field::Version => Value::String(image.version.as_str().into()),
                         Field::Available => Value::Boolean(image.available),
                         Field::Status => Value::String(image.status.name().into()),

@@ -83,8 +83,14 @@ impl OpenWrtFirmware {
             .ok()
             .filter(|_| fw.image().is_file());
         let slots = vec![
-            SlotInfo { version: fw.running.clone(), present: true, available: true },
             SlotInfo {
+                name: "running".into(),
+                version: fw.running.clone(),
+                present: true,
+                available: true,
+            },
+            SlotInfo {
+                name: "staging".into(),
                 version: fw.staged.clone().unwrap_or_default(),
                 present: fw.staged.is_some(),
                 available: fw.staged.is_some(),

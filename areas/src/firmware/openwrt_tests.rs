@@ -124,6 +124,8 @@ fn oktopus_flow_stages_in_ram_and_flashes_after_shutdown_keeping_the_agent_state
     assert_eq!(t.get("Device.DeviceInfo.SoftwareVersion"), RUNNING);
     assert_eq!(t.get("Device.DeviceInfo.FirmwareImage.1.Status"), "Available");
     assert_eq!(t.get("Device.DeviceInfo.FirmwareImage.2.Status"), "NoImage");
+    assert_eq!(t.get("Device.DeviceInfo.FirmwareImage.1.Name"), "running");
+    assert_eq!(t.get("Device.DeviceInfo.FirmwareImage.2.Name"), "staging");
 
     let events = download(&mut t, &server.url("/openwrt.bin"));
     let args = transfer_complete(&events);

@@ -105,7 +105,13 @@ fn oktopus_update_on_openwrt_flashes_after_shutdown_and_boots_the_new_release() 
     };
     let resp = ctl.call(ReqType::Operate(operate), &first);
     assert!(matches!(resp, RespType::OperateResp(_)), "{resp:?}");
-    // The agent stops by itself once it has flashed (a router reboots then).
+    // The agent downloads, restarts to flash (sysupgrade runs) and stops by itself (a router
+    // reboots then); waited for at most 20 s before it is reaped.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !log.exists() && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let status = first.terminate();
     assert!(status.success(), "{status:?}; log:\n{}", first.log());
     let recorded = std::fs::read_to_string(&log).expect("sysupgrade ran");

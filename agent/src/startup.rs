@@ -106,6 +106,7 @@ pub fn start(
         Some(file) => read_entries(file)?,
         None => Vec::new(),
     };
+    crate::store::backup::apply_staged_restore(db);
     let (mut store, moved_aside) = SqliteStore::open_or_recover(db).map_err(StartError::Store)?;
     let from_defaults = store.load().map_err(StartError::Store)?.iter().all(Item::is_meta);
     let mqtt_stats = host.mqtt_stats.clone();

@@ -24,6 +24,7 @@
 //! [`SqliteStore::open_or_recover`], which starts a fresh one: the agent then rebuilds its
 //! configuration from defaults and the factory-reset file, and the old file stays for analysis.
 
+pub mod backup;
 mod open;
 
 use open::{classify, move_aside, open_inner};

@@ -100,6 +100,12 @@ pub struct PlatformPaths {
     pub uci_program: PathBuf,
     /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
     pub ubus_program: PathBuf,
+    /// Where big files that must not reach the flash are staged (a firmware image before it
+    /// is flashed): `$TMPDIR`, else `/tmp` (a RAM disk on OpenWrt).
+    pub tmp_dir: PathBuf,
+    /// OpenWrt's `sysupgrade` (`sysupgrade` from `PATH`, or the environment variable
+    /// `USP_SYSUPGRADE`).
+    pub sysupgrade_program: PathBuf,
 }
 
 impl PlatformPaths {
@@ -115,6 +121,8 @@ impl PlatformPaths {
             wpa_supplicant_dir: PathBuf::from("/var/run/wpa_supplicant"),
             uci_program: program("USP_UCI", "uci"),
             ubus_program: program("USP_UBUS", "ubus"),
+            tmp_dir: std::env::temp_dir(),
+            sysupgrade_program: program("USP_SYSUPGRADE", "sysupgrade"),
         }
     }
 }
@@ -157,6 +165,9 @@ pub struct Host {
     /// Carries the core's bulk data snapshots to the BulkData area's worker (see
     /// [`crate::bulkdata::Collector`]).
     pub bulkdata: crate::bulkdata::Collector,
+    /// The agent's database, for the configuration backup and restore of
+    /// `Device.DeviceInfo.VendorConfigFile.` (set by the daemon; `None`: no such area).
+    pub database: Option<Arc<dyn crate::vendor_config::AgentDatabase>>,
 }
 
 /// The version of the running firmware image, shared between the firmware area (which learns
@@ -202,6 +213,7 @@ impl Host {
             router_areas: true,
             running_version: RunningVersion::default(),
             bulkdata: crate::bulkdata::Collector::default(),
+            database: None,
         }
     }
 

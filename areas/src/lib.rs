@@ -33,12 +33,17 @@
 //!   reset file must give it one (`Role.1` for full access).
 //! - `Device.LocalAgent.MTP.{i}.Status` (and the `...Discovered` / `...FromServer` values) are
 //!   read-only, stored and volatile: the MTP layer updates them with internal sets.
-//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab backend so far):
+//! - `Device.DeviceInfo.FirmwareImage.{i}.` ([`firmware`], a router area; lab and OpenWrt
+//!   backends; on OpenWrt the host runs [`firmware::openwrt::flash_if_requested`] after its
+//!   clean shutdown, before restarting):
 //!   `Download()`/`Activate()` end by asking the host to reboot (`SystemRequest::Reboot`,
 //!   Cause `RemoteReboot`); the area sets [`Host::running_version`], which
 //!   `DeviceInfo.SoftwareVersion` reports, so the core's `Boot!` says `FirmwareUpdated=true`
 //!   after a switch. Each Download emits `Device.LocalAgent.TransferComplete!` (declared by
 //!   LocalAgent, for every area that transfers files through [`transfer`]).
+//! - `Device.DeviceInfo.VendorConfigFile.{i}.` ([`vendor_config`]) exists when the host sets
+//!   [`Host::database`]; a successful `Restore()` asks for a reboot, and the host swaps the
+//!   staged database in before it opens it.
 //! - `Device.ScheduleTimer()` runs are kept in memory by [`Device`]: they do not survive a
 //!   restart.
 //! - `Device.MQTT.Client.{i}.ForceReconnect()` and
@@ -80,6 +85,7 @@ pub mod stomp;
 mod time;
 pub mod transfer;
 pub mod typed;
+pub mod vendor_config;
 #[cfg(feature = "wifi")]
 pub mod wifi;
 pub mod worker;
@@ -136,6 +142,7 @@ pub static AREAS: &[Area] = &[
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
     Area { name: "BulkData", router: true, build: bulkdata::build },
+    Area { name: "VendorConfigFile", router: false, build: vendor_config::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

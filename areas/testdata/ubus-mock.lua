@@ -1,8 +1,11 @@
 -- A stand-in for the ubus objects an OpenWrt router's daemons register, for the Wi-Fi tests:
 -- netifd's `network` (reload, counted), `network.device` and `network.wireless`, rpcd's `iwinfo`
--- and hostapd's `hostapd.<ifname>`, plus `test` (join/leave a station, read the reload count).
--- Reply shapes follow openwrt/rpcd iwinfo.c, OpenWrt's hostapd src/ap/ubus.c and netifd's
--- wireless status. Usage: lua5.1 ubus-mock.lua PREFIX SOCKET SPEC.lua
+-- and hostapd's `hostapd.<ifname>`, procd's `system` (board, validate_firmware_image), plus
+-- `test` (join/leave a station, read the reload count, change the running release).
+-- Reply shapes follow openwrt/rpcd iwinfo.c, OpenWrt's hostapd src/ap/ubus.c, netifd's
+-- wireless status and procd's system.c (validate_firmware_image relays the JSON of
+-- /usr/libexec/validate_firmware_image: tests, valid, forceable, allow_backup; here an image is
+-- valid when its fwtool metadata names this board among its supported devices). Usage: lua5.1 ubus-mock.lua PREFIX SOCKET SPEC.lua
 local prefix, socket, specfile = arg[1], arg[2], arg[3]
 package.cpath = prefix .. "/lib/lua/?.so;" .. package.cpath
 require "ubus"
@@ -13,6 +16,20 @@ local conn = assert(ubus.connect(socket), "cannot connect to " .. socket)
 local reloads = 0
 local wps_starts = 0
 local hostapd = {}
+local release = { distribution = "OpenWrt", version = "23.05.3", revision = "r23809-234f1a2efa",
+                  target = "test/generic", description = "OpenWrt 23.05.3 r23809-234f1a2efa" }
+local board_name = "test,router"
+
+local function validate(req, msg)
+  local f = io.open(msg.path or "", "rb")
+  if not f then return 9 end -- UBUS_STATUS_UNKNOWN_ERROR, as procd when its script fails
+  local data = f:read("*a")
+  f:close()
+  local has_meta = string.find(data, '"supported_devices"', 1, true) ~= nil
+  local match = has_meta and string.find(data, '"' .. board_name .. '"', 1, true) ~= nil
+  conn:reply(req, { tests = { fwtool_signature = true, fwtool_device_match = match },
+                    valid = match, forceable = true, allow_backup = true })
+end
 
 local function mhz(band, ch)
   if band == "2g" then return 2407 + 5 * ch elseif band == "5g" then return 5000 + 5 * ch end
@@ -119,7 +136,19 @@ local objects = {
   ["network.wireless"] = { status = { wireless_status, {} }, up = { function() end, {} }, down = { function() end, {} } },
   iwinfo = { info = { info, { device = ubus.STRING } }, freqlist = { freqlist, { device = ubus.STRING } },
              scan = { scan, { device = ubus.STRING } }, assoclist = { assoclist, { device = ubus.STRING, mac = ubus.STRING } } },
+  system = {
+    board = { function(req)
+      conn:reply(req, { kernel = "5.15.150", hostname = "OpenWrt", system = "Test CPU", model = "Test Router",
+                        board_name = board_name, rootfs_type = "squashfs", release = release })
+    end, {} },
+    validate_firmware_image = { validate, { path = ubus.STRING } },
+  },
   test = {
+    set_release = { function(req, msg)
+      release.version = msg.version
+      release.revision = msg.revision
+      conn:reply(req, { ok = true })
+    end, { version = ubus.STRING, revision = ubus.STRING } },
     reloads = { function(req) conn:reply(req, { count = reloads }) end, {} },
     wps_starts = { function(req) conn:reply(req, { count = wps_starts }) end, {} },
     join = { function(req, msg)

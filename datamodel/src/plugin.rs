@@ -72,6 +72,10 @@ pub enum SystemRequest {
         cause: String,
         /// The `Reason` input argument.
         reason: String,
+        /// The CommandKey the next `Boot!` reports; `None`: the one of the Operate being
+        /// handled (a command that reboots when it ends, such as a firmware Activate, names
+        /// its own, since no Operate is being handled then).
+        command_key: Option<String>,
     },
     /// `Device.FactoryReset()`.
     FactoryReset {

@@ -27,6 +27,12 @@ impl RunningAgent {
     /// Starts `uspagent` with `reset` as its defaults file and `args` more, and waits (at most
     /// 10 s) until its CLI socket answers.
     pub fn start(reset: &str, args: &[&str]) -> RunningAgent {
+        RunningAgent::start_with_env(reset, args, &[])
+    }
+
+    /// [`RunningAgent::start`] with these environment variables set for the agent (e.g.
+    /// `TMPDIR`, so that its staging files stay in the test's own directory).
+    pub fn start_with_env(reset: &str, args: &[&str], env: &[(&str, &str)]) -> RunningAgent {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         std::fs::write(dir.path().join("reset.txt"), reset)
             .unwrap_or_else(|e| panic!("write reset file: {e}"));
@@ -35,6 +41,7 @@ impl RunningAgent {
         let child = Command::new(cargo_bin("uspagent"))
             .args(["-r", "reset.txt", "-f", "usp.db", "-s", "cli", "-v", "4", "-p"])
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(log)

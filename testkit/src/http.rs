@@ -33,6 +33,48 @@ pub enum Route {
         /// The body.
         body: Vec<u8>,
     },
+    /// 200 with the body for an RFC 7616 `Authorization: Digest` answer (qop=auth) of these
+    /// credentials to the server's challenge, 401 with the challenge otherwise.
+    Digest {
+        /// The expected user name.
+        user: String,
+        /// The expected password.
+        password: String,
+        /// `MD5` or `SHA-256`.
+        algorithm: &'static str,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// 200 with this body sent in `chunk`-byte pieces `pause` apart (a slow link: a transfer
+    /// in progress for cancel and progress tests).
+    Slow {
+        /// The body.
+        body: Vec<u8>,
+        /// Bytes per piece.
+        chunk: usize,
+        /// The pause after each piece.
+        pause: Duration,
+    },
+    /// Accepts an upload (PUT or POST with a `Content-Length` body, at most 16 MiB): 201, the
+    /// body kept in `received`; with `digest` (user, password, algorithm) only for a right
+    /// Digest answer, as [`Route::Digest`].
+    Upload {
+        /// Credentials and algorithm of the Digest protection, if any.
+        digest: Option<(String, String, &'static str)>,
+        /// The last body received.
+        received: Arc<Mutex<Option<Vec<u8>>>>,
+    },
+    /// 200 announcing the whole body (and `Accept-Ranges: bytes` when `ranges`) but closing
+    /// after `cut` bytes; a request with `Range: bytes=N-` gets 206 with the rest when
+    /// `ranges` (a server that supports resuming).
+    Cut {
+        /// The whole body.
+        body: Vec<u8>,
+        /// The bytes sent before the first answer is cut.
+        cut: usize,
+        /// Whether byte ranges are served.
+        ranges: bool,
+    },
     /// 302 to this location.
     Redirect(String),
     /// This status with an empty body.
@@ -144,12 +186,20 @@ fn serve(
         head.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&head);
-    let mut lines = head.lines();
-    let path = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_owned();
-    let auth = lines.find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("authorization").then(|| value.trim().to_owned())
-    });
+    let method = request_method(&head);
+    let path = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
+    let path = path.to_owned();
+    let header = |wanted: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim().eq_ignore_ascii_case(wanted).then(|| value.trim().to_owned())
+        })
+    };
+    let auth = header("authorization");
+    let range_from: Option<usize> = header("range")
+        .and_then(|r| r.strip_prefix("bytes=").map(str::to_owned))
+        .and_then(|r| r.trim_end_matches('-').parse().ok());
+    let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let route = routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None);
     let out = &mut conn;
     let head = |status: &str, len: usize, extra: &str| {
@@ -175,6 +225,64 @@ fn serve(
                 out.write_all(head("401 Unauthorized", 0, challenge).as_bytes())?;
             }
         }
+        Some(Route::Digest { user, password, algorithm, body }) => {
+            let ok = auth
+                .as_deref()
+                .is_some_and(|a| digest_ok(a, (&user, &password), algorithm, &path, &method));
+            if ok {
+                out.write_all(head("200 OK", body.len(), "").as_bytes())?;
+                out.write_all(&body)?;
+            } else {
+                let challenge = format!(
+                    "WWW-Authenticate: Basic realm=\"test\"\r\nWWW-Authenticate: Digest realm=\"{DIGEST_REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{DIGEST_NONCE}\", opaque=\"op\"\r\n"
+                );
+                out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
+            }
+        }
+        Some(Route::Slow { body, chunk, pause }) => {
+            out.write_all(head("200 OK", body.len(), "").as_bytes())?;
+            for piece in body.chunks(chunk.max(1)) {
+                out.write_all(piece)?;
+                out.flush()?;
+                std::thread::sleep(pause);
+            }
+        }
+        Some(Route::Upload { digest, received }) => {
+            let ok = match &digest {
+                None => true,
+                Some((u, p, algo)) => {
+                    auth.as_deref().is_some_and(|a| digest_ok(a, (u, p), algo, &path, &method))
+                }
+            };
+            let mut body = vec![0u8; length.min(16 << 20)];
+            conn_read_exact(out, &mut body)?;
+            if ok {
+                if let Ok(mut r) = received.lock() {
+                    *r = Some(body);
+                }
+                out.write_all(head("201 Created", 0, "").as_bytes())?;
+            } else {
+                let algo = digest.as_ref().map_or("MD5", |d| d.2);
+                let challenge = format!(
+                    "WWW-Authenticate: Digest realm=\"{DIGEST_REALM}\", qop=\"auth\", algorithm={algo}, nonce=\"{DIGEST_NONCE}\", opaque=\"op\"\r\n"
+                );
+                out.write_all(head("401 Unauthorized", 0, &challenge).as_bytes())?;
+            }
+        }
+        Some(Route::Cut { body, cut, ranges }) => match range_from {
+            Some(from) if ranges && from < body.len() => {
+                let rest = body.get(from..).unwrap_or_default();
+                let extra =
+                    format!("Content-Range: bytes {from}-{}/{}\r\n", body.len() - 1, body.len());
+                out.write_all(head("206 Partial Content", rest.len(), &extra).as_bytes())?;
+                out.write_all(rest)?;
+            }
+            _ => {
+                let extra = if ranges { "Accept-Ranges: bytes\r\n" } else { "" };
+                out.write_all(head("200 OK", body.len(), extra).as_bytes())?;
+                out.write_all(body.get(..cut).unwrap_or(&body))?;
+            }
+        },
         Some(Route::Redirect(to)) => {
             out.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())?;
         }
@@ -183,6 +291,54 @@ fn serve(
         }
     }
     out.flush()
+}
+
+/// Reads exactly `buf.len()` bytes (a request body).
+fn conn_read_exact(conn: &mut impl Read, buf: &mut [u8]) -> std::io::Result<()> {
+    conn.read_exact(buf)
+}
+
+const DIGEST_REALM: &str = "test@127.0.0.1";
+const DIGEST_NONCE: &str = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+
+fn request_method(head: &str) -> String {
+    head.split_whitespace().next().unwrap_or("").to_owned()
+}
+
+/// Checks an `Authorization: Digest` value (RFC 7616 section 3.4.1, qop=auth) for `path`.
+fn digest_ok(
+    value: &str,
+    (user, password): (&str, &str),
+    algo: &str,
+    path: &str,
+    method: &str,
+) -> bool {
+    let Some(rest) = value.strip_prefix("Digest ") else { return false };
+    let mut params = HashMap::new();
+    for part in rest.split(", ") {
+        if let Some((k, v)) = part.split_once('=') {
+            params.insert(k.trim().to_owned(), v.trim_matches('"').to_owned());
+        }
+    }
+    let p = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let h = |s: String| -> String {
+        use sha2::Digest as _;
+        let bytes: Vec<u8> = if algo == "MD5" {
+            md5::Md5::digest(s.as_bytes()).to_vec()
+        } else {
+            sha2::Sha256::digest(s.as_bytes()).to_vec()
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let ha1 = h(format!("{user}:{DIGEST_REALM}:{password}"));
+    let ha2 = h(format!("{method}:{}", p("uri")));
+    let want = h(format!("{ha1}:{DIGEST_NONCE}:{}:{}:auth:{ha2}", p("nc"), p("cnonce")));
+    p("username") == user
+        && p("uri") == path
+        && p("qop") == "auth"
+        && p("opaque") == "op"
+        && p("algorithm") == algo
+        && p("response") == want
 }
 
 /// Standard base64 with padding (the test's own, independent of the agent's).

@@ -152,6 +152,10 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(ubus) = &opts.programs.1 {
         host.paths.ubus_program = ubus.clone();
     }
+    host.database = Some(Arc::new(crate::store::backup::Database::new(opts.db.clone())));
+    if let Some(sysupgrade) = &opts.sysupgrade {
+        host.paths.sysupgrade_program = sysupgrade.clone();
+    }
     let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())
         .map_err(|e| e.to_string())?;
     if let Some(aside) = &started.moved_aside {
@@ -315,6 +319,17 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// program with the same arguments (the agent "reboots" without taking the device down).
 pub fn restart(opts: &Options) -> std::process::ExitCode {
     use std::os::unix::process::CommandExt;
+    // A firmware image activated on OpenWrt is flashed now, the database closed; sysupgrade
+    // reboots the router (a failure is logged and recorded, and the agent restarts).
+    #[cfg(feature = "openwrt")]
+    {
+        let state = opts.db.parent().filter(|p| !p.as_os_str().is_empty());
+        match usp_areas::firmware::openwrt::flash_if_requested(state.unwrap_or(Path::new("."))) {
+            Ok(true) => return std::process::ExitCode::SUCCESS,
+            Ok(false) => {}
+            Err(e) => log::error!("the firmware was not flashed: {e}"),
+        }
+    }
     if let Some(cmd) = &opts.reboot_command {
         log::warn!("running the reboot command: {cmd}");
         return match std::process::Command::new("/bin/sh").arg("-c").arg(cmd).status() {

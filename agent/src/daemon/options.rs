@@ -75,6 +75,9 @@ pub struct Options {
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
+    /// `--sysupgrade-program PATH`: OpenWrt's sysupgrade, which flashes an activated firmware
+    /// image (default: from `PATH`, or `$USP_SYSUPGRADE`).
+    pub sysupgrade: Option<PathBuf>,
     /// `--help` was asked.
     pub help: bool,
     /// `--version` was asked.
@@ -108,6 +111,7 @@ impl Default for Options {
             hostapd_conf: None,
             wpa_supplicant_dir: None,
             programs: (None, None),
+            sysupgrade: None,
             help: false,
             version: false,
         }
@@ -160,6 +164,9 @@ Options:
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
+      --sysupgrade-program PATH
+                           openwrt: what flashes an activated firmware image (default:
+                           sysupgrade from PATH, or USP_SYSUPGRADE)
   -h, --help               this text
   -V, --version            the version
 
@@ -229,6 +236,7 @@ pub fn parse(
             Long("wpa-supplicant-dir") => o.wpa_supplicant_dir = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
+            Long("sysupgrade-program") => o.sysupgrade = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
             Short('V') | Long("version") => o.version = true,
             Short('c') | Long("command") => {

@@ -231,7 +231,7 @@ impl Owner {
         let mut exit = None;
         for request in self.core.take_system_requests() {
             match request {
-                SystemRequest::Reboot { cause, reason } => {
+                SystemRequest::Reboot { cause, reason, .. } => {
                     log::warn!("reboot requested ({cause}: {reason})");
                     exit = Some(Exit::Restart);
                 }

@@ -126,7 +126,7 @@ impl Plugin for Device {
             Some(Command::Reboot) => {
                 let cause = arg_text(input, "Cause");
                 let reason = arg_text(input, "Reason");
-                ctx.system(SystemRequest::Reboot { cause, reason });
+                ctx.system(SystemRequest::Reboot { cause, reason, command_key: None });
                 Ok(Outcome::Done(Vec::new()))
             }
             Some(Command::FactoryReset) => {
@@ -202,8 +202,11 @@ mod tests {
         let mut t = lab();
         let (_, out) = t.operate("Device.Reboot()", &[("Reason", "maintenance")]).unwrap();
         assert_eq!(out, Outcome::Done(vec![]));
-        let want =
-            SystemRequest::Reboot { cause: "RemoteReboot".into(), reason: "maintenance".into() };
+        let want = SystemRequest::Reboot {
+            cause: "RemoteReboot".into(),
+            reason: "maintenance".into(),
+            command_key: None,
+        };
         assert_eq!(t.events(), vec![DmEvent::System(want)]);
         let e = t.operate("Device.Reboot()", &[("Cause", "Bogus")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidCommandArgs);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use usp_datamodel::plugin::OpHandle;
 
+use crate::transfer::sum::Algorithm;
 use crate::transfer::{self, Fetch, TransferError};
 
 /// `FirmwareImage.{i}.Status` (TR-181 2.19).
@@ -63,6 +64,8 @@ impl ImageStatus {
 /// What one bank holds, as found at start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotInfo {
+    /// Its `Name` (`bank 1`, `running`).
+    pub name: String,
     /// The image's version (empty when there is none).
     pub version: String,
     /// Whether the bank holds a valid image.
@@ -138,23 +141,9 @@ pub trait FirmwareBackend: Send + 'static {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checksum {
     /// The algorithm.
-    pub algorithm: &'static ring::digest::Algorithm,
+    pub algorithm: Algorithm,
     /// The expected digest, lowercase hex.
     pub hex: String,
-}
-
-impl Checksum {
-    /// The algorithm named by `CheckSumAlgorithm`; `None` for one ring lacks (SHA-224) or an
-    /// unknown name.
-    pub fn algorithm(name: &str) -> Option<&'static ring::digest::Algorithm> {
-        match name {
-            "SHA-1" => Some(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
-            "SHA-256" => Some(&ring::digest::SHA256),
-            "SHA-384" => Some(&ring::digest::SHA384),
-            "SHA-512" => Some(&ring::digest::SHA512),
-            _ => None,
-        }
-    }
 }
 
 /// Why a Download failed, with the status its image gets.
@@ -164,6 +153,8 @@ pub struct DownloadFault {
     pub status: ImageStatus,
     /// What went wrong, for the OperationComplete and TransferComplete!.
     pub message: String,
+    /// Whether it was canceled (`Request.{i}.Cancel()`): 7023, the bank untouched.
+    pub canceled: bool,
 }
 
 /// Work for the area's worker.
@@ -231,7 +222,7 @@ fn fetch_file<B: FirmwareBackend>(
     checksum: Option<&Checksum>,
 ) -> Result<u64, DownloadFault> {
     let scratch = backend.scratch();
-    let mut digest = checksum.map(|c| ring::digest::Context::new(c.algorithm));
+    let mut digest = checksum.map(|c| c.algorithm.hasher());
     let result = transfer::download(fetch, &scratch, &mut |chunk, _| {
         if let Some(d) = digest.as_mut() {
             d.update(chunk);
@@ -239,17 +230,26 @@ fn fetch_file<B: FirmwareBackend>(
     });
     let failed = |status, message: String| {
         let _ = std::fs::remove_file(&scratch);
-        Err(DownloadFault { status, message })
+        Err(DownloadFault { status, message, canceled: false })
     };
     let size = match result {
         Ok(size) => size,
+        Err(TransferError::Canceled) => {
+            let _ = std::fs::remove_file(&scratch);
+            let message = TransferError::Canceled.to_string();
+            return Err(DownloadFault {
+                status: ImageStatus::DownloadFailed,
+                message,
+                canceled: true,
+            });
+        }
         Err(e @ TransferError::Write(_)) => {
             return failed(ImageStatus::InstallationFailed, e.to_string());
         }
         Err(e) => return failed(ImageStatus::DownloadFailed, e.to_string()),
     };
     if let (Some(want), Some(d)) = (checksum, digest) {
-        let got = hex(d.finish().as_ref());
+        let got = d.finish_hex();
         if got != want.hex {
             return failed(
                 ImageStatus::ValidationFailed,
@@ -268,15 +268,12 @@ fn install<B: FirmwareBackend>(
     let version = backend.validate(file).map_err(|e| DownloadFault {
         status: ImageStatus::ValidationFailed,
         message: e.to_string(),
+        canceled: false,
     })?;
     backend.install(slot, file).map_err(|e| DownloadFault {
         status: ImageStatus::InstallationFailed,
         message: e.to_string(),
+        canceled: false,
     })?;
     Ok(version)
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -177,6 +177,7 @@ impl LabFirmware {
             .iter()
             .enumerate()
             .map(|(i, image)| SlotInfo {
+                name: format!("bank {}", i + 1),
                 version: image.as_ref().map(|m| m.version.clone()).unwrap_or_default(),
                 present: image.is_ok(),
                 available: image.is_ok() && !fw.state.unavailable.contains(&i),

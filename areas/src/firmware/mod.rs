@@ -8,8 +8,9 @@
 //! The flow (Oktopus' and TP-469 9.x's):
 //! - `Download(URL, AutoActivate, Username, Password, FileSize, CheckSumAlgorithm, CheckSum)`:
 //!   Status `Downloading` while the worker fetches the file ([`crate::transfer`]: size, time
-//!   and redirect limits, Basic auth; the checksum is computed while streaming), `Validating`
-//!   while the backend checks and installs it, then `Available`, or `DownloadFailed` /
+//!   and redirect limits, Digest or Basic auth, resumed when cut; the checksum is computed
+//!   while streaming), `Validating` while the backend checks and installs it, then
+//!   `Available`, or `DownloadFailed` /
 //!   `ValidationFailed` / `InstallationFailed` with the old image untouched. Then the
 //!   Download's OperationComplete (7022 with the reason on failure) and
 //!   `Device.LocalAgent.TransferComplete!` (FaultCode 0 or 7022). With `AutoActivate` the new
@@ -20,20 +21,30 @@
 //!   `Available`, often the running one) writes the other bank: an A/B device never
 //!   overwrites the bank it runs from. `Affected` in TransferComplete! names the bank written.
 //! - One Download at a time; another is refused (7022) while one runs.
+//! - `Device.LocalAgent.Request.{i}.Cancel()` stops a Download while it fetches (at the next
+//!   chunk received): OperationComplete and TransferComplete! with 7023, the bank as it was.
+//!   Once the image is being validated and installed the cancel is refused.
 //! - `Activate()` selects the image for the next boot and reboots; its OperationComplete is
-//!   sent before the restart. Time windows are not interpreted yet (every window is taken as
-//!   "immediately"; `MaxNumberOfActivateTimeWindows` is 1).
-//! - `CheckSumAlgorithm` SHA-1, SHA-256, SHA-384, SHA-512 (ring's digests); SHA-224 is refused
-//!   with 7027 (ring has no SHA-224).
+//!   sent before the restart. Its time windows ([`windows`]) choose when: at once, or at the
+//!   start of the first `Immediately`/`AnyTime` window (the engine wakes the plugin then;
+//!   `Request.{i}.Cancel()` withdraws it until then).
+//! - `CheckSumAlgorithm` SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 ([`crate::transfer::sum`]).
 //!
-//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`). The OpenWrt
-//! (sysupgrade) backend is still to come; other platforms get no FirmwareImage table.
+//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`) and
+//! [`openwrt::OpenWrtFirmware`] (one bank written by sysupgrade, a staging row in RAM;
+//! `--platform openwrt`); other platforms get no FirmwareImage table.
 
 pub mod backend;
 mod flow;
+pub(crate) use flow::command_key;
 pub mod lab;
+#[cfg(feature = "openwrt")]
+pub mod openwrt;
+#[cfg(all(test, feature = "openwrt"))]
+mod openwrt_tests;
 #[cfg(test)]
 mod tests;
+pub mod windows;
 
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::fields::Fields;
@@ -52,21 +63,41 @@ const ROW_PREFIX: &str = "Device.DeviceInfo.FirmwareImage.";
 /// The largest image a Download accepts.
 pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
 
-/// The FirmwareImage plugins for `host`'s platform (none where no backend exists yet).
+/// The FirmwareImage plugins for `host`'s platform (none where no backend exists).
 pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
-    if host.platform != Platform::Lab {
-        log::info!("no firmware backend for the {} platform yet", host.platform);
-        return Vec::new();
-    }
-    let dir = host.paths.state_dir.join("firmware");
-    let booted = lab::LabFirmware::boot(&dir, &host.identity.software_version);
-    let (backend, banks) = match booted {
-        Ok(b) => b,
-        Err(e) => {
-            log::error!("firmware: the lab banks in {} cannot be used: {e}", dir.display());
-            return Vec::new();
+    match host.platform {
+        Platform::Lab => {
+            let dir = host.paths.state_dir.join("firmware");
+            match lab::LabFirmware::boot(&dir, &host.identity.software_version) {
+                Ok((backend, banks)) => plugin(host, backend, banks),
+                Err(e) => {
+                    log::error!("firmware: the lab banks in {} cannot be used: {e}", dir.display());
+                    Vec::new()
+                }
+            }
         }
-    };
+        #[cfg(feature = "openwrt")]
+        Platform::OpenWrt => {
+            match openwrt::OpenWrtFirmware::boot(&host.paths, &host.identity.software_version) {
+                Ok((backend, banks)) => plugin(host, backend, banks),
+                Err(e) => {
+                    log::error!("firmware: the OpenWrt backend cannot start: {e}");
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            log::info!("no firmware backend for the {other} platform");
+            Vec::new()
+        }
+    }
+}
+
+fn plugin(
+    host: &Host,
+    backend: impl FirmwareBackend,
+    banks: Banks,
+) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
     match Firmware::new(host, backend, banks) {
         Ok(f) => vec![Box::new(f)],
         Err(e) => {
@@ -97,6 +128,7 @@ enum Command {
 /// One bank as the plugin shows it.
 #[derive(Clone, Debug)]
 struct Image {
+    name: String,
     version: String,
     present: bool,
     available: bool,
@@ -113,6 +145,10 @@ struct Transfer {
     url: String,
     start: DateTime,
     auto_activate: bool,
+    /// Set to stop the fetch; `None` once it is over (validation runs to its end).
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The fetch's bytes so far, reported on the Request row.
+    progress: std::sync::Arc<crate::transfer::Progress>,
 }
 
 /// The FirmwareImage plugin.
@@ -125,6 +161,12 @@ pub struct Firmware {
     transfer: Option<Transfer>,
     staged: Vec<Job>,
     worker: Worker<Job, Done>,
+    /// The running `Activate()`'s command path (its CommandKey goes into the next Boot!).
+    activate_command: Option<String>,
+    /// The CommandKey of the last Download, for the Boot! after its AutoActivate.
+    reboot_key: Option<String>,
+    /// An `Activate()` waiting for its time window: the bank, the command, and when (uptime).
+    pending: Option<(usize, OpHandle, std::time::Duration)>,
 }
 
 impl std::fmt::Debug for Firmware {
@@ -149,6 +191,7 @@ impl Firmware {
             .iter()
             .enumerate()
             .map(|(i, s)| Image {
+                name: s.name.clone(),
                 version: s.version.clone(),
                 present: s.present,
                 available: s.available,
@@ -171,6 +214,9 @@ impl Firmware {
             transfer: None,
             staged: Vec::new(),
             worker,
+            activate_command: None,
+            reboot_key: None,
+            pending: None,
         })
     }
 
@@ -262,13 +308,12 @@ impl Plugin for Firmware {
                 "URL" => a.constraints.max_len = Some(1024),
                 "Username" | "Password" => a.constraints.max_len = Some(256),
                 "CheckSumAlgorithm" => {
-                    a.constraints.enumeration =
-                        Some(&["SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]);
+                    a.constraints.enumeration = Some(crate::transfer::sum::Algorithm::NAMES);
                 }
                 _ => {}
             }
         }
-        b.command(img, "Activate", true);
+        windows::declare(b.command(img, "Activate", true));
         self.commands = [("Download", Command::Download), ("Activate", Command::Activate)]
             .into_iter()
             .filter_map(|(name, c)| Some((b.command_id(img, name)?, c)))
@@ -291,13 +336,13 @@ impl Plugin for Firmware {
             let value = match field {
                 Field::Active => row(self.active),
                 Field::Boot => row(self.boot),
-                Field::MaxWindows => Value::UnsignedInt(1),
+                Field::MaxWindows => Value::UnsignedInt(windows::MAX_WINDOWS as u32),
                 _ => {
                     let slot = self.slot_of(inst)?;
                     let image =
                         self.images.get(slot).ok_or_else(|| UspError::internal("no bank"))?;
                     match field {
-                        Field::Name => Value::String(format!("bank {}", slot + 1).into()),
+                        Field::Name => Value::String(image.name.as_str().into()),
                         Field::Version => Value::String(image.version.as_str().into()),
                         Field::Available => Value::Boolean(image.available),
                         Field::Status => Value::String(image.status.name().into()),
@@ -382,25 +427,35 @@ impl Plugin for Firmware {
     ) -> Result<Outcome, UspError> {
         match self.commands.iter().find(|(id, _)| *id == cmd).map(|(_, c)| *c) {
             Some(Command::Download) => self.download(ctx, inst, input, handle),
-            Some(Command::Activate) => {
-                let slot = self.slot_of(inst)?;
-                if !self.images.get(slot).is_some_and(|i| i.present && i.available) {
-                    let msg = format!("image {} cannot be activated", slot + 1);
-                    return Err(UspError::new(ErrorCode::CommandFailure, msg));
-                }
-                self.worker
-                    .submit(Job::SetBoot { slot, after: After::Reboot(Some(handle)) })
-                    .map_err(|e| UspError::new(ErrorCode::CommandFailure, e.to_string()))?;
-                Ok(Outcome::Running)
-            }
+            Some(Command::Activate) => self.activate(ctx, inst, input, handle),
             None => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),
         }
+    }
+
+    fn cancel(&mut self, ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {
+        if self.pending.is_some_and(|(_, h, _)| h == handle) {
+            self.pending = None;
+            self.activate_command = None;
+            let e = UspError::new(ErrorCode::CommandCanceled, "canceled before its time window");
+            ctx.complete(handle, Err(e));
+            return Ok(());
+        }
+        flow::cancel(self, handle)
     }
 
     fn poll(&mut self, ctx: &mut Ctx) {
         let done: Vec<Done> = self.worker.results().collect();
         for d in done {
             self.on_done(ctx, d);
+        }
+        self.report_progress(ctx);
+        if let Some((slot, handle, due)) = self.pending {
+            if ctx.now().uptime >= due {
+                self.pending = None;
+                self.submit_activation(ctx, slot, handle);
+            } else {
+                ctx.wake_after(due - ctx.now().uptime);
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ fn start(dir: &Path) -> Lab {
 
 /// Polls the plugins (as the owner does when woken) until `done` holds for the events seen,
 /// at most 10 s.
-fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
+pub(super) fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
     let end = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
     while Instant::now() < end {
@@ -38,16 +38,16 @@ fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
     panic!("timed out; events so far: {seen:?}");
 }
 
-fn completed(events: &[DmEvent]) -> bool {
+pub(super) fn completed(events: &[DmEvent]) -> bool {
     events.iter().any(|e| matches!(e, DmEvent::OperationComplete { .. }))
 }
 
-fn rebooting(events: &[DmEvent]) -> bool {
+pub(super) fn rebooting(events: &[DmEvent]) -> bool {
     events.iter().any(|e| matches!(e, DmEvent::System(SystemRequest::Reboot { .. })))
 }
 
 /// The arguments of the TransferComplete! event among `events`.
-fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
+pub(super) fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
     let args = events.iter().find_map(|e| match e {
         DmEvent::Event { name, args, .. } if &**name == "TransferComplete" => Some(args),
         _ => None,
@@ -56,7 +56,7 @@ fn transfer_complete(events: &[DmEvent]) -> Vec<(String, String)> {
     args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn arg(args: &[(String, String)], name: &str) -> String {
+pub(super) fn arg(args: &[(String, String)], name: &str) -> String {
     args.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
@@ -92,7 +92,7 @@ fn first_start_runs_the_factory_image_in_bank_1() {
         "Device.DeviceInfo.FirmwareImage.1."
     );
     assert_eq!(t.get("Device.DeviceInfo.BootFirmwareImage"), "Device.DeviceInfo.FirmwareImage.1.");
-    assert_eq!(t.get("Device.DeviceInfo.MaxNumberOfActivateTimeWindows"), "1");
+    assert_eq!(t.get("Device.DeviceInfo.MaxNumberOfActivateTimeWindows"), "5");
 }
 
 #[test]
@@ -208,11 +208,32 @@ fn failed_downloads_keep_the_old_image_running() {
         .set("Device.DeviceInfo.", &[("BootFirmwareImage", "Device.DeviceInfo.FirmwareImage.2.")])
         .unwrap_err();
     assert_eq!(e.code.code(), 7012, "bank 2 holds no image: {e}");
+    // SHA-224 too (sha2's).
+    let sum = sha224(&good);
+    let args =
+        [("CheckSumAlgorithm", "SHA-224"), ("CheckSum", sum.as_str()), ("AutoActivate", "false")];
+    let events = download(&mut t, 1, &args, &server.url("/good.img"));
+    assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+    let mut wrong = sum.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    let args =
+        [("CheckSumAlgorithm", "SHA-224"), ("CheckSum", wrong.as_str()), ("AutoActivate", "false")];
+    failing(&mut t, &server.url("/good.img"), &args, "ValidationFailed", "checksum mismatch");
     // A right checksum passes.
-    let sum = super::backend::hex(ring::digest::digest(&ring::digest::SHA256, &good).as_ref());
+    let sum =
+        crate::transfer::sum::hex(ring::digest::digest(&ring::digest::SHA256, &good).as_ref());
     let args = [("CheckSumAlgorithm", "SHA-256"), ("CheckSum", sum.as_str())];
     let events = download(&mut t, 1, &args, &server.url("/good.img"));
     assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+}
+
+/// The SHA-224 of `data` in hex (the hash itself is checked against FIPS 180-4's examples in
+/// `transfer::sum`; here the wiring into Download).
+fn sha224(data: &[u8]) -> String {
+    let mut h = crate::transfer::sum::Algorithm::Sha224.hasher();
+    h.update(data);
+    h.finish_hex()
 }
 
 #[test]
@@ -220,13 +241,6 @@ fn bad_arguments_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = start(dir.path());
     let path = "Device.DeviceInfo.FirmwareImage.1.Download()";
-    let sha224 = [
-        ("URL", "http://127.0.0.1:1/x"),
-        ("AutoActivate", "false"),
-        ("CheckSumAlgorithm", "SHA-224"),
-        ("CheckSum", "00"),
-    ];
-    assert_eq!(t.operate(path, &sha224).unwrap_err().code.code(), 7027);
     let no_algo = [("URL", "http://127.0.0.1:1/x"), ("AutoActivate", "false"), ("CheckSum", "00")];
     assert_eq!(t.operate(path, &no_algo).unwrap_err().code.code(), 7027);
     let e = t.operate("Device.DeviceInfo.FirmwareImage.2.Activate()", &[]).unwrap_err();
@@ -306,4 +320,61 @@ fn a_restart_during_a_download_leaves_the_banks_as_they_were() {
     server.route("/fw.img", Route::File(make_image("2.0.0-lab", b"payload", false)));
     let events = download(&mut t, 2, &[("AutoActivate", "false")], &server.url("/fw.img"));
     assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+}
+
+#[test]
+fn activate_waits_for_its_time_window_on_the_core_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    server.route("/fw.img", Route::File(make_image("2.2.0-lab", b"windowed", false)));
+    let mut t = start(dir.path());
+    let events = download(&mut t, 2, &[("AutoActivate", "false")], &server.url("/fw.img"));
+    assert_eq!(arg(&transfer_complete(&events), "FaultCode"), "0");
+    let path = "Device.DeviceInfo.FirmwareImage.2.Activate()";
+    // Only windows this agent cannot use: refused at once.
+    let idle = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "60"),
+        ("TimeWindow.1.Mode", "WhenIdle"),
+    ];
+    assert_eq!(t.operate(path, &idle).unwrap_err().code.code(), 7022);
+    let overlapping = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "60"),
+        ("TimeWindow.1.Mode", "AnyTime"),
+        ("TimeWindow.2.Start", "30"),
+        ("TimeWindow.2.End", "90"),
+        ("TimeWindow.2.Mode", "AnyTime"),
+    ];
+    assert_eq!(t.operate(path, &overlapping).unwrap_err().code.code(), 7027);
+    // A confirmation window (skipped), then one opening 100 s after the command (at uptime 1).
+    let windows = [
+        ("TimeWindow.1.Start", "0"),
+        ("TimeWindow.1.End", "50"),
+        ("TimeWindow.1.Mode", "ConfirmationNeeded"),
+        ("TimeWindow.2.Start", "100"),
+        ("TimeWindow.2.End", "200"),
+        ("TimeWindow.2.Mode", "Immediately"),
+    ];
+    t.tick(1);
+    let (_, outcome) = t.operate(path, &windows).unwrap();
+    assert_eq!(outcome, Outcome::Running);
+    let mut seen = Vec::new();
+    for secs in [2, 50, 100] {
+        t.dm.tick(at(secs), true);
+        std::thread::sleep(Duration::from_millis(20));
+        t.dm.tick(at(secs), true);
+        seen.extend(t.events());
+    }
+    assert!(!rebooting(&seen), "not before the window: {seen:?}");
+    assert_eq!(t.operate(path, &[]).unwrap_err().code.code(), 7022, "one Activate at a time");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !rebooting(&seen) && Instant::now() < end {
+        t.dm.tick(at(101), true);
+        seen.extend(t.events());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(rebooting(&seen), "activated when the window opened");
+    assert!(completed(&seen), "its OperationComplete");
+    assert_eq!(t.get("Device.DeviceInfo.BootFirmwareImage"), "Device.DeviceInfo.FirmwareImage.2.");
 }

@@ -24,7 +24,7 @@ pub use mtp_config::{
     AgentMtpConfig, AgentMtpIds, AgentMtpMqtt, AgentMtpStomp, AgentMtpWebSocket, MTP_STATUS,
     MtpStatus,
 };
-pub use request::Requests;
+pub use request::{PROGRESS, Requests, report_progress};
 pub use subscription::{REMOVED_AT_START_EVENT, Subscriptions};
 pub use trust::{
     ControllerTrust, apply_defaults as apply_trust_defaults,

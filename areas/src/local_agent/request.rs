@@ -14,6 +14,32 @@ use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin};
 use usp_datamodel::schema::{CmdId, ObjAccess, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
 
+/// The vendor parameter (TR-106 `X_<OUI>_`, the agent's default OUI) giving the share of a
+/// running command's work done, in percent: a transfer's bytes received of its size. TR-181
+/// has no progress of its own; controllers (`uspctl`'s progress bar) read or subscribe to it.
+pub const PROGRESS: &str = "X_00D09E_Progress";
+
+/// Sets the progress of the running command `command` (its path, `Device.X.1.Download()`) on
+/// its `Request.{i}` row, when it changed. Does nothing when no row names it.
+pub fn report_progress(ctx: &mut Ctx, command: &str, percent: u32) {
+    let Some(table) = ctx.schema().obj_by_path("Device.LocalAgent.Request.{i}.") else { return };
+    let (Some(cmd), Some(progress)) =
+        (ctx.schema().param_by_name(table, "Command"), ctx.schema().param_by_name(table, PROGRESS))
+    else {
+        return;
+    };
+    for n in ctx.rows(table, &[]) {
+        let row = Instance { obj: table, numbers: vec![n], keys: vec![None] };
+        if ctx.stored(&row, cmd).is_some_and(|v| v.to_string() == command) {
+            let value = Value::UnsignedInt(percent.min(100));
+            if ctx.stored(&row, progress) != Some(&value) {
+                ctx.set_stored(&row, progress, value);
+            }
+            return;
+        }
+    }
+}
+
 /// The `Status` values of a request.
 const STATUS: &[&str] = &["Requested", "Active", "Canceling", "Canceled", "Success", "Error"];
 
@@ -38,6 +64,7 @@ impl Plugin for Requests {
             .stored()
             .volatile()
             .default("Requested");
+        b.param(r, PROGRESS, ParamType::UnsignedInt).range(0, 100).stored().volatile().default("0");
         b.command(r, "Cancel", false);
     }
 
@@ -97,7 +124,8 @@ mod tests {
                 ],
             )
             .unwrap();
-        assert_eq!(t.read_all(&r).len(), 5);
+        assert_eq!(t.read_all(&r).len(), 6);
+        assert_eq!(t.get(&format!("{r}{PROGRESS}")), "0");
         assert_eq!(t.get(&format!("{r}CommandKey")), "", "an empty CommandKey stays empty");
         assert_eq!(t.get(&format!("{r}Status")), "Active");
         assert_eq!(t.get("Device.LocalAgent.RequestNumberOfEntries"), "1");

@@ -251,6 +251,8 @@ impl Testbed {
                 wpa_supplicant_dir: dir.join("wpa_supplicant"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
+                tmp_dir: dir.join("tmp"),
+                sysupgrade_program: dir.join("sysupgrade"),
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },
             prefix,

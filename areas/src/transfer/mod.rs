@@ -1,5 +1,6 @@
-//! The agent's one HTTP(S) client for file transfers: firmware images now, software modules
-//! and bulk data later.
+//! The agent's one HTTP(S) client for file transfers: firmware images and configuration
+//! backups now, software modules and bulk data later. [`download`] fetches, [`upload`] sends
+//! a file with HTTP PUT.
 //!
 //! Built on `ureq` 3 (a small, well-kept blocking client with no async runtime) over rustls
 //! with the ring provider, as the MTPs use: trust anchors come from a PEM file, else the
@@ -12,24 +13,36 @@
 //! - a time limit for the whole transfer ([`Fetch::timeout`]);
 //! - a bounded number of redirects ([`Fetch::max_redirects`]); credentials are not sent on
 //!   to another host;
-//! - HTTP Basic authentication when a user name is given (Digest is not supported yet).
+//! - authentication when a user name is given: the first request goes without credentials;
+//!   a 401 is answered once with HTTP Digest (RFC 7616, [`digest`]) when the server offers it,
+//!   else with Basic, and only to the host of the URL (never to a host redirected to).
 //!
 //! Cost: ureq (with `http`, `httparse`, `ureq-proto`) and the FirmwareImage area together add
 //! 157,384 bytes to the armv7 agent (1,693,408 → 1,850,792 bytes, `cross/build.sh
-//! armv7-unknown-linux-musleabihf`); rustls and ring were already there for the MTPs.
+//! armv7-unknown-linux-musleabihf`); rustls and ring were already there for the MTPs. Digest
+//! and SHA-224 add RustCrypto's `md-5` and `sha2` on the `digest` core the agent already links
+//! (tungstenite's `sha1`); their armv7 cost was not measured in this session (no cross build).
 //!
 //! Blocking: call it on a worker thread ([`crate::worker::Worker`]), never on the data-model
 //! thread.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read, Write};
+
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use ureq::ResponseExt as _;
+use ureq::http::Response;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 
+pub mod digest;
+mod get;
+pub mod sum;
+
+pub use get::{MAX_RESUMES, download};
 #[cfg(test)]
 mod tests;
 
@@ -45,7 +58,8 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
 pub struct Fetch {
     /// An `http://` or `https://` URL.
     pub url: String,
-    /// User name and password for HTTP Basic authentication; `None` sends none.
+    /// User name and password for HTTP Digest or Basic authentication (whichever the server
+    /// asks for); `None` sends none.
     pub credentials: Option<(String, String)>,
     /// The size the file must have (a Download's `FileSize`); `None` when unknown.
     pub expected_size: Option<u64>,
@@ -57,6 +71,32 @@ pub struct Fetch {
     pub max_redirects: u32,
     /// A PEM file of trusted CAs for `https://`; `None` uses the system bundle.
     pub ca_file: Option<PathBuf>,
+    /// Set (by another thread) to stop the transfer at the next chunk: a cancel
+    /// (`Request.{i}.Cancel()`).
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Where the transfer counts its bytes, for another thread to read (progress).
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// A transfer's bytes so far and in all, updated as it runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    received: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress {
+    /// The share done in percent, `None` while the size is unknown.
+    pub fn percent(&self) -> Option<u32> {
+        let total = self.total.load(Ordering::Relaxed);
+        let got = self.received.load(Ordering::Relaxed).min(total);
+        (total > 0).then(|| u32::try_from(got * 100 / total).unwrap_or(100))
+    }
+
+    /// The bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
 }
 
 impl Fetch {
@@ -71,6 +111,8 @@ impl Fetch {
             timeout: Duration::from_secs(600),
             max_redirects: 5,
             ca_file: None,
+            cancel: None,
+            progress: None,
         }
     }
 }
@@ -112,6 +154,10 @@ pub enum TransferError {
     TimedOut,
     /// The destination file could not be written.
     Write(io::Error),
+    /// [`Fetch::cancel`] was set.
+    Canceled,
+    /// The file to upload could not be read.
+    Read(io::Error),
 }
 
 impl fmt::Display for TransferError {
@@ -132,19 +178,41 @@ impl fmt::Display for TransferError {
             }
             TransferError::TimedOut => f.write_str("the transfer timed out"),
             TransferError::Write(e) => write!(f, "cannot write the file: {e}"),
+            TransferError::Canceled => f.write_str("the transfer was canceled"),
+            TransferError::Read(e) => write!(f, "cannot read the file to upload: {e}"),
         }
     }
 }
 
 impl std::error::Error for TransferError {}
 
-/// Downloads `fetch` into `dest` (created or truncated), calling `on_chunk` with every chunk
-/// written and the total so far. Returns the size received. Blocking.
-pub fn download(
-    fetch: &Fetch,
-    dest: &Path,
-    on_chunk: &mut dyn FnMut(&[u8], u64),
-) -> Result<u64, TransferError> {
+/// Uploads the file `src` to `fetch.url` with HTTP PUT (TR-181's `Backup()`: the file goes
+/// to the URL given), with the same TLS, authentication, time and redirect rules as
+/// [`download`]; the file must not exceed [`Fetch::max_size`] (it is read whole: backups are
+/// small). Any 2xx answer is success. Returns the bytes sent. Blocking.
+pub fn upload(fetch: &Fetch, src: &Path) -> Result<u64, TransferError> {
+    let size = std::fs::metadata(src).map_err(TransferError::Read)?.len();
+    if size > fetch.max_size {
+        return Err(TransferError::TooLarge { limit: fetch.max_size });
+    }
+    let body = std::fs::read(src).map_err(TransferError::Read)?;
+    let agent = agent_for(fetch)?;
+    let response = call_with_auth(fetch, "PUT", &mut |url, auth| {
+        let mut request = agent.put(url).header("Content-Type", "application/octet-stream");
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        request.send(&body[..])
+    })?;
+    match response.status().as_u16() {
+        200..=299 => Ok(size),
+        s @ (401 | 403) => Err(TransferError::Auth(s)),
+        s => Err(TransferError::Status(s)),
+    }
+}
+
+/// The client for `fetch`: its limits, and TLS for an `https://` URL.
+fn agent_for(fetch: &Fetch) -> Result<ureq::Agent, TransferError> {
     let https = if fetch.url.starts_with("https://") {
         true
     } else if fetch.url.starts_with("http://") {
@@ -160,47 +228,51 @@ pub fn download(
     if https {
         config = config.tls_config(tls_config(fetch.ca_file.as_deref())?);
     }
-    let agent: ureq::Agent = config.build().into();
-    let mut request = agent.get(&fetch.url);
-    if let Some((user, password)) = &fetch.credentials {
+    Ok(config.build().into())
+}
+
+/// Sends one request to a URL with an optional `Authorization` value.
+type Send<'a> = dyn FnMut(&str, Option<&str>) -> Result<Response<ureq::Body>, ureq::Error> + 'a;
+
+/// Sends a request with `send` (given the URL and an `Authorization` value); a 401 from the
+/// URL's own host is answered once with the credentials (see the module doc).
+fn call_with_auth(
+    fetch: &Fetch,
+    method: &str,
+    send: &mut Send<'_>,
+) -> Result<Response<ureq::Body>, TransferError> {
+    let first = send(&fetch.url, None).map_err(request_error)?;
+    let Some((user, password)) = &fetch.credentials else { return Ok(first) };
+    if first.status().as_u16() != 401 {
+        return Ok(first);
+    }
+    let uri = first.get_uri().clone();
+    let asked: Option<ureq::http::Uri> = fetch.url.parse().ok();
+    if asked.as_ref().and_then(|a| a.authority()) != uri.authority() {
+        log::warn!("transfer: {uri} asks for credentials given for another host; not sent");
+        return Ok(first);
+    }
+    let challenges: Vec<&str> = first
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let auth = if let Some(ch) = digest::best_challenge(challenges.iter().copied()) {
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        digest::authorization(&ch, (user, password), method, target, &digest::cnonce(), 1)
+    } else if challenges.iter().any(|c| c.trim_start().get(..5).is_some_and(is_basic)) {
         let token = usp_util::base64::encode(format!("{user}:{password}").as_bytes());
-        request = request.header("Authorization", format!("Basic {token}"));
-    }
-    let response = request.call().map_err(request_error)?;
-    let status = response.status().as_u16();
-    match status {
-        200 => {}
-        401 | 403 => return Err(TransferError::Auth(status)),
-        _ => return Err(TransferError::Status(status)),
-    }
-    let body = response.into_body();
-    if let Some(announced) = body.content_length() {
-        check_size(fetch, announced)?;
-    }
-    let mut reader = body.into_reader();
-    let mut file = File::create(dest).map_err(TransferError::Write)?;
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total: u64 = 0;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e, total)),
-        };
-        total += n as u64;
-        if total > fetch.max_size {
-            return Err(TransferError::TooLarge { limit: fetch.max_size });
-        }
-        let chunk = buf.get(..n).unwrap_or_default();
-        file.write_all(chunk).map_err(TransferError::Write)?;
-        on_chunk(chunk, total);
-    }
-    file.sync_all().map_err(TransferError::Write)?;
-    if let Some(expected) = fetch.expected_size.filter(|e| *e != total) {
-        return Err(TransferError::SizeMismatch { expected, got: total });
-    }
-    Ok(total)
+        format!("Basic {token}")
+    } else {
+        return Ok(first);
+    };
+    drop(first);
+    send(&uri.to_string(), Some(&auth)).map_err(request_error)
+}
+
+fn is_basic(scheme: &str) -> bool {
+    scheme.eq_ignore_ascii_case("basic")
 }
 
 /// Refuses an announced size over the limit or other than the expected one.

@@ -23,10 +23,14 @@ fn get(fetch: &Fetch) -> (Result<u64, TransferError>, Vec<u8>, u64) {
 fn a_file_streams_to_disk_with_progress() {
     let server = HttpServer::start();
     server.route("/fw.img", Route::File(body(100_000)));
-    let (r, data, seen) = get(&Fetch::new(server.url("/fw.img")));
+    let progress = Arc::new(Progress::default());
+    assert_eq!(progress.percent(), None, "unknown before the answer");
+    let fetch = Fetch { progress: Some(progress.clone()), ..Fetch::new(server.url("/fw.img")) };
+    let (r, data, seen) = get(&fetch);
     assert_eq!(r.unwrap(), 100_000);
     assert_eq!(data, body(100_000));
     assert_eq!(seen, 100_000);
+    assert_eq!((progress.percent(), progress.received()), (Some(100), 100_000));
 }
 
 #[test]
@@ -123,4 +127,66 @@ fn https_with_the_test_ca_downloads_and_another_ca_is_refused() {
         matches!(&e, TransferError::Connect(why) if why.to_lowercase().contains("cert")),
         "{e}"
     );
+}
+
+#[test]
+fn digest_auth_md5_and_sha256_against_the_server_challenge() {
+    let server = HttpServer::start();
+    for algorithm in ["MD5", "SHA-256"] {
+        let path = format!("/digest-{algorithm}");
+        let route = Route::Digest {
+            user: "Mufasa".into(),
+            password: "Circle of Life".into(),
+            algorithm,
+            body: body(3000),
+        };
+        server.route(&path, route);
+        let creds = Some(("Mufasa".to_owned(), "Circle of Life".to_owned()));
+        let fetch = Fetch { credentials: creds, ..Fetch::new(server.url(&path)) };
+        let (r, data, _) = get(&fetch);
+        assert_eq!(r.unwrap(), 3000, "{algorithm}");
+        assert_eq!(data, body(3000));
+        let wrong = Some(("Mufasa".to_owned(), "wrong".to_owned()));
+        let fetch = Fetch { credentials: wrong, ..Fetch::new(server.url(&path)) };
+        assert!(matches!(get(&fetch).0, Err(TransferError::Auth(401))), "{algorithm}");
+        let none = Fetch::new(server.url(&path));
+        assert!(matches!(get(&none).0, Err(TransferError::Auth(401))), "{algorithm}");
+    }
+}
+
+#[test]
+fn upload_puts_the_file_with_digest_auth_and_refuses_wrong_credentials() {
+    let server = HttpServer::start();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let digest = Some(("u".to_owned(), "p".to_owned(), "SHA-256"));
+    server.route("/backup", Route::Upload { digest, received: received.clone() });
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("backup.db");
+    std::fs::write(&src, body(70_000)).unwrap();
+    let creds = Some(("u".to_owned(), "p".to_owned()));
+    let fetch = Fetch { credentials: creds, ..Fetch::new(server.url("/backup")) };
+    assert_eq!(upload(&fetch, &src).unwrap(), 70_000);
+    assert_eq!(received.lock().unwrap().take(), Some(body(70_000)));
+    let wrong = Fetch { credentials: Some(("u".into(), "x".into())), ..fetch.clone() };
+    assert!(matches!(upload(&wrong, &src), Err(TransferError::Auth(401))));
+    assert_eq!(received.lock().unwrap().take(), None, "nothing accepted");
+    let small = Fetch { max_size: 10, ..fetch.clone() };
+    assert!(matches!(upload(&small, &src), Err(TransferError::TooLarge { limit: 10 })));
+    let e = upload(&fetch, &dir.path().join("missing")).unwrap_err();
+    assert!(matches!(e, TransferError::Read(_)), "{e}");
+    let to_404 = Fetch::new(server.url("/nowhere"));
+    assert!(matches!(upload(&to_404, &src), Err(TransferError::Status(404))));
+}
+
+#[test]
+fn a_cut_body_is_resumed_with_a_range_when_the_server_allows_it() {
+    let server = HttpServer::start();
+    server.route("/r", Route::Cut { body: body(60_000), cut: 25_000, ranges: true });
+    server.route("/n", Route::Cut { body: body(60_000), cut: 25_000, ranges: false });
+    let (r, data, seen) = get(&Fetch::new(server.url("/r")));
+    assert_eq!(r.unwrap(), 60_000);
+    assert_eq!(data, body(60_000), "the rest appended where it stopped");
+    assert_eq!(seen, 60_000, "every byte handed once to the callback");
+    let e = get(&Fetch::new(server.url("/n"))).0.unwrap_err();
+    assert!(matches!(e, TransferError::Truncated { got: 25_000 }), "{e}");
 }

@@ -19,6 +19,10 @@ use usp_proto::msg::{self, notify::Notification as N};
 use crate::client::{ClientError, Controller, Event};
 use crate::watch::{self, Subscription};
 
+/// uspagent's vendor parameter of `Device.LocalAgent.Request.{i}.`: the share of a running
+/// command's work done, in percent (other agents lack it; the line then shows no bar).
+pub const PROGRESS: &str = "X_00D09E_Progress";
+
 /// What became of one executed command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandOutcome {
@@ -77,6 +81,9 @@ pub struct Progress<'a> {
     pub elapsed: Duration,
     /// The row's `Status` (`None`: the row is gone or unreadable).
     pub status: Option<&'a str>,
+    /// The share done in percent, when the agent reports it (the vendor parameter
+    /// [`PROGRESS`] of the Request row, e.g. a Download's bytes).
+    pub percent: Option<u32>,
 }
 
 /// A command still running.
@@ -197,7 +204,7 @@ fn poll_status(
 ) -> Result<(), ClientError> {
     let mut i = 0;
     while i < pending.len() {
-        let status = request_status(ctl, &pending[i].request)?;
+        let (status, percent) = request_status(ctl, &pending[i].request)?;
         let p = &mut pending[i];
         let elapsed = start.elapsed();
         progress(&Progress {
@@ -205,6 +212,7 @@ fn poll_status(
             request: &p.request,
             elapsed,
             status: status.as_deref(),
+            percent,
         });
         if status.is_some() {
             p.gone_since = None;
@@ -222,17 +230,30 @@ fn poll_status(
     Ok(())
 }
 
-/// The `Status` of a Request row; `None` when the row does not exist (any more).
-fn request_status(ctl: &mut Controller, request: &str) -> Result<Option<String>, ClientError> {
-    let get = msg::Get { param_paths: vec![format!("{request}Status")], max_depth: 0 };
+/// The `Status` of a Request row (`None` when the row does not exist any more) and its
+/// progress in percent, if the agent reports one.
+fn request_status(
+    ctl: &mut Controller,
+    request: &str,
+) -> Result<(Option<String>, Option<u32>), ClientError> {
+    let progress = PROGRESS;
+    let get = msg::Get {
+        param_paths: vec![format!("{request}Status"), format!("{request}{progress}")],
+        max_depth: 0,
+    };
     match ctl.get(get) {
-        Ok(resp) => Ok(resp
-            .req_path_results
-            .into_iter()
-            .filter(|r| r.err_code == 0)
-            .flat_map(|r| r.resolved_path_results)
-            .find_map(|r| r.result_params.get("Status").cloned())),
-        Err(ClientError::Usp(_)) => Ok(None),
+        Ok(resp) => {
+            let params: Vec<_> = resp
+                .req_path_results
+                .into_iter()
+                .filter(|r| r.err_code == 0)
+                .flat_map(|r| r.resolved_path_results)
+                .flat_map(|r| r.result_params)
+                .collect();
+            let find = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            Ok((find("Status"), find(progress).and_then(|v| v.parse().ok())))
+        }
+        Err(ClientError::Usp(_)) => Ok((None, None)),
         Err(e) => Err(e),
     }
 }

@@ -248,3 +248,8 @@ fn the_wait_limit_is_a_timeout_and_the_subscription_is_still_removed() {
     assert!(matches!(&err, ClientError::Timeout { what, .. } if what.contains(CMD)), "{err:?}");
     assert!(*deleted_sub.lock().unwrap());
 }
+
+#[test]
+fn the_progress_parameter_is_the_agents() {
+    assert_eq!(PROGRESS, usp_areas::local_agent::PROGRESS);
+}

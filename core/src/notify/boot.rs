@@ -160,13 +160,21 @@ impl Core {
     /// Remembers the cause of a restart a controller asked for (a reconnect is no restart),
     /// then queues the request for the host.
     pub(crate) fn system_request(&mut self, request: SystemRequest) {
-        if let SystemRequest::Reboot { cause, reason }
-        | SystemRequest::FactoryReset { cause, reason } = &request
-        {
-            self.dm.set_meta(CAUSE, cause);
-            self.dm.set_meta(REASON, reason);
-            self.dm.set_meta(COMMAND_KEY, self.op_command_key.as_deref().unwrap_or_default());
-        }
+        let (cause, reason, key) = match &request {
+            SystemRequest::Reboot { cause, reason, command_key } => {
+                (cause, reason, command_key.as_deref().or(self.op_command_key.as_deref()))
+            }
+            SystemRequest::FactoryReset { cause, reason } => {
+                (cause, reason, self.op_command_key.as_deref())
+            }
+            SystemRequest::Reconnect { .. } => {
+                self.system.push(request);
+                return;
+            }
+        };
+        self.dm.set_meta(CAUSE, cause);
+        self.dm.set_meta(REASON, reason);
+        self.dm.set_meta(COMMAND_KEY, key.unwrap_or_default());
         self.system.push(request);
     }
 }

@@ -149,7 +149,11 @@ fn a_remote_reboot_is_reported_by_the_next_boot_and_only_it() {
     let out = operate(&mut h, "Device.Reboot()", "ck-1");
     assert!(out[0].in_reply, "the OperateResp first");
     let requests = h.core.take_system_requests();
-    let want = SystemRequest::Reboot { cause: "RemoteReboot".into(), reason: String::new() };
+    let want = SystemRequest::Reboot {
+        cause: "RemoteReboot".into(),
+        reason: String::new(),
+        command_key: None,
+    };
     assert_eq!(requests, [want]);
     assert_eq!(h.store.meta("boot/cause").as_deref(), Some("RemoteReboot"), "stored before");
     h.restart(None);

@@ -97,6 +97,7 @@ fn oktopus_firmware_update_restarts_the_agent_into_the_new_image() {
     });
     let Some(Notification::Event(e)) = boot.notification else { unreachable!() };
     assert_eq!(e.params["Cause"], "RemoteReboot");
+    assert_eq!(e.params["CommandKey"], "Download()", "the Download's CommandKey");
     let new = get(&mut ctl, &agent, &["Device.DeviceInfo.SoftwareVersion"]);
     assert_eq!(new["Device.DeviceInfo.SoftwareVersion"], "2.0.0-lab");
     assert_ne!(new, old);
@@ -105,4 +106,56 @@ fn oktopus_firmware_update_restarts_the_agent_into_the_new_image() {
         active["Device.DeviceInfo.ActiveFirmwareImage"],
         "Device.DeviceInfo.FirmwareImage.2."
     );
+}
+
+#[test]
+fn kill_9_during_a_download_leaves_the_old_image_and_a_usable_database() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let server = HttpServer::start();
+    let image = make_image("2.0.0-lab", &[9u8; 400_000], false);
+    let slow =
+        Route::Slow { body: image, chunk: 8192, pause: std::time::Duration::from_millis(50) };
+    server.route("/slow.img", slow);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("usp.db");
+    let dbs = db.to_str().expect("UTF-8");
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let reset = setup::reset(broker.port(), true) + &subscriptions();
+    let agent = setup::agent(&reset, &["--platform", "lab", "-f", dbs]);
+    ctl.connect_record(&agent);
+    let old = get(&mut ctl, &agent, &["Device.DeviceInfo.SoftwareVersion"]);
+    let operate = Operate {
+        command: "Device.DeviceInfo.FirmwareImage.2.Download()".into(),
+        command_key: "cut".into(),
+        send_resp: true,
+        input_args: [
+            ("URL".to_owned(), server.url("/slow.img")),
+            ("AutoActivate".to_owned(), "true".to_owned()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let resp = ctl.call(ReqType::Operate(operate), &agent);
+    assert!(matches!(resp, RespType::OperateResp(_)), "{resp:?}");
+    let part = dir.path().join("firmware/download.part");
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) < 16_384 {
+        assert!(std::time::Instant::now() < end, "the download never started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    drop(agent); // SIGKILL in the middle of the transfer
+
+    let agent = setup::agent(&reset, &["--platform", "lab", "-f", dbs]);
+    ctl.connect_record(&agent);
+    let paths = [
+        "Device.DeviceInfo.SoftwareVersion",
+        "Device.DeviceInfo.FirmwareImage.2.Status",
+        "Device.DeviceInfo.BootFirmwareImage",
+    ];
+    let now = get(&mut ctl, &agent, &paths);
+    assert_eq!(now[paths[0]], old[paths[0]], "the old image runs");
+    assert_eq!(now[paths[1]], "NoImage", "the cut download left no image");
+    assert_eq!(now[paths[2]], "Device.DeviceInfo.FirmwareImage.1.");
+    assert!(!part.exists(), "the partial file is dropped");
+    assert!(!agent.log().contains("moved to"), "the database was rebuilt:\n{}", agent.log());
 }

@@ -7,9 +7,12 @@
 //! (`cargo build -p uspagent` first: `cargo test` does not rebuild other packages' binaries).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup;
 mod ctl;
 mod firmware;
+mod firmware_openwrt;
 mod messages;
 mod props;
+mod reboot;
 mod resilience;
 mod setup;

@@ -95,6 +95,12 @@ pub struct PlatformPaths {
     pub uci_program: PathBuf,
     /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
     pub ubus_program: PathBuf,
+    /// The `opkg` program (`opkg` from `PATH`, or the environment variable `USP_OPKG`).
+    pub opkg_program: PathBuf,
+    /// opkg's offline root (`opkg -o`); `None`: the running system.
+    pub opkg_root: Option<PathBuf>,
+    /// opkg's configuration file (`opkg -f`); `None`: opkg's own (`/etc/opkg.conf`).
+    pub opkg_conf: Option<PathBuf>,
 }
 
 impl PlatformPaths {
@@ -108,6 +114,9 @@ impl PlatformPaths {
             hostapd_dir: PathBuf::from("/var/run/hostapd"),
             uci_program: program("USP_UCI", "uci"),
             ubus_program: program("USP_UBUS", "ubus"),
+            opkg_program: program("USP_OPKG", "opkg"),
+            opkg_root: None,
+            opkg_conf: None,
         }
     }
 }

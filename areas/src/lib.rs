@@ -67,6 +67,7 @@ pub mod local_agent;
 pub mod mqtt;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
+pub mod software;
 pub mod stomp;
 mod time;
 pub mod transfer;
@@ -126,6 +127,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    Area { name: "SoftwareModules", router: true, build: software::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

@@ -66,7 +66,8 @@ impl Software {
             ca_file: self.ca_file.clone(),
             ..Fetch::new(url)
         };
-        let dest: PathBuf = self.scratch.join(format!("du-{op}.download"));
+        // `.ipk`: opkg installs a local file only by that extension (the lab ignores it).
+        let dest: PathBuf = self.scratch.join(format!("du-{op}.ipk"));
         self.fetcher.submit(FetchJob { op, fetch: Box::new(fetch), dest }).map_err(gone)?;
         Ok(op)
     }

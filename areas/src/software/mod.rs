@@ -30,6 +30,8 @@ pub mod sysinfo;
 pub mod tarball;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "openwrt"))]
+mod tests_opkg;
 mod tr181;
 
 use std::collections::HashMap;

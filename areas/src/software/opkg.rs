@@ -46,6 +46,11 @@ impl OpkgEnv {
         let state = paths.state_dir.join("software");
         let scratch = state.join("scratch");
         std::fs::create_dir_all(&scratch).map_err(|e| SwError::io(&scratch, e))?;
+        if let Some(root) = &paths.opkg_root {
+            // opkg locks `<root>/var/lock/opkg.lock`; a fresh offline root lacks the directory.
+            let lock = root.join("var/lock");
+            std::fs::create_dir_all(&lock).map_err(|e| SwError::io(&lock, e))?;
+        }
         Ok(OpkgEnv {
             program: paths.opkg_program.clone(),
             root: paths.opkg_root.clone(),
@@ -152,9 +157,9 @@ impl OpkgEnv {
         std::fs::write(&path, text).map_err(|e| SwError::io(&path, e))
     }
 
-    /// The control fields of the `.ipk` in `file` (read without opkg: it is a tar.gz holding
-    /// `control.tar.gz`).
-    fn control(&self, file: &Path) -> Result<HashMap<String, String>, SwError> {
+    /// The control fields of the `.ipk` in `file` and the files it installs (read without
+    /// opkg: it is a tar.gz holding `control.tar.gz` and `data.tar.gz`).
+    fn control(&self, file: &Path) -> Result<(HashMap<String, String>, Vec<String>), SwError> {
         let dir = self.state.join(format!("scratch/ipk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| SwError::io(&dir, e))?;
@@ -163,19 +168,21 @@ impl OpkgEnv {
             let inner = dir.join("control");
             std::fs::create_dir_all(&inner).map_err(|e| SwError::io(&inner, e))?;
             tarball::unpack(&dir.join("control.tar.gz"), &inner, 1 << 20)?;
-            std::fs::read_to_string(inner.join("control"))
-                .map_err(|_| SwError::Corrupt("the package has no control file".into()))
+            let text = std::fs::read_to_string(inner.join("control"))
+                .map_err(|_| SwError::Corrupt("the package has no control file".into()))?;
+            Ok((text, tarball::file_names(&dir.join("data.tar.gz"))?))
         })();
         let _ = std::fs::remove_dir_all(&dir);
-        let text = read.map_err(|e| match e {
+        let (text, files) = read.map_err(|e| match e {
             SwError::Corrupt(_) => e,
             other => SwError::Corrupt(other.to_string()),
         })?;
-        Ok(text
+        let fields = text
             .lines()
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect())
+            .collect();
+        Ok((fields, files))
     }
 
     fn architectures(&self) -> Result<Vec<String>, SwError> {
@@ -188,7 +195,7 @@ impl OpkgEnv {
 
     /// Installs `file` (a new package or a new version of `expect`).
     fn opkg_install(&mut self, file: &Path, expect: Option<&str>) -> Result<String, SwError> {
-        let control = self.control(file)?;
+        let (control, files) = self.control(file)?;
         let name = control.get("Package").cloned().unwrap_or_default();
         let version = control.get("Version").cloned().unwrap_or_default();
         if name.is_empty() || version.is_empty() {
@@ -212,6 +219,11 @@ impl OpkgEnv {
             (Some(e), None) => return Err(SwError::Unknown(e.to_owned())),
             _ => {}
         }
+        let fresh: Vec<PathBuf> = files
+            .iter()
+            .map(|f| self.sys(f.trim_start_matches('.')))
+            .filter(|p| !p.exists())
+            .collect();
         let path = file.to_string_lossy().into_owned();
         let out = self.opkg(&["install", &path])?;
         let now = self.packages()?.into_iter().find(|p| p.name == name);
@@ -219,8 +231,15 @@ impl OpkgEnv {
             return Ok(name);
         }
         if expect.is_none() && now.is_some() {
-            // Half installed (a failing postinst, a full disk): take it out again.
+            // Half installed (a failing postinst): take it out again.
             let _ = self.opkg(&["remove", &name]);
+        }
+        if expect.is_none() {
+            // opkg leaves the files it extracted before failing (a full disk): remove those
+            // that did not exist before.
+            for f in fresh.iter().filter(|f| f.is_file()) {
+                let _ = std::fs::remove_file(f);
+            }
         }
         Err(install_error(&out))
     }

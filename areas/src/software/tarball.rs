@@ -47,6 +47,44 @@ pub fn unpack(archive: &Path, dest: &Path, limit: u64) -> Result<u64, SwError> {
     extract(f, dest, limit)
 }
 
+/// The names of the regular files in the (gzip-compressed or plain) tar `archive`, without
+/// extracting anything.
+pub fn file_names(archive: &Path) -> Result<Vec<String>, SwError> {
+    let mut names = Vec::new();
+    let mut input: Box<dyn Read> =
+        Box::new(File::open(archive).map_err(|e| SwError::io(archive, e))?);
+    let mut child = None;
+    let mut head = [0u8; 2];
+    let mut f = File::open(archive).map_err(|e| SwError::io(archive, e))?;
+    if f.read(&mut head).map_err(|e| SwError::io(archive, e))? == 2 && head == [0x1f, 0x8b] {
+        let mut c = Command::new("gzip")
+            .arg("-dc")
+            .arg(archive)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| SwError::Failed(format!("cannot run gzip: {e}")))?;
+        if let Some(out) = c.stdout.take() {
+            input = Box::new(out);
+        }
+        child = Some(c);
+    }
+    let mut header = [0u8; BLOCK];
+    while read_block(&mut input, &mut header)? && header.iter().any(|b| *b != 0) {
+        let size = octal(&header[124..136])?;
+        if matches!(header[156], b'0' | 0) {
+            names.push(entry_name(&header)?);
+        }
+        skip(&mut input, size)?;
+    }
+    drop(input);
+    if let Some(mut c) = child {
+        let _ = c.wait();
+    }
+    Ok(names)
+}
+
 /// Reads a tar stream from `input` into `dest`.
 fn extract(mut input: impl Read, dest: &Path, limit: u64) -> Result<u64, SwError> {
     let mut header = [0u8; BLOCK];
@@ -184,8 +222,8 @@ fn skip(input: &mut impl Read, size: u64) -> Result<(), SwError> {
     Ok(())
 }
 
-/// Writes a ustar archive of `files` (name, mode, content) to `out`: for tests and tools that
-/// build DUs.
+/// A ustar archive of `files` (name, mode, content; a name ending in `/` is a directory): for
+/// tests and tools that build DUs.
 pub fn pack(files: &[(&str, u32, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, mode, data) in files {
@@ -200,7 +238,7 @@ pub fn pack(files: &[(&str, u32, &[u8])]) -> Vec<u8> {
         put(&mut h, 116, 8, 0);
         put(&mut h, 124, 12, data.len() as u64);
         put(&mut h, 136, 12, 0);
-        h[156] = b'0';
+        h[156] = if name.ends_with('/') { b'5' } else { b'0' };
         h[257..263].copy_from_slice(b"ustar\0");
         h[263..265].copy_from_slice(b"00");
         h[148..156].copy_from_slice(b"        ");

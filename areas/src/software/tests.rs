@@ -55,7 +55,7 @@ fn hello(version: &str) -> Vec<u8> {
 }
 
 /// Polls the plugins until `done` holds for the events seen, at most 15 s.
-fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
+pub(super) fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
     let end = Instant::now() + Duration::from_secs(15);
     let mut seen = Vec::new();
     let mut secs = 1;
@@ -72,7 +72,7 @@ fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<DmEvent> {
 }
 
 /// Polls until the parameter at `path` reads `want`, at most 15 s.
-fn wait_value(t: &mut Lab, path: &str, want: &str) {
+pub(super) fn wait_value(t: &mut Lab, path: &str, want: &str) {
     let end = Instant::now() + Duration::from_secs(15);
     let mut secs = 100;
     while Instant::now() < end {
@@ -87,12 +87,12 @@ fn wait_value(t: &mut Lab, path: &str, want: &str) {
     panic!("{path} never read {want:?} (last: {:?})", t.try_get(path));
 }
 
-fn completed(events: &[DmEvent]) -> bool {
+pub(super) fn completed(events: &[DmEvent]) -> bool {
     events.iter().any(|e| matches!(e, DmEvent::OperationComplete { .. }))
 }
 
 /// The arguments of the DUStateChange! among `events`.
-fn du_state_change(events: &[DmEvent]) -> Vec<(String, String)> {
+pub(super) fn du_state_change(events: &[DmEvent]) -> Vec<(String, String)> {
     let args = events.iter().find_map(|e| match e {
         DmEvent::Event { name, args, .. } if &**name == "DUStateChange" => Some(args),
         _ => None,
@@ -103,12 +103,12 @@ fn du_state_change(events: &[DmEvent]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn arg(args: &[(String, String)], name: &str) -> String {
+pub(super) fn arg(args: &[(String, String)], name: &str) -> String {
     args.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// The fault code of the OperationComplete among `events` (0: success).
-fn op_fault(events: &[DmEvent]) -> u32 {
+pub(super) fn op_fault(events: &[DmEvent]) -> u32 {
     let r = events.iter().find_map(|e| match e {
         DmEvent::OperationComplete { result, .. } => Some(result),
         _ => None,
@@ -119,7 +119,7 @@ fn op_fault(events: &[DmEvent]) -> u32 {
     }
 }
 
-fn install(t: &mut Lab, input: &[(&str, &str)]) -> Vec<DmEvent> {
+pub(super) fn install(t: &mut Lab, input: &[(&str, &str)]) -> Vec<DmEvent> {
     let (_, outcome) = t.operate("Device.SoftwareModules.InstallDU()", input).expect("accepted");
     assert_eq!(outcome, Outcome::Running);
     run_until(t, completed)

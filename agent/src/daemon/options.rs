@@ -68,6 +68,10 @@ pub struct Options {
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
+    /// `--opkg-program PATH`, `--opkg-root DIR`, `--opkg-conf FILE`: the opkg that
+    /// Device.SoftwareModules. drives, an offline root for it (`opkg -o`) and its
+    /// configuration file (`opkg -f`).
+    pub opkg: (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>),
     /// `--help` was asked.
     pub help: bool,
     /// `--version` was asked.
@@ -98,6 +102,7 @@ impl Default for Options {
             uci_dir: None,
             ubus_socket: None,
             programs: (None, None),
+            opkg: (None, None, None),
             help: false,
             version: false,
         }
@@ -144,6 +149,9 @@ Options:
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
+      --opkg-program PATH  openwrt: the opkg program (default: opkg from PATH, or USP_OPKG)
+      --opkg-root DIR --opkg-conf FILE
+                           openwrt: an offline root and configuration file for opkg
   -h, --help               this text
   -V, --version            the version
 
@@ -210,6 +218,9 @@ pub fn parse(
             Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
+            Long("opkg-program") => o.opkg.0 = Some(path(&mut p)?),
+            Long("opkg-root") => o.opkg.1 = Some(path(&mut p)?),
+            Long("opkg-conf") => o.opkg.2 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
             Short('V') | Long("version") => o.version = true,
             Short('c') | Long("command") => {
@@ -347,6 +358,10 @@ mod tests {
             .unwrap();
         assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
         assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
+        let o = parse(args("--opkg-program /x/opkg-cl --opkg-root /r --opkg-conf /r.conf"), None)
+            .unwrap();
+        let want = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(o.opkg, (want("/x/opkg-cl"), want("/r"), want("/r.conf")));
     }
 
     #[test]

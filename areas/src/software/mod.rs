@@ -28,6 +28,8 @@ mod schema;
 mod supervise;
 pub mod sysinfo;
 pub mod tarball;
+#[cfg(any(test, feature = "testbed"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 #[cfg(all(test, feature = "openwrt"))]

@@ -12,60 +12,11 @@ use std::sync::Arc;
 use usp_datamodel::plugin::Plugin;
 use usp_testkit::http::{HttpServer, Route};
 
-use super::tarball::pack;
+use super::testing::ipk_with;
 use super::tests::{arg, du_state_change, install, op_fault, run_until, wait_value};
 use crate::openwrt::testbed::{Testbed, record_skip};
 use crate::testutil::Lab;
 use crate::{AgentIdentity, Host, NoWake, Platform};
-
-/// A test init script: start/stop/running with a pid file, enable/disable/enabled with an
-/// `rc.d` link, all under `$IPKG_INSTROOT` (procd's scripts answer the same actions).
-pub(crate) fn init_script(name: &str) -> String {
-    format!(
-        "#!/bin/sh\nR=\"$IPKG_INSTROOT\"; PID=\"$R/var/run/{name}.pid\"\ncase \"$1\" in\n\
-         start) mkdir -p \"$R/var/run\"; sleep 60 >/dev/null 2>&1 & echo $! > \"$PID\" ;;\n\
-         stop) [ -f \"$PID\" ] && kill \"$(cat \"$PID\")\" 2>/dev/null; rm -f \"$PID\" ;;\n\
-         running) [ -f \"$PID\" ] && kill -0 \"$(cat \"$PID\")\" 2>/dev/null ;;\n\
-         enable) mkdir -p \"$R/etc/rc.d\"; ln -sf ../init.d/{name} \"$R/etc/rc.d/S50{name}\" ;;\n\
-         disable) rm -f \"$R/etc/rc.d/S50{name}\" ;;\n\
-         enabled) [ -e \"$R/etc/rc.d/S50{name}\" ] ;;\n\
-         *) exit 1 ;;\nesac\n"
-    )
-}
-
-fn gzip(data: &[u8], dir: &Path) -> Vec<u8> {
-    let f = dir.join(format!("gz-{}", data.len()));
-    std::fs::write(&f, data).unwrap();
-    let out = Command::new("gzip").arg("-c").arg(&f).output().unwrap();
-    assert!(out.status.success());
-    let _ = std::fs::remove_file(&f);
-    out.stdout
-}
-
-/// An `.ipk` (tar.gz of debian-binary, control.tar.gz, data.tar.gz) of package `name` with
-/// an init script `/etc/init.d/<name>` and `extra` data files (under `./etc/`).
-pub(crate) fn ipk(name: &str, version: &str, arch: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
-    let tmp = tempfile::tempdir().unwrap();
-    let control = format!(
-        "Package: {name}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: Example\nDescription: test {name}\n"
-    );
-    let control = gzip(&pack(&[("./control", 0o644, control.as_bytes())]), tmp.path());
-    let script = init_script(name);
-    let init = format!("./etc/init.d/{name}");
-    let mut files: Vec<(&str, u32, &[u8])> = vec![
-        ("./etc/", 0o755, b""),
-        ("./etc/init.d/", 0o755, b""),
-        (init.as_str(), 0o755, script.as_bytes()),
-    ];
-    files.extend(extra.iter().map(|(n, d)| (*n, 0o644, *d)));
-    let data = gzip(&pack(&files), tmp.path());
-    let outer = pack(&[
-        ("./debian-binary", 0o644, b"2.0\n"),
-        ("./control.tar.gz", 0o644, &control),
-        ("./data.tar.gz", 0o644, &data),
-    ]);
-    gzip(&outer, tmp.path())
-}
 
 /// The offline root, its opkg configuration and the host pointing at them.
 pub(crate) struct Bed {
@@ -111,8 +62,8 @@ fn opkg_installs_updates_and_removes_real_packages_with_their_services() {
     let dir = tempfile::tempdir().unwrap();
     let Some(b) = bed(dir.path(), dir.path().join("root")) else { return };
     let server = HttpServer::start();
-    server.route("/hello_1.ipk", Route::File(ipk("hello", "1.0-1", "all", &[])));
-    server.route("/hello_2.ipk", Route::File(ipk("hello", "2.0-1", "all", &[])));
+    server.route("/hello_1.ipk", Route::File(ipk_with("hello", "1.0-1", "all", &[])));
+    server.route("/hello_2.ipk", Route::File(ipk_with("hello", "2.0-1", "all", &[])));
     let mut t = start(&b);
     assert_eq!(t.get("Device.SoftwareModules.ExecEnv.1.Name"), "opkg");
 
@@ -165,8 +116,8 @@ fn a_package_removed_by_hand_disappears_and_bad_packages_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let Some(b) = bed(dir.path(), dir.path().join("root")) else { return };
     let server = HttpServer::start();
-    server.route("/a.ipk", Route::File(ipk("alpha", "1", "all", &[])));
-    server.route("/mips.ipk", Route::File(ipk("mipsy", "1", "mips_24kc", &[])));
+    server.route("/a.ipk", Route::File(ipk_with("alpha", "1", "all", &[])));
+    server.route("/mips.ipk", Route::File(ipk_with("mipsy", "1", "mips_24kc", &[])));
     server.route("/junk.ipk", Route::File(b"this is no package".repeat(100)));
     let mut t = start(&b);
     let events = install(&mut t, &[("URL", &server.url("/a.ipk"))]);
@@ -232,8 +183,8 @@ fn a_full_disk_fails_the_install_with_7227_and_leaves_no_package() {
         })
         .collect();
     let server = HttpServer::start();
-    server.route("/big.ipk", Route::File(ipk("big", "1", "all", &[("./etc/big.bin", &blob)])));
-    server.route("/small.ipk", Route::File(ipk("small", "1", "all", &[])));
+    server.route("/big.ipk", Route::File(ipk_with("big", "1", "all", &[("./etc/big.bin", &blob)])));
+    server.route("/small.ipk", Route::File(ipk_with("small", "1", "all", &[])));
     let mut t = start(&b);
     let events = install(&mut t, &[("URL", &server.url("/big.ipk"))]);
     assert_eq!(op_fault(&events), 7227, "{events:?}");

@@ -403,3 +403,52 @@ fn the_lab_platform_registers_the_area() {
     assert_eq!(t.get("Device.SoftwareModules.ExecEnv.1.Type"), "Linux processes");
     let _ = at(0);
 }
+
+#[test]
+fn run_levels_enable_and_reset_of_the_execution_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    let manifest = "name=levels\nversion=1\neu.low=sleep 60\neu.high=sleep 60\nrun.high=5\n";
+    server.route("/l.tar", Route::File(du(manifest, &[])));
+    server.route("/h.tar", Route::File(hello("1.0")));
+    let mut t = start(dir.path());
+    assert_eq!(op_fault(&install(&mut t, &[("URL", &server.url("/l.tar"))])), 0);
+    let eu = |n: u32, p: &str| format!("Device.SoftwareModules.ExecutionUnit.{n}.{p}");
+    let high = if t.get(&eu(1, "Name")) == "high" { 1 } else { 2 };
+    let low = 3 - high;
+    assert_eq!(t.get(&eu(high, "RunLevel")), "5");
+    wait_value(&mut t, &eu(high, "Status"), "Active");
+    let env = "Device.SoftwareModules.ExecEnv.1.";
+    t.operate(&format!("{env}SetRunLevel()"), &[("RequestedRunLevel", "3")]).unwrap();
+    wait_value(&mut t, &eu(high, "Status"), "Idle");
+    assert_eq!(t.get(&eu(low, "Status")), "Active");
+    assert_eq!(t.get(&format!("{env}CurrentRunLevel")), "3");
+    t.operate(&format!("{env}SetRunLevel()"), &[("RequestedRunLevel", "-1")]).unwrap();
+    wait_value(&mut t, &eu(high, "Status"), "Active");
+
+    t.set(env, &[("Enable", "false")]).unwrap();
+    wait_value(&mut t, &format!("{env}Status"), "Disabled");
+    wait_value(&mut t, &eu(low, "Status"), "Idle");
+    assert_eq!(t.get(&eu(high, "Status")), "Idle");
+    let e = t.operate("Device.SoftwareModules.InstallDU()", &[("URL", &server.url("/h.tar"))]);
+    assert_eq!(e.unwrap_err().code.code(), 7224);
+    t.set(env, &[("Enable", "true")]).unwrap();
+    wait_value(&mut t, &eu(low, "Status"), "Active");
+
+    assert_eq!(op_fault(&install(&mut t, &[("URL", &server.url("/h.tar"))])), 0);
+    t.operate(&format!("{env}Reset()"), &[]).unwrap();
+    let events = run_until(&mut t, completed);
+    assert_eq!(op_fault(&events), 0);
+    let states: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            DmEvent::Event { name, args, .. } if &**name == "DUStateChange" => {
+                args.iter().find(|(k, _)| &**k == "CurrentState").map(|(_, v)| v.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, ["Uninstalled", "Uninstalled"]);
+    wait_value(&mut t, "Device.SoftwareModules.DeploymentUnitNumberOfEntries", "0");
+    assert!(du_dirs(dir.path()).is_empty());
+}

@@ -56,6 +56,9 @@
 //!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
 //!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
+//! - `Device.SoftwareModules.` ([`software`]): tables keyed by DUID/EUID (external rows), one
+//!   [`software::backend::ExecEnv`] per platform (opkg on OpenWrt, supervised processes on
+//!   Linux and in the lab); each operation emits `DUStateChange!` then its OperationComplete.
 
 mod device;
 mod device_info;

@@ -241,7 +241,7 @@ impl Software {
     }
 
     /// A download ended: install or update from the file, or end the operation.
-    pub(super) fn on_fetched(&mut self, ctx: &mut Ctx, f: Fetched) {
+    pub(super) fn on_fetched(&mut self, f: Fetched) {
         let Some(op) = self.ops.get(&f.op) else { return };
         let file = match f.result {
             Ok(file) => file,
@@ -263,7 +263,6 @@ impl Software {
                 self.pending.push(Pending { op, result: Err(Fault::new(7002, e.to_string())) });
             }
         }
-        let _ = ctx;
     }
 
     /// Sends the DUStateChange! and OperationComplete of ended operations.
@@ -275,70 +274,24 @@ impl Software {
 
     fn finish(&mut self, ctx: &mut Ctx, p: Pending) {
         let Pending { op, result } = p;
-        let performed = match op.kind {
-            OpKind::Install => "Install",
-            OpKind::Update => "Update",
-            OpKind::Uninstall | OpKind::Reset => "Uninstall",
-        };
         let (fault, duids) = match &result {
             Ok(d) => (Fault::new(0, ""), d.clone()),
             Err(f) => (f.clone(), op.duid.iter().cloned().collect()),
         };
         let uninstall = matches!(op.kind, OpKind::Uninstall | OpKind::Reset);
+        // A failed install names no DU: one event about the URL's unit all the same.
+        let targets = if duids.is_empty() && !uninstall { vec![String::new()] } else { duids };
         let mut outputs = Vec::new();
-        let targets: Vec<String> =
-            if duids.is_empty() && !uninstall { vec![String::new()] } else { duids };
         for duid in targets {
-            let before = op.before.iter().find(|b| b.0 == duid);
-            let (uuid, path, version, eus, resolved) = match (uninstall, before, self.du(&duid)) {
-                (true, Some((_, du, path, eus)), _) => {
-                    (du.uuid.clone(), path.clone(), du.version.clone(), eus.clone(), du.resolved)
-                }
-                (_, _, Some(du)) => {
-                    let path = row_path(ctx, DU_TABLE, &duid).unwrap_or_default();
-                    (du.uuid.clone(), path, du.version.clone(), eu_paths(ctx, du), du.resolved)
-                }
-                _ => (
-                    op.req.uuid.clone().unwrap_or_default(),
-                    String::new(),
-                    String::new(),
-                    Vec::new(),
-                    false,
-                ),
-            };
-            let state = match (uninstall, fault.code) {
-                (true, 0) => "Uninstalled",
-                (false, 0) => "Installed",
-                (true, _) => "Installed",
-                (false, _) if op.kind == OpKind::Update => "Installed",
-                _ => "Failed",
-            };
-            let args = vec![
-                ("UUID".into(), text(&uuid)),
-                ("DeploymentUnitRef".into(), text(&path)),
-                ("Version".into(), text(&version)),
-                ("CurrentState".into(), text(state)),
-                ("Resolved".into(), Value::Boolean(resolved)),
-                ("ExecutionUnitRefList".into(), text(&eus.join(","))),
-                ("StartTime".into(), Value::DateTime(op.start)),
-                ("CompleteTime".into(), Value::DateTime(ctx.now().wall)),
-                ("OperationPerformed".into(), text(performed)),
-                ("Fault.FaultCode".into(), Value::UnsignedInt(fault.code)),
-                ("Fault.FaultString".into(), text(&fault.message)),
-            ];
-            if let Some(root) = ctx.schema().obj_by_path(ROOT) {
-                let inst = Instance { obj: root, numbers: Vec::new(), keys: Vec::new() };
-                ctx.emit(&inst, "DUStateChange", args);
-            }
+            let facts = self.facts(ctx, &op, &duid, uninstall);
+            self.emit_state_change(ctx, &op, &facts, &fault);
             if op.kind == OpKind::Install && fault.code == 0 {
                 let env = self.snap.as_ref().map(|s| s.env.name.clone()).unwrap_or_default();
+                let env_ref = row_path(ctx, ENV_TABLE, &env).unwrap_or_default();
                 outputs = vec![
-                    ("UUID".into(), text(&uuid)),
-                    ("Version".into(), text(&version)),
-                    (
-                        "ExecEnvRef".into(),
-                        text(&row_path(ctx, ENV_TABLE, &env).unwrap_or_default()),
-                    ),
+                    ("UUID".into(), text(&facts.uuid)),
+                    ("Version".into(), text(&facts.version)),
+                    ("ExecEnvRef".into(), text(&env_ref)),
                 ];
             }
         }
@@ -346,4 +299,64 @@ impl Software {
             if fault.code == 0 { Ok(outputs) } else { Err(failure(fault.code, fault.message)) };
         ctx.complete(op.handle, done);
     }
+
+    /// What DUStateChange! says of DU `duid`: as it was before an uninstall, as it is now
+    /// otherwise, or only the UUID asked for when the install failed.
+    fn facts(&self, ctx: &Ctx, op: &Op, duid: &str, uninstall: bool) -> DuFacts {
+        let before = op.before.iter().find(|b| b.0 == duid);
+        match (uninstall, before, self.du(duid)) {
+            (true, Some((_, du, path, eus)), _) => DuFacts {
+                uuid: du.uuid.clone(),
+                path: path.clone(),
+                version: du.version.clone(),
+                eus: eus.clone(),
+                resolved: du.resolved,
+            },
+            (_, _, Some(du)) => DuFacts {
+                uuid: du.uuid.clone(),
+                path: row_path(ctx, DU_TABLE, duid).unwrap_or_default(),
+                version: du.version.clone(),
+                eus: eu_paths(ctx, du),
+                resolved: du.resolved,
+            },
+            _ => DuFacts { uuid: op.req.uuid.clone().unwrap_or_default(), ..DuFacts::default() },
+        }
+    }
+
+    fn emit_state_change(&self, ctx: &mut Ctx, op: &Op, facts: &DuFacts, fault: &Fault) {
+        let (performed, state) = match (op.kind, fault.code) {
+            (OpKind::Install, 0) => ("Install", "Installed"),
+            (OpKind::Install, _) => ("Install", "Failed"),
+            (OpKind::Update, _) => ("Update", "Installed"),
+            (OpKind::Uninstall | OpKind::Reset, 0) => ("Uninstall", "Uninstalled"),
+            (OpKind::Uninstall | OpKind::Reset, _) => ("Uninstall", "Installed"),
+        };
+        let args = vec![
+            ("UUID".into(), text(&facts.uuid)),
+            ("DeploymentUnitRef".into(), text(&facts.path)),
+            ("Version".into(), text(&facts.version)),
+            ("CurrentState".into(), text(state)),
+            ("Resolved".into(), Value::Boolean(facts.resolved)),
+            ("ExecutionUnitRefList".into(), text(&facts.eus.join(","))),
+            ("StartTime".into(), Value::DateTime(op.start)),
+            ("CompleteTime".into(), Value::DateTime(ctx.now().wall)),
+            ("OperationPerformed".into(), text(performed)),
+            ("Fault.FaultCode".into(), Value::UnsignedInt(fault.code)),
+            ("Fault.FaultString".into(), text(&fault.message)),
+        ];
+        if let Some(root) = ctx.schema().obj_by_path(ROOT) {
+            let inst = Instance { obj: root, numbers: Vec::new(), keys: Vec::new() };
+            ctx.emit(&inst, "DUStateChange", args);
+        }
+    }
+}
+
+/// The DU facts of a DUStateChange!.
+#[derive(Debug, Default)]
+struct DuFacts {
+    uuid: String,
+    path: String,
+    version: String,
+    eus: Vec<String>,
+    resolved: bool,
 }

@@ -451,7 +451,7 @@ impl Plugin for Software {
         let ready = std::mem::take(&mut self.pending);
         let fetched: Vec<Fetched> = self.fetcher.results().collect();
         for f in fetched {
-            self.on_fetched(ctx, f);
+            self.on_fetched(f);
         }
         let reports: Vec<Report> = self.worker.results().collect();
         let refreshed = !reports.is_empty();

@@ -7,6 +7,10 @@
 //! OpenWrt). The agent keeps only what opkg does not: the UUID and URL of the packages it
 //! installed (`<state_dir>/software/opkg-dus`).
 //!
+//! Cost: a snapshot reads the status database (one file) every refresh; the services' states
+//! (`running`, `enabled`: two script runs per service) are probed again only after an
+//! operation of the agent, for services not seen before, or every [`PROBE_EVERY`].
+//!
 //! Not served on opkg: run levels (procd orders services by their START number), and an
 //! EU's memory and CPU (procd knows its pids; -1 is reported).
 
@@ -20,9 +24,15 @@ use super::backend::{
 use super::{sysinfo, tarball};
 use crate::PlatformPaths;
 
+/// How long a service's probed state (running, enabled) is reused.
+pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The opkg execution environment.
 #[derive(Debug)]
 pub struct OpkgEnv {
+    /// Each service's (running, enabled), and when they were probed.
+    probed: HashMap<String, (bool, bool)>,
+    probed_at: Option<std::time::Instant>,
     program: PathBuf,
     root: Option<PathBuf>,
     conf: Option<PathBuf>,
@@ -58,6 +68,8 @@ impl OpkgEnv {
             state,
             enabled: true,
             faults: HashMap::new(),
+            probed: HashMap::new(),
+            probed_at: None,
         })
     }
 
@@ -133,6 +145,24 @@ impl OpkgEnv {
         let status =
             cmd.status().map_err(|e| SwError::Failed(format!("{}: {e}", script.display())))?;
         Ok(status.success())
+    }
+
+    /// Service `svc`'s (running, enabled), from the cache unless `fresh` or not cached.
+    fn probe(&mut self, svc: &str, fresh: bool) -> (bool, bool) {
+        if let (false, Some(state)) = (fresh, self.probed.get(svc)) {
+            return *state;
+        }
+        let state = (
+            self.init(svc, "running").unwrap_or(false),
+            self.init(svc, "enabled").unwrap_or(false),
+        );
+        self.probed.insert(svc.to_owned(), state);
+        state
+    }
+
+    /// Forgets the probed states: an operation may have changed them.
+    fn changed(&mut self) {
+        self.probed_at = None;
     }
 
     /// (UUID, URL) of the packages the agent installed.
@@ -268,13 +298,17 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, SwError> {
+        let fresh = self.probed_at.is_none_or(|t| t.elapsed() >= PROBE_EVERY);
+        if fresh {
+            self.probed.clear();
+            self.probed_at = Some(std::time::Instant::now());
+        }
         let records = self.records();
         let mut dus = Vec::new();
         for p in self.packages()? {
             let mut eus = Vec::new();
             for svc in self.services(&p.name) {
-                let running = self.init(&svc, "running").unwrap_or(false);
-                let auto_start = self.init(&svc, "enabled").unwrap_or(false);
+                let (running, auto_start) = self.probe(&svc, fresh);
                 let (fault, fault_message) =
                     self.faults.get(&svc).cloned().unwrap_or((EuFault::NoFault, String::new()));
                 eus.push(EuInfo {
@@ -324,6 +358,7 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn install(&mut self, file: &Path, req: &DuRequest) -> Result<String, SwError> {
+        self.changed();
         if !self.enabled {
             return Err(SwError::Disabled);
         }
@@ -336,6 +371,7 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn update(&mut self, duid: &str, file: &Path, req: &DuRequest) -> Result<(), SwError> {
+        self.changed();
         self.opkg_install(file, Some(duid))?;
         let mut records = self.records();
         let uuid = records.get(duid).map_or_else(|| sysinfo::uuid_v5(duid), |r| r.0.clone());
@@ -344,6 +380,7 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn uninstall(&mut self, duid: &str) -> Result<(), SwError> {
+        self.changed();
         if !self.packages()?.iter().any(|p| p.name == duid) {
             return Err(SwError::Unknown(duid.to_owned()));
         }
@@ -363,6 +400,7 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn set_active(&mut self, euid: &str, active: bool) -> Result<(), SwError> {
+        self.changed();
         if active && !self.enabled {
             return Err(SwError::Disabled);
         }
@@ -394,6 +432,7 @@ impl ExecEnv for OpkgEnv {
             ));
         }
         if let Some(on) = auto {
+            self.changed();
             if !self.init(euid, if on { "enable" } else { "disable" })? {
                 return Err(SwError::Failed(format!("/etc/init.d/{euid} enable/disable failed")));
             }
@@ -402,6 +441,7 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn set_enabled(&mut self, enabled: bool) -> Result<(), SwError> {
+        self.changed();
         self.enabled = enabled;
         Ok(())
     }

@@ -154,6 +154,15 @@ fn install_runs_the_eu_then_idle_active_and_uninstall_remove_everything() {
     assert_eq!(arg(&ev, "Fault.FaultCode"), "0");
     assert_eq!(arg(&ev, "DeploymentUnitRef"), "Device.SoftwareModules.DeploymentUnit.1.");
     assert_eq!(arg(&ev, "ExecutionUnitRefList"), "Device.SoftwareModules.ExecutionUnit.1.");
+    let outputs = events.iter().find_map(|e| match e {
+        DmEvent::OperationComplete { result: Ok(out), .. } => Some(out.clone()),
+        _ => None,
+    });
+    let outputs: Vec<(String, String)> =
+        outputs.unwrap().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    assert_eq!(arg(&outputs, "UUID"), uuid);
+    assert_eq!(arg(&outputs, "Version"), "1.0");
+    assert_eq!(arg(&outputs, "ExecEnvRef"), "Device.SoftwareModules.ExecEnv.1.");
     let d = "Device.SoftwareModules.DeploymentUnit.1.";
     assert_eq!(t.get(&format!("{d}Name")), "hello");
     assert_eq!(t.get(&format!("{d}Vendor")), "Example");

@@ -70,6 +70,7 @@ pub mod local_agent;
 pub mod mqtt;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
+#[cfg(feature = "software")]
 pub mod software;
 pub mod stomp;
 mod time;
@@ -130,6 +131,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    #[cfg(feature = "software")]
     Area { name: "SoftwareModules", router: true, build: software::build },
 ];
 

@@ -117,6 +117,9 @@ pub struct Software {
     next_op: u64,
     pending: Vec<Pending>,
     staged: Vec<Job>,
+    /// When the last worker report came (uptime), and whether a refresh is under way.
+    refreshed: Option<Duration>,
+    refreshing: bool,
     scratch: PathBuf,
     worker: Worker<Job, Report>,
     fetcher: Worker<FetchJob, Fetched>,
@@ -147,6 +150,8 @@ impl Software {
             next_op: 1,
             pending: Vec::new(),
             staged: Vec::new(),
+            refreshed: None,
+            refreshing: false,
             scratch,
             worker,
             fetcher,
@@ -175,16 +180,14 @@ impl Software {
     }
 
     fn env_value(&self, ctx: &Ctx, name: &str) -> Option<Value> {
-        let env = &self.snap.as_ref()?.env;
-        let active: Vec<String> = self
-            .snap
-            .as_ref()?
-            .dus
-            .iter()
-            .flat_map(|d| d.eus.iter())
-            .filter(|e| e.status == backend::EuStatus::Active)
-            .filter_map(|e| row_path(ctx, EU_TABLE, &e.euid))
-            .collect();
+        let snap = self.snap.as_ref()?;
+        let env = &snap.env;
+        let active = || -> Vec<String> {
+            let eus = snap.dus.iter().flat_map(|d| d.eus.iter());
+            eus.filter(|e| e.status == backend::EuStatus::Active)
+                .filter_map(|e| row_path(ctx, EU_TABLE, &e.euid))
+                .collect()
+        };
         Some(match name {
             "Enable" => Value::Boolean(env.enabled),
             "Status" => text(if env.enabled { "Up" } else { "Disabled" }),
@@ -197,7 +200,7 @@ impl Software {
             "AvailableDiskSpace" => int(env.available_disk_kib),
             "AllocatedMemory" => Value::Int(-1),
             "AvailableMemory" => int(env.available_memory_kib),
-            "ActiveExecutionUnits" => text(&active.join(",")),
+            "ActiveExecutionUnits" => text(&active().join(",")),
             _ => text(""),
         })
     }
@@ -454,7 +457,11 @@ impl Plugin for Software {
             self.on_fetched(f);
         }
         let reports: Vec<Report> = self.worker.results().collect();
-        let refreshed = !reports.is_empty();
+        let now = ctx.now().uptime;
+        if !reports.is_empty() {
+            self.refreshed = Some(now);
+            self.refreshing = false;
+        }
         for r in reports {
             self.on_report(ctx, r);
         }
@@ -462,8 +469,11 @@ impl Plugin for Software {
         if !self.pending.is_empty() {
             ctx.wake_after(Duration::ZERO);
         }
-        if !refreshed && ctx.now().uptime.as_millis() > 0 {
-            let _ = self.worker.submit(Job::Refresh);
+        // Polls come at every wake of the agent (a request, a link event): refresh at most
+        // once per REFRESH, one at a time.
+        let due = self.refreshed.is_none_or(|t| now.saturating_sub(t) >= REFRESH);
+        if due && !self.refreshing && self.worker.submit(Job::Refresh).is_ok() {
+            self.refreshing = true;
         }
         if self.pending.is_empty() {
             ctx.wake_after(REFRESH);

@@ -33,6 +33,8 @@ pub struct OpkgEnv {
     /// Each service's (running, enabled), and when they were probed.
     probed: HashMap<String, (bool, bool)>,
     probed_at: Option<std::time::Instant>,
+    /// Each package's (version, Maintainer, Description) from its installed control file.
+    about: HashMap<String, (String, String, String)>,
     program: PathBuf,
     root: Option<PathBuf>,
     conf: Option<PathBuf>,
@@ -46,7 +48,6 @@ pub struct OpkgEnv {
 struct Package {
     name: String,
     version: String,
-    arch: String,
     installed: Option<i64>,
 }
 
@@ -70,6 +71,7 @@ impl OpkgEnv {
             faults: HashMap::new(),
             probed: HashMap::new(),
             probed_at: None,
+            about: HashMap::new(),
         })
     }
 
@@ -113,7 +115,6 @@ impl OpkgEnv {
             out.push(Package {
                 name: name.to_owned(),
                 version: field("Version").unwrap_or_default().to_owned(),
-                arch: field("Architecture").unwrap_or_default().to_owned(),
                 installed: field("Installed-Time").and_then(|t| t.parse().ok()),
             });
         }
@@ -158,6 +159,25 @@ impl OpkgEnv {
         );
         self.probed.insert(svc.to_owned(), state);
         state
+    }
+
+    /// (Maintainer, Description) of installed package `p`, read once per version from
+    /// `usr/lib/opkg/info/<name>.control`.
+    fn about(&mut self, p: &Package) -> (String, String) {
+        if let Some((v, vendor, text)) = self.about.get(&p.name) {
+            if *v == p.version {
+                return (vendor.clone(), text.clone());
+            }
+        }
+        let path = self.sys(&format!("/usr/lib/opkg/info/{}.control", p.name));
+        let control = std::fs::read_to_string(path).unwrap_or_default();
+        let field = |k: &str| {
+            let line = control.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix(':'));
+            line.map(|v| v.trim().chars().take(128).collect::<String>()).unwrap_or_default()
+        };
+        let (vendor, text) = (field("Maintainer"), field("Description"));
+        self.about.insert(p.name.clone(), (p.version.clone(), vendor.clone(), text.clone()));
+        (vendor, text)
     }
 
     /// Forgets the probed states: an operation may have changed them.
@@ -325,6 +345,7 @@ impl ExecEnv for OpkgEnv {
                     pid: None,
                 });
             }
+            let (vendor, description) = self.about(&p);
             let (uuid, url) = records
                 .get(&p.name)
                 .cloned()
@@ -334,8 +355,8 @@ impl ExecEnv for OpkgEnv {
                 uuid,
                 name: p.name.clone(),
                 version: p.version,
-                vendor: String::new(),
-                description: p.arch,
+                vendor,
+                description,
                 url,
                 resolved: true,
                 installed: p.installed,

@@ -81,6 +81,8 @@ fn opkg_installs_updates_and_removes_real_packages_with_their_services() {
     assert!(b.root.join("etc/init.d/hello").is_file());
     let d = "Device.SoftwareModules.DeploymentUnit.1.";
     assert_eq!(t.get(&format!("{d}Name")), "hello");
+    assert_eq!(t.get(&format!("{d}Vendor")), "Example");
+    assert_eq!(t.get(&format!("{d}Description")), "test hello");
     assert_eq!(t.get(&format!("{d}URL")), server.url("/hello_1.ipk"));
 
     // The EU is the package's service, driven through its init script.

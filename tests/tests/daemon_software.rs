@@ -257,10 +257,23 @@ fn lab_dus_survive_an_agent_restart_and_their_autostart_eus_run_again() {
     }
     assert_eq!(get(&mut c, &status)[&status], "Active");
 
+    // The agent ends without stopping its EU; the next one stops that process (its pid file
+    // and working directory say it is the EU's) and starts the AutoStart EU anew.
+    let pidfile = dir.path().join("software/du/svc/.pid-main");
+    let old_pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_owned();
     agent.terminate();
+    assert!(Path::new(&format!("/proc/{old_pid}")).exists(), "the EU outlives its agent");
     let agent = start_agent(&reset, &db, &["--platform", "lab"]);
     agent_up(&mut c, &agent);
     assert_eq!(get(&mut c, &format!("{du}Name"))[&format!("{du}Name")], "svc");
+    let gone = |p: &str| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).map_or(true, |s| {
+            s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    };
+    assert!(gone(&old_pid), "the previous agent's EU process {old_pid} was stopped");
+    let new_pid = std::fs::read_to_string(&pidfile).unwrap_or_default().trim().to_owned();
+    assert_ne!(new_pid, old_pid);
     let end = std::time::Instant::now() + WAIT;
     while get(&mut c, &status)[&status] != "Active" && std::time::Instant::now() < end {
         std::thread::sleep(Duration::from_millis(100));

@@ -461,3 +461,26 @@ fn run_levels_enable_and_reset_of_the_execution_environment() {
     wait_value(&mut t, "Device.SoftwareModules.DeploymentUnitNumberOfEntries", "0");
     assert!(du_dirs(dir.path()).is_empty());
 }
+
+#[test]
+fn archives_that_reach_outside_their_directory_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start();
+    let escape =
+        pack(&[("manifest", 0o644, b"name=evil\nversion=1\n"), ("../../escaped", 0o644, b"x")]);
+    server.route("/escape.tar", Route::File(escape));
+    let absolute =
+        pack(&[("manifest", 0o644, b"name=evil\nversion=1\n"), ("/tmp/abs", 0o644, b"x")]);
+    server.route("/absolute.tar", Route::File(absolute));
+    let badname = du("name=../up\nversion=1\n", &[]);
+    server.route("/badname.tar", Route::File(badname));
+    let state = dir.path().join("agent");
+    let mut t = start(&state);
+    for path in ["/escape.tar", "/absolute.tar", "/badname.tar"] {
+        let (code, state_after, left) = failing(&state, &mut t, &[("URL", &server.url(path))]);
+        assert_eq!((path, code, state_after.as_str()), (path, 7035, "Failed"));
+        assert!(left.is_empty(), "{left:?}");
+    }
+    assert!(!dir.path().join("escaped").exists());
+    assert!(!state.join("escaped").exists());
+}

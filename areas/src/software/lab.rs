@@ -19,6 +19,7 @@
 //! `AllocatedDiskSpace`: an optional quota on the bytes the DUs take (a full disk without
 //! mounting one); an install past it fails with 7227 and leaves nothing behind.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::backend::{
@@ -63,6 +64,9 @@ pub struct LabEnv {
     enabled: bool,
     run_level: i32,
     procs: Supervisor,
+    /// Each DU's bytes on disk (measured once per install or update).
+    sizes: HashMap<String, u64>,
+    free: sysinfo::DiskFree,
 }
 
 impl LabEnv {
@@ -79,6 +83,8 @@ impl LabEnv {
         let run_level = value(&settings, "runlevel").and_then(|v| v.parse().ok()).unwrap_or(-1);
         let mut env = LabEnv {
             name: name.to_owned(),
+            free: sysinfo::DiskFree::new(&root),
+            sizes: HashMap::new(),
             root,
             quota,
             enabled,
@@ -205,10 +211,26 @@ impl LabEnv {
         std::fs::write(&path, text).map_err(|e| SwError::io(&path, e))
     }
 
+    /// DU `duid`'s bytes on disk.
+    fn du_bytes(&mut self, duid: &str) -> u64 {
+        if let Some(n) = self.sizes.get(duid) {
+            return *n;
+        }
+        let n = sysinfo::dir_bytes(&self.du_dir(duid));
+        self.sizes.insert(duid.to_owned(), n);
+        n
+    }
+
+    /// Forgets what is known of DU `duid`'s files (installed, updated or removed).
+    fn touched(&mut self, duid: &str) {
+        self.sizes.remove(duid);
+        self.free.stale();
+    }
+
     fn du_info(&mut self, duid: &str) -> Option<DuInfo> {
         let m = self.manifest(duid).ok()?;
         let rec = self.record(duid);
-        let disk = (sysinfo::dir_bytes(&self.du_dir(duid)) / 1024) as i64;
+        let disk = (self.du_bytes(duid) / 1024) as i64;
         let mut eus = Vec::new();
         for spec in &m.eus {
             let id = euid(duid, &spec.name);
@@ -316,10 +338,10 @@ impl ExecEnv for LabEnv {
     fn snapshot(&mut self) -> Result<Snapshot, SwError> {
         self.procs.reap();
         let dus: Vec<DuInfo> = self.du_names().iter().filter_map(|d| self.du_info(d)).collect();
-        let used = sysinfo::dir_bytes(&self.root.join("du"));
+        let used: u64 = dus.iter().map(|d| self.sizes.get(&d.duid).copied().unwrap_or(0)).sum();
         let available = match self.quota {
             Some(q) => Some((q.saturating_sub(used) / 1024) as i64),
-            None => sysinfo::disk_available_kib(&self.root),
+            None => self.free.get(),
         };
         let env = EnvInfo {
             name: self.name.clone(),
@@ -356,6 +378,7 @@ impl ExecEnv for LabEnv {
             let _ = std::fs::remove_dir_all(&dest);
             return Err(e);
         }
+        self.touched(&m.name);
         self.autostart(&m.name);
         Ok(m.name)
     }
@@ -391,6 +414,7 @@ impl ExecEnv for LabEnv {
             return Err(SwError::io(&dir, e));
         }
         let _ = std::fs::remove_dir_all(&aside);
+        self.touched(duid);
         let mut rec = self.record(duid);
         if !req.url.is_empty() {
             rec.url = req.url.clone();
@@ -408,6 +432,7 @@ impl ExecEnv for LabEnv {
             return Err(SwError::Unknown(duid.to_owned()));
         }
         self.stop_du(duid);
+        self.touched(duid);
         std::fs::remove_dir_all(&dir).map_err(|e| SwError::io(&dir, e))
     }
 

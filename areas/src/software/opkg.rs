@@ -35,6 +35,7 @@ pub struct OpkgEnv {
     probed_at: Option<std::time::Instant>,
     /// Each package's (version, Maintainer, Description) from its installed control file.
     about: HashMap<String, (String, String, String)>,
+    free: sysinfo::DiskFree,
     program: PathBuf,
     root: Option<PathBuf>,
     conf: Option<PathBuf>,
@@ -72,6 +73,7 @@ impl OpkgEnv {
             probed: HashMap::new(),
             probed_at: None,
             about: HashMap::new(),
+            free: sysinfo::DiskFree::new(paths.opkg_root.as_deref().unwrap_or(Path::new("/"))),
         })
     }
 
@@ -183,6 +185,7 @@ impl OpkgEnv {
     /// Forgets the probed states: an operation may have changed them.
     fn changed(&mut self) {
         self.probed_at = None;
+        self.free.stale();
     }
 
     /// (UUID, URL) of the packages the agent installed.
@@ -363,7 +366,6 @@ impl ExecEnv for OpkgEnv {
                 eus,
             });
         }
-        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("/"));
         let env = EnvInfo {
             name: "opkg".into(),
             kind: "Package Manager".into(),
@@ -372,7 +374,7 @@ impl ExecEnv for OpkgEnv {
             enabled: self.enabled,
             run_level: -1,
             allocated_disk_kib: -1,
-            available_disk_kib: sysinfo::disk_available_kib(&root).unwrap_or(-1),
+            available_disk_kib: self.free.get().unwrap_or(-1),
             available_memory_kib: sysinfo::mem_available_kib().unwrap_or(-1),
         };
         Ok(Snapshot { env, dus })

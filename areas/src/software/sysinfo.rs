@@ -49,6 +49,37 @@ pub fn disk_available_kib(dir: &Path) -> Option<i64> {
     text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// [`disk_available_kib`] of one directory, run again at most every 30 s (it runs `df`).
+#[derive(Debug)]
+pub struct DiskFree {
+    dir: std::path::PathBuf,
+    last: Option<(std::time::Instant, Option<i64>)>,
+}
+
+impl DiskFree {
+    /// The free space of the file system of `dir`.
+    pub fn new(dir: &Path) -> DiskFree {
+        DiskFree { dir: dir.to_path_buf(), last: None }
+    }
+
+    /// The free space in KiB, from the last `df` if it is recent.
+    pub fn get(&mut self) -> Option<i64> {
+        match self.last {
+            Some((at, v)) if at.elapsed() < std::time::Duration::from_secs(30) => v,
+            _ => {
+                let v = disk_available_kib(&self.dir);
+                self.last = Some((std::time::Instant::now(), v));
+                v
+            }
+        }
+    }
+
+    /// Forgets the last value (files were written or removed).
+    pub fn stale(&mut self) {
+        self.last = None;
+    }
+}
+
 /// The bytes of the files under `dir` (symbolic links are not followed), bounded in depth.
 pub fn dir_bytes(dir: &Path) -> u64 {
     fn walk(dir: &Path, depth: u32) -> u64 {

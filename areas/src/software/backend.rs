@@ -123,6 +123,8 @@ pub struct EnvInfo {
     pub enabled: bool,
     /// `CurrentRunLevel`.
     pub run_level: i32,
+    /// Whether it has run levels at all (`SetRunLevel()`, an EU's `RunLevel`).
+    pub run_levels: bool,
     /// `AllocatedDiskSpace` in KiB (-1: no limit).
     pub allocated_disk_kib: i64,
     /// `AvailableDiskSpace` in KiB (-1: unknown).

@@ -222,6 +222,7 @@ impl Software {
         Ok(Outcome::Done(Vec::new()))
     }
 
+    /// `SetRunLevel()`: refused where the environment has no run levels (opkg).
     pub(super) fn set_run_level(
         &mut self,
         input: &[(Box<str>, Value)],
@@ -230,6 +231,10 @@ impl Software {
             .parse::<i32>()
             .ok()
             .filter(|l| (-1..=65535).contains(l));
+        if !self.has_run_levels() {
+            let msg = "this execution environment has no run levels";
+            return Err(UspError::new(ErrorCode::CommandFailure, msg));
+        }
         let Some(level) = level else {
             return Err(UspError::new(
                 ErrorCode::InvalidCommandArgs,

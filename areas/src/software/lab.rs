@@ -350,6 +350,7 @@ impl ExecEnv for LabEnv {
             version: env!("CARGO_PKG_VERSION").into(),
             enabled: self.enabled,
             run_level: self.run_level,
+            run_levels: true,
             allocated_disk_kib: self.quota.map_or(-1, |q| (q / 1024) as i64),
             available_disk_kib: available.unwrap_or(-1),
             available_memory_kib: sysinfo::mem_available_kib().unwrap_or(-1),

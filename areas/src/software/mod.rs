@@ -160,6 +160,10 @@ impl Software {
         })
     }
 
+    fn has_run_levels(&self) -> bool {
+        self.snap.as_ref().is_some_and(|s| s.env.run_levels)
+    }
+
     fn du(&self, duid: &str) -> Option<&DuInfo> {
         self.snap.as_ref()?.dus.iter().find(|d| d.duid == duid)
     }
@@ -406,6 +410,10 @@ impl Plugin for Software {
                     auto_start: v.as_bool(),
                     run_level: None,
                 }),
+                Some((Table::Eu, "RunLevel")) if !self.has_run_levels() => {
+                    let msg = "this execution environment has no run levels";
+                    return Err(UspError::new(ErrorCode::InvalidValue, msg));
+                }
                 Some((Table::Eu, "RunLevel")) => self.staged.push(Job::Configure {
                     euid: key.clone(),
                     auto_start: None,

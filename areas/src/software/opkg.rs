@@ -373,6 +373,7 @@ impl ExecEnv for OpkgEnv {
             version: String::new(),
             enabled: self.enabled,
             run_level: -1,
+            run_levels: false,
             allocated_disk_kib: -1,
             available_disk_kib: self.free.get().unwrap_or(-1),
             available_memory_kib: sysinfo::mem_available_kib().unwrap_or(-1),

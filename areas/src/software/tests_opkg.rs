@@ -95,6 +95,11 @@ fn opkg_installs_updates_and_removes_real_packages_with_their_services() {
     t.set(e, &[("AutoStart", "true")]).unwrap();
     wait_value(&mut t, &format!("{e}AutoStart"), "true");
     assert!(b.root.join("etc/rc.d/S50hello").exists());
+    // procd orders services by START number: no run levels here.
+    assert_eq!(t.set(e, &[("RunLevel", "2")]).unwrap_err().code.code(), 7012);
+    let env = "Device.SoftwareModules.ExecEnv.1.SetRunLevel()";
+    let err = t.operate(env, &[("RequestedRunLevel", "2")]).unwrap_err();
+    assert_eq!(err.code.code(), 7022);
 
     t.operate(&format!("{d}Update()"), &[("URL", &server.url("/hello_2.ipk"))]).unwrap();
     let events = run_until(&mut t, super::tests::completed);

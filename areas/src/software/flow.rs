@@ -209,6 +209,10 @@ impl Software {
                 return Err(UspError::new(ErrorCode::InvalidCommandArgs, msg));
             }
         };
+        if active && self.snap.as_ref().is_some_and(|s| !s.env.enabled) {
+            let msg = "the execution environment is disabled";
+            return Err(UspError::new(ErrorCode::CommandFailure, msg));
+        }
         self.worker.submit(Job::SetActive { euid, active }).map_err(gone)?;
         Ok(Outcome::Done(Vec::new()))
     }

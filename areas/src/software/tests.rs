@@ -441,6 +441,8 @@ fn run_levels_enable_and_reset_of_the_execution_environment() {
     assert_eq!(t.get(&eu(high, "Status")), "Idle");
     let e = t.operate("Device.SoftwareModules.InstallDU()", &[("URL", &server.url("/h.tar"))]);
     assert_eq!(e.unwrap_err().code.code(), 7224);
+    let e = t.operate(&eu(low, "SetRequestedState()"), &[("RequestedState", "Active")]);
+    assert_eq!(e.unwrap_err().code.code(), 7022);
     t.set(env, &[("Enable", "true")]).unwrap();
     wait_value(&mut t, &eu(low, "Status"), "Active");
 

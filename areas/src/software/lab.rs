@@ -14,7 +14,7 @@
 //! DUs live in `<state_dir>/software/du/<name>/` with the agent's record of each beside it
 //! (`.du`: UUID, URL, install time; `.eu-<name>`: AutoStart, RunLevel), so they survive agent
 //! restarts; at start the environment stops what a crashed predecessor left running and
-//! starts the AutoStart EUs. Each EU is a child process ([`super::supervise`]).
+//! starts the AutoStart EUs. Each EU is a child process (`supervise`).
 //!
 //! `AllocatedDiskSpace`: an optional quota on the bytes the DUs take (a full disk without
 //! mounting one); an install past it fails with 7227 and leaves nothing behind.

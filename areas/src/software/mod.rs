@@ -7,7 +7,7 @@
 //! ([`backend::ExecEnv`]): [`opkg::OpkgEnv`] on OpenWrt (the opkg status database is the
 //! source of truth), [`lab::LabEnv`] on Linux and in the lab (tarball DUs, supervised
 //! processes). Downloads run on a fetcher thread ([`crate::transfer`]), installs and EU
-//! changes on the environment's worker ([`jobs`]); the snapshot is re-read after every job
+//! changes on the environment's worker (`jobs`); the snapshot is re-read after every job
 //! and every few seconds, so a package removed by hand or an EU that dies shows up without a
 //! request. The data-model thread never waits for either.
 //!

@@ -106,6 +106,12 @@ pub struct PlatformPaths {
     /// OpenWrt's `sysupgrade` (`sysupgrade` from `PATH`, or the environment variable
     /// `USP_SYSUPGRADE`).
     pub sysupgrade_program: PathBuf,
+    /// The `opkg` program (`opkg` from `PATH`, or the environment variable `USP_OPKG`).
+    pub opkg_program: PathBuf,
+    /// opkg's offline root (`opkg -o`); `None`: the running system.
+    pub opkg_root: Option<PathBuf>,
+    /// opkg's configuration file (`opkg -f`); `None`: opkg's own (`/etc/opkg.conf`).
+    pub opkg_conf: Option<PathBuf>,
 }
 
 impl PlatformPaths {
@@ -123,6 +129,9 @@ impl PlatformPaths {
             ubus_program: program("USP_UBUS", "ubus"),
             tmp_dir: std::env::temp_dir(),
             sysupgrade_program: program("USP_SYSUPGRADE", "sysupgrade"),
+            opkg_program: program("USP_OPKG", "opkg"),
+            opkg_root: None,
+            opkg_conf: None,
         }
     }
 }

@@ -68,6 +68,9 @@
 //! - `Device.WiFi.` on the linux platform ([`wifi::hostapd`]) talks to hostapd's control sockets
 //!   in [`PlatformPaths::hostapd_dir`] and to nl80211 through [`netlink`]; its writes live in
 //!   hostapd's memory (hostapd.conf is not rewritten).
+//! - `Device.SoftwareModules.` ([`software`]): tables keyed by DUID/EUID (external rows), one
+//!   [`software::backend::ExecEnv`] per platform (opkg on OpenWrt, supervised processes on
+//!   Linux and in the lab); each operation emits `DUStateChange!` then its OperationComplete.
 
 pub mod bulkdata;
 mod device;
@@ -81,6 +84,8 @@ pub mod mqtt;
 pub mod netlink;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
+#[cfg(feature = "software")]
+pub mod software;
 pub mod stomp;
 mod time;
 pub mod transfer;
@@ -143,6 +148,8 @@ pub static AREAS: &[Area] = &[
     Area { name: "FirmwareImage", router: true, build: firmware::build },
     Area { name: "BulkData", router: true, build: bulkdata::build },
     Area { name: "VendorConfigFile", router: false, build: vendor_config::build },
+    #[cfg(feature = "software")]
+    Area { name: "SoftwareModules", router: true, build: software::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

@@ -156,6 +156,10 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(sysupgrade) = &opts.sysupgrade {
         host.paths.sysupgrade_program = sysupgrade.clone();
     }
+    if let Some(opkg) = &opts.opkg.0 {
+        host.paths.opkg_program = opkg.clone();
+    host.paths.opkg_root.clone_from(&opts.opkg.1);
+    host.paths.opkg_conf.clone_from(&opts.opkg.2);
     let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())
         .map_err(|e| e.to_string())?;
     if let Some(aside) = &started.moved_aside {

@@ -78,6 +78,10 @@ pub struct Options {
     /// `--sysupgrade-program PATH`: OpenWrt's sysupgrade, which flashes an activated firmware
     /// image (default: from `PATH`, or `$USP_SYSUPGRADE`).
     pub sysupgrade: Option<PathBuf>,
+    /// `--opkg-program PATH`, `--opkg-root DIR`, `--opkg-conf FILE`: the opkg that
+    /// Device.SoftwareModules. drives, an offline root for it (`opkg -o`) and its
+    /// configuration file (`opkg -f`).
+    pub opkg: (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>),
     /// `--help` was asked.
     pub help: bool,
     /// `--version` was asked.
@@ -112,6 +116,7 @@ impl Default for Options {
             wpa_supplicant_dir: None,
             programs: (None, None),
             sysupgrade: None,
+            opkg: (None, None, None),
             help: false,
             version: false,
         }
@@ -167,6 +172,9 @@ Options:
       --sysupgrade-program PATH
                            openwrt: what flashes an activated firmware image (default:
                            sysupgrade from PATH, or USP_SYSUPGRADE)
+      --opkg-program PATH  openwrt: the opkg program (default: opkg from PATH, or USP_OPKG)
+      --opkg-root DIR --opkg-conf FILE
+                           openwrt: an offline root and configuration file for opkg
   -h, --help               this text
   -V, --version            the version
 
@@ -237,6 +245,9 @@ pub fn parse(
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Long("sysupgrade-program") => o.sysupgrade = Some(path(&mut p)?),
+            Long("opkg-program") => o.opkg.0 = Some(path(&mut p)?),
+            Long("opkg-root") => o.opkg.1 = Some(path(&mut p)?),
+            Long("opkg-conf") => o.opkg.2 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
             Short('V') | Long("version") => o.version = true,
             Short('c') | Long("command") => {
@@ -380,6 +391,9 @@ mod tests {
         assert_eq!(o.hostapd_conf, Some(PathBuf::from("/tmp/c")));
         let o = parse(args("--platform linux --wpa-supplicant-dir /tmp/w"), None).unwrap();
         assert_eq!(o.wpa_supplicant_dir, Some(PathBuf::from("/tmp/w")));
+        let o = parse(args("--opkg-program /x/opkg-cl --opkg-root /r --opkg-conf /r.conf"), None)
+        let want = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(o.opkg, (want("/x/opkg-cl"), want("/r"), want("/r.conf")));
     }
 
     #[test]

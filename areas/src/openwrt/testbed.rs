@@ -253,6 +253,7 @@ impl Testbed {
                 ubus_program: prefix.join("bin/ubus"),
                 tmp_dir: dir.join("tmp"),
                 sysupgrade_program: dir.join("sysupgrade"),
+                ..PlatformPaths::system(dir.join("state"))
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },
             prefix,
@@ -363,7 +364,7 @@ impl Drop for Testbed {
 /// Prints `skipped: ...` and appends the same line, with the test's name, to
 /// `target/test-skips.txt`, which `scripts/test.sh` counts into its "skipped" total (cargo
 /// shows no output of a passing test).
-fn record_skip(why: &str) {
+pub fn record_skip(why: &str) {
     println!("skipped: {why}");
     let name = std::thread::current().name().unwrap_or("?").to_owned();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-skips.txt");

@@ -65,6 +65,7 @@ mod host;
 mod identity;
 pub mod local_agent;
 pub mod mqtt;
+pub mod netlink;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
 pub mod stomp;

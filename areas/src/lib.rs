@@ -63,6 +63,8 @@ pub mod firmware;
 pub mod guide;
 mod host;
 mod identity;
+pub mod ip;
+mod live;
 pub mod local_agent;
 pub mod mqtt;
 pub mod netlink;
@@ -127,6 +129,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    Area { name: "IP", router: true, build: ip::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

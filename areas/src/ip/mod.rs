@@ -1,0 +1,177 @@
+//! `Device.IP.` (TR-181 2.19): `Interface.{i}.` with `IPv4Address.{i}.`, `IPv6Address.{i}.`
+//! and `Stats.`, read live from the kernel through rtnetlink (one dump answers a whole Get,
+//! [`crate::live::links`]), and `Diagnostics.` with the async commands `IPPing()`,
+//! `TraceRoute()`, `DownloadDiagnostics()`, `UploadDiagnostics()`, `UDPEchoDiagnostics()` and
+//! `ServerSelectionDiagnostics()` run on threads of their own ([`diagnostics`]).
+//!
+//! Rows are keyed by the kernel's interface name and by the address text. Every parameter is
+//! read-only here (the XML's writable ones are served read-only: configuration belongs to the
+//! platform's network manager). The declarations are generated from the BBF XML
+//! (`scripts/gen-diag-schema.py` → [`tr181`]).
+//!
+//! Never does: change the system's interfaces or addresses.
+
+pub mod diagnostics;
+mod interfaces;
+#[cfg(test)]
+mod tests;
+#[rustfmt::skip]
+mod tr181;
+
+use usp_datamodel::error::{ErrorCode, UspError};
+use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin};
+use usp_datamodel::schema::{CmdId, ObjId, SchemaBuilder};
+use usp_datamodel::value::Value;
+
+use crate::Host;
+use crate::live::Ids;
+use crate::live::links::Links;
+
+const V4: &str = "Device.IP.Interface.{i}.IPv4Address.{i}.";
+const V6: &str = "Device.IP.Interface.{i}.IPv6Address.{i}.";
+
+/// The plugins of the IP area (every platform but the lab reads the kernel; the lab too, as
+/// its interfaces are the machine's).
+pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
+    vec![Box::new(Ip::new(host))]
+}
+
+/// The `Device.IP.` plugin.
+pub struct Ip {
+    ids: Ids,
+    snap: Links,
+    diag: diagnostics::Diagnostics,
+}
+
+impl std::fmt::Debug for Ip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ip")
+    }
+}
+
+impl Ip {
+    /// Serves the kernel's interfaces; diagnostics wake the data-model thread through
+    /// `host.waker` when they end.
+    pub fn new(host: &Host) -> Ip {
+        Ip {
+            ids: Ids::default(),
+            snap: Links::default(),
+            diag: diagnostics::Diagnostics::new(host),
+        }
+    }
+
+    /// The `Device.Ethernet.Interface.N.` row the link named `name` is, if that table lists it.
+    fn lower_layer(ctx: &Ctx, name: &str) -> String {
+        let table = ctx.schema().obj_by_path("Device.Ethernet.Interface.{i}.");
+        table
+            .and_then(|t| ctx.row_number(t, &[], name))
+            .map_or_else(String::new, |n| format!("Device.Ethernet.Interface.{n}."))
+    }
+
+    fn value(&mut self, ctx: &Ctx, inst: &Instance, obj: &str, name: &str) -> Option<Value> {
+        if obj == "Device.IP." {
+            return Some(Value::Boolean(match name {
+                "IPv4Capable" => std::path::Path::new("/proc/sys/net/ipv4").is_dir(),
+                _ => std::path::Path::new("/proc/net/if_inet6").is_file(),
+            }));
+        }
+        if obj == "Device.IP.Diagnostics." {
+            return diagnostics::capability(name);
+        }
+        let iface = inst.keys.first().cloned().flatten()?;
+        self.snap.refresh(true);
+        let key = inst.keys.get(1).cloned().flatten();
+        match obj {
+            V4 | V6 => {
+                let v6 = obj == V6;
+                let a = self
+                    .snap
+                    .addrs_of(&iface, v6)
+                    .find(|a| Some(a.address.to_string().into()) == key)?;
+                if v6 {
+                    interfaces::ipv6_value(a, name, ctx.now().wall)
+                } else {
+                    interfaces::ipv4_value(a, name)
+                }
+            }
+            _ => {
+                let lower = if name == "LowerLayers" {
+                    Self::lower_layer(ctx, &iface)
+                } else {
+                    String::new()
+                };
+                interfaces::interface_value(self.snap.link(&iface)?, obj, name, &lower)
+            }
+        }
+    }
+}
+
+impl Plugin for Ip {
+    fn name(&self) -> &'static str {
+        "IP"
+    }
+
+    fn register(&mut self, b: &mut SchemaBuilder) {
+        self.ids = Ids::register(b, tr181::OBJECTS, tr181::COMMANDS);
+    }
+
+    fn get(
+        &mut self,
+        ctx: &mut Ctx,
+        inst: &Instance,
+        params: &[usp_datamodel::schema::ParamId],
+        out: &mut Vec<Value>,
+    ) -> Result<(), UspError> {
+        for &p in params {
+            let (obj, name) =
+                self.ids.param(p).ok_or_else(|| UspError::internal("IP: unknown parameter"))?;
+            let v = self.value(ctx, inst, obj, name).ok_or_else(|| {
+                UspError::new(
+                    ErrorCode::ObjectDoesNotExist,
+                    format!("{obj}{name}: {:?} is gone", inst.keys),
+                )
+            })?;
+            out.push(v);
+        }
+        Ok(())
+    }
+
+    fn list(
+        &mut self,
+        _ctx: &mut Ctx,
+        table: ObjId,
+        parent: &Instance,
+    ) -> Result<Vec<String>, UspError> {
+        let v4 = self.ids.table(V4) == Some(table);
+        let v6 = self.ids.table(V6) == Some(table);
+        self.snap.refresh(true);
+        if !(v4 || v6) {
+            return Ok(self.snap.links.iter().map(|l| l.name.clone()).collect());
+        }
+        let Some(iface) = parent.key() else { return Ok(Vec::new()) };
+        Ok(interfaces::address_keys(&self.snap, iface, v6))
+    }
+
+    fn operate(
+        &mut self,
+        _ctx: &mut Ctx,
+        cmd: CmdId,
+        _inst: &Instance,
+        input: &[(Box<str>, Value)],
+        handle: OpHandle,
+    ) -> Result<Outcome, UspError> {
+        let name = self
+            .ids
+            .command(cmd)
+            .ok_or_else(|| UspError::new(ErrorCode::CommandFailure, "unknown command"))?;
+        self.diag.start(name, input, handle)
+    }
+
+    fn cancel(&mut self, ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {
+        self.diag.cancel(ctx, handle)
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx) {
+        self.diag.poll(ctx);
+    }
+}

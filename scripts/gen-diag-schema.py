@@ -61,8 +61,7 @@ AREAS = {
     "ethernet": [
         ("Device.Ethernet.", []),
         ("Device.Ethernet.Interface.{i}.", [
-            "Enable", "Status", "Name", "LowerLayers", "Upstream", "MaxBitRate", "MACAddress",
-            "CurrentBitRate", "CurrentDuplexMode"]),
+            "Enable", "Status", "Name", "MACAddress", "CurrentBitRate", "CurrentDuplexMode"]),
         ("Device.Ethernet.Interface.{i}.Stats.", STATS + ["Collisions"]),
     ],
     "hosts": [

@@ -59,6 +59,7 @@
 
 mod device;
 mod device_info;
+pub mod ethernet;
 pub mod firmware;
 pub mod guide;
 mod host;
@@ -129,6 +130,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    Area { name: "Ethernet", router: true, build: ethernet::build },
     Area { name: "IP", router: true, build: ip::build },
 ];
 

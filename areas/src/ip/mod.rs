@@ -14,6 +14,8 @@
 pub mod diagnostics;
 mod interfaces;
 #[cfg(test)]
+mod netns_tests;
+#[cfg(test)]
 mod tests;
 #[rustfmt::skip]
 mod tr181;

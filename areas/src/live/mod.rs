@@ -9,6 +9,8 @@
 //! Never does: read the system itself (the areas do), or store values.
 
 pub mod links;
+#[cfg(test)]
+pub mod netns;
 pub mod schema;
 
 pub use schema::Ids;

@@ -142,9 +142,20 @@ pub struct Hop {
     pub error: u32,
 }
 
+/// How a route trace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The destination answered.
+    Reached,
+    /// A router (or the destination) said it cannot be reached.
+    Unreachable,
+    /// `MaxHopCount` probes went unanswered by the destination (or the run was canceled).
+    MaxHops,
+}
+
 /// Probes TTL 1, 2, ... until the destination answers, it is unreachable, or `max_hops`.
-/// Returns the hops and whether the destination was reached.
-pub fn trace(spec: &TraceSpec, cancel: &AtomicBool) -> Result<(Vec<Hop>, bool), IcmpError> {
+/// Returns the hops and how it ended.
+pub fn trace(spec: &TraceSpec, cancel: &AtomicBool) -> Result<(Vec<Hop>, End), IcmpError> {
     let mut p = Pinger::open(spec.dest)?;
     if let Some(d) = spec.dscp {
         p.set_dscp(d)?;
@@ -153,22 +164,22 @@ pub fn trace(spec: &TraceSpec, cancel: &AtomicBool) -> Result<(Vec<Hop>, bool), 
     let mut seq: u16 = 0;
     for ttl in 1..=spec.max_hops {
         let mut hop = Hop { addr: None, rtts_ms: Vec::new(), error: 0 };
-        let mut done = false;
+        let mut done = None;
         for _ in 0..spec.tries {
             if cancel.load(Ordering::Relaxed) {
-                return Ok((hops, false));
+                return Ok((hops, End::MaxHops));
             }
             seq = seq.wrapping_add(1);
             let started = Instant::now();
             p.send(seq, spec.size, Some(ttl))?;
             let (from, rtt) = match p.wait(seq, started + spec.timeout)? {
                 Some(Reply::Echo { from, rtt }) => {
-                    done = true;
+                    done = done.or(Some(End::Reached));
                     (from, rtt)
                 }
                 Some(Reply::TimeExceeded { from, rtt }) => (from, rtt),
                 Some(Reply::Unreachable { from, rtt, code }) => {
-                    done = true;
+                    done = Some(End::Unreachable);
                     hop.error = u32::from(code.1);
                     (from, rtt)
                 }
@@ -177,23 +188,21 @@ pub fn trace(spec: &TraceSpec, cancel: &AtomicBool) -> Result<(Vec<Hop>, bool), 
             hop.addr = Some(from);
             hop.rtts_ms.push(ms(rtt.as_micros() as u64));
         }
-        let reached = done && hop.error == 0;
         hops.push(hop);
-        if done {
-            return Ok((hops, reached));
+        if let Some(end) = done {
+            return Ok((hops, end));
         }
     }
-    Ok((hops, false))
+    Ok((hops, End::MaxHops))
 }
 
 /// `TraceRoute()`'s outputs.
-pub fn trace_outputs(
-    hops: &[Hop],
-    reached: bool,
-    started: Instant,
-    source: Option<IpAddr>,
-) -> Output {
-    let status = if reached { "Complete" } else { "Error_MaxHopCountExceeded" };
+pub fn trace_outputs(hops: &[Hop], end: End, started: Instant, source: Option<IpAddr>) -> Output {
+    let status = match end {
+        End::Reached => "Complete",
+        End::Unreachable => "Error_NoRouteToHost",
+        End::MaxHops => "Error_MaxHopCountExceeded",
+    };
     let mut o = vec![
         out("Status", Value::String(status.into())),
         out(

@@ -133,9 +133,7 @@ impl Job {
                 spec.dest = dest;
                 let started = Instant::now();
                 match ping::trace(&spec, cancel) {
-                    Ok((hops, reached)) => {
-                        ping::trace_outputs(&hops, reached, started, source_for(dest))
-                    }
+                    Ok((hops, end)) => ping::trace_outputs(&hops, end, started, source_for(dest)),
                     Err(e) => icmp_failure("TraceRoute", &e),
                 }
             }

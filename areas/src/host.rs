@@ -95,6 +95,8 @@ pub struct PlatformPaths {
     pub uci_program: PathBuf,
     /// The `ubus` program (`ubus` from `PATH`, or the environment variable `USP_UBUS`).
     pub ubus_program: PathBuf,
+    /// dnsmasq's DHCP lease file, read by `Device.Hosts.` (`/tmp/dhcp.leases`).
+    pub dhcp_leases: PathBuf,
 }
 
 impl PlatformPaths {
@@ -108,6 +110,7 @@ impl PlatformPaths {
             hostapd_dir: PathBuf::from("/var/run/hostapd"),
             uci_program: program("USP_UCI", "uci"),
             ubus_program: program("USP_UBUS", "ubus"),
+            dhcp_leases: PathBuf::from("/tmp/dhcp.leases"),
         }
     }
 }

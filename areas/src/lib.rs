@@ -63,6 +63,7 @@ pub mod ethernet;
 pub mod firmware;
 pub mod guide;
 mod host;
+pub mod hosts;
 mod identity;
 pub mod ip;
 mod live;
@@ -132,6 +133,7 @@ pub static AREAS: &[Area] = &[
     Area { name: "FirmwareImage", router: true, build: firmware::build },
     Area { name: "Ethernet", router: true, build: ethernet::build },
     Area { name: "IP", router: true, build: ip::build },
+    Area { name: "Hosts", router: true, build: hosts::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use usp_datamodel::plugin::{DmEvent, Outcome};
 
 use super::diagnostics::icmp::Pinger;
-use super::tests::row_where;
 use crate::live::netns::Netns;
+use crate::live::testing::row_where;
 use crate::testutil::{Lab, at};
 use crate::{AgentIdentity, Host, NoWake, Platform};
 

@@ -12,6 +12,7 @@ use usp_datamodel::plugin::{DmEvent, Outcome};
 use usp_testkit::http::{HttpServer, Route};
 
 use super::tr181;
+use crate::live::testing::row_where;
 use crate::testutil::{Lab, at};
 use crate::{AgentIdentity, Host, NoWake, Platform};
 
@@ -21,19 +22,6 @@ fn lab() -> Lab {
         ..Host::new(AgentIdentity::default(), Platform::Linux, "")
     };
     Lab::new(super::build(&host))
-}
-
-/// The instance path of the row of `table` (`Device.IP.Interface.`) whose `param` is `value`.
-pub(crate) fn row_where(t: &mut Lab, table: &str, param: &str, value: &str) -> String {
-    let mut seen = Vec::new();
-    for n in 1..=256 {
-        let Ok(v) = t.try_get(&format!("{table}{n}.{param}")) else { continue };
-        if v == value {
-            return format!("{table}{n}.");
-        }
-        seen.push(v);
-    }
-    panic!("no {table} row with {param} {value} among {seen:?}")
 }
 
 fn row_of(t: &mut Lab, name: &str) -> String {

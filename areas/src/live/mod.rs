@@ -12,5 +12,7 @@ pub mod links;
 #[cfg(test)]
 pub mod netns;
 pub mod schema;
+#[cfg(test)]
+pub mod testing;
 
 pub use schema::Ids;

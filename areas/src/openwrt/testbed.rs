@@ -249,6 +249,7 @@ impl Testbed {
                 hostapd_dir: dir.join("hostapd"),
                 uci_program: prefix.join("bin/uci"),
                 ubus_program: prefix.join("bin/ubus"),
+                dhcp_leases: dir.join("dhcp.leases"),
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },
             prefix,

@@ -62,6 +62,7 @@ mod device_info;
 pub mod ethernet;
 pub mod firmware;
 pub mod guide;
+pub mod health;
 mod host;
 pub mod hosts;
 mod identity;
@@ -134,6 +135,7 @@ pub static AREAS: &[Area] = &[
     Area { name: "Ethernet", router: true, build: ethernet::build },
     Area { name: "IP", router: true, build: ip::build },
     Area { name: "Hosts", router: true, build: hosts::build },
+    Area { name: "Health", router: true, build: health::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

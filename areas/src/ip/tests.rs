@@ -286,3 +286,36 @@ fn upload_diagnostics_puts_the_asked_length() {
     );
     assert_eq!(arg(&out, "Status"), "Error_InitConnectionFailed", "{out:?}");
 }
+
+#[test]
+fn a_request_cancel_stops_a_running_ping_with_7023() {
+    let host = Host {
+        waker: Arc::new(NoWake),
+        ..Host::new(AgentIdentity::default(), Platform::Linux, "")
+    };
+    let mut plugins = crate::builtin(&AgentIdentity::default());
+    plugins.extend(super::build(&host));
+    let mut t = Lab::new(plugins);
+    let input = [("Host", "127.0.0.1"), ("NumberOfRepetitions", "100")];
+    let (handle, _) = t.operate("Device.IP.Diagnostics.IPPing()", &input).unwrap();
+    let who = usp_datamodel::plugin::Requester::Internal;
+    let r = t.add_as(who, "Device.LocalAgent.Request.", &[("Status", "Active")]).unwrap();
+    let table = t.dm.schema().obj_by_path("Device.LocalAgent.Request.{i}.").unwrap();
+    let n: u32 = r.trim_end_matches('.').rsplit('.').next().unwrap().parse().unwrap();
+    let inst = t.dm.instance(table, &[n]);
+    t.dm.link_request(handle, inst);
+    t.operate(&format!("{r}Cancel()"), &[]).unwrap();
+    let mut completions = Vec::new();
+    let end = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < end {
+        t.dm.tick(at(1), true);
+        for e in t.events() {
+            if let DmEvent::OperationComplete { handle: h, result, .. } = e {
+                completions.push((h, result.map(|_| ()).map_err(|e| e.code)));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(completions, [(handle, Err(ErrorCode::CommandCanceled))], "one completion, 7023");
+    assert!(!t.dm.running().contains(&handle));
+}

@@ -117,7 +117,10 @@ pub static AREAS: &[Area] = &[
         name: "DeviceInfo",
         router: false,
         build: |h| {
-            let info = DeviceInfo::new(h.identity.clone());
+            let mut info = DeviceInfo::new(h.identity.clone());
+            if h.router_areas && h.platform != Platform::Lab {
+                info = info.with_uptime_file("/proc/uptime");
+            }
             vec![Box::new(info.with_running_version(h.running_version.clone()))]
         },
     },

@@ -1,7 +1,7 @@
 //! IP diagnostics and device health end to end: the `uspagent` daemon on the plain-Linux
 //! platform, driven by a controller over a private Mosquitto broker. The controller reads
 //! `Device.IP.Interface.` (the loopback interface and its address, from rtnetlink) and
-//! `Device.DeviceInfo.MemoryStatus.` (from `/proc/meminfo`), runs `IPPing()` to 127.0.0.1 and
+//! `Device.DeviceInfo.MemoryStatus.` (from `/proc/meminfo`) and `UpTime` (`/proc/uptime`), runs `IPPing()` to 127.0.0.1 and
 //! gets its OperationComplete with TR-181's output arguments, and sends bad input (zero
 //! repetitions, an unresolvable host) to find the agent still serving.
 //!
@@ -94,6 +94,16 @@ fn a_controller_pings_and_reads_interfaces_and_memory_over_mqtt() {
     let total: u64 = mem["Device.DeviceInfo.MemoryStatus.Total"].parse().unwrap();
     let free: u64 = mem["Device.DeviceInfo.MemoryStatus.Free"].parse().unwrap();
     assert!(total > 0 && free <= total, "{mem:?}");
+    let system: u64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let up = ctl.get_values(&agent, &["Device.DeviceInfo.UpTime"]);
+    let up: u64 = up["Device.DeviceInfo.UpTime"].parse().unwrap();
+    assert!(up >= system, "UpTime is the system's ({system} s), not the agent's: {up}");
 
     subscribe(&mut ctl, &agent, "pings", "Device.IP.Diagnostics.IPPing()");
     let input = [("Host", "127.0.0.1"), ("NumberOfRepetitions", "2"), ("Timeout", "2000")];

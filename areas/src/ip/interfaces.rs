@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use usp_datamodel::value::{DateTime, Value};
 
-use crate::live::links::{self, Links};
+use crate::live::links;
 use crate::netlink::route::{
     ARPHRD_LOOPBACK, Addr, IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_PERMANENT, IFA_F_TENTATIVE,
     IFF_UP, Link,
@@ -16,11 +16,6 @@ use crate::netlink::route::{
 
 /// The TR-181 value of "forever" for a lifetime (`9999-12-31T23:59:59Z`).
 const FOREVER: DateTime = DateTime { secs: 253_402_300_799, micros: 0 };
-
-/// The keys of the address rows of `name` in family `v6`: the address text.
-pub fn address_keys(snap: &Links, name: &str, v6: bool) -> Vec<String> {
-    snap.addrs_of(name, v6).map(|a| a.address.to_string()).collect()
-}
 
 /// A parameter of the interface row itself or of its `Stats.`; `lower` is its
 /// `LowerLayers` value (the Ethernet row it runs on, if any).

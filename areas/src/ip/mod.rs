@@ -4,7 +4,9 @@
 //! `TraceRoute()`, `DownloadDiagnostics()`, `UploadDiagnostics()`, `UDPEchoDiagnostics()` and
 //! `ServerSelectionDiagnostics()` run on threads of their own ([`diagnostics`]).
 //!
-//! Rows are keyed by the kernel's interface name and by the address text. Every parameter is
+//! Rows are keyed by the kernel's interface name and by the address text; on OpenWrt they are
+//! netifd's logical interfaces instead ([`netifd`]: `lan`, `wan`, from
+//! `ubus call network.interface dump`), measured on their L3 device. Every parameter is
 //! read-only here (the XML's writable ones are served read-only: configuration belongs to the
 //! platform's network manager). The declarations are generated from the BBF XML
 //! (`scripts/gen-diag-schema.py` → [`tr181`]).
@@ -13,8 +15,12 @@
 
 pub mod diagnostics;
 mod interfaces;
+#[cfg(feature = "openwrt")]
+pub mod netifd;
 #[cfg(test)]
 mod netns_tests;
+#[cfg(all(test, feature = "openwrt"))]
+mod openwrt_tests;
 #[cfg(test)]
 mod tests;
 #[rustfmt::skip]
@@ -43,6 +49,8 @@ pub struct Ip {
     ids: Ids,
     snap: Links,
     diag: diagnostics::Diagnostics,
+    #[cfg(feature = "openwrt")]
+    netifd: Option<netifd::Netifd>,
 }
 
 impl std::fmt::Debug for Ip {
@@ -59,7 +67,56 @@ impl Ip {
             ids: Ids::default(),
             snap: Links::default(),
             diag: diagnostics::Diagnostics::new(host),
+            #[cfg(feature = "openwrt")]
+            netifd: (host.platform == crate::Platform::OpenWrt)
+                .then(|| netifd::Netifd::new(host))
+                .and_then(|n| n.map_err(|e| log::error!("IP: no netifd worker: {e}")).ok()),
         }
+    }
+
+    /// The row keys of `Device.IP.Interface.`: netifd's interfaces on OpenWrt, the kernel's
+    /// links elsewhere.
+    fn interface_keys(&mut self) -> Vec<String> {
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &mut self.netifd {
+            n.refresh();
+            return n.ifaces().iter().map(|i| i.name.clone()).collect();
+        }
+        self.snap.links.iter().map(|l| l.name.clone()).collect()
+    }
+
+    /// The kernel device of interface row `key`.
+    fn device(&self, key: &str) -> Option<String> {
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &self.netifd {
+            return n.iface(key).and_then(|i| i.l3_device.clone());
+        }
+        Some(key.to_owned())
+    }
+
+    /// The addresses of interface row `key` in family `v6`.
+    fn addrs(&self, key: &str, v6: bool) -> Vec<crate::netlink::route::Addr> {
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &self.netifd {
+            let addrs = n.iface(key).map(|i| i.addrs.clone()).unwrap_or_default();
+            return addrs.into_iter().filter(|a| a.address.is_ipv6() == v6).collect();
+        }
+        self.snap.addrs_of(key, v6).cloned().collect()
+    }
+
+    /// A parameter of the interface row `key` itself or of its `Stats.`.
+    fn interface_value(&self, ctx: &Ctx, key: &str, obj: &str, name: &str) -> Option<Value> {
+        let dev = self.device(key);
+        let link = dev.as_deref().and_then(|d| self.snap.link(d));
+        let lower = match (&dev, name) {
+            (Some(d), "LowerLayers") => Self::lower_layer(ctx, d),
+            _ => String::new(),
+        };
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &self.netifd {
+            return netifd::value(n.iface(key)?, link, obj, name, &lower);
+        }
+        interfaces::interface_value(link?, obj, name, &lower)
     }
 
     /// The `Device.Ethernet.Interface.N.` row the link named `name` is, if that table lists it.
@@ -86,24 +143,15 @@ impl Ip {
         match obj {
             V4 | V6 => {
                 let v6 = obj == V6;
-                let a = self
-                    .snap
-                    .addrs_of(&iface, v6)
-                    .find(|a| Some(a.address.to_string().into()) == key)?;
+                let addrs = self.addrs(&iface, v6);
+                let a = addrs.iter().find(|a| Some(a.address.to_string().into()) == key)?;
                 if v6 {
                     interfaces::ipv6_value(a, name, ctx.now().wall)
                 } else {
                     interfaces::ipv4_value(a, name)
                 }
             }
-            _ => {
-                let lower = if name == "LowerLayers" {
-                    Self::lower_layer(ctx, &iface)
-                } else {
-                    String::new()
-                };
-                interfaces::interface_value(self.snap.link(&iface)?, obj, name, &lower)
-            }
+            _ => self.interface_value(ctx, &iface, obj, name),
         }
     }
 }
@@ -148,10 +196,10 @@ impl Plugin for Ip {
         let v6 = self.ids.table(V6) == Some(table);
         self.snap.refresh(true);
         if !(v4 || v6) {
-            return Ok(self.snap.links.iter().map(|l| l.name.clone()).collect());
+            return Ok(self.interface_keys());
         }
         let Some(iface) = parent.key() else { return Ok(Vec::new()) };
-        Ok(interfaces::address_keys(&self.snap, iface, v6))
+        Ok(self.addrs(iface, v6).iter().map(|a| a.address.to_string()).collect())
     }
 
     fn operate(
@@ -173,7 +221,22 @@ impl Plugin for Ip {
         self.diag.cancel(ctx, handle)
     }
 
+    fn start(&mut self, _ctx: &mut Ctx) {
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &mut self.netifd {
+            n.refresh();
+        }
+    }
+
     fn poll(&mut self, ctx: &mut Ctx) {
         self.diag.poll(ctx);
+        #[cfg(feature = "openwrt")]
+        if let Some(n) = &mut self.netifd {
+            if n.poll() {
+                if let Some(t) = ctx.schema().obj_by_path("Device.IP.Interface.{i}.") {
+                    ctx.rows_changed(t);
+                }
+            }
+        }
     }
 }

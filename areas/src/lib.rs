@@ -59,14 +59,19 @@
 
 mod device;
 mod device_info;
+#[cfg(feature = "diagnostics")]
 pub mod ethernet;
 pub mod firmware;
 pub mod guide;
+#[cfg(feature = "diagnostics")]
 pub mod health;
 mod host;
+#[cfg(feature = "diagnostics")]
 pub mod hosts;
 mod identity;
+#[cfg(feature = "diagnostics")]
 pub mod ip;
+#[cfg(feature = "diagnostics")]
 mod live;
 pub mod local_agent;
 pub mod mqtt;
@@ -135,9 +140,13 @@ pub static AREAS: &[Area] = &[
     #[cfg(feature = "wifi")]
     Area { name: "WiFi", router: true, build: wifi::build },
     Area { name: "FirmwareImage", router: true, build: firmware::build },
+    #[cfg(feature = "diagnostics")]
     Area { name: "Ethernet", router: true, build: ethernet::build },
+    #[cfg(feature = "diagnostics")]
     Area { name: "IP", router: true, build: ip::build },
+    #[cfg(feature = "diagnostics")]
     Area { name: "Hosts", router: true, build: hosts::build },
+    #[cfg(feature = "diagnostics")]
     Area { name: "Health", router: true, build: health::build },
 ];
 

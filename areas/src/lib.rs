@@ -56,6 +56,10 @@
 //!   values), its tables are external rows keyed by backend keys, and a USP transaction reaches
 //!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
+//! - `Device.IP.`, `Ethernet.`, `Hosts.` and the health objects of `DeviceInfo.` (feature
+//!   `diagnostics`) are read-only and live, read from the kernel when asked (cheap netlink
+//!   dumps and `/proc` reads, cached 500 ms); the IP diagnostics run on threads of their own
+//!   and end in OperationComplete (7023 when canceled).
 
 mod device;
 mod device_info;

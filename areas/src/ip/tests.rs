@@ -87,9 +87,18 @@ fn run(t: &mut Lab, cmd: &str, input: &[(&str, &str)]) -> Vec<(String, String)> 
     panic!("{cmd} did not complete");
 }
 
-/// Every Status sent is one TR-181 lists for the command.
+/// Every output argument is one TR-181 names for the command (`RouteHops.2.Host` is
+/// `RouteHops.{i}.Host`), and every Status sent is one TR-181 lists.
 fn check_statuses(cmd: &str, out: &[(String, String)]) {
     let c = tr181::COMMANDS.iter().find(|c| c.name == cmd).unwrap();
+    for (name, _) in out {
+        let generic: Vec<&str> = name
+            .split('.')
+            .map(|p| if p.bytes().all(|b| b.is_ascii_digit()) { "{i}" } else { p })
+            .collect();
+        let generic = generic.join(".");
+        assert!(c.outputs.iter().any(|(n, _)| *n == generic), "{cmd}: {name} is no TR-181 output");
+    }
     let status = arg(out, "Status");
     assert!(c.statuses.contains(&status.as_str()), "{cmd}: {status} not in {:?}", c.statuses);
 }

@@ -253,3 +253,62 @@ fn select(hosts: &[String], family: Family, spec: PingSpec, cancel: &AtomicBool)
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::ip::diagnostics::icmp::Pinger;
+    use crate::live::netns::record_skip;
+
+    const INNER: &str = "USP_TEST_ICMP_UNPRIVILEGED";
+
+    /// As user `nobody` without capabilities, where datagram ICMP is not allowed for its group:
+    /// no ICMP socket at all, and an IPPing ends with `Status` `Error_Other`. The test re-runs
+    /// itself through `setpriv` for that part.
+    #[test]
+    fn without_datagram_icmp_or_cap_net_raw_ipping_says_error_other() {
+        if std::env::var_os(INNER).is_some() {
+            let e = Pinger::open("127.0.0.1".parse().unwrap()).unwrap_err();
+            assert!(matches!(e, IcmpError::NoSocket(_)), "{e}");
+            let args = Args(vec![("Host".into(), Value::String("127.0.0.1".into()))]);
+            let out = Job::check("IPPing", args).unwrap().run(&AtomicBool::new(false));
+            assert_eq!(out, vec![out_status("Error_Other")]);
+            return;
+        }
+        let range =
+            std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
+        let nums: Vec<u32> = range.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        if nums.len() == 2 && nums[0] <= 65534 && 65534 <= nums[1] {
+            return record_skip(
+                "datagram ICMP is allowed to nobody here (net.ipv4.ping_group_range)",
+            );
+        }
+        let me = std::env::current_exe().unwrap();
+        let run = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+            .arg(&me)
+            .args(["--exact", "ip::diagnostics::run::tests::without_datagram_icmp_or_cap_net_raw_ipping_says_error_other"])
+            .env(INNER, "1")
+            .output();
+        match run {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                assert!(text.contains("1 passed"), "the inner run ran the test: {text}");
+            }
+            Ok(o) if String::from_utf8_lossy(&o.stderr).contains("setpriv:") => {
+                record_skip(&format!("setpriv: {}", String::from_utf8_lossy(&o.stderr).trim()));
+            }
+            Ok(o) => panic!(
+                "the unprivileged run failed: {}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => record_skip(&format!("setpriv: {e}")),
+        }
+    }
+
+    fn out_status(s: &str) -> (Box<str>, Value) {
+        out("Status", Value::String(s.into()))
+    }
+}

@@ -104,6 +104,21 @@ impl Ip {
         self.snap.addrs_of(key, v6).cloned().collect()
     }
 
+    /// The kernel device of the `Device.IP.Interface.N.` row `path` names (7027 when none).
+    fn device_of_path(&mut self, ctx: &Ctx, path: &str) -> Result<String, UspError> {
+        let wanted = format!("{}.", path.trim_end_matches('.'));
+        let table = self.ids.table("Device.IP.Interface.{i}.");
+        self.snap.refresh(true);
+        let key = self.interface_keys().into_iter().find(|k| {
+            let n = table.and_then(|t| ctx.row_number(t, &[], k));
+            n.is_some_and(|n| format!("Device.IP.Interface.{n}.") == wanted)
+        });
+        key.and_then(|k| self.device(&k)).ok_or_else(|| {
+            let msg = format!("Interface '{path}' is no IP interface that is up");
+            UspError::new(ErrorCode::InvalidCommandArgs, msg)
+        })
+    }
+
     /// A parameter of the interface row `key` itself or of its `Stats.`.
     fn interface_value(&self, ctx: &Ctx, key: &str, obj: &str, name: &str) -> Option<Value> {
         let dev = self.device(key);
@@ -204,7 +219,7 @@ impl Plugin for Ip {
 
     fn operate(
         &mut self,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
         cmd: CmdId,
         _inst: &Instance,
         input: &[(Box<str>, Value)],
@@ -214,7 +229,12 @@ impl Plugin for Ip {
             .ids
             .command(cmd)
             .ok_or_else(|| UspError::new(ErrorCode::CommandFailure, "unknown command"))?;
-        self.diag.start(name, input, handle)
+        let iface = input.iter().find(|(k, _)| &**k == "Interface").map(|(_, v)| v.to_string());
+        let device = match iface.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            Some(path) => Some(self.device_of_path(ctx, path)?),
+            None => None,
+        };
+        self.diag.start(name, input, device, handle)
     }
 
     fn cancel(&mut self, ctx: &mut Ctx, handle: OpHandle) -> Result<(), UspError> {

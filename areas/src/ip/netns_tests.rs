@@ -142,7 +142,7 @@ fn traceroute_crosses_a_router_through_the_datagram_and_the_raw_socket() {
         let range = if datagram { "0 2147483647" } else { "1 0" };
         let (raw, reached, unreachable) = client.run(move || {
             std::fs::write("/proc/sys/net/ipv4/ping_group_range", range).unwrap();
-            let raw = Pinger::open("10.2.0.2".parse().unwrap()).unwrap().is_raw();
+            let raw = Pinger::open("10.2.0.2".parse().unwrap(), None).unwrap().is_raw();
             let mut t = lab();
             let input = [
                 ("Host", "10.2.0.2"),
@@ -180,5 +180,31 @@ fn traceroute_crosses_a_router_through_the_datagram_and_the_raw_socket() {
             assert!(unreachable.contains(&want.to_owned()), "raw={raw}: {want} in {unreachable:?}");
         }
         assert!(!unreachable.iter().any(|o| o.starts_with("RouteHops.2.")), "{unreachable:?}");
+    }
+}
+
+#[test]
+fn the_interface_argument_sends_through_that_interface_only() {
+    let Some((client, _router, _server)) = three_namespaces() else { return };
+    client.ip(&["link", "add", "c1", "type", "veth", "peer", "name", "c1peer"]);
+    client.ip(&["addr", "add", "10.3.0.1/24", "dev", "c1"]);
+    client.ip(&["link", "set", "c1", "up"]);
+    client.ip(&["link", "set", "c1peer", "up"]);
+    let (via_c0, via_c1) = client.run(|| {
+        let mut t = lab();
+        let c0 = row_where(&mut t, "Device.IP.Interface.", "Name", "c0");
+        let c1 = row_where(&mut t, "Device.IP.Interface.", "Name", "c1");
+        let ping = |t: &mut Lab, iface: &str| {
+            let input = [("Host", "10.2.0.2"), ("NumberOfRepetitions", "1"), ("Interface", iface)];
+            run(t, "IPPing", &input)
+        };
+        (ping(&mut t, &c0), ping(&mut t, &c1))
+    });
+    for want in ["Status=Complete", "SuccessCount=1", "IPAddressUsed=10.1.0.1"] {
+        assert!(via_c0.contains(&want.to_owned()), "{want} in {via_c0:?}");
+    }
+    // Bound to c1, the echo leaves by c1 (from its address), where nobody answers.
+    for want in ["SuccessCount=0", "FailureCount=1", "IPAddressUsed=10.3.0.1"] {
+        assert!(via_c1.contains(&want.to_owned()), "{want} in {via_c1:?}");
     }
 }

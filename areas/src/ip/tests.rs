@@ -145,7 +145,15 @@ fn bad_inputs_get_usp_errors_or_a_status_and_the_agent_goes_on() {
     refused(&mut t, "IPPing", &[("Host", "127.0.0.1"), ("NumberOfRepetitions", "100000")]);
     refused(&mut t, "IPPing", &[("Host", "127.0.0.1"), ("DataBlockSize", "70000")]);
     refused(&mut t, "IPPing", &[("NumberOfRepetitions", "1")]);
-    refused(&mut t, "IPPing", &[("Host", "127.0.0.1"), ("Interface", "Device.IP.Interface.1.")]);
+    refused(&mut t, "IPPing", &[("Host", "127.0.0.1"), ("Interface", "Device.IP.Interface.999.")]);
+    refused(
+        &mut t,
+        "IPPing",
+        &[("Host", "127.0.0.1"), ("Interface", "Device.Ethernet.Interface.1.")],
+    );
+    let lo = row_where(&mut t, "Device.IP.Interface.", "Name", "lo");
+    let url = ("DownloadURL", "http://127.0.0.1/x");
+    refused(&mut t, "DownloadDiagnostics", &[url, ("Interface", lo.as_str())]);
     refused(&mut t, "DownloadDiagnostics", &[("DownloadURL", "ftp://127.0.0.1/x")]);
     refused(&mut t, "DownloadDiagnostics", &[("DownloadURL", "not a url")]);
     refused(&mut t, "UploadDiagnostics", &[("UploadURL", "http://"), ("TestFileLength", "1")]);

@@ -87,8 +87,9 @@ pub struct Pinger {
 }
 
 impl Pinger {
-    /// Opens a socket for `dest`'s family: datagram first, raw second.
-    pub fn open(dest: IpAddr) -> Result<Pinger, IcmpError> {
+    /// Opens a socket for `dest`'s family: datagram first, raw second; bound to `device`
+    /// (`SO_BINDTODEVICE`) when one is given.
+    pub fn open(dest: IpAddr, device: Option<&str>) -> Result<Pinger, IcmpError> {
         let (family, proto) = match dest {
             IpAddr::V4(_) => (AddressFamily::Inet, SockProtocol::Icmp),
             IpAddr::V6(_) => (AddressFamily::Inet6, SockProtocol::IcmpV6),
@@ -99,6 +100,9 @@ impl Pinger {
             Err(_) => (open(SockType::Raw).map_err(IcmpError::NoSocket)?, true),
         };
         let on = |r: nix::Result<()>| r.map_err(|e| IcmpError::Io("setsockopt", e));
+        if let Some(d) = device {
+            on(bind_to_device(&fd, d))?;
+        }
         if !raw {
             match dest {
                 IpAddr::V4(_) => on(socket::setsockopt(&fd, sockopt::Ipv4RecvErr, &true))?,
@@ -275,6 +279,11 @@ impl Pinger {
     }
 }
 
+/// Binds `fd` to network device `name` (`SO_BINDTODEVICE`).
+pub fn bind_to_device(fd: &impl AsFd, name: &str) -> nix::Result<()> {
+    socket::setsockopt(fd, sockopt::BindToDevice, &std::ffi::OsString::from(name))
+}
+
 /// The sequence number quoted in an error-queue payload (our ICMP header).
 fn iov_seq(n: usize, data: &[u8]) -> Option<u16> {
     let d = data.get(..n)?;
@@ -334,7 +343,7 @@ mod tests {
     fn localhost_answers_over_ipv4_and_ipv6() {
         for dest in ["127.0.0.1", "::1"] {
             let dest: IpAddr = dest.parse().unwrap();
-            let mut p = Pinger::open(dest).unwrap();
+            let mut p = Pinger::open(dest, None).unwrap();
             p.send(1, 56, None).unwrap();
             let r = p.wait(1, Instant::now() + Duration::from_secs(2)).unwrap();
             assert!(matches!(r, Some(Reply::Echo { from, .. }) if from == dest), "{dest}: {r:?}");

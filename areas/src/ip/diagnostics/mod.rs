@@ -67,18 +67,20 @@ impl Diagnostics {
         Diagnostics { runs: HashMap::new(), tx, rx, waker: host.waker.clone() }
     }
 
-    /// Checks `input` for command `name` and starts its run.
+    /// Checks `input` for command `name` and starts its run, through network `device` when
+    /// its `Interface` named one.
     pub fn start(
         &mut self,
         name: &str,
         input: &[(Box<str>, Value)],
+        device: Option<String>,
         handle: OpHandle,
     ) -> Result<Outcome, UspError> {
         if self.runs.len() >= MAX_RUNS {
             let msg = format!("{MAX_RUNS} diagnostics are running already");
             return Err(UspError::new(ErrorCode::CommandFailure, msg));
         }
-        let job = run::Job::check(name, Args(input.to_vec()))?;
+        let job = run::Job::check(name, Args(input.to_vec()), device)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, waker, flag) = (self.tx.clone(), self.waker.clone(), cancel.clone());
         std::thread::Builder::new()

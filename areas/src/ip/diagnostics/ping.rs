@@ -47,11 +47,13 @@ pub struct PingSpec {
     pub size: usize,
     /// DSCP, if asked.
     pub dscp: Option<u8>,
+    /// The network device to send through, if asked (`Interface`).
+    pub device: Option<String>,
 }
 
 /// Sends `spec.count` echoes one after the other, each waited for up to `spec.timeout`.
 pub fn series(spec: &PingSpec, cancel: &AtomicBool) -> Result<Series, IcmpError> {
-    let mut p = Pinger::open(spec.dest)?;
+    let mut p = Pinger::open(spec.dest, spec.device.as_deref())?;
     if let Some(d) = spec.dscp {
         p.set_dscp(d)?;
     }
@@ -129,6 +131,8 @@ pub struct TraceSpec {
     pub max_hops: u8,
     /// DSCP, if asked.
     pub dscp: Option<u8>,
+    /// The network device to send through, if asked (`Interface`).
+    pub device: Option<String>,
 }
 
 /// One hop of a route.
@@ -156,7 +160,7 @@ pub enum End {
 /// Probes TTL 1, 2, ... until the destination answers, it is unreachable, or `max_hops`.
 /// Returns the hops and how it ended.
 pub fn trace(spec: &TraceSpec, cancel: &AtomicBool) -> Result<(Vec<Hop>, End), IcmpError> {
-    let mut p = Pinger::open(spec.dest)?;
+    let mut p = Pinger::open(spec.dest, spec.device.as_deref())?;
     if let Some(d) = spec.dscp {
         p.set_dscp(d)?;
     }

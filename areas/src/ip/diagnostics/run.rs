@@ -54,10 +54,12 @@ fn ms(v: u64) -> Duration {
 const UNRESOLVED: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 impl Job {
-    /// Checks the arguments of command `name` against the agent's bounds.
-    pub fn check(name: &str, a: Args) -> Result<Job, UspError> {
-        if !a.text("Interface").is_empty() {
-            return Err(bad("choosing the Interface is not supported: leave it empty".into()));
+    /// Checks the arguments of command `name` against the agent's bounds; `device` is the
+    /// network device of its `Interface` argument, if it named one.
+    pub fn check(name: &str, a: Args, device: Option<String>) -> Result<Job, UspError> {
+        let http = name == "DownloadDiagnostics" || name == "UploadDiagnostics";
+        if http && device.is_some() {
+            return Err(bad(format!("{name}: choosing the Interface is not supported")));
         }
         let family = Family::of(&a);
         let dscp =
@@ -71,6 +73,7 @@ impl Job {
                     timeout: ms(a.number("Timeout", 1000, 60_000)?),
                     size: a.number("DataBlockSize", 64, MAX_PAYLOAD)? as usize,
                     dscp,
+                    device,
                 };
                 bounded(spec.timeout * spec.count)?;
                 if name == "IPPing" {
@@ -87,6 +90,7 @@ impl Job {
                     size: a.number("DataBlockSize", 38, MAX_PAYLOAD)? as usize,
                     max_hops: a.number("MaxHopCount", 30, 64)? as u8,
                     dscp,
+                    device,
                 };
                 bounded(spec.timeout * spec.tries * u32::from(spec.max_hops))?;
                 Job::Trace(a.text("Host"), family, spec)
@@ -98,6 +102,7 @@ impl Job {
                     timeout: ms(a.number("Timeout", 1000, 60_000)?),
                     size: a.number("DataBlockSize", 24, MAX_PAYLOAD)? as usize,
                     gap: ms(a.number("InterTransmissionTime", 1000, 65_535)?),
+                    device,
                 };
                 bounded((spec.timeout + spec.gap) * spec.count)?;
                 let port = a.number("Port", 0, 65_535)? as u16;
@@ -122,7 +127,7 @@ impl Job {
                 };
                 spec.dest = dest;
                 match ping::series(&spec, cancel) {
-                    Ok(s) => ping::ping_outputs(&s, source_for(dest)),
+                    Ok(s) => ping::ping_outputs(&s, source_for(dest, spec.device.as_deref())),
                     Err(e) => icmp_failure("IPPing", &e),
                 }
             }
@@ -133,7 +138,10 @@ impl Job {
                 spec.dest = dest;
                 let started = Instant::now();
                 match ping::trace(&spec, cancel) {
-                    Ok((hops, end)) => ping::trace_outputs(&hops, end, started, source_for(dest)),
+                    Ok((hops, end)) => {
+                        let source = source_for(dest, spec.device.as_deref());
+                        ping::trace_outputs(&hops, end, started, source)
+                    }
                     Err(e) => icmp_failure("TraceRoute", &e),
                 }
             }
@@ -213,9 +221,12 @@ fn icmp_failure(what: &str, e: &IcmpError) -> Output {
 
 /// The source address the kernel would use towards `dest` (a UDP socket's connect sends
 /// nothing).
-pub fn source_for(dest: IpAddr) -> Option<IpAddr> {
+pub fn source_for(dest: IpAddr, device: Option<&str>) -> Option<IpAddr> {
     let bind: SocketAddr = if dest.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().ok()?;
     let s = std::net::UdpSocket::bind(bind).ok()?;
+    if let Some(d) = device {
+        super::icmp::bind_to_device(&s, d).ok()?;
+    }
     s.connect(SocketAddr::new(dest, 9)).ok()?;
     s.local_addr().ok().map(|a| a.ip())
 }
@@ -249,7 +260,12 @@ fn select(hosts: &[String], family: Family, spec: PingSpec, cancel: &AtomicBool)
         out("MaximumResponseTime", ms(max)),
         out(
             "IPAddressUsed",
-            Value::String(source_for(dest).map(|a| a.to_string()).unwrap_or_default().into()),
+            Value::String(
+                source_for(dest, spec.device.as_deref())
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            ),
         ),
     ]
 }
@@ -269,10 +285,10 @@ mod tests {
     #[test]
     fn without_datagram_icmp_or_cap_net_raw_ipping_says_error_other() {
         if std::env::var_os(INNER).is_some() {
-            let e = Pinger::open("127.0.0.1".parse().unwrap()).unwrap_err();
+            let e = Pinger::open("127.0.0.1".parse().unwrap(), None).unwrap_err();
             assert!(matches!(e, IcmpError::NoSocket(_)), "{e}");
             let args = Args(vec![("Host".into(), Value::String("127.0.0.1".into()))]);
-            let out = Job::check("IPPing", args).unwrap().run(&AtomicBool::new(false));
+            let out = Job::check("IPPing", args, None).unwrap().run(&AtomicBool::new(false));
             assert_eq!(out, vec![out_status("Error_Other")]);
             return;
         }

@@ -25,6 +25,8 @@ pub struct EchoSpec {
     pub size: usize,
     /// Pause between datagrams.
     pub gap: Duration,
+    /// The network device to send through, if asked (`Interface`).
+    pub device: Option<String>,
 }
 
 /// Sends the datagrams one by one and times their echoes.
@@ -33,6 +35,9 @@ pub fn run(spec: &EchoSpec, cancel: &AtomicBool) -> std::io::Result<(Series, Opt
         .parse()
         .map_err(|_| std::io::Error::other("bad bind address"))?;
     let sock = UdpSocket::bind(bind)?;
+    if let Some(d) = &spec.device {
+        super::icmp::bind_to_device(&sock, d).map_err(std::io::Error::from)?;
+    }
     sock.connect(spec.to)?;
     let source = sock.local_addr().ok().map(|a| a.ip());
     let mut s = Series::default();

@@ -263,7 +263,10 @@ impl Pinger {
             let mine = !self.raw || id == self.id;
             return (mine && s == seq && from == self.dest).then_some(Reply::Echo { from, rtt });
         }
-        if !self.raw {
+        // Only errors quote a packet: Destination Unreachable and Time Exceeded (3 and 11 for
+        // IPv4, 1 and 3 for IPv6); a raw socket also sees echo requests, its own included.
+        let error = if self.dest.is_ipv6() { ty == 1 || ty == 3 } else { ty == 3 || ty == 11 };
+        if !self.raw || !error {
             return None;
         }
         // An error quoting our packet: its IP header, then our ICMP header.

@@ -1,6 +1,6 @@
 //! Parsing `/proc` for `DeviceInfo.MemoryStatus` (`/proc/meminfo`), `ProcessStatus.CPUUsage`
-//! (two samples of `/proc/stat`) and `ProcessStatus.Process.{i}` (`/proc/PID/stat`,
-//! `status`, `cmdline`). Functions take the file texts, so that they are tested on exact
+//! (two samples of `/proc/stat`) and `ProcessStatus.Process.{i}` (`/proc/PID/stat` for the
+//! table, one file per process; `cmdline` only for a `Command` asked). Functions take the file texts, so that they are tested on exact
 //! inputs; the plugin reads the files.
 //!
 //! Never does: write to `/proc`, or signal a process.
@@ -42,8 +42,8 @@ pub fn cpu_usage(before: (u64, u64), after: (u64, u64)) -> u32 {
 pub struct Process {
     /// Its PID (the row key).
     pub pid: u32,
-    /// Its command line, or its name in brackets for a kernel thread.
-    pub command: String,
+    /// Its name (`comm`), for the command line of a kernel thread.
+    pub name: String,
     /// Its virtual size in KiB.
     pub size_kib: u32,
     /// Its priority, 0 (highest) to 99.
@@ -54,13 +54,14 @@ pub struct Process {
     pub state: &'static str,
 }
 
-/// A process from its `stat`, `status` and `cmdline` texts.
-pub fn process(pid: u32, stat: &str, status: &str, cmdline: &[u8]) -> Option<Process> {
+/// A process from its `stat` text.
+pub fn process(pid: u32, stat: &str) -> Option<Process> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let name = stat.get(open + 1..close)?;
     let f: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
-    // After the name: state (3rd field of the file), ... utime (14th), stime (15th), priority (18th).
+    // After the name: state (3rd field of the file), ... utime (14th), stime (15th),
+    // priority (18th), vsize in bytes (23rd).
     let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
     let ticks = u64::try_from(num(11)? + num(12)?).unwrap_or(0);
     let state = match f.first()?.chars().next()? {
@@ -71,6 +72,20 @@ pub fn process(pid: u32, stat: &str, status: &str, cmdline: &[u8]) -> Option<Pro
         'Z' | 'X' | 'x' => "Zombie",
         _ => "Idle",
     };
+    let vsize = u64::try_from(num(20)?).unwrap_or(0);
+    Some(Process {
+        pid,
+        name: name.to_owned(),
+        size_kib: u32::try_from(vsize / 1024).unwrap_or(u32::MAX),
+        priority: u32::try_from(num(15)?.clamp(0, 99)).unwrap_or(0),
+        cpu_ms: u32::try_from(ticks * 1000 / USER_HZ).unwrap_or(u32::MAX),
+        state,
+    })
+}
+
+/// TR-181's `Command` of a process: its command line (`cmdline`, NUL-separated), or its name
+/// in brackets for a kernel thread (empty command line), at most 256 bytes.
+pub fn command(name: &str, cmdline: &[u8]) -> String {
     let args: Vec<String> = cmdline
         .split(|b| *b == 0)
         .filter(|a| !a.is_empty())
@@ -84,14 +99,7 @@ pub fn process(pid: u32, stat: &str, status: &str, cmdline: &[u8]) -> Option<Pro
         }
         command.truncate(cut);
     }
-    Some(Process {
-        pid,
-        command,
-        size_kib: meminfo(status, "VmSize").map_or(0, |k| u32::try_from(k).unwrap_or(u32::MAX)),
-        priority: u32::try_from(num(15)?.clamp(0, 99)).unwrap_or(0),
-        cpu_ms: u32::try_from(ticks * 1000 / USER_HZ).unwrap_or(u32::MAX),
-        state,
-    })
+    command
 }
 
 /// Every process of `/proc` (those that end while being read are skipped).
@@ -101,11 +109,8 @@ pub fn processes(proc: &Path) -> Vec<Process> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
-            let d = proc.join(pid.to_string());
-            let stat = std::fs::read_to_string(d.join("stat")).ok()?;
-            let status = std::fs::read_to_string(d.join("status")).unwrap_or_default();
-            let cmdline = std::fs::read(d.join("cmdline")).unwrap_or_default();
-            process(pid, &stat, &status, &cmdline)
+            let stat = std::fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+            process(pid, &stat)
         })
         .collect();
     out.sort_by_key(|p| p.pid);
@@ -133,19 +138,18 @@ mod tests {
 
     #[test]
     fn a_process_stat_with_a_tricky_name_parses() {
-        let stat = "42 (a) b (c)) S 1 42 42 0 -1 4194560 0 0 0 0 250 50 0 0 20 0 1 0 100 1000 10";
-        let status = "Name:\ta) b (c)\nVmSize:\t   2048 kB\n";
-        let p = process(42, stat, status, b"/usr/bin/x\0--flag\0").unwrap();
-        assert_eq!(p.command, "/usr/bin/x --flag");
+        let stat =
+            "42 (a) b (c)) S 1 42 42 0 -1 4194560 0 0 0 0 250 50 0 0 20 0 1 0 100 2097152 10";
+        let p = process(42, stat).unwrap();
+        assert_eq!(p.name, "a) b (c)");
+        assert_eq!(command(&p.name, b"/usr/bin/x\0--flag\0"), "/usr/bin/x --flag");
         assert_eq!((p.size_kib, p.priority, p.cpu_ms, p.state), (2048, 20, 3000, "Sleeping"));
         let kthread =
-            process(2, "2 (kthreadd) I 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0", "", b"")
-                .unwrap();
-        assert_eq!(
-            (kthread.command.as_str(), kthread.state, kthread.size_kib),
-            ("[kthreadd]", "Idle", 0)
-        );
-        assert_eq!(process(1, "garbage", "", b""), None);
+            process(2, "2 (kthreadd) I 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0").unwrap();
+        assert_eq!((kthread.state, kthread.size_kib), ("Idle", 0));
+        assert_eq!(command(&kthread.name, b""), "[kthreadd]");
+        assert_eq!(command("x", &[b'a'; 300]).len(), 256);
+        assert_eq!(process(1, "garbage"), None);
     }
 
     #[test]
@@ -154,7 +158,8 @@ mod tests {
         let all = processes(Path::new("/proc"));
         let p = all.iter().find(|p| p.pid == me).expect("this process");
         assert!(p.size_kib > 0);
-        assert!(p.command.contains("usp_areas"), "{}", p.command);
+        let cmdline = std::fs::read(format!("/proc/{me}/cmdline")).unwrap();
+        assert!(command(&p.name, &cmdline).contains("usp_areas"));
         assert!(all.iter().any(|p| p.pid == 1));
     }
 }

@@ -1,7 +1,8 @@
 //! IP diagnostics and device health end to end: the `uspagent` daemon on the plain-Linux
 //! platform, driven by a controller over a private Mosquitto broker. The controller reads
 //! `Device.IP.Interface.` (the loopback interface and its address, from rtnetlink) and
-//! `Device.DeviceInfo.MemoryStatus.` (from `/proc/meminfo`) and `UpTime` (`/proc/uptime`), runs `IPPing()` to 127.0.0.1 and
+//! `Device.DeviceInfo.MemoryStatus.` (from `/proc/meminfo`), `UpTime` (`/proc/uptime`) and a
+//! `Device.Hosts.Host.` from the lease file given with `--dhcp-leases`, runs `IPPing()` to 127.0.0.1 and
 //! gets its OperationComplete with TR-181's output arguments, and sends bad input (zero
 //! repetitions, an unresolvable host) to find the agent still serving.
 //!
@@ -82,7 +83,14 @@ fn completed(ctl: &mut Ctl, agent: &RunningAgent, key: &str) -> BTreeMap<String,
 fn a_controller_pings_and_reads_interfaces_and_memory_over_mqtt() {
     let broker = Mosquitto::start(MosquittoOpts::default());
     let mut ctl = Ctl::start(broker.port(), true, setup::names());
-    let agent = setup::agent(&setup::reset(broker.port(), true), &["--platform", "linux"]);
+    let dir = tempfile::tempdir().unwrap();
+    let leases = dir.path().join("dhcp.leases");
+    std::fs::write(&leases, "0 02:00:00:00:e2:e1 192.0.2.77 e2e-printer *\n").unwrap();
+    let leases = leases.to_str().unwrap();
+    let agent = setup::agent(
+        &setup::reset(broker.port(), true),
+        &["--platform", "linux", "--dhcp-leases", leases],
+    );
     ctl.connect_record(&agent);
 
     let names = ctl.get_values(&agent, &["Device.IP.Interface.*.Name"]);
@@ -104,6 +112,15 @@ fn a_controller_pings_and_reads_interfaces_and_memory_over_mqtt() {
     let up = ctl.get_values(&agent, &["Device.DeviceInfo.UpTime"]);
     let up: u64 = up["Device.DeviceInfo.UpTime"].parse().unwrap();
     assert!(up >= system, "UpTime is the system's ({system} s), not the agent's: {up}");
+
+    let hosts = ctl.get_values(&agent, &["Device.Hosts.Host.*.HostName"]);
+    let printer = hosts.iter().find(|(_, v)| *v == "e2e-printer").map(|(k, _)| k.clone());
+    let printer = printer.unwrap_or_else(|| panic!("the leased host in {hosts:?}"));
+    let printer = printer.trim_end_matches("HostName");
+    let host = ctl.get_values(&agent, &[printer]);
+    assert_eq!(host[&format!("{printer}PhysAddress")], "02:00:00:00:e2:e1");
+    assert_eq!(host[&format!("{printer}IPAddress")], "192.0.2.77");
+    assert_eq!(host[&format!("{printer}LeaseTimeRemaining")], "-1");
 
     subscribe(&mut ctl, &agent, "pings", "Device.IP.Diagnostics.IPPing()");
     let input = [("Host", "127.0.0.1"), ("NumberOfRepetitions", "2"), ("Timeout", "2000")];

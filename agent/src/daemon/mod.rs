@@ -137,6 +137,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(socket) = &opts.ubus_socket {
         host.paths.ubus_socket = Some(socket.clone());
     }
+    if let Some(leases) = &opts.dhcp_leases {
+        host.paths.dhcp_leases = leases.clone();
+    }
     if let Some(uci) = &opts.programs.0 {
         host.paths.uci_program = uci.clone();
     }

@@ -65,6 +65,9 @@ pub struct Options {
     pub uci_dir: Option<PathBuf>,
     /// `--ubus-socket PATH`: ubusd's socket (default: the ubus program's own).
     pub ubus_socket: Option<PathBuf>,
+    /// `--dhcp-leases PATH`: dnsmasq's lease file for `Device.Hosts.` (default
+    /// `/tmp/dhcp.leases`).
+    pub dhcp_leases: Option<PathBuf>,
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
@@ -97,6 +100,7 @@ impl Default for Options {
             platform: None,
             uci_dir: None,
             ubus_socket: None,
+            dhcp_leases: None,
             programs: (None, None),
             help: false,
             version: false,
@@ -141,6 +145,7 @@ Options:
                            when /etc/openwrt_release exists, else linux
       --uci-dir DIR        openwrt: the UCI configuration directory (default /etc/config)
       --ubus-socket PATH   openwrt: ubusd's socket (default: the ubus program's own);
+      --dhcp-leases PATH   dnsmasq's lease file, for Device.Hosts (default /tmp/dhcp.leases)
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
@@ -208,6 +213,7 @@ pub fn parse(
             }
             Long("uci-dir") => o.uci_dir = Some(path(&mut p)?),
             Long("ubus-socket") => o.ubus_socket = Some(path(&mut p)?),
+            Long("dhcp-leases") => o.dhcp_leases = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Short('h') | Long("help") => o.help = true,
@@ -347,6 +353,8 @@ mod tests {
             .unwrap();
         assert_eq!(o.uci_dir, Some(PathBuf::from("/tmp/c")));
         assert_eq!(o.ubus_socket, Some(PathBuf::from("/tmp/u.sock")));
+        let o = parse(args("--dhcp-leases /tmp/l"), None).unwrap();
+        assert_eq!(o.dhcp_leases, Some(PathBuf::from("/tmp/l")));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! Never does: run a program, or wait past the caller's deadline.
 
-use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
@@ -320,11 +320,6 @@ pub fn checksum(data: &[u8]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(sum as u16)
-}
-
-/// A socket address for `ip` (port 0), for callers that need one.
-pub fn sockaddr(ip: IpAddr) -> SocketAddr {
-    SocketAddr::new(ip, 0)
 }
 
 #[cfg(test)]

@@ -115,9 +115,4 @@ impl Diagnostics {
             }
         }
     }
-
-    /// How many runs are in progress.
-    pub fn running(&self) -> usize {
-        self.runs.len()
-    }
 }

@@ -38,8 +38,7 @@ use crate::live::links::Links;
 const V4: &str = "Device.IP.Interface.{i}.IPv4Address.{i}.";
 const V6: &str = "Device.IP.Interface.{i}.IPv6Address.{i}.";
 
-/// The plugins of the IP area (every platform but the lab reads the kernel; the lab too, as
-/// its interfaces are the machine's).
+/// The plugins of the IP area, on every platform (the lab's interfaces are the machine's).
 pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
     vec![Box::new(Ip::new(host))]
 }

@@ -112,6 +112,8 @@ pub struct PlatformPaths {
     pub opkg_root: Option<PathBuf>,
     /// opkg's configuration file (`opkg -f`); `None`: opkg's own (`/etc/opkg.conf`).
     pub opkg_conf: Option<PathBuf>,
+    /// dnsmasq's DHCP lease file, read by `Device.Hosts.` (`/tmp/dhcp.leases`).
+    pub dhcp_leases: PathBuf,
 }
 
 impl PlatformPaths {
@@ -132,6 +134,7 @@ impl PlatformPaths {
             opkg_program: program("USP_OPKG", "opkg"),
             opkg_root: None,
             opkg_conf: None,
+            dhcp_leases: PathBuf::from("/tmp/dhcp.leases"),
         }
     }
 }

@@ -71,14 +71,28 @@
 //! - `Device.SoftwareModules.` ([`software`]): tables keyed by DUID/EUID (external rows), one
 //!   [`software::backend::ExecEnv`] per platform (opkg on OpenWrt, supervised processes on
 //!   Linux and in the lab); each operation emits `DUStateChange!` then its OperationComplete.
+//! - `Device.IP.`, `Ethernet.`, `Hosts.` and the health objects of `DeviceInfo.` (feature
+//!   `diagnostics`) are read-only and live, read from the kernel when asked (cheap netlink
+//!   dumps and `/proc` reads, cached 500 ms); the IP diagnostics run on threads of their own
+//!   and end in OperationComplete (7023 when canceled).
 
 pub mod bulkdata;
 mod device;
 mod device_info;
+#[cfg(feature = "diagnostics")]
+pub mod ethernet;
 pub mod firmware;
 pub mod guide;
+#[cfg(feature = "diagnostics")]
+pub mod health;
 mod host;
+#[cfg(feature = "diagnostics")]
+pub mod hosts;
 mod identity;
+#[cfg(feature = "diagnostics")]
+pub mod ip;
+#[cfg(feature = "diagnostics")]
+mod live;
 pub mod local_agent;
 pub mod mqtt;
 pub mod netlink;
@@ -131,7 +145,10 @@ pub static AREAS: &[Area] = &[
         name: "DeviceInfo",
         router: false,
         build: |h| {
-            let info = DeviceInfo::new(h.identity.clone());
+            let mut info = DeviceInfo::new(h.identity.clone());
+            if h.router_areas && h.platform != Platform::Lab {
+                info = info.with_uptime_file("/proc/uptime");
+            }
             vec![Box::new(info.with_running_version(h.running_version.clone()))]
         },
     },
@@ -150,6 +167,14 @@ pub static AREAS: &[Area] = &[
     Area { name: "VendorConfigFile", router: false, build: vendor_config::build },
     #[cfg(feature = "software")]
     Area { name: "SoftwareModules", router: true, build: software::build },
+    #[cfg(feature = "diagnostics")]
+    Area { name: "Ethernet", router: true, build: ethernet::build },
+    #[cfg(feature = "diagnostics")]
+    Area { name: "IP", router: true, build: ip::build },
+    #[cfg(feature = "diagnostics")]
+    Area { name: "Hosts", router: true, build: hosts::build },
+    #[cfg(feature = "diagnostics")]
+    Area { name: "Health", router: true, build: health::build },
 ];
 
 /// The plugins of every area of [`AREAS`] that `host` asks for, in registration order.

@@ -146,6 +146,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(dir) = &opts.wpa_supplicant_dir {
         host.paths.wpa_supplicant_dir = dir.clone();
     }
+    if let Some(leases) = &opts.dhcp_leases {
+        host.paths.dhcp_leases = leases.clone();
+    }
     if let Some(uci) = &opts.programs.0 {
         host.paths.uci_program = uci.clone();
     }

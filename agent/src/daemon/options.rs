@@ -72,6 +72,9 @@ pub struct Options {
     /// `--wpa-supplicant-dir DIR`: wpa_supplicant's control sockets (default
     /// `/var/run/wpa_supplicant`).
     pub wpa_supplicant_dir: Option<PathBuf>,
+    /// `--dhcp-leases PATH`: dnsmasq's lease file for `Device.Hosts.` (default
+    /// `/tmp/dhcp.leases`).
+    pub dhcp_leases: Option<PathBuf>,
     /// `--uci-program PATH` / `--ubus-program PATH`: the OpenWrt programs (default: from
     /// `PATH`, or `$USP_UCI` / `$USP_UBUS`).
     pub programs: (Option<PathBuf>, Option<PathBuf>),
@@ -114,6 +117,7 @@ impl Default for Options {
             hostapd_dir: None,
             hostapd_conf: None,
             wpa_supplicant_dir: None,
+            dhcp_leases: None,
             programs: (None, None),
             sysupgrade: None,
             opkg: (None, None, None),
@@ -166,6 +170,7 @@ Options:
       --wpa-supplicant-dir DIR
                            linux: wpa_supplicant's control sockets, the station
                            interfaces (default /var/run/wpa_supplicant)
+      --dhcp-leases PATH   dnsmasq's lease file, for Device.Hosts (default /tmp/dhcp.leases)
       --uci-program PATH --ubus-program PATH
                            openwrt: the uci and ubus programs (default: from PATH, or
                            the environment variables USP_UCI and USP_UBUS)
@@ -242,6 +247,7 @@ pub fn parse(
             Long("hostapd-dir") => o.hostapd_dir = Some(path(&mut p)?),
             Long("hostapd-conf") => o.hostapd_conf = Some(path(&mut p)?),
             Long("wpa-supplicant-dir") => o.wpa_supplicant_dir = Some(path(&mut p)?),
+            Long("dhcp-leases") => o.dhcp_leases = Some(path(&mut p)?),
             Long("uci-program") => o.programs.0 = Some(path(&mut p)?),
             Long("ubus-program") => o.programs.1 = Some(path(&mut p)?),
             Long("sysupgrade-program") => o.sysupgrade = Some(path(&mut p)?),
@@ -392,8 +398,11 @@ mod tests {
         let o = parse(args("--platform linux --wpa-supplicant-dir /tmp/w"), None).unwrap();
         assert_eq!(o.wpa_supplicant_dir, Some(PathBuf::from("/tmp/w")));
         let o = parse(args("--opkg-program /x/opkg-cl --opkg-root /r --opkg-conf /r.conf"), None)
+            .unwrap();
         let want = |p: &str| Some(PathBuf::from(p));
         assert_eq!(o.opkg, (want("/x/opkg-cl"), want("/r"), want("/r.conf")));
+        let o = parse(args("--dhcp-leases /tmp/l"), None).unwrap();
+        assert_eq!(o.dhcp_leases, Some(PathBuf::from("/tmp/l")));
     }
 
     #[test]

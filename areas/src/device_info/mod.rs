@@ -1,6 +1,8 @@
 //! `Device.DeviceInfo.`: the device's identity (from [`AgentIdentity`], read-only), its uptime
 //! and the writable `ProvisioningCode`. `SoftwareVersion` is the running firmware image's
 //! version when the firmware area knows it ([`RunningVersion`]), the identity's otherwise.
+//! `UpTime` is the system's (`/proc/uptime`) when a file is given, the agent's otherwise (the
+//! lab, where the agent's start is the device's).
 
 use super::{AgentIdentity, RunningVersion, secs_u32};
 use usp_datamodel::error::UspError;
@@ -15,17 +17,28 @@ pub struct DeviceInfo {
     identity: AgentIdentity,
     running: RunningVersion,
     fields: Fields<Field>,
+    uptime_file: Option<std::path::PathBuf>,
 }
 
 impl DeviceInfo {
     /// Serves `identity`.
     pub fn new(identity: AgentIdentity) -> DeviceInfo {
-        DeviceInfo { identity, running: RunningVersion::default(), fields: Fields::default() }
+        DeviceInfo {
+            identity,
+            running: RunningVersion::default(),
+            fields: Fields::default(),
+            uptime_file: None,
+        }
     }
 
     /// Reports `running`'s version as `SoftwareVersion` once the firmware area has set it.
     pub fn with_running_version(self, running: RunningVersion) -> DeviceInfo {
         DeviceInfo { running, ..self }
+    }
+
+    /// Reports the seconds of `file` (`/proc/uptime`: the system's uptime) as `UpTime`.
+    pub fn with_uptime_file(self, file: impl Into<std::path::PathBuf>) -> DeviceInfo {
+        DeviceInfo { uptime_file: Some(file.into()), ..self }
     }
 }
 
@@ -97,7 +110,12 @@ impl Plugin for DeviceInfo {
                     continue;
                 }
                 Field::UpTime => {
-                    out.push(Value::UnsignedInt(secs_u32(ctx.now().uptime)));
+                    let system = self.uptime_file.as_ref().and_then(|f| {
+                        let text = std::fs::read_to_string(f).ok()?;
+                        let secs = text.split(['.', ' ']).next()?.parse::<u64>().ok()?;
+                        Some(u32::try_from(secs).unwrap_or(u32::MAX))
+                    });
+                    out.push(Value::UnsignedInt(system.unwrap_or(secs_u32(ctx.now().uptime))));
                     continue;
                 }
             };
@@ -135,6 +153,27 @@ mod tests {
         assert_eq!(t.get("Device.DeviceInfo.UpTime"), "0");
         t.tick(42);
         assert_eq!(t.get("Device.DeviceInfo.UpTime"), "42");
+    }
+
+    #[test]
+    fn uptime_is_the_systems_when_a_file_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uptime");
+        std::fs::write(&file, "12345.67 999.00\n").unwrap();
+        let info = DeviceInfo::new(AgentIdentity::default()).with_uptime_file(&file);
+        let mut t = Lab::new(vec![Box::new(info)]);
+        assert_eq!(t.get("Device.DeviceInfo.UpTime"), "12345");
+        let info = DeviceInfo::new(AgentIdentity::default()).with_uptime_file("/proc/uptime");
+        let mut t = Lab::new(vec![Box::new(info)]);
+        let proc: u64 = std::fs::read_to_string("/proc/uptime")
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let got: u64 = t.get("Device.DeviceInfo.UpTime").parse().unwrap();
+        assert!(got >= proc && got <= proc + 5, "{got} vs {proc}");
     }
 
     #[test]

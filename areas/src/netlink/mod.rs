@@ -5,10 +5,11 @@
 //!
 //! It knows no family: the caller gives the message type, the flags, the family header bytes
 //! (`ifinfomsg`, `ifaddrmsg`, `genlmsghdr`, ...) and the attributes; rtnetlink and nl80211
-//! are built on top of it.
+//! are built on top of it ([`route`] is the first).
 //!
 //! Never does: interpret a family's attributes, async I/O, or `unsafe` (the socket is `nix`'s).
 
+pub mod route;
 pub mod socket;
 #[cfg(test)]
 mod tests;

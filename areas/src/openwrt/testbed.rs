@@ -253,6 +253,7 @@ impl Testbed {
                 ubus_program: prefix.join("bin/ubus"),
                 tmp_dir: dir.join("tmp"),
                 sysupgrade_program: dir.join("sysupgrade"),
+                dhcp_leases: dir.join("dhcp.leases"),
                 ..PlatformPaths::system(dir.join("state"))
             },
             programs: Programs { uci: prefix.join("bin/uci"), ubus: prefix.join("bin/ubus") },

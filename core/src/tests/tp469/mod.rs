@@ -27,6 +27,7 @@ mod notify;
 mod operate;
 mod records;
 mod set;
+mod untrusted;
 
 /// The Subscription table the plan writes to.
 pub const SUBS: &str = "Device.LocalAgent.Subscription.";

@@ -59,8 +59,36 @@ impl DataModel {
     /// The access of the controller whose Endpoint ID is `endpoint_id` (see
     /// [`DataModel::access`]).
     pub fn access_of(&mut self, endpoint_id: &str) -> Access {
+        self.acl().map_or(Access::Full, |acl| acl.of(endpoint_id))
+    }
+
+    /// Whether `who` reads the values of secured (hidden) parameters: the agent itself, and a
+    /// controller holding one of the `SecuredRoles` ([`Acl::sees_secured`]). Without a Role
+    /// table nobody else does.
+    pub fn sees_secured(&mut self, who: &Requester) -> bool {
+        match who {
+            Requester::Internal => true,
+            Requester::Controller(id) => self.acl().is_some_and(|acl| acl.sees_secured(id)),
+        }
+    }
+
+    /// True when `who` reads the empty value of `param` instead of the real one: write-only
+    /// parameters for everyone, secured (hidden) ones for controllers without a SecuredRole.
+    pub(crate) fn conceals(&mut self, who: &Requester, param: ParamId) -> bool {
+        let def = self.schema.param(param);
+        if !def.concealed_from(who) {
+            return false;
+        }
+        if def.access == crate::schema::ParamAccess::WriteOnly {
+            return true;
+        }
+        !self.sees_secured(who)
+    }
+
+    /// The compiled rules, compiled again when their rows changed; `None` without a Role table.
+    fn acl(&mut self) -> Option<&Acl> {
         if self.acl.watched.is_empty() {
-            return Access::Full;
+            return None;
         }
         let stamp: u64 = self.acl.watched.iter().map(|o| self.changes[o.0 as usize]).sum();
         if self.acl.acl.is_none() || self.acl.stamp != Some(stamp) {
@@ -68,7 +96,7 @@ impl DataModel {
             self.acl.acl = Some(Acl::build(&self.schema, &rows));
             self.acl.stamp = self.tx.is_none().then_some(stamp);
         }
-        self.acl.acl.as_ref().map_or(Access::Full, |acl| acl.of(endpoint_id))
+        self.acl.acl.as_ref()
     }
 
     /// Counts a committed change of the instances of `obj` (rows or stored values).
@@ -86,6 +114,7 @@ fn trust_rows(schema: &Schema, tree: &Tree) -> TrustRows {
     if let Some(trust) = schema.obj_by_path(TRUST) {
         rows.untrusted_role = reader.text(trust, &[], "UntrustedRole");
         rows.banned_role = reader.text(trust, &[], "BannedRole");
+        rows.secured_roles = reader.text(trust, &[], "SecuredRoles");
     }
     if let Some(role) = schema.obj_by_path(ROLE) {
         let perm = schema.obj_by_path(PERMISSION);

@@ -26,6 +26,7 @@ mod get;
 mod notify;
 mod operate;
 mod records;
+mod secured;
 mod set;
 mod untrusted;
 

@@ -62,7 +62,11 @@ impl fmt::Display for SecretError {
 pub(super) fn is_secret(path: &str) -> bool {
     let name = path.rsplit('.').next().unwrap_or_default();
     SECRET_ENDINGS.iter().any(|end| name.ends_with(end))
+        || (name == "Value" && path.starts_with(CHALLENGE))
 }
+
+/// The ControllerTrust challenges, whose `Value` (the passphrase) is secret too.
+const CHALLENGE: &str = "Device.LocalAgent.ControllerTrust.Challenge.";
 
 /// The device-local key.
 pub(super) struct Secrets {
@@ -290,7 +294,9 @@ mod tests {
         assert!(is_secret("Device.STOMP.Connection.2.Password"));
         assert!(is_secret("Device.WiFi.AccessPoint.1.Security.KeyPassphrase"));
         assert!(is_secret("Device.WiFi.AccessPoint.1.Security.RadiusSecret"));
+        assert!(is_secret("Device.LocalAgent.ControllerTrust.Challenge.1.Value"));
         assert!(!is_secret("Device.MQTT.Client.1.Username"));
+        assert!(!is_secret("Device.Test.Value"));
         assert!(!is_secret("Device.LocalAgent.EndpointID"));
     }
 

@@ -20,6 +20,7 @@ use super::harness::*;
 
 mod access;
 mod add;
+mod challenge;
 mod delete;
 mod discovery;
 mod get;

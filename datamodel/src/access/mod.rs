@@ -15,8 +15,10 @@
 //!   `Targets` covers the element. A partial path (`Device.LocalAgent.`, `Device.X.1.`) covers
 //!   that object and everything below it; a table path (`Device.X.`) covers the table and its
 //!   rows; a parameter, command or event path covers that item only. Instance numbers, `*` and
-//!   `{i}` are understood; a target with a search expression or a reference step, or naming
-//!   nothing in the supported data model, covers nothing (it is logged when compiled).
+//!   `{i}` are understood. A target with a search expression or a reference step is
+//!   resolved by the engine, as the agent sees the data model, to the instances it selects
+//!   at the time of each check (see `DataModel::access`); one naming nothing in the supported
+//!   data model covers nothing (it is logged when compiled).
 //! - Within one Role, among the rows covering an element, the one with the largest `Order`
 //!   wins and **all** its four strings apply (lower ones are overridden, bits granted or not);
 //!   equal Orders (the unique key forbids them) are broken by the larger instance number.

@@ -7,11 +7,18 @@
 //! [`Access::Full`].
 
 use super::DataModel;
+use crate::Item;
 use crate::access::{Access, Acl, ControllerRow, PermissionRow, RoleRow, TrustRows};
+use crate::path::{Path, Segment};
 use crate::plugin::Requester;
 use crate::schema::{ObjId, ParamId, Schema};
 use crate::tree::Tree;
-use crate::value::Value;
+use crate::value::{Value, list_items};
+
+/// True when a target selects instances by value (a search expression) or follows a reference.
+fn is_dynamic(path: &Path) -> bool {
+    path.segments.iter().any(|s| matches!(s, Segment::Search(_) | Segment::Follow(_)))
+}
 
 const TRUST: &str = "Device.LocalAgent.ControllerTrust.";
 const ROLE: &str = "Device.LocalAgent.ControllerTrust.Role.{i}.";
@@ -92,11 +99,53 @@ impl DataModel {
         }
         let stamp: u64 = self.acl.watched.iter().map(|o| self.changes[o.0 as usize]).sum();
         if self.acl.acl.is_none() || self.acl.stamp != Some(stamp) {
-            let rows = trust_rows(&self.schema, &self.tree);
+            let mut rows = trust_rows(&self.schema, &self.tree);
+            let dynamic = self.expand_dynamic_targets(&mut rows);
             self.acl.acl = Some(Acl::build(&self.schema, &rows));
-            self.acl.stamp = self.tx.is_none().then_some(stamp);
+            // Targets that depend on values are resolved again at every check.
+            self.acl.stamp = (self.tx.is_none() && !dynamic).then_some(stamp);
         }
         self.acl.acl.as_ref()
+    }
+
+    /// Replaces each permission target holding a search expression or a reference step by the
+    /// instance paths it resolves to now, as the agent sees them (a target resolving to nothing
+    /// covers nothing); returns whether there was any.
+    fn expand_dynamic_targets(&mut self, rows: &mut TrustRows) -> bool {
+        let mut dynamic = false;
+        for p in rows.roles.iter_mut().flat_map(|r| r.permissions.iter_mut()) {
+            if !p.targets.contains('[') && !p.targets.contains('+') {
+                continue;
+            }
+            let mut out: Vec<String> = Vec::new();
+            for text in list_items(&p.targets) {
+                let path = match Path::parse(text) {
+                    Ok(path) if is_dynamic(&path) => path,
+                    _ => {
+                        out.push(text.to_owned());
+                        continue;
+                    }
+                };
+                dynamic = true;
+                match self.resolve(&Requester::Internal, &path) {
+                    Ok(targets) => out.extend(targets.iter().map(|t| self.target_path(t))),
+                    Err(e) => log::debug!("permission target '{text}' resolves to nothing: {e}"),
+                }
+            }
+            p.targets = out.join(",");
+        }
+        dynamic
+    }
+
+    /// The path of a resolved target: an instance path, or an item inside one.
+    fn target_path(&self, t: &crate::Target) -> String {
+        let base = self.schema.instance_path(t.obj, &t.numbers);
+        match t.item {
+            Item::Object => base,
+            Item::Param(p) => format!("{base}{}", self.schema.param(p).name),
+            Item::Command(c) => format!("{base}{}()", self.schema.command(c).name),
+            Item::Event(e) => format!("{base}{}!", self.schema.event(e).name),
+        }
     }
 
     /// Counts a committed change of the instances of `obj` (rows or stored values).

@@ -29,6 +29,7 @@ mod operate;
 mod records;
 mod secured;
 mod set;
+mod targets;
 mod untrusted;
 
 /// The Subscription table the plan writes to.

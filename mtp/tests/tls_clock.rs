@@ -69,12 +69,31 @@ fn exchange(certs: &TestPki, client_ca: &std::path::Path, clock: u64) -> Result<
     served.map_err(|e| format!("server: {e}"))
 }
 
+/// 2024-06-01: a clock that runs, but before [`tls::CLOCK_KNOWN_AFTER`] (not trusted).
+const UNSET_2024: u64 = 1_717_200_000;
+
 #[test]
 fn tp469_2_6_connect_without_absolute_time() {
     // rcgen's certificates are valid from 1975: not yet valid for a router booting in 1970.
     let certs = TestPki::generate("Clock test CA", "controller");
     exchange(&certs, &certs.ca, BOOT_1970).unwrap();
     exchange(&certs, &certs.ca, KNOWN).unwrap();
+    // The plan's case: expired certificates (2020–2021), the clock not set.
+    let spec =
+        LeafSpec { not_before_year: Some(2020), not_after_year: Some(2021), ..LeafSpec::default() };
+    let expired = TestPki::generate_with("Clock test CA", "controller", &spec);
+    exchange(&expired, &expired.ca, BOOT_1970).unwrap();
+    exchange(&expired, &expired.ca, UNSET_2024).unwrap();
+}
+
+/// TP-469 2.8 at the MTP layer: with absolute time, an expired certificate is refused.
+#[test]
+fn tp469_2_8_an_expired_certificate_is_refused_once_the_time_is_known() {
+    let spec =
+        LeafSpec { not_before_year: Some(2020), not_after_year: Some(2021), ..LeafSpec::default() };
+    let expired = TestPki::generate_with("Clock test CA", "controller", &spec);
+    let e = exchange(&expired, &expired.ca, KNOWN).unwrap_err();
+    assert!(e.to_lowercase().contains("expired"), "{e}");
 }
 
 /// R-SEC.20: once the clock is set, dates are checked: certificates valid from 2099 are refused

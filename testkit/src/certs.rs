@@ -71,6 +71,8 @@ pub struct LeafSpec {
     pub client_endpoint_id: Option<String>,
     /// The leaves are valid from January 1st of this year (rcgen's default: 1975).
     pub not_before_year: Option<i32>,
+    /// The leaves are valid until January 1st of this year (rcgen's default: 4096).
+    pub not_after_year: Option<i32>,
 }
 
 fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
@@ -98,6 +100,9 @@ fn leaf(
     }
     if let Some(year) = spec.not_before_year {
         params.not_before = rcgen::date_time_ymd(year, 1, 1);
+    }
+    if let Some(year) = spec.not_after_year {
+        params.not_after = rcgen::date_time_ymd(year, 1, 1);
     }
     params.distinguished_name.push(DnType::CommonName, cn);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

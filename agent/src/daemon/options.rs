@@ -365,10 +365,14 @@ mod tests {
     #[test]
     fn long_options_and_oui_case() {
         let o = parse(
-            args("--oui abcdef --serial S1 --insecure --server-cert c.pem --server-key k.pem -h"),
+            args(
+                "--oui abcdef --serial S1 --insecure --server-cert c.pem --server-key k.pem -h \
+                 --require-client-cert",
+            ),
             None,
         )
         .unwrap();
+        assert!(o.require_client_cert);
         assert_eq!(o.oui.as_deref(), Some("ABCDEF"));
         assert_eq!(o.serial.as_deref(), Some("S1"));
         assert!(o.insecure && o.help);

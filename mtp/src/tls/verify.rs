@@ -10,8 +10,8 @@
 //! MUST check them. This module treats the clock as not known while it reads before
 //! [`CLOCK_KNOWN_AFTER`] (2025-01-01, earlier than any build of this agent): a certificate
 //! refused only as "not valid yet" is then verified again, completely (chain, signatures,
-//! name, usage), at its own notBefore time, so only the dates are ignored. With a clock past
-//! that date every check applies as usual. Expiry cannot be reached with a clock that early.
+//! name, usage), at its own notBefore time (an "expired" one at its notAfter), so only the
+//! dates are ignored. With a clock past that date every check applies as usual.
 //!
 //! Never does: decide what an Endpoint ID may do, or pick trust anchors (the parent module).
 
@@ -48,17 +48,27 @@ fn at_known_time<T>(
                 not_before,
                 ..
             })) if !clock_known(now) && not_before > at => {
-                log::warn!(
-                    "TLS: the clock is not set ({}s after 1970): certificate dates ignored \
-                     (R-SEC.19)",
-                    now.as_secs()
-                );
+                ignoring_dates(now);
                 at = not_before;
+            }
+            Err(rustls::Error::InvalidCertificate(CertificateError::ExpiredContext {
+                not_after,
+                ..
+            })) if !clock_known(now) && not_after < at => {
+                ignoring_dates(now);
+                at = not_after;
             }
             other => return other,
         }
     }
     verify(at)
+}
+
+fn ignoring_dates(now: UnixTime) {
+    log::warn!(
+        "TLS: the clock is not set ({}s after 1970): certificate dates ignored (R-SEC.19)",
+        now.as_secs()
+    );
 }
 
 /// The Endpoint IDs a certificate names in its subjectAltName URIs (`urn:bbf:usp:id:<id>`);

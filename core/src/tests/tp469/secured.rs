@@ -4,6 +4,7 @@
 
 use usp_areas::{AgentIdentity, Host, Platform};
 use usp_proto::msg::Msg;
+use usp_proto::msg::notify::Notification;
 use usp_proto::record::Record;
 
 use super::*;
@@ -83,4 +84,47 @@ fn tp469_2_27_use_of_secured_role() {
         .flat_map(|p| p.result_params.values())
         .collect();
     assert!(values.iter().all(|v| v.is_empty()), "{values:?}");
+}
+
+/// TR-369 SecuredRoles applied to notifications: a ValueChange of a secured parameter carries
+/// the new value to the subscriber holding a SecuredRole and an empty string to the one that
+/// does not (the primary controller, full access but no SecuredRole).
+#[test]
+fn tp469_2_27_value_change_of_secured_parameter_per_recipient() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut h = setup(dir.path().to_owned());
+    h.default(&format!("{READER}.Permission.1.Param"), "r--n");
+    h.default("Device.LocalAgent.ControllerTrust.SecuredRoles", READER);
+    for (row, recipient) in
+        [(1, "Device.LocalAgent.Controller.1"), (2, "Device.LocalAgent.Controller.2")]
+    {
+        let sub = format!("Device.LocalAgent.Subscription.{row}.");
+        for (k, v) in [
+            ("ID", format!("pw{row}")),
+            ("Recipient", recipient.to_owned()),
+            ("NotifType", "ValueChange".to_owned()),
+            ("ReferenceList", PASSWORD.to_owned()),
+            ("Enable", "true".to_owned()),
+        ] {
+            h.default(&format!("{sub}{k}"), &v);
+        }
+    }
+    // The changes the defaults made are notified at the next turn: not part of this check.
+    h.advance(1);
+    let out = super::super::subs::set(&mut h, "Device.MQTT.Client.1.", "Password", "n3w-pw");
+    let sent = super::super::subs::notifies(&out);
+    let value_to = |to: &str| -> Vec<String> {
+        sent.iter()
+            .filter(|s| s.to == to)
+            .map(|s| match s.notification() {
+                Notification::ValueChange(v) => {
+                    assert_eq!(v.param_path, PASSWORD);
+                    v.param_value.clone()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(value_to(SECONDARY), vec!["n3w-pw".to_owned()], "{sent:?}");
+    assert_eq!(value_to(CTRL), vec![String::new()], "{sent:?}");
 }

@@ -74,6 +74,8 @@ pub struct TlsFiles {
     pub server_key: Option<PathBuf>,
     /// Accept any server certificate (labs only; the links log it at every connection).
     pub insecure: bool,
+    /// The WebSocket server requires a client certificate from `ca_file` (R-MTP.1).
+    pub require_client_cert: bool,
 }
 
 /// What the daemon must run.

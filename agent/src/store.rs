@@ -19,6 +19,11 @@
 //! ([`SqliteStore::clear_configuration`]): the core remembered there why the agent restarts
 //! (`RemoteFactoryReset` and its CommandKey, reported by the next `Boot!`).
 //!
+//! Secret values (parameters named `…Password`, `…Passphrase`, `…Secret`, …) are stored
+//! sealed with a device-local key (see [`secret`] for the format and the threat model); a
+//! plaintext one left by an older agent is sealed when the database is first loaded, and the
+//! freed bytes are zeroed (`secure_delete`, a WAL checkpoint).
+//!
 //! A database that cannot be used (not an SQLite file, corrupt, failing `PRAGMA quick_check`,
 //! another program's database, or a schema from a newer agent) is moved aside by
 //! [`SqliteStore::open_or_recover`], which starts a fresh one: the agent then rebuilds its
@@ -26,6 +31,7 @@
 
 pub mod backup;
 mod open;
+mod secret;
 
 use open::{classify, move_aside, open_inner};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -84,6 +90,7 @@ const REMOVE_FROM: [&str; 3] = [
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    secrets: secret::Secrets,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -193,6 +200,31 @@ impl SqliteStore {
         tx.commit().map_err(err)
     }
 
+    /// Seals secret values found in plaintext (written by an agent before sealing existed),
+    /// in one transaction, then checkpoints the WAL so that no copy of the plaintext stays in
+    /// the log (`secure_delete` zeroed the old cells).
+    fn seal_plaintext(&mut self, plaintext: &[(String, String)]) -> Result<(), StoreError> {
+        if plaintext.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| StoreError(format!("sealing in {}: {e}", path.display()));
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        for (p, value) in plaintext {
+            let sealed = self.secrets.seal(value);
+            tx.prepare_cached(PUT_VALUE)
+                .and_then(|mut s| s.execute(params![p, sealed]))
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| self.err("checkpointing", e))?;
+        log::info!("database {}: {} stored password(s) sealed", path.display(), plaintext.len());
+        Ok(())
+    }
+
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
         StoreError(format!("{what} {}: {e}", self.path.display()))
     }
@@ -218,12 +250,31 @@ impl Store for SqliteStore {
         let mut stmt =
             self.conn.prepare_cached(SELECT_VALUES).map_err(|e| self.err("reading", e))?;
         let rows = stmt
-            .query_map([], |r| Ok(Item::Value { path: r.get(0)?, value: r.get(1)? }))
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.err("reading", e))?;
-        for item in rows {
-            items.push(item.map_err(|e| self.err("reading", e))?);
+        let mut plaintext = Vec::new();
+        for row in rows {
+            let (path, value) = row.map_err(|e| self.err("reading", e))?;
+            let value = if secret::is_secret(&path) {
+                match self.secrets.open(&value) {
+                    None if value.is_empty() => value,
+                    None => {
+                        plaintext.push((path.clone(), value.clone()));
+                        value
+                    }
+                    Some(Ok(v)) => v,
+                    Some(Err(e)) => {
+                        log::error!("stored value of {path} cannot be read ({e}); not loaded");
+                        continue;
+                    }
+                }
+            } else {
+                value
+            };
+            items.push(Item::Value { path, value });
         }
         drop(stmt);
+        self.seal_plaintext(&plaintext)?;
         let mut stmt = self.conn.prepare_cached(SELECT_ROWS).map_err(|e| self.err("reading", e))?;
         let rows = stmt
             .query_map([], |r| Ok(Item::Row { path: r.get(0)?, key: r.get(1)? }))
@@ -264,6 +315,13 @@ impl Store for SqliteStore {
         for change in batch {
             match change {
                 Change::Put(Item::Value { path, value }) => {
+                    let sealed;
+                    let value = if secret::is_secret(path) && !value.is_empty() {
+                        sealed = self.secrets.seal(value);
+                        &sealed
+                    } else {
+                        value
+                    };
                     tx.prepare_cached(PUT_VALUE)
                         .and_then(|mut s| s.execute(params![path, value]))
                         .map_err(err)?;

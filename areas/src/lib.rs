@@ -224,6 +224,7 @@ mod tests {
         t.add_as(who.clone(), "Device.LocalAgent.MTP.", &[]).expect("add");
         t.add_as(who.clone(), "Device.LocalAgent.Subscription.", &[]).expect("add");
         t.add_as(who.clone(), "Device.LocalAgent.Request.", &[]).expect("add");
+        t.add_as(who.clone(), "Device.LocalAgent.ControllerTrust.Challenge.", &[]).expect("add");
         let m = t.add_as(who.clone(), "Device.MQTT.Client.", &[]).expect("add");
         t.add_as(who.clone(), &format!("{m}Subscription."), &[]).expect("add");
         t.add_as(who.clone(), &format!("{m}UserProperty."), &[]).expect("add");

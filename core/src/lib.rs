@@ -83,6 +83,7 @@ pub mod record;
 mod set;
 #[cfg(test)]
 mod tests;
+mod untrusted;
 
 use std::time::Duration;
 
@@ -272,8 +273,16 @@ impl Core {
     /// [`Handled::NotARecord`] when the bytes do not decode as a Record. Never panics, whatever
     /// the bytes.
     pub fn handle_record(&mut self, now: Now, bytes: &[u8]) -> Handled {
+        self.handle_record_from(now, bytes, None)
+    }
+
+    /// [`Core::handle_record`] for a Record that came from `peer`, the Endpoint ID its MTP
+    /// session proved or was opened for (a WebSocket session; the identity of a client
+    /// certificate): a Record whose `from_id` is another is ignored (TR-369 R-SEC.0a: "MUST NOT
+    /// process Records that do not match the Endpoint ID found in the certificate").
+    pub fn handle_record_from(&mut self, now: Now, bytes: &[u8], peer: Option<&str>) -> Handled {
         self.dm.tick(now, false);
-        let mut handled = record::handle(self, bytes);
+        let mut handled = record::handle(self, bytes, peer);
         // After garbage, events the clock's tick caused wait for the next input, which
         // `poll_timeout` asks for at once.
         if let Handled::Record(out) = &mut handled {

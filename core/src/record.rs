@@ -7,7 +7,10 @@
 //!   Error reply only when the Message ID can be extracted, which needs a decodable Record.
 //! - `to_id` other than our Endpoint ID (R-E2E.1, TP-469 2.2), an empty `from_id`, or a
 //!   `from_id` equal to ours (TP-469 2.1): ignored silently.
-//! - A `from_id` that is not a known controller: ignored (see [`Core::is_known_controller`]).
+//! - A `from_id` other than the Endpoint ID the MTP session is bound to (a WebSocket peer, the
+//!   identity in a client certificate): ignored (R-SEC.0a).
+//! - A `from_id` that is not a known controller: added with the `UntrustedRole` when one is
+//!   set, else ignored (see `untrusted` and [`Core::is_known_controller`]).
 //! - Every `version` is accepted (a newer peer "can expect to receive messages it may not
 //!   understand", which the message layer answers with 7001); the reply carries the request's
 //!   version when it is one of [`SUPPORTED_VERSIONS`], else [`OWN_VERSION`].
@@ -151,8 +154,9 @@ pub trait TraceHook {
     fn received(&mut self, record: &Record, msg: Option<&Msg>);
 }
 
-/// Handles one received Record (see the module documentation).
-pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Handled {
+/// Handles one received Record (see the module documentation); `peer` is the Endpoint ID its
+/// MTP session is bound to, if any.
+pub(super) fn handle(core: &mut Core, bytes: &[u8], peer: Option<&str>) -> Handled {
     let record = match Record::from_bytes(bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -173,7 +177,7 @@ pub(super) fn handle(core: &mut Core, bytes: &[u8]) -> Handled {
     if let Some(hook) = core.trace.as_mut() {
         hook.received(&record, msg.as_ref().and_then(|m| m.as_ref().ok()));
     }
-    Handled::Record(answer(core, record, msg))
+    Handled::Record(answer(core, record, msg, peer))
 }
 
 /// The answer to a decoded Record; `msg` is its payload decoded (plaintext NoSessionContext
@@ -183,6 +187,7 @@ fn answer(
     core: &mut Core,
     record: Record,
     msg: Option<Result<Msg, Option<Box<Msg>>>>,
+    peer: Option<&str>,
 ) -> Vec<Outgoing> {
     if record.to_id != core.endpoint_id {
         log::debug!("ignoring a Record for {:?}", super::short(&record.to_id));
@@ -193,8 +198,15 @@ fn answer(
         return Vec::new();
     }
     let from = record.from_id.clone();
-    if !core.is_known_controller(&from) {
-        log::warn!("ignoring a Record from the unknown controller {:?}", super::short(&from));
+    if let Some(peer) = peer.filter(|p| *p != from) {
+        log::warn!(
+            "ignoring a Record from {:?} on the session of {:?}",
+            super::short(&from),
+            super::short(peer)
+        );
+        return Vec::new();
+    }
+    if !core.is_known_controller(&from) && !core.admit_unknown(&from) {
         return Vec::new();
     }
     let version = reply_version(&record.version);

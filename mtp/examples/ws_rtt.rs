@@ -95,6 +95,7 @@ fn main() {
         cert_file: certs.server_cert.clone(),
         key_file: certs.server_key.clone(),
         client_ca_file: None,
+        require_client_cert: false,
     };
     let client = ClientTls { ca_file: Some(certs.ca.clone()), ..ClientTls::default() };
     report("tls", &measure(Some((server, client)), rounds, size));

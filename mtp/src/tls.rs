@@ -4,6 +4,14 @@
 //! the system bundle (OpenWrt's `ca-bundle` and Debian's `ca-certificates` both install
 //! [`SYSTEM_BUNDLES`]`[0]`). Skipping server verification exists only as the explicit
 //! [`ClientTls::insecure_skip_verify`] option, and is logged loudly every time it is used.
+//!
+//! Certificates are verified by rustls's WebPKI verifiers with one rule added (see `verify`):
+//! while the clock is not set (before [`CLOCK_KNOWN_AFTER`]) their dates are ignored
+//! (TR-369 R-SEC.19, R-MTP.2/3). The WebSocket server asks for client certificates when it has
+//! client CAs and requires one when [`ServerTls::require_client_cert`] is set (R-MTP.1);
+//! [`endpoint_ids`] reads the Endpoint ID a certificate carries (R-SEC.0a).
+
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +20,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::time_provider::{DefaultTimeProvider, TimeProvider};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
+
+pub use verify::{CLOCK_KNOWN_AFTER, USP_ID_URN, clock_known, endpoint_ids};
 
 /// Where the system's CA bundle is looked for, in order.
 pub const SYSTEM_BUNDLES: &[&str] = &[
@@ -41,8 +52,12 @@ pub struct ServerTls {
     /// The PEM private key.
     pub key_file: PathBuf,
     /// When set, clients may present a certificate from these CAs (it is checked when given,
-    /// not required).
+    /// not required unless `require_client_cert`).
     pub client_ca_file: Option<PathBuf>,
+    /// Every client must present a certificate from `client_ca_file` (the system bundle when
+    /// that is `None`), TR-369 R-MTP.1; its Endpoint ID, when it names one, must be the
+    /// session's.
+    pub require_client_cert: bool,
 }
 
 /// Why a TLS configuration could not be built.
@@ -127,13 +142,25 @@ pub fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, TlsError> {
 
 /// A rustls client configuration for `tls`.
 pub fn client_config(tls: &ClientTls) -> Result<Arc<ClientConfig>, TlsError> {
-    let builder =
-        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    client_config_with(tls, Arc::new(DefaultTimeProvider))
+}
+
+/// [`client_config`] with another clock (tests of a router whose clock is not set).
+pub fn client_config_with(
+    tls: &ClientTls,
+    clock: Arc<dyn TimeProvider>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let builder = ClientConfig::builder_with_details(provider(), clock)
+        .with_safe_default_protocol_versions()?;
     let builder = if tls.insecure_skip_verify {
         log::warn!("TLS: server certificate verification is DISABLED (insecure option)");
         builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
     } else {
-        builder.with_root_certificates(root_store(tls.ca_file.as_deref())?)
+        let roots = Arc::new(root_store(tls.ca_file.as_deref())?);
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
+            .build()
+            .map_err(|e| TlsError::Rustls(rustls::Error::General(e.to_string())))?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(verify::Server(webpki)))
     };
     let config = match &tls.client_cert {
         Some((cert, key)) => builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?)?,
@@ -144,19 +171,25 @@ pub fn client_config(tls: &ClientTls) -> Result<Arc<ClientConfig>, TlsError> {
 
 /// A rustls server configuration for `tls`.
 pub fn server_config(tls: &ServerTls) -> Result<Arc<ServerConfig>, TlsError> {
-    let builder =
-        ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
-    let builder = match &tls.client_ca_file {
-        Some(ca) => {
-            let roots = Arc::new(root_store(Some(ca))?);
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider())
-                    .allow_unauthenticated()
-                    .build()
-                    .map_err(|e| TlsError::Rustls(rustls::Error::General(e.to_string())))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    server_config_with(tls, Arc::new(DefaultTimeProvider))
+}
+
+/// [`server_config`] with another clock (tests of a router whose clock is not set).
+pub fn server_config_with(
+    tls: &ServerTls,
+    clock: Arc<dyn TimeProvider>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let builder = ServerConfig::builder_with_details(provider(), clock)
+        .with_safe_default_protocol_versions()?;
+    let builder = if tls.client_ca_file.is_some() || tls.require_client_cert {
+        let roots = Arc::new(root_store(tls.client_ca_file.as_deref())?);
+        let webpki = rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider());
+        let webpki = if tls.require_client_cert { webpki } else { webpki.allow_unauthenticated() };
+        let webpki =
+            webpki.build().map_err(|e| TlsError::Rustls(rustls::Error::General(e.to_string())))?;
+        builder.with_client_cert_verifier(Arc::new(verify::Client(webpki)))
+    } else {
+        builder.with_no_client_auth()
     };
     let config = builder.with_single_cert(load_certs(&tls.cert_file)?, load_key(&tls.key_file)?)?;
     Ok(Arc::new(config))

@@ -32,10 +32,16 @@ impl TestPki {
     /// Generates a fresh CA (named `ca_name`) with a server and a client certificate. Panics
     /// (it is test code) when generation or writing fails.
     pub fn generate(ca_name: &str, client_cn: &str) -> TestPki {
+        TestPki::generate_with(ca_name, client_cn, &LeafSpec::default())
+    }
+
+    /// [`TestPki::generate`] with the client certificate's Endpoint ID and both leaves'
+    /// validity chosen by `spec`.
+    pub fn generate_with(ca_name: &str, client_cn: &str, spec: &LeafSpec) -> TestPki {
         let dir = tempfile::tempdir().expect("temporary directory for test certificates");
         let ca = ca(ca_name);
-        let server = leaf(&ca, "localhost", &["localhost", "127.0.0.1"], true);
-        let client = leaf(&ca, client_cn, &[], false);
+        let server = leaf(&ca, "localhost", &["localhost", "127.0.0.1"], true, spec);
+        let client = leaf(&ca, client_cn, &[], false, spec);
         let write = |name: &str, pem: &str| -> PathBuf {
             let p = dir.path().join(name);
             std::fs::write(&p, pem).unwrap_or_else(|e| panic!("writing {}: {e}", p.display()));
@@ -57,6 +63,18 @@ impl TestPki {
     }
 }
 
+/// Options of the leaf certificates of [`TestPki::generate_with`].
+#[derive(Clone, Debug, Default)]
+pub struct LeafSpec {
+    /// The client certificate's Endpoint ID, as TR-369 R-SEC.0a puts it in the
+    /// subjectAltName: a `uniformResourceIdentifier` `urn:bbf:usp:id:<endpoint id>`.
+    pub client_endpoint_id: Option<String>,
+    /// The leaves are valid from January 1st of this year (rcgen's default: 1975).
+    pub not_before_year: Option<i32>,
+    /// The leaves are valid until January 1st of this year (rcgen's default: 4096).
+    pub not_after_year: Option<i32>,
+}
+
 fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
     params.distinguished_name.push(DnType::CommonName, name);
@@ -72,9 +90,20 @@ fn leaf(
     cn: &str,
     names: &[&str],
     server: bool,
+    spec: &LeafSpec,
 ) -> (String, String) {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let mut params = CertificateParams::new(names).expect("certificate parameters");
+    if let (false, Some(eid)) = (server, &spec.client_endpoint_id) {
+        let uri = format!("urn:bbf:usp:id:{eid}").try_into().expect("an IA5 string");
+        params.subject_alt_names.push(rcgen::SanType::URI(uri));
+    }
+    if let Some(year) = spec.not_before_year {
+        params.not_before = rcgen::date_time_ymd(year, 1, 1);
+    }
+    if let Some(year) = spec.not_after_year {
+        params.not_after = rcgen::date_time_ymd(year, 1, 1);
+    }
     params.distinguished_name.push(DnType::CommonName, cn);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![if server {

@@ -262,6 +262,7 @@ fn tls_files(opts: &Options) -> crate::links::TlsFiles {
         server_cert,
         server_key,
         insecure: opts.insecure,
+        require_client_cert: opts.require_client_cert,
     }
 }
 

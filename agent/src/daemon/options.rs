@@ -49,6 +49,9 @@ pub struct Options {
     pub server_cert: Option<(PathBuf, PathBuf)>,
     /// `--insecure`: do not verify TLS servers (labs only).
     pub insecure: bool,
+    /// `--require-client-cert`: the WebSocket server takes only clients with a certificate
+    /// from `-t` (TR-369 R-MTP.1).
+    pub require_client_cert: bool,
     /// `USP_ENDPOINT_ID` or `--endpoint-id`: overrides the derived Endpoint ID.
     pub endpoint_id: Option<String>,
     /// `--oui`: the manufacturer OUI (six hex digits).
@@ -107,6 +110,7 @@ impl Default for Options {
             client_key: None,
             server_cert: None,
             insecure: false,
+            require_client_cert: false,
             endpoint_id: None,
             oui: None,
             serial: None,
@@ -154,6 +158,8 @@ Options:
       --server-cert FILE --server-key FILE
                            certificate of the agent's WebSocket server (wss)
       --insecure           do not verify TLS server certificates (labs only)
+      --require-client-cert
+                           the WebSocket server takes only clients with a certificate from -t
       --endpoint-id ID     Endpoint ID (default: $USP_ENDPOINT_ID, else os::<OUI>-<serial>)
       --oui HEX6           manufacturer OUI (default 00D09E)
       --serial TEXT        serial number
@@ -234,6 +240,7 @@ pub fn parse(
             Long("server-cert") => server_cert = Some(path(&mut p)?),
             Long("server-key") => server_key = Some(path(&mut p)?),
             Long("insecure") => o.insecure = true,
+            Long("require-client-cert") => o.require_client_cert = true,
             Long("endpoint-id") => o.endpoint_id = Some(text(&mut p)?),
             Long("oui") => o.oui = Some(oui(&text(&mut p)?)?),
             Long("serial") => o.serial = Some(text(&mut p)?),
@@ -414,10 +421,14 @@ mod tests {
     #[test]
     fn long_options_and_oui_case() {
         let o = parse(
-            args("--oui abcdef --serial S1 --insecure --server-cert c.pem --server-key k.pem -h"),
+            args(
+                "--oui abcdef --serial S1 --insecure --server-cert c.pem --server-key k.pem -h \
+                 --require-client-cert",
+            ),
             None,
         )
         .unwrap();
+        assert!(o.require_client_cert);
         assert_eq!(o.oui.as_deref(), Some("ABCDEF"));
         assert_eq!(o.serial.as_deref(), Some("S1"));
         assert!(o.insecure && o.help);

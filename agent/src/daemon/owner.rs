@@ -174,7 +174,7 @@ impl Owner {
         let now = self.clock.now();
         let key = self.transports.key(origin.link).unwrap_or("?");
         links::count_traffic(&self.mqtt_stats, key, Traffic::Received, now.wall);
-        match self.core.handle_record(now, bytes) {
+        match self.core.handle_record_from(now, bytes, origin.peer.as_deref()) {
             Handled::Record(out) => self.dispatch(out, Some(origin)),
             Handled::NotARecord if self.transports.is_websocket(origin.link) => {
                 log::warn!("{key}: unparseable Record ({} bytes); session closed", bytes.len());

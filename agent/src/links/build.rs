@@ -198,6 +198,7 @@ fn ws_server_config(
             cert_file: cert.clone(),
             key_file: key.clone(),
             client_ca_file: ctx.tls.ca_file.clone(),
+            require_client_cert: ctx.tls.require_client_cert,
         }),
         (true, _, _) => {
             return Err(

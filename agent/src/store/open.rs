@@ -80,7 +80,11 @@ pub(super) fn open_inner(path: &Path) -> Result<SqliteStore, OpenError> {
             });
         }
     }
-    Ok(SqliteStore { conn, path: path.to_path_buf() })
+    // Freed cells are zeroed: a secret sealed in place leaves no plaintext behind.
+    conn.execute_batch("PRAGMA secure_delete=ON").map_err(|e| classify(path, "configuring", e))?;
+    let secrets = super::secret::Secrets::load_or_create(&super::secret::key_path(path))
+        .map_err(OpenError::Fatal)?;
+    Ok(SqliteStore { conn, path: path.to_path_buf(), secrets })
 }
 
 /// Sorts an SQLite error into "the file is unusable" (corrupt, not a database) and the rest.

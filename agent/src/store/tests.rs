@@ -221,7 +221,8 @@ fn a_read_only_connection_fails_the_whole_batch() {
     let mut s = SqliteStore::open(&path).unwrap();
     s.write(&[value("Device.A", "a")]).unwrap();
     let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut ro = SqliteStore { conn, path: path.clone() };
+    let mut ro =
+        SqliteStore { conn, path: path.clone(), secrets: secret::Secrets::from_key([0; 32]) };
     let err = ro.write(&[value("Device.B", "b"), value("Device.C", "c")]).unwrap_err();
     assert!(err.0.contains("usp.db"), "{err}");
     assert_eq!(paths(&mut ro), ["v Device.A"]);
@@ -558,4 +559,90 @@ fn bundled_sqlite_is_the_trimmed_build() {
     let v: String =
         conn.query_row("SELECT v FROM t WHERE k >= 'a' AND k < 'b'", [], |r| r.get(0)).unwrap();
     assert_eq!(v, "b");
+}
+
+/// The bytes of the database file and its write-ahead log.
+fn file_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_os_string();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Stored secrets: an MQTT or STOMP password is not in the database file (nor its log), and
+/// reads back after a restart.
+#[test]
+fn passwords_are_not_readable_from_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let mqtt = "Device.MQTT.Client.1.Password";
+    let stomp = "Device.STOMP.Connection.1.Password";
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        let batch = [
+            value(mqtt, "mqtt-pw-Zq81"),
+            value(stomp, "stomp-pw-Kx55"),
+            value("Device.MQTT.Client.1.Username", "agent-user-Jj3"),
+        ];
+        store.write(&batch).unwrap();
+        let bytes = file_bytes(&path);
+        assert!(contains(&bytes, "agent-user-Jj3"), "plain values are plain (the check works)");
+        assert!(!contains(&bytes, "mqtt-pw-Zq81"));
+        assert!(!contains(&bytes, "stomp-pw-Kx55"));
+        // Not even through SQLite itself, as a `sqlite3 .dump` would read it.
+        let raw: String = store
+            .conn
+            .query_row("SELECT value FROM \"values\" WHERE path = ?1", [mqtt], |r| r.get(0))
+            .unwrap();
+        assert!(raw.starts_with(secret::PREFIX), "{raw}");
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    let items = sorted(&mut store);
+    assert!(items.contains(&Item::Value { path: mqtt.into(), value: "mqtt-pw-Zq81".into() }));
+    assert!(items.contains(&Item::Value { path: stomp.into(), value: "stomp-pw-Kx55".into() }));
+}
+
+/// A database written by an agent without sealing: the plaintext password is sealed on the
+/// first load, is then gone from the file, and its value is kept.
+#[test]
+fn plaintext_passwords_are_sealed_on_first_start_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let mqtt = "Device.MQTT.Client.1.Password";
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(PUT_VALUE, params![mqtt, "old-plain-Pw77"]).unwrap();
+        conn.execute(PUT_VALUE, params!["Device.STOMP.Connection.1.Password", ""]).unwrap();
+    }
+    assert!(contains(&file_bytes(&path), "old-plain-Pw77"), "the old agent's file");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let want = Item::Value { path: mqtt.into(), value: "old-plain-Pw77".into() };
+    assert!(sorted(&mut store).contains(&want));
+    assert!(!contains(&file_bytes(&path), "old-plain-Pw77"), "sealed at the first load");
+    drop(store);
+    let mut store = SqliteStore::open(&path).unwrap();
+    let items = sorted(&mut store);
+    assert!(items.contains(&want), "{items:?}");
+    let empty = "Device.STOMP.Connection.1.Password";
+    assert!(items.contains(&Item::Value { path: empty.into(), value: String::new() }));
+}
+
+/// A sealed value the key cannot open (the key file was replaced) is not loaded (the
+/// parameter takes its default) and the other items still load.
+#[test]
+fn a_password_sealed_with_another_key_is_skipped_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.write(&[value("Device.MQTT.Client.1.Password", "pw"), value("Device.X", "1")]).unwrap();
+    drop(store);
+    std::fs::write(secret::key_path(&path), [9u8; 32]).unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(paths(&mut store), vec!["v Device.X".to_owned()]);
 }

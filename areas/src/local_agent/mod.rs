@@ -6,6 +6,7 @@
 //! stored and volatile: the MTP layer updates them with internal sets as connections come and
 //! go; they start as `Down` / empty after every restart.
 
+mod challenge;
 mod controller;
 mod controller_config;
 mod mtp_config;
@@ -51,7 +52,7 @@ pub fn build(host: &crate::Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> 
         Box::new(WebSocketSessions),
         Box::new(Subscriptions),
         Box::new(Requests),
-        Box::new(ControllerTrust),
+        Box::new(ControllerTrust::default()),
     ]
 }
 

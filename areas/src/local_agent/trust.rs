@@ -6,11 +6,12 @@
 //! four characters, each the letter of its position in `rwxn` or `-`. What the rows mean is the
 //! evaluator's ([`usp_datamodel::access`]): the engine compiles them, with the Controller table's
 //! `AssignedRole` and `InheritedRole`, whenever they change ([`DataModel::access`]).
+//! `Challenge.{i}.` and its commands are in `challenge`.
 
 use usp_datamodel::error::{ErrorCode, UspError};
 use usp_datamodel::path::Path;
-use usp_datamodel::plugin::{Ctx, Instance, Plugin, Requester};
-use usp_datamodel::schema::{ObjAccess, ParamId, SchemaBuilder};
+use usp_datamodel::plugin::{Ctx, Instance, OpHandle, Outcome, Plugin, Requester};
+use usp_datamodel::schema::{CmdId, ObjAccess, ParamId, SchemaBuilder};
 use usp_datamodel::value::{ParamType, Value};
 use usp_datamodel::{DataModel, Item};
 
@@ -19,7 +20,9 @@ const PERMISSION_PARAMS: &[&str] = &["Param", "Obj", "InstantiatedObj", "Command
 
 /// The `Device.LocalAgent.ControllerTrust.` plugin.
 #[derive(Debug, Default)]
-pub struct ControllerTrust;
+pub struct ControllerTrust {
+    challenges: super::challenge::Challenges,
+}
 
 /// The factory-default ControllerTrust entries: role 1 "Full Access", enabled, with one
 /// permission granting everything on `Device.`. Path and value pairs for
@@ -101,6 +104,7 @@ impl Plugin for ControllerTrust {
         b.param(ct, "SecuredRoles", ParamType::String).rw().list().reference();
         b.param(ct, "TOFUAllowed", ParamType::Boolean).rw().default("false");
         b.param(ct, "TOFUInactivityTimer", ParamType::UnsignedInt).rw().default("0");
+        super::challenge::register(b, ct);
 
         let role = b.table("Device.LocalAgent.ControllerTrust.Role.{i}.", ObjAccess::AddDelete);
         b.alias(role);
@@ -140,6 +144,21 @@ impl Plugin for ControllerTrust {
         check_changes(ctx, params)?;
         Ok(None)
     }
+
+    fn operate(
+        &mut self,
+        ctx: &mut Ctx,
+        cmd: CmdId,
+        _inst: &Instance,
+        input: &[(Box<str>, Value)],
+        _handle: OpHandle,
+    ) -> Result<Outcome, UspError> {
+        match &*ctx.schema().command(cmd).name {
+            "RequestChallenge" => self.challenges.request(ctx, input),
+            "ChallengeResponse" => self.challenges.respond(ctx, input),
+            _ => Err(UspError::new(ErrorCode::CommandFailure, "unknown command")),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,14 +169,14 @@ mod tests {
     use crate::testutil::*;
 
     fn plugins() -> Vec<Box<dyn Plugin>> {
-        vec![Box::new(LocalAgent::new(Default::default())), Box::new(ControllerTrust)]
+        vec![Box::new(LocalAgent::new(Default::default())), Box::new(ControllerTrust::default())]
     }
 
     fn with_controllers() -> Vec<Box<dyn Plugin>> {
         vec![
             Box::new(LocalAgent::new(Default::default())),
             Box::new(crate::local_agent::Controllers),
-            Box::new(ControllerTrust),
+            Box::new(ControllerTrust::default()),
         ]
     }
 
@@ -192,7 +211,7 @@ mod tests {
     #[test]
     fn every_parameter_reads() {
         let mut t = Lab::new(plugins());
-        assert_eq!(t.read_all("Device.LocalAgent.ControllerTrust.").len(), 6);
+        assert_eq!(t.read_all("Device.LocalAgent.ControllerTrust.").len(), 7);
         let r = t.add(ROLE, &[("Name", "Viewer")]).unwrap();
         assert_eq!(t.read_all(&r).len(), 4);
     }

@@ -264,6 +264,7 @@ pub fn ws_server_config(o: &TransportOptions, eid: &str) -> Result<WsServerConfi
             cert_file: cert.clone(),
             key_file: key.clone(),
             client_ca_file: o.tls_ca.clone(),
+            require_client_cert: false,
         }),
         (None, None) if o.tls => {
             return Err(config("--ws-listen with TLS needs --tls-cert and --tls-key"));

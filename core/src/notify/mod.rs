@@ -14,6 +14,8 @@
 //!
 //! Decisions where TR-369 leaves room:
 //! - ValueChange fires for parameters whose `value_change` is allowed only (never `UpTime`).
+//!   The value of a secured parameter is carried to holders of a `SecuredRoles` Role only;
+//!   every other recipient's notification holds an empty string.
 //! - Object paths in a ReferenceList cover everything below them: every parameter for
 //!   ValueChange, every event or command below for Event/OperationComplete. For
 //!   ObjectCreation/ObjectDeletion a table path covers the rows of that table, a partial path
@@ -39,7 +41,7 @@ mod trigger;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use usp_datamodel::plugin::DmEvent;
+use usp_datamodel::plugin::{DmEvent, Requester};
 use usp_datamodel::schema::ObjId;
 use usp_datamodel::value::Value;
 use usp_proto::msg::notify::{self, Notification};
@@ -172,18 +174,21 @@ impl Core {
                     return;
                 }
                 let param_path = format!("{}{}", schema.instance_path(obj, &numbers), def.name);
-                // Notifications go to controllers: a hidden value is never in them.
-                let param_value = if def.hidden { String::new() } else { value.to_string() };
-                let n = notify::ValueChange { param_path, param_value };
+                let hidden = def.hidden;
                 let leaf = Some(Leaf::Param(param));
-                self.notify_matching(
-                    Kind::ValueChange,
-                    obj,
-                    &numbers,
-                    leaf,
-                    &|| Notification::ValueChange(n.clone()),
-                    out,
-                );
+                let index = &self.notifier.index;
+                let hits = index.matching(&mut self.dm, Kind::ValueChange, obj, &numbers, leaf);
+                for i in hits {
+                    let Some(to) = self.notifier.index.subs.get(i).map(|s| s.to.clone()) else {
+                        continue;
+                    };
+                    // A secured (hidden) value goes only to a holder of a SecuredRole (TR-369
+                    // SecuredRoles); every other recipient gets an empty string.
+                    let shown = !hidden || self.dm.sees_secured(&Requester::Controller(to.into()));
+                    let param_value = if shown { value.to_string() } else { String::new() };
+                    let n = notify::ValueChange { param_path: param_path.clone(), param_value };
+                    self.notify_sub(i, Notification::ValueChange(n), out);
+                }
             }
             DmEvent::ObjectCreated { obj, numbers, keys } => {
                 if !self.notifier.index.has(Kind::ObjectCreation) {

@@ -1,7 +1,7 @@
 //! Compiling the ControllerTrust and Controller rows into an [`Acl`]: Role references, target
 //! paths, permission strings, precedence. Pure: the rows are handed in as plain values.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Access, Acl, Grants, Leaf, Rights, Role, Rule, Target};
@@ -66,6 +66,8 @@ pub struct TrustRows {
     pub untrusted_role: String,
     /// `ControllerTrust.BannedRole`.
     pub banned_role: String,
+    /// `ControllerTrust.SecuredRoles`.
+    pub secured_roles: String,
 }
 
 /// Compiles the rows (see the module doc of [`super`] for the rules).
@@ -82,10 +84,19 @@ pub(super) fn compile(schema: &Schema, rows: &TrustRows) -> Acl {
     };
     let untrusted = role_refs(&rows.untrusted_role);
     let banned = role_refs(&rows.banned_role);
+    let secured_roles = role_refs(&rows.secured_roles);
+    // A SecuredRole counts when it is enabled, like every Role.
+    let holds_secured =
+        |refs: &[u32]| refs.iter().any(|r| secured_roles.contains(r) && roles.contains_key(r));
+    let mut secured = HashSet::new();
     let mut controllers = HashMap::with_capacity(rows.controllers.len());
     for c in &rows.controllers {
         let mut refs = role_refs(&c.assigned_role);
         refs.extend(role_refs(&c.inherited_role));
+        let effective = if refs.is_empty() { &untrusted } else { &refs };
+        if !refs.iter().any(|r| banned.contains(r)) && holds_secured(effective) {
+            secured.insert(Box::<str>::from(c.endpoint_id.as_str()));
+        }
         let access = if refs.iter().any(|r| banned.contains(r)) {
             log::info!("controller {} holds the BannedRole: no access", c.endpoint_id);
             Access::none()
@@ -106,7 +117,12 @@ pub(super) fn compile(schema: &Schema, rows: &TrustRows) -> Acl {
         };
         controllers.insert(c.endpoint_id.as_str().into(), access);
     }
-    Acl { controllers, unknown: access_of(&untrusted) }
+    Acl {
+        controllers,
+        unknown: access_of(&untrusted),
+        secured,
+        unknown_secured: holds_secured(&untrusted),
+    }
 }
 
 /// The Role instance numbers a list of references names (`Device.LocalAgent.ControllerTrust.

@@ -15,8 +15,10 @@
 //!   `Targets` covers the element. A partial path (`Device.LocalAgent.`, `Device.X.1.`) covers
 //!   that object and everything below it; a table path (`Device.X.`) covers the table and its
 //!   rows; a parameter, command or event path covers that item only. Instance numbers, `*` and
-//!   `{i}` are understood; a target with a search expression or a reference step, or naming
-//!   nothing in the supported data model, covers nothing (it is logged when compiled).
+//!   `{i}` are understood. A target with a search expression or a reference step is
+//!   resolved by the engine, as the agent sees the data model, to the instances it selects
+//!   at the time of each check (see `DataModel::access`); one naming nothing in the supported
+//!   data model covers nothing (it is logged when compiled).
 //! - Within one Role, among the rows covering an element, the one with the largest `Order`
 //!   wins and **all** its four strings apply (lower ones are overridden, bits granted or not);
 //!   equal Orders (the unique key forbids them) are broken by the larger instance number.
@@ -28,6 +30,9 @@
 //!   access with a warning, as obuspa does (its `ROLE_DEFAULT`), so that an obuspa reset file
 //!   without `AssignedRole` keeps working with its controller. A controller holding the `BannedRole` gets nothing. References to missing or
 //!   disabled Roles grant nothing.
+//! - Secured parameters (TR-181 `secured`, declared `hidden`) read as empty for every
+//!   controller except those holding an enabled Role listed in `SecuredRoles`
+//!   ([`Acl::sees_secured`]); their Roles must still grant the read.
 //! - Which string answers which question: `Param` for parameters (r Get/GetSupportedDM, w
 //!   Set/Add, n ValueChange), `Obj` for objects and tables (r Get resolves it and
 //!   GetSupportedDM reports it, w Add to the table, n ObjectCreation), `InstantiatedObj` for
@@ -304,12 +309,21 @@ pub struct Acl {
     controllers: HashMap<Box<str>, Access>,
     /// The access of a controller not in the Controller table (the UntrustedRole).
     unknown: Access,
+    /// The controllers holding one of the `SecuredRoles`.
+    secured: std::collections::HashSet<Box<str>>,
+    /// Whether the UntrustedRole is one of the `SecuredRoles`.
+    unknown_secured: bool,
 }
 
 impl Acl {
     /// Everyone gets everything (a data model without ControllerTrust roles).
     pub fn open() -> Acl {
-        Acl { controllers: HashMap::new(), unknown: Access::Full }
+        Acl {
+            controllers: HashMap::new(),
+            unknown: Access::Full,
+            secured: Default::default(),
+            unknown_secured: false,
+        }
     }
 
     /// Compiles the rows; `schema` resolves the targets.
@@ -320,5 +334,15 @@ impl Acl {
     /// The access of the controller `endpoint_id`.
     pub fn of(&self, endpoint_id: &str) -> Access {
         self.controllers.get(endpoint_id).unwrap_or(&self.unknown).clone()
+    }
+
+    /// Whether the controller `endpoint_id` holds one of the `SecuredRoles` (enabled): it then
+    /// reads the values of secured parameters (TR-369 "SecuredRoles"; TP-469 2.27).
+    pub fn sees_secured(&self, endpoint_id: &str) -> bool {
+        if self.controllers.contains_key(endpoint_id) {
+            self.secured.contains(endpoint_id)
+        } else {
+            self.unknown_secured
+        }
     }
 }

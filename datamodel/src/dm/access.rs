@@ -7,11 +7,18 @@
 //! [`Access::Full`].
 
 use super::DataModel;
+use crate::Item;
 use crate::access::{Access, Acl, ControllerRow, PermissionRow, RoleRow, TrustRows};
+use crate::path::{Path, Segment};
 use crate::plugin::Requester;
 use crate::schema::{ObjId, ParamId, Schema};
 use crate::tree::Tree;
-use crate::value::Value;
+use crate::value::{Value, list_items};
+
+/// True when a target selects instances by value (a search expression) or follows a reference.
+fn is_dynamic(path: &Path) -> bool {
+    path.segments.iter().any(|s| matches!(s, Segment::Search(_) | Segment::Follow(_)))
+}
 
 const TRUST: &str = "Device.LocalAgent.ControllerTrust.";
 const ROLE: &str = "Device.LocalAgent.ControllerTrust.Role.{i}.";
@@ -59,16 +66,86 @@ impl DataModel {
     /// The access of the controller whose Endpoint ID is `endpoint_id` (see
     /// [`DataModel::access`]).
     pub fn access_of(&mut self, endpoint_id: &str) -> Access {
+        self.acl().map_or(Access::Full, |acl| acl.of(endpoint_id))
+    }
+
+    /// Whether `who` reads the values of secured (hidden) parameters: the agent itself, and a
+    /// controller holding one of the `SecuredRoles` ([`Acl::sees_secured`]). Without a Role
+    /// table nobody else does.
+    pub fn sees_secured(&mut self, who: &Requester) -> bool {
+        match who {
+            Requester::Internal => true,
+            Requester::Controller(id) => self.acl().is_some_and(|acl| acl.sees_secured(id)),
+        }
+    }
+
+    /// True when `who` reads the empty value of `param` instead of the real one: write-only
+    /// parameters for everyone, secured (hidden) ones for controllers without a SecuredRole.
+    pub(crate) fn conceals(&mut self, who: &Requester, param: ParamId) -> bool {
+        let def = self.schema.param(param);
+        if !def.concealed_from(who) {
+            return false;
+        }
+        if def.access == crate::schema::ParamAccess::WriteOnly {
+            return true;
+        }
+        !self.sees_secured(who)
+    }
+
+    /// The compiled rules, compiled again when their rows changed; `None` without a Role table.
+    fn acl(&mut self) -> Option<&Acl> {
         if self.acl.watched.is_empty() {
-            return Access::Full;
+            return None;
         }
         let stamp: u64 = self.acl.watched.iter().map(|o| self.changes[o.0 as usize]).sum();
         if self.acl.acl.is_none() || self.acl.stamp != Some(stamp) {
-            let rows = trust_rows(&self.schema, &self.tree);
+            let mut rows = trust_rows(&self.schema, &self.tree);
+            let dynamic = self.expand_dynamic_targets(&mut rows);
             self.acl.acl = Some(Acl::build(&self.schema, &rows));
-            self.acl.stamp = self.tx.is_none().then_some(stamp);
+            // Targets that depend on values are resolved again at every check.
+            self.acl.stamp = (self.tx.is_none() && !dynamic).then_some(stamp);
         }
-        self.acl.acl.as_ref().map_or(Access::Full, |acl| acl.of(endpoint_id))
+        self.acl.acl.as_ref()
+    }
+
+    /// Replaces each permission target holding a search expression or a reference step by the
+    /// instance paths it resolves to now, as the agent sees them (a target resolving to nothing
+    /// covers nothing); returns whether there was any.
+    fn expand_dynamic_targets(&mut self, rows: &mut TrustRows) -> bool {
+        let mut dynamic = false;
+        for p in rows.roles.iter_mut().flat_map(|r| r.permissions.iter_mut()) {
+            if !p.targets.contains('[') && !p.targets.contains('+') {
+                continue;
+            }
+            let mut out: Vec<String> = Vec::new();
+            for text in list_items(&p.targets) {
+                let path = match Path::parse(text) {
+                    Ok(path) if is_dynamic(&path) => path,
+                    _ => {
+                        out.push(text.to_owned());
+                        continue;
+                    }
+                };
+                dynamic = true;
+                match self.resolve(&Requester::Internal, &path) {
+                    Ok(targets) => out.extend(targets.iter().map(|t| self.target_path(t))),
+                    Err(e) => log::debug!("permission target '{text}' resolves to nothing: {e}"),
+                }
+            }
+            p.targets = out.join(",");
+        }
+        dynamic
+    }
+
+    /// The path of a resolved target: an instance path, or an item inside one.
+    fn target_path(&self, t: &crate::Target) -> String {
+        let base = self.schema.instance_path(t.obj, &t.numbers);
+        match t.item {
+            Item::Object => base,
+            Item::Param(p) => format!("{base}{}", self.schema.param(p).name),
+            Item::Command(c) => format!("{base}{}()", self.schema.command(c).name),
+            Item::Event(e) => format!("{base}{}!", self.schema.event(e).name),
+        }
     }
 
     /// Counts a committed change of the instances of `obj` (rows or stored values).
@@ -86,6 +163,7 @@ fn trust_rows(schema: &Schema, tree: &Tree) -> TrustRows {
     if let Some(trust) = schema.obj_by_path(TRUST) {
         rows.untrusted_role = reader.text(trust, &[], "UntrustedRole");
         rows.banned_role = reader.text(trust, &[], "BannedRole");
+        rows.secured_roles = reader.text(trust, &[], "SecuredRoles");
     }
     if let Some(role) = schema.obj_by_path(ROLE) {
         let perm = schema.obj_by_path(PERMISSION);

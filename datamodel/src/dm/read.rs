@@ -21,7 +21,8 @@ pub struct Walked {
 impl DataModel {
     /// Reads `params` of the object instance `obj`/`numbers`, one result per parameter, in
     /// order. Live parameters are fetched with one call per plugin; write-only parameters read
-    /// as empty, and so do hidden ones when `who` is a controller.
+    /// as empty, and so do hidden (secured) ones when `who` is a controller without a
+    /// SecuredRole.
     pub fn read_params(
         &mut self,
         who: &Requester,
@@ -32,11 +33,11 @@ impl DataModel {
         let mut out: Vec<Option<Result<Value, UspError>>> = vec![None; params.len()];
         let mut live: Vec<(PluginId, Vec<usize>)> = Vec::new();
         for (i, &p) in params.iter().enumerate() {
-            let def = self.schema.param(p);
-            if def.concealed_from(who) {
-                out[i] = Some(Ok(def.ty.zero()));
+            if self.conceals(who, p) {
+                out[i] = Some(Ok(self.schema.param(p).ty.zero()));
                 continue;
             }
+            let def = self.schema.param(p);
             match def.storage {
                 Storage::Stored(_) => {
                     let v = self.tree.stored(&self.schema, numbers, p).cloned();

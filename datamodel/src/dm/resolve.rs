@@ -268,11 +268,11 @@ impl DataModel {
         numbers: &[u32],
         param: ParamId,
     ) -> Result<Value, UspError> {
-        let def = self.schema.param(param);
         // A search expression must not become an oracle for a value its requester cannot read.
-        if def.concealed_from(who) {
-            return Ok(def.ty.zero());
+        if self.conceals(who, param) {
+            return Ok(self.schema.param(param).ty.zero());
         }
+        let def = self.schema.param(param);
         if let Storage::Stored(_) = def.storage {
             if let Some(v) = self.tree.stored(&self.schema, numbers, param) {
                 return Ok(v.clone());

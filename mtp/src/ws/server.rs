@@ -367,7 +367,35 @@ fn handshake(
         HandshakeFail::Failed(e) => e,
     })?;
     let peer = peer.ok_or("handshake completed without a request")?;
+    check_certificate(shared, ws.get_ref(), &peer)?;
     Ok((ws, peer))
+}
+
+/// TR-369 R-SEC.0a: the Endpoint ID a session claims must be one its client certificate
+/// names (`urn:bbf:usp:id:…` in the subjectAltName). A certificate naming none is taken only
+/// when certificates are not required (it still proved a trusted CA signed it).
+fn check_certificate(shared: &Shared, io: &Io, peer: &str) -> Result<(), String> {
+    let required = {
+        #[cfg(feature = "tls")]
+        {
+            shared.config.tls.as_ref().is_some_and(|t| t.require_client_cert)
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = shared;
+            false
+        }
+    };
+    match io.peer_endpoint_ids() {
+        Some(ids) if ids.iter().any(|id| id == peer) => Ok(()),
+        Some(ids) if !ids.is_empty() => Err(format!(
+            "the session claims Endpoint ID {peer:?} but the client certificate names {ids:?}"
+        )),
+        _ if required => Err(format!(
+            "the client certificate of {peer:?} names no Endpoint ID (urn:bbf:usp:id:)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Adds server-side TLS when configured.

@@ -45,6 +45,22 @@ impl Io {
         }
     }
 
+    /// The Endpoint IDs in the subjectAltName of the certificate the TLS peer presented
+    /// (see [`crate::tls::endpoint_ids`]); `None` without TLS or without a peer certificate.
+    pub(crate) fn peer_endpoint_ids(&self) -> Option<Vec<String>> {
+        let certs = match &self.stream {
+            Stream::Plain(_) => None,
+            #[cfg(feature = "tls")]
+            Stream::TlsClient(s) => s.conn.peer_certificates(),
+            #[cfg(feature = "tls")]
+            Stream::TlsServer(s) => s.conn.peer_certificates(),
+        };
+        #[cfg(feature = "tls")]
+        return certs.and_then(|c| c.first()).map(crate::tls::endpoint_ids);
+        #[cfg(not(feature = "tls"))]
+        certs
+    }
+
     /// Bytes accepted by the stream since it was made (plaintext for TLS, which takes more only
     /// once its previous records left on the socket): grows whenever a write makes progress.
     pub(crate) fn written(&self) -> u64 {

@@ -292,6 +292,7 @@ fn an_encrypted_server_needs_a_certificate() {
         cert_file: "/etc/usp/server.pem".into(),
         key_file: "/etc/usp/server.key".into(),
         client_ca_file: None,
+        require_client_cert: false,
     };
     assert_eq!(config.tls, Some(want));
 }

@@ -13,8 +13,7 @@
 //! - in 2.25 the row restricting `Subscription.*.Enable` sets `Obj` (which does not apply to a
 //!   parameter) where the metric needs `Param` `r---`: the replay sets `Param`.
 //!
-//! 2.9 (UntrustedRole for a new controller) does not apply: Records from controllers missing
-//! from the Controller table are ignored. 2.27 (SecuredRoles) is not supported.
+//! 2.9 (UntrustedRole for a new controller) is in `untrusted`.
 
 use usp_proto::msg::Operate;
 use usp_proto::msg::operate_resp::operation_result::OperationResp;

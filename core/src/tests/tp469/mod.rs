@@ -20,13 +20,17 @@ use super::harness::*;
 
 mod access;
 mod add;
+mod challenge;
 mod delete;
 mod discovery;
 mod get;
 mod notify;
 mod operate;
 mod records;
+mod secured;
 mod set;
+mod targets;
+mod untrusted;
 
 /// The Subscription table the plan writes to.
 pub const SUBS: &str = "Device.LocalAgent.Subscription.";

@@ -68,6 +68,7 @@
 mod add;
 mod budget;
 mod delete;
+mod e2e;
 mod get;
 mod gsdm;
 mod instances;
@@ -176,6 +177,8 @@ pub struct Core {
     held: link::Held,
     /// What one request of a controller may cost.
     limits: Limits,
+    /// The E2E session contexts with the controllers.
+    e2e: e2e::Sessions,
 }
 
 impl std::fmt::Debug for Core {
@@ -197,6 +200,7 @@ impl Core {
         let controllers = schema
             .obj_by_path("Device.LocalAgent.Controller.{i}.")
             .and_then(|t| Some((t, schema.param_by_name(t, "EndpointID")?)));
+        let e2e = e2e::Sessions::new(&dm, start);
         Core {
             dm,
             endpoint_id,
@@ -212,6 +216,7 @@ impl Core {
             trace: None,
             held: link::Held::default(),
             limits: Limits::default(),
+            e2e,
         }
     }
 
@@ -281,10 +286,10 @@ impl Core {
         if self.dm.has_events() {
             return Some(self.dm.now().uptime);
         }
-        match (self.dm.next_wake(), self.notifier.next_timer()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.dm.next_wake(), self.notifier.next_timer(), self.e2e_timer()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Advances time: lets the plugins whose wake time has come run, polls watched live
@@ -292,6 +297,7 @@ impl Core {
     /// (notifications and their retries). Calling it early does no harm.
     pub fn handle_timeout(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, false);
+        self.e2e_expire();
         let mut out = Vec::new();
         self.process_events(&mut out);
         self.notifier_timers(&mut out);
@@ -303,6 +309,7 @@ impl Core {
     /// plugin is polled.
     pub fn handle_wake(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, true);
+        self.e2e_expire();
         let mut out = Vec::new();
         self.process_events(&mut out);
         self.notifier_timers(&mut out);
@@ -325,6 +332,7 @@ impl Core {
     /// the committed changes with the engine's private items, as one batch.
     fn after_message(&mut self, out: &mut Vec<Outgoing>) {
         self.process_events(out);
+        self.wrap_in_sessions(out);
         self.op_command_key = None;
         if let Err(e) = self.dm.flush() {
             log::error!("cannot persist the data model: {e}");

@@ -252,6 +252,8 @@ impl Core {
         let Some(event) = self.dm.schema().event_by_name(obj, name) else {
             if name == usp_areas::local_agent::ONBOARD_REQUEST_EVENT {
                 self.onboard_request(obj, numbers, out);
+            } else if name == usp_areas::local_agent::E2E_RESET_EVENT {
+                self.e2e_reset(numbers, out);
             } else if name == usp_areas::local_agent::REMOVED_AT_START_EVENT {
                 log::debug!("{obj_path} was removed at start-up (Core::boot was not called)");
             } else {

@@ -26,6 +26,7 @@ mod get;
 mod notify;
 mod operate;
 mod records;
+mod sessions;
 mod set;
 
 /// The Subscription table the plan writes to.

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ctl;
+mod e2e_session;
 mod firmware;
 mod messages;
 mod props;

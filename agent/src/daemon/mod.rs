@@ -152,6 +152,9 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let mqtt_stats = started.mqtt_stats;
     crate::links::check_schema(&started.dm).map_err(|e| e.to_string())?;
     let mut dm = started.dm;
+    if let Some(file) = &opts.dhcp_options {
+        usp_areas::local_agent::dhcp::apply_file(&mut dm, file);
+    }
     dm.set_waker(waker.clone());
     let core = Core::new(dm, identity.endpoint_id.clone());
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;

@@ -8,6 +8,7 @@
 
 mod controller;
 mod controller_config;
+pub mod dhcp;
 mod e2e_session;
 mod mtp_config;
 mod names;

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod identity;
 mod inbound;
 pub mod logging;
+mod mdns;
 pub mod options;
 mod owner;
 pub mod panic;
@@ -155,6 +156,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     if let Some(file) = &opts.dhcp_options {
         usp_areas::local_agent::dhcp::apply_file(&mut dm, file);
     }
+    let _mdns = opts.mdns.and_then(|bind| mdns::start(bind, &mut dm, &identity.endpoint_id));
     dm.set_waker(waker.clone());
     let core = Core::new(dm, identity.endpoint_id.clone());
     cli::serve(&opts.cli_socket, tx.clone()).map_err(|e| e.to_string())?;

@@ -94,13 +94,16 @@ package() {
     mkdir -p "$root" "$ctl"
     # Package/uspagent/install of the Makefile (INSTALL_BIN 0755, INSTALL_CONF 0600).
     install -d -m 0755 "$root/usr/sbin" "$root/usr/libexec" "$root/etc/init.d" \
-        "$root/etc/config" "$root/etc/uci-defaults" "$root/lib/upgrade/keep.d"
+        "$root/etc/config" "$root/etc/uci-defaults" "$root/lib/upgrade/keep.d" \
+        "$root/etc/udhcpc.user.d"
     install -m 0755 "$bin" "$root/usr/sbin/uspagent"
     install -m 0755 "$pkgdir/files/uspagent-uci.sh" "$root/usr/libexec/uspagent-uci"
     install -m 0755 "$pkgdir/files/uspagent.init" "$root/etc/init.d/uspagent"
     install -m 0600 "$pkgdir/files/uspagent.config" "$root/etc/config/uspagent"
     install -m 0755 "$pkgdir/files/uspagent.uci-defaults" \
         "$root/etc/uci-defaults/90-uspagent-firewall"
+    install -m 0644 "$pkgdir/files/uspagent-opt125.user" \
+        "$root/etc/udhcpc.user.d/uspagent-opt125.user"
     # The Makefile's conffiles: regular files of the package go to the control conffiles;
     # the others (/etc/uspagent/) to /lib/upgrade/keep.d/uspagent, as package-ipkg.mk does.
     : >"$ctl/conffiles"

@@ -90,7 +90,10 @@ pub fn summary(record: &Record) -> String {
             }
             Err(e) => format!("undecodable payload ({e})"),
         },
-        Some(RecordType::SessionContext(_)) => "SessionContext".into(),
+        Some(RecordType::SessionContext(c)) => format!(
+            "SessionContext session={} seq={} expected={} retransmit={} sar={}",
+            c.session_id, c.sequence_id, c.expected_id, c.retransmit_id, c.payload_sar_state
+        ),
         Some(RecordType::WebsocketConnect(_)) => "WebSocketConnect".into(),
         Some(RecordType::MqttConnect(c)) => format!("MQTTConnect {}", c.subscribed_topic),
         Some(RecordType::StompConnect(c)) => format!("STOMPConnect {}", c.subscribed_destination),

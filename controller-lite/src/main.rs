@@ -93,6 +93,9 @@ fn online(g: &Global, cmd: Option<&Command>) -> Status {
             };
         }
     };
+    if g.e2e {
+        ctl.use_e2e_session();
+    }
     if g.trace {
         ctl.set_trace(Box::new(|dir, record| eprintln!("{dir:?}: {}", decode::summary(record))));
     }

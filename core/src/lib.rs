@@ -68,6 +68,7 @@
 mod add;
 mod budget;
 mod delete;
+mod e2e;
 mod get;
 mod gsdm;
 mod instances;
@@ -180,6 +181,8 @@ pub struct Core {
     limits: Limits,
     /// Where bulk data snapshots go ([`Core::set_bulkdata`]).
     bulkdata: usp_areas::bulkdata::Collector,
+    /// The E2E session contexts with the controllers.
+    e2e: e2e::Sessions,
 }
 
 impl std::fmt::Debug for Core {
@@ -201,6 +204,7 @@ impl Core {
         let controllers = schema
             .obj_by_path("Device.LocalAgent.Controller.{i}.")
             .and_then(|t| Some((t, schema.param_by_name(t, "EndpointID")?)));
+        let e2e = e2e::Sessions::new(&dm, start);
         Core {
             dm,
             endpoint_id,
@@ -217,6 +221,7 @@ impl Core {
             held: link::Held::default(),
             limits: Limits::default(),
             bulkdata: usp_areas::bulkdata::Collector::default(),
+            e2e,
         }
     }
 
@@ -301,10 +306,10 @@ impl Core {
         if self.dm.has_events() {
             return Some(self.dm.now().uptime);
         }
-        match (self.dm.next_wake(), self.notifier.next_timer()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.dm.next_wake(), self.notifier.next_timer(), self.e2e_timer()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Advances time: lets the plugins whose wake time has come run, polls watched live
@@ -312,6 +317,7 @@ impl Core {
     /// (notifications and their retries). Calling it early does no harm.
     pub fn handle_timeout(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, false);
+        self.e2e_expire();
         let mut out = Vec::new();
         self.process_events(&mut out);
         self.notifier_timers(&mut out);
@@ -323,6 +329,7 @@ impl Core {
     /// plugin is polled.
     pub fn handle_wake(&mut self, now: Now) -> Vec<Outgoing> {
         self.dm.tick(now, true);
+        self.e2e_expire();
         let mut out = Vec::new();
         self.process_events(&mut out);
         self.notifier_timers(&mut out);
@@ -345,6 +352,7 @@ impl Core {
     /// the committed changes with the engine's private items, as one batch.
     fn after_message(&mut self, out: &mut Vec<Outgoing>) {
         self.process_events(out);
+        self.wrap_in_sessions(out);
         self.op_command_key = None;
         if let Err(e) = self.dm.flush() {
             log::error!("cannot persist the data model: {e}");

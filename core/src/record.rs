@@ -14,11 +14,12 @@
 //! - Every `version` is accepted (a newer peer "can expect to receive messages it may not
 //!   understand", which the message layer answers with 7001); the reply carries the request's
 //!   version when it is one of [`SUPPORTED_VERSIONS`], else [`OWN_VERSION`].
-//! - A SessionContext Record: this agent does not support E2E session contexts, so it answers
-//!   with a DisconnectRecord 7106 "Session Context not allowed" (R-E2E.6a).
+//! - A SessionContext Record: handed to the session layer (`e2e`), which answers a
+//!   DisconnectRecord 7106 "Session Context not allowed" (R-E2E.6a) when the controller's
+//!   `E2ESession.SessionMode` is `Forbid`.
+//! - A NoSessionContext Record from a controller whose `SessionMode` is `Require`: ignored.
 //! - WebSocket, MQTT, STOMP and UDS Connect Records and Disconnect Records from the controller:
-//!   consumed silently (they only matter to a controller, or to session contexts we do not
-//!   support).
+//!   consumed silently (they only matter to a controller).
 //! - A NoSessionContext Record whose `payload_security` is not PLAINTEXT (TLS12 needs a session
 //!   context, R-E2E.41) or whose payload is not a `usp.Msg`: logged and dropped (the msg_id
 //!   cannot be extracted).
@@ -83,7 +84,7 @@ pub fn disconnect_record(to_id: &str, from_id: &str, reason: &str, code: ErrorCo
     disconnect_versioned(OWN_VERSION, to_id, from_id, reason, code)
 }
 
-fn disconnect_versioned(
+pub(crate) fn disconnect_versioned(
     version: &str,
     to_id: &str,
     from_id: &str,
@@ -218,16 +219,8 @@ fn answer(
             log::warn!("{from}: Record without a record type ignored");
             Vec::new()
         }
-        Some(RecordType::SessionContext(_)) => {
-            log::info!("{from}: session contexts are not supported; sending Disconnect 7106");
-            let reply = disconnect_versioned(
-                version,
-                &from,
-                &core.endpoint_id,
-                "Session Context not allowed",
-                ErrorCode::SessionContextNotAllowed,
-            );
-            vec![Outgoing { to: from, record: reply, in_reply: true }]
+        Some(RecordType::SessionContext(sc)) => {
+            core.session_record(&from, version, record.payload_security, sc)
         }
         Some(
             RecordType::WebsocketConnect(_)
@@ -243,6 +236,10 @@ fn answer(
             Vec::new()
         }
         Some(RecordType::NoSessionContext(_)) => {
+            if !core.serves_without_session(&from) {
+                log::warn!("{from}: SessionMode is Require; a Record without session ignored");
+                return Vec::new();
+            }
             let msg = match msg {
                 None => {
                     log::warn!("{from}: payload security without a session context; ignored");

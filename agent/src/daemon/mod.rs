@@ -13,6 +13,7 @@ pub mod cli;
 pub mod identity;
 mod inbound;
 pub mod logging;
+mod mdns;
 pub mod options;
 mod owner;
 pub mod panic;
@@ -161,6 +162,7 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     }
     if let Some(opkg) = &opts.opkg.0 {
         host.paths.opkg_program = opkg.clone();
+    }
     host.paths.opkg_root.clone_from(&opts.opkg.1);
     host.paths.opkg_conf.clone_from(&opts.opkg.2);
     let started = crate::startup::start(&opts.db, opts.reset_file.as_deref(), &host, clock.now())
@@ -172,6 +174,10 @@ pub fn run(opts: &Options) -> Result<Exit, String> {
     let mqtt_stats = started.mqtt_stats;
     crate::links::check_schema(&started.dm).map_err(|e| e.to_string())?;
     let mut dm = started.dm;
+    if let Some(file) = &opts.dhcp_options {
+        usp_areas::local_agent::dhcp::apply_file(&mut dm, file);
+    }
+    let _mdns = opts.mdns.and_then(|bind| mdns::start(bind, &mut dm, &identity.endpoint_id));
     dm.set_waker(waker.clone());
     let mut core = Core::new(dm, identity.endpoint_id.clone());
     core.set_bulkdata(host.bulkdata.clone());

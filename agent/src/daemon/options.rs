@@ -61,6 +61,12 @@ pub struct Options {
     /// `--reboot-command CMD`: what Device.Reboot() runs (e.g. `/sbin/reboot` on a router);
     /// without it the agent restarts itself only.
     pub reboot_command: Option<String>,
+    /// `--dhcp-options FILE`: DHCPv4 option 125 as hex text (written by the udhcpc hook),
+    /// applied to the Controller table at start (`usp_areas::local_agent::dhcp`).
+    pub dhcp_options: Option<PathBuf>,
+    /// `--mdns ADDR:PORT`: answer DNS-SD queries for the WebSocket MTPs there
+    /// (`0.0.0.0:5353`: the mDNS group).
+    pub mdns: Option<std::net::SocketAddr>,
     /// `--platform NAME`: whose backends serve the router areas (Wi-Fi, software, firmware,
     /// diagnostics); `None`: detected ([`usp_areas::Platform::detect`]).
     pub platform: Option<usp_areas::Platform>,
@@ -115,6 +121,8 @@ impl Default for Options {
             oui: None,
             serial: None,
             reboot_command: None,
+            dhcp_options: None,
+            mdns: None,
             platform: None,
             uci_dir: None,
             ubus_socket: None,
@@ -165,6 +173,9 @@ Options:
       --serial TEXT        serial number
       --reboot-command CMD what Device.Reboot() runs, e.g. /sbin/reboot (default: the
                            agent restarts itself, the device stays up)
+      --dhcp-options FILE  DHCPv4 option 125 (hex) naming a controller, applied at start
+                           (OpenWrt: written by /etc/udhcpc.user.d/uspagent-opt125.user)
+      --mdns ADDR:PORT     answer DNS-SD queries for the WebSocket MTPs (0.0.0.0:5353: mDNS)
       --platform NAME      the router's backends: openwrt (UCI, ubus, opkg), linux, or lab
                            (simulated radios and images, any machine); default: openwrt
                            when /etc/openwrt_release exists, else linux
@@ -245,6 +256,14 @@ pub fn parse(
             Long("oui") => o.oui = Some(oui(&text(&mut p)?)?),
             Long("serial") => o.serial = Some(text(&mut p)?),
             Long("reboot-command") => o.reboot_command = Some(text(&mut p)?),
+            Long("dhcp-options") => o.dhcp_options = Some(path(&mut p)?),
+            Long("mdns") => {
+                let text = text(&mut p)?;
+                let addr = text
+                    .parse()
+                    .map_err(|_| OptionsError(format!("--mdns {text}: not ADDR:PORT")))?;
+                o.mdns = Some(addr);
+            }
             Long("platform") => {
                 let name = text(&mut p)?;
                 o.platform = Some(name.parse().map_err(|e| OptionsError(format!("{e}")))?);

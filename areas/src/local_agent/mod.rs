@@ -9,6 +9,8 @@
 mod challenge;
 mod controller;
 mod controller_config;
+pub mod dhcp;
+mod e2e_session;
 mod mtp_config;
 mod names;
 mod request;
@@ -21,6 +23,7 @@ pub use controller_config::{
     ControllerConfig, ControllerIds, ControllerMtpConfig, ControllerMtpMqtt, ControllerMtpStomp,
     ControllerMtpWebSocket,
 };
+pub use e2e_session::{E2E_RESET_EVENT, E2E_SESSION, E2ESessions, MIN_RECORD_SIZE};
 pub use mtp_config::{
     AgentMtpConfig, AgentMtpIds, AgentMtpMqtt, AgentMtpStomp, AgentMtpWebSocket, MTP_STATUS,
     MtpStatus,
@@ -50,6 +53,7 @@ pub fn build(host: &crate::Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> 
         Box::new(LocalAgent::new(host.identity.clone())),
         Box::new(Controllers),
         Box::new(WebSocketSessions),
+        Box::new(E2ESessions),
         Box::new(Subscriptions),
         Box::new(Requests),
         Box::new(ControllerTrust::default()),

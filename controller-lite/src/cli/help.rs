@@ -61,6 +61,8 @@ OPTIONS:
         --agent EID                   the agent's Endpoint ID (default: the first agent
                                       that connects or sends)
         --trace                       print every Record sent and received on stderr
+        --e2e                         talk in an E2E Session Context (SessionContext
+                                      Records of TR-369)
     Transport (one of):
         --mqtt HOST[:PORT]            MQTT 5 broker (1883; 8883 with TLS)
             --mqtt-v311               MQTT 3.1.1 instead

@@ -36,6 +36,8 @@ pub struct Global {
     pub agent: Option<String>,
     /// Show every Record sent and received on standard error.
     pub trace: bool,
+    /// Speak to the agent in an E2E Session Context.
+    pub e2e: bool,
     /// The transport.
     pub transport: TransportOptions,
 }
@@ -48,6 +50,7 @@ impl Default for Global {
             eid: DEFAULT_EID.into(),
             agent: None,
             trace: false,
+            e2e: false,
             transport: TransportOptions::default(),
         }
     }
@@ -275,6 +278,7 @@ fn is_process_option(name: &str) -> bool {
         "eid"
             | "agent"
             | "trace"
+            | "e2e"
             | "mqtt"
             | "mqtt-v311"
             | "topic"
@@ -394,6 +398,7 @@ fn process_option(name: &str, p: &mut lexopt::Parser, g: &mut Global) -> Result<
         "eid" => g.eid = value(p, "--eid")?,
         "agent" => g.agent = Some(value(p, "--agent")?),
         "trace" => g.trace = true,
+        "e2e" => g.e2e = true,
         "mqtt" => {
             let (host, port) = transport::parse_host_port(&value(p, "--mqtt")?).map_err(terr)?;
             choose(t, Transport::Mqtt { host, port, v5: true })?;

@@ -4,9 +4,10 @@
 
 use usp_mtp::{ConnectInfo, MtpEvent};
 use usp_proto::msg::{self, Msg, body::MsgBody, request::ReqType, response::RespType};
-use usp_proto::record::Record;
 use usp_proto::record::record::RecordType;
+use usp_proto::record::{Record, SessionContextRecord};
 
+use super::e2e::Taken;
 use super::inbox::Input;
 use super::{Controller, Direction, Event, LINK_ID, Notification};
 
@@ -111,7 +112,10 @@ impl Controller {
                 self.push_event(Event::AgentDown { reason: reason.clone() });
                 return Absorbed::Down(reason);
             }
-            Some(RecordType::SessionContext(_)) | None => return Absorbed::Nothing,
+            Some(RecordType::SessionContext(sc)) => {
+                return self.absorb_session(sc, &record.from_id, reply_to.as_deref());
+            }
+            None => return Absorbed::Nothing,
         };
         if let Some(dest) = announced.filter(|d| !d.is_empty()) {
             self.learnt_dest = Some(dest);
@@ -119,6 +123,28 @@ impl Controller {
         self.agent_up = true;
         self.push_event(Event::AgentUp { endpoint_id: record.from_id });
         Absorbed::Nothing
+    }
+
+    /// A session Record of the agent: its complete Msgs, taken in order (the first response
+    /// is the one returned to the waiting caller). Ignored unless we use a session.
+    fn absorb_session(
+        &mut self,
+        sc: SessionContextRecord,
+        from: &str,
+        reply_to: Option<&str>,
+    ) -> Absorbed {
+        let Some(session) = self.e2e.as_mut() else { return Absorbed::Nothing };
+        let Taken::Msgs(msgs) = session.take(sc) else { return Absorbed::Nothing };
+        let mut answer = Absorbed::Nothing;
+        for bytes in msgs {
+            let Ok(msg) = Msg::from_bytes(&bytes) else { continue };
+            if let Absorbed::Reply(m) = self.absorb_msg(msg, from, reply_to) {
+                if matches!(answer, Absorbed::Nothing) {
+                    answer = Absorbed::Reply(m);
+                }
+            }
+        }
+        answer
     }
 
     fn absorb_msg(&mut self, msg: Msg, from: &str, reply_to: Option<&str>) -> Absorbed {

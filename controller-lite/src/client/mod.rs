@@ -9,7 +9,8 @@
 //!
 //! Contracts:
 //! - Records are NoSessionContext, version [`USP_VERSION`], from our Endpoint ID to the
-//!   agent's. The agent's Endpoint ID is configured, or learnt from the first Record (or
+//!   agent's; after [`Controller::use_e2e_session`], SessionContext Records of one session
+//!   (the `e2e` module), and the agent's session Records are taken in sequence and reassembled. The agent's Endpoint ID is configured, or learnt from the first Record (or
 //!   WebSocket session) that comes in.
 //! - Where a Record goes (the [`usp_mtp::Outbound`] `dest`): the configured destination (MQTT
 //!   topic, STOMP destination), else the one the agent announced (its Connect Record, or the
@@ -21,6 +22,7 @@
 //!
 //! Never spawns a thread, never reads the data model, never prints.
 
+mod e2e;
 mod error;
 mod inbox;
 mod incoming;
@@ -145,6 +147,8 @@ pub struct Controller {
     id_prefix: String,
     next_id: u64,
     trace: Option<TraceHook>,
+    /// Our E2E session with the agent, once asked for.
+    e2e: Option<e2e::Session>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -180,6 +184,7 @@ impl Controller {
             id_prefix: format!("{secs:x}-{:x}", std::process::id()),
             next_id: 0,
             trace: None,
+            e2e: None,
         }
     }
 
@@ -192,6 +197,24 @@ impl Controller {
         let (sink, inbox) = event_channel();
         let link = spawn(LINK_ID, sink)?;
         Ok(Controller::new(cfg, link, inbox))
+    }
+
+    /// From now on, exchanges Msgs with the agent in an E2E Session Context (TR-369) whose id
+    /// comes from the clock and the process id; returns that id.
+    pub fn use_e2e_session(&mut self) -> u64 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let session = e2e::Session::new(nanos ^ u64::from(std::process::id()) << 32);
+        let id = session.id();
+        self.e2e = Some(session);
+        id
+    }
+
+    /// The id of the E2E session in use (it changes when the agent opens a new one).
+    pub fn e2e_session_id(&self) -> Option<u64> {
+        self.e2e.as_ref().map(e2e::Session::id)
     }
 
     /// Shows every Record sent and received to `hook`.
@@ -425,8 +448,11 @@ impl Controller {
         let dest = reply_to.map(str::to_owned).or_else(|| self.dest()).ok_or_else(|| {
             ClientError::NoRoute("the agent's topic or destination is not known".into())
         })?;
-        let record =
-            Record::no_session_context_msg(USP_VERSION, agent, self.cfg.endpoint_id.clone(), msg);
+        let from = self.cfg.endpoint_id.clone();
+        let record = match self.e2e.as_mut() {
+            Some(session) => session.wrap(agent, from, msg.to_bytes()),
+            None => Record::no_session_context_msg(USP_VERSION, agent, from, msg),
+        };
         if let Some(trace) = &mut self.trace {
             trace(Direction::Sent, &record);
         }

@@ -259,6 +259,8 @@ impl Core {
                 self.onboard_request(obj, numbers, out);
             } else if name == usp_areas::bulkdata::COLLECT_EVENT {
                 usp_areas::bulkdata::snapshot(&mut self.dm, obj, numbers, &args, &self.bulkdata);
+            } else if name == usp_areas::local_agent::E2E_RESET_EVENT {
+                self.e2e_reset(numbers, out);
             } else if name == usp_areas::local_agent::REMOVED_AT_START_EVENT {
                 log::debug!("{obj_path} was removed at start-up (Core::boot was not called)");
             } else {

@@ -160,8 +160,9 @@ fn responses_and_errors_from_the_controller_are_not_answered() {
 }
 
 #[test]
-fn session_context_record_gets_disconnect_7106() {
-    let mut h = Harness::new();
+fn session_context_record_gets_disconnect_7106_when_forbidden() {
+    let mut h = Harness::builtin();
+    h.default("Device.LocalAgent.Controller.1.E2ESession.SessionMode", "Forbid");
     let out = h.record(&record_with(RecordType::SessionContext(record::SessionContextRecord {
         session_id: 5,
         sequence_id: 1,

@@ -9,6 +9,7 @@
 
 mod backup;
 mod ctl;
+mod e2e_session;
 mod firmware;
 mod firmware_openwrt;
 mod messages;

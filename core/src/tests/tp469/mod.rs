@@ -28,6 +28,7 @@ mod notify;
 mod operate;
 mod records;
 mod secured;
+mod sessions;
 mod set;
 mod targets;
 mod untrusted;

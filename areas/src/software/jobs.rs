@@ -42,7 +42,8 @@ pub fn transfer_fault(e: &TransferError) -> Fault {
         TransferError::Auth(_) | TransferError::Status(_) => 7002,
         TransferError::TooLarge { .. } => 7227,
         TransferError::Write(io) if is_no_space(io) => 7227,
-        TransferError::Write(_) => 7002,
+        TransferError::Write(_) | TransferError::Read(_) => 7002,
+        TransferError::Canceled => 7023,
         TransferError::SizeMismatch { .. } | TransferError::Truncated { .. } => 7035,
     };
     Fault::new(code, format!("download failed: {e}"))

@@ -167,7 +167,7 @@ impl Core {
             SystemRequest::FactoryReset { cause, reason } => {
                 (cause, reason, self.op_command_key.as_deref())
             }
-            SystemRequest::Reconnect { .. } => {
+            SystemRequest::Reconnect { .. } | SystemRequest::Publish { .. } => {
                 self.system.push(request);
                 return;
             }

@@ -15,7 +15,7 @@ use nix::errno::Errno;
 use nix::sys::socket::{
     self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, sockopt,
 };
-use nix::sys::time::TimeVal;
+use nix::sys::time::{TimeVal, TimeValLike};
 
 use super::{
     MessageBuilder, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
@@ -68,7 +68,8 @@ impl Socket {
 
     fn receive_timeout(&mut self, timeout: Duration) -> Result<(), NetlinkError> {
         let timeout = timeout.max(Duration::from_millis(1));
-        let tv = TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros().into());
+        // `TimeValLike::microseconds`: `suseconds_t` is 32 bits on 32-bit musl targets.
+        let tv = TimeVal::microseconds(i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX));
         socket::setsockopt(&self.fd, sockopt::ReceiveTimeout, &tv)
             .map_err(|e| NetlinkError::Io("setsockopt", e))
     }

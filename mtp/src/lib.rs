@@ -30,6 +30,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod endpoint_id;
 pub mod mdns;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;

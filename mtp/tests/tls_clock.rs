@@ -125,5 +125,6 @@ fn the_endpoint_id_is_read_from_the_subject_alt_name() {
     let cert = tls::load_certs(&certs.client_cert).unwrap().remove(0);
     assert_eq!(tls::endpoint_ids(&cert), vec!["os::012345-ctrl".to_owned()]);
     let server = tls::load_certs(&certs.server_cert).unwrap().remove(0);
-    assert!(tls::endpoint_ids(&server).is_empty(), "DNS names are not Endpoint IDs");
+    // A dNSName names the fqdn Endpoint ID (R-SEC.0a); the IP address names none.
+    assert_eq!(tls::endpoint_ids(&server), vec!["fqdn::localhost".to_owned()]);
 }

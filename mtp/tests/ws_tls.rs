@@ -195,3 +195,44 @@ fn a_client_certificate_binds_the_session_endpoint_id() {
     client.stop();
     server.stop();
 }
+
+/// Whether a client presenting a certificate made with `spec` gets a session as `eid` (the
+/// server reports it `Up` within two seconds; a refused client may see its own handshake
+/// complete before the server checks the certificate and closes it).
+fn session_as(spec: &LeafSpec, eid: &str) -> bool {
+    let certs = TestPki::generate_with("WebSocket test CA", "controller", spec);
+    let (mut server, sev, port) = requiring_server(&certs);
+    let own = Some((certs.client_cert.as_path(), certs.client_key.as_path()));
+    let (mut client, _cev) = tls_client(eid, port, &certs.ca, own);
+    let events = sev.during(std::time::Duration::from_secs(2));
+    client.stop();
+    server.stop();
+    let ups: Vec<_> = events.iter().filter(|e| matches!(e, MtpEvent::Up { .. })).collect();
+    assert!(ups.iter().all(|e| matches!(e, MtpEvent::Up { peer: Some(p), .. } if p == eid)));
+    !ups.is_empty()
+}
+
+/// R-SEC.11/12: a certificate shared by several endpoints names a wildcarded instance-id; it
+/// opens sessions for the IDs it covers, not for others, and a wildcard where R-SEC.12 forbids
+/// it (a `self` ID, the OUI of an `os` ID) covers nothing.
+#[test]
+fn r_sec_11_12_a_wildcarded_certificate_endpoint_id() {
+    let shared =
+        LeafSpec { client_endpoint_id: Some("os::00256D-*".into()), ..LeafSpec::default() };
+    assert!(session_as(&shared, "os::00256D-0123456789"));
+    assert!(!session_as(&shared, "os::00256E-0123456789"));
+    let bad = LeafSpec { client_endpoint_id: Some("self::*".into()), ..LeafSpec::default() };
+    assert!(!session_as(&bad, "self::ctrl"));
+    let bad = LeafSpec { client_endpoint_id: Some("os::*-1".into()), ..LeafSpec::default() };
+    assert!(!session_as(&bad, "os::00256D-1"));
+}
+
+/// R-SEC.0a: for an `fqdn` Endpoint ID the certificate may carry the instance-id as a
+/// `dNSName` instead of the URN.
+#[test]
+fn r_sec_0a_a_dns_name_authenticates_an_fqdn_endpoint_id() {
+    let spec = LeafSpec { client_dns_name: Some("ctrl.example.org".into()), ..LeafSpec::default() };
+    assert!(session_as(&spec, "fqdn::ctrl.example.org"));
+    assert!(!session_as(&spec, "fqdn::other.example.org"));
+    assert!(!session_as(&spec, "proto::ctrl.example.org"));
+}

@@ -69,6 +69,9 @@ pub struct LeafSpec {
     /// The client certificate's Endpoint ID, as TR-369 R-SEC.0a puts it in the
     /// subjectAltName: a `uniformResourceIdentifier` `urn:bbf:usp:id:<endpoint id>`.
     pub client_endpoint_id: Option<String>,
+    /// A `dNSName` in the client certificate's subjectAltName (R-SEC.0a: how an Endpoint ID
+    /// `fqdn::<name>` is named).
+    pub client_dns_name: Option<String>,
     /// The leaves are valid from January 1st of this year (rcgen's default: 1975).
     pub not_before_year: Option<i32>,
     /// The leaves are valid until January 1st of this year (rcgen's default: 4096).
@@ -92,7 +95,10 @@ fn leaf(
     server: bool,
     spec: &LeafSpec,
 ) -> (String, String) {
-    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    if let (false, Some(dns)) = (server, &spec.client_dns_name) {
+        names.push(dns.clone());
+    }
     let mut params = CertificateParams::new(names).expect("certificate parameters");
     if let (false, Some(eid)) = (server, &spec.client_endpoint_id) {
         let uri = format!("urn:bbf:usp:id:{eid}").try_into().expect("an IA5 string");

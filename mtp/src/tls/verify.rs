@@ -71,15 +71,19 @@ fn ignoring_dates(now: UnixTime) {
     );
 }
 
-/// The Endpoint IDs a certificate names in its subjectAltName URIs (`urn:bbf:usp:id:<id>`);
-/// empty for a certificate that cannot be parsed or names none.
+/// The Endpoint IDs a certificate names in its subjectAltName (R-SEC.0a): each URI
+/// `urn:bbf:usp:id:<id>` names `<id>` (perhaps wildcarded, see [`crate::endpoint_id`]), each
+/// `dNSName` the `fqdn::<name>` Endpoint ID. Empty for a certificate that cannot be parsed or
+/// names none.
 pub fn endpoint_ids(cert: &CertificateDer<'_>) -> Vec<String> {
     let Ok(ee) = webpki::EndEntityCert::try_from(cert) else { return Vec::new() };
-    ee.valid_uri_names()
+    let urns = ee
+        .valid_uri_names()
         .filter_map(|uri| uri.strip_prefix(USP_ID_URN))
         .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect()
+        .map(str::to_owned);
+    let fqdns = ee.valid_dns_names().filter_map(crate::endpoint_id::fqdn_endpoint_id);
+    urns.chain(fqdns).collect()
 }
 
 /// The server verifier: rustls's WebPKI verifier with the clock rule above.

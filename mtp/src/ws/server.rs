@@ -372,7 +372,9 @@ fn handshake(
 }
 
 /// TR-369 R-SEC.0a: the Endpoint ID a session claims must be one its client certificate
-/// names (`urn:bbf:usp:id:…` in the subjectAltName). A certificate naming none is taken only
+/// names (`urn:bbf:usp:id:…` in the subjectAltName, a wildcarded one as R-SEC.11/12 allow,
+/// or a dNSName for an `fqdn::` ID; see [`crate::endpoint_id`]). A certificate naming none is
+/// taken only
 /// when certificates are not required (it still proved a trusted CA signed it).
 fn check_certificate(shared: &Shared, io: &Io, peer: &str) -> Result<(), String> {
     let required = {
@@ -387,7 +389,7 @@ fn check_certificate(shared: &Shared, io: &Io, peer: &str) -> Result<(), String>
         }
     };
     match io.peer_endpoint_ids() {
-        Some(ids) if ids.iter().any(|id| id == peer) => Ok(()),
+        Some(ids) if crate::endpoint_id::any_covers(&ids, peer) => Ok(()),
         Some(ids) if !ids.is_empty() => Err(format!(
             "the session claims Endpoint ID {peer:?} but the client certificate names {ids:?}"
         )),

@@ -16,7 +16,8 @@
 //! (GetSupportedProtocol), `set`, `add`, `delete` and `operate` (with the completion of
 //! asynchronous commands). The notification engine (subscriptions, retries, Boot!, Periodic!,
 //! OnBoardRequest) lives in `notify`; what it shares with `operate` (the notification kinds) in
-//! `kinds`; the links' protocol state (Connect Records, held notifications) in `link`.
+//! `kinds`; the links' protocol state (Connect Records, held notifications) in `link`; the
+//! End-to-End Session Contexts with controllers (`Controller.{i}.E2ESession.`) in `e2e`.
 //!
 //! What one request of a controller may cost is bounded (issue 20): `precheck` refuses a
 //! request carrying too many items before decoding it, `budget` bounds its paths and the size

@@ -100,6 +100,11 @@ fn atomic_writes_keep_the_file_mode_and_leave_no_temporary_file() {
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().flatten().collect();
     assert_eq!(names.len(), 3, "{names:?}");
+    let link = dir.path().join("link.conf");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    conf::write_atomic(&link, "interface=wlan5\n").unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "interface=wlan5\n");
     let e = conf::write_atomic(&dir.path().join("none/x.conf"), "x").unwrap_err();
     assert!(e.to_string().contains("none/x.conf"), "{e}");
 }

@@ -473,15 +473,18 @@ impl Backend for HostapdWifi {
     }
 
     fn watch(&mut self, inbox: Inbox<Reply>) -> Result<(), WifiError> {
-        let names = self.sockets()?;
-        if names.is_empty() {
+        let hostapd = self.sockets().unwrap_or_default();
+        let stations = sockets_in(&self.wpa_dir).unwrap_or_default();
+        if hostapd.is_empty() && stations.is_empty() {
             return Err(WifiError::Unavailable(format!(
-                "no hostapd control socket in {}",
-                self.dir.display()
+                "no hostapd control socket in {} and no wpa_supplicant one in {}",
+                self.dir.display(),
+                self.wpa_dir.display()
             )));
         }
-        for ifname in names {
-            events::spawn(self.dir.join(&ifname), inbox.clone())?;
+        let servers = hostapd.iter().map(|n| self.dir.join(n));
+        for server in servers.chain(stations.iter().map(|n| self.wpa_dir.join(n))) {
+            events::spawn(server, inbox.clone())?;
         }
         Ok(())
     }

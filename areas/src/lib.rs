@@ -57,8 +57,9 @@
 //!   the backend as one job at commit. The lab backend ([`wifi::lab`]) is the worked example of
 //!   a backend; [`openwrt`] has the UCI and ubus helpers OpenWrt backends share.
 //! - `Device.WiFi.` on the linux platform ([`wifi::hostapd`]) talks to hostapd's control sockets
-//!   in [`PlatformPaths::hostapd_dir`] and to nl80211 through [`netlink`]; its writes live in
-//!   hostapd's memory (hostapd.conf is not rewritten).
+//!   in [`PlatformPaths::hostapd_dir`], to wpa_supplicant's in
+//!   [`PlatformPaths::wpa_supplicant_dir`] and to nl80211 through [`netlink`]; its writes
+//!   persist in the hostapd `*.conf` of [`PlatformPaths::hostapd_conf_dir`] naming the BSS.
 
 mod device;
 mod device_info;

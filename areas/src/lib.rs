@@ -66,8 +66,9 @@
 //!   [`Host::bulkdata`] collector the daemon gave it ([`Host`] and core share one); a
 //!   profile's `Push!` goes only to the controller [`bulkdata::push_recipient`] names.
 //! - `Device.WiFi.` on the linux platform ([`wifi::hostapd`]) talks to hostapd's control sockets
-//!   in [`PlatformPaths::hostapd_dir`] and to nl80211 through [`netlink`]; its writes live in
-//!   hostapd's memory (hostapd.conf is not rewritten).
+//!   in [`PlatformPaths::hostapd_dir`], to wpa_supplicant's in
+//!   [`PlatformPaths::wpa_supplicant_dir`] and to nl80211 through [`netlink`]; its writes
+//!   persist in the hostapd `*.conf` of [`PlatformPaths::hostapd_conf_dir`] naming the BSS.
 //! - `Device.SoftwareModules.` ([`software`]): tables keyed by DUID/EUID (external rows), one
 //!   [`software::backend::ExecEnv`] per platform (opkg on OpenWrt, supervised processes on
 //!   Linux and in the lab); each operation emits `DUStateChange!` then its OperationComplete.

@@ -111,7 +111,15 @@ impl WiFi {
             let Some(numbers) = numbers_of(ctx, &self.ids, kind, row) else { continue };
             let keys = numbers.iter().map(|_| None).collect();
             let inst = Instance { obj: *obj, numbers, keys };
-            ctx.value_changed(&inst, *param, value);
+            // A reference changes as the instance path a Get shows, never as a backend key.
+            let value = match reference_kind(kind, name) {
+                Some(target) => {
+                    let key = value.as_str().unwrap_or("");
+                    Value::String(key_to_path(ctx, &self.ids, &self.snap, target, key).into())
+                }
+                None => value.clone(),
+            };
+            ctx.value_changed(&inst, *param, &value);
         }
     }
 }

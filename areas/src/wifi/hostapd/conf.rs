@@ -139,8 +139,11 @@ pub fn set(text: &str, ifname: &str, key: &str, value: &str) -> Result<String, W
 }
 
 /// Replaces `path` with `text` atomically: a temporary file beside it (same permissions: it
-/// holds passphrases), flushed to disk, then renamed over it.
+/// holds passphrases), flushed to disk, then renamed over it. A symbolic link is followed: the
+/// file it names is replaced, the link stays.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), WifiError> {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let path = real.as_path();
     let io = |e: std::io::Error| WifiError::Io(format!("{}: {e}", path.display()));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.usp-new"));

@@ -100,6 +100,11 @@ fn atomic_writes_keep_the_file_mode_and_leave_no_temporary_file() {
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().flatten().collect();
     assert_eq!(names.len(), 3, "{names:?}");
+    let link = dir.path().join("link.conf");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    conf::write_atomic(&link, "interface=wlan5\n").unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "interface=wlan5\n");
     let e = conf::write_atomic(&dir.path().join("none/x.conf"), "x").unwrap_err();
     assert!(e.to_string().contains("none/x.conf"), "{e}");
 }
@@ -206,4 +211,48 @@ fn when_hostapd_refuses_the_file_is_put_back_and_without_a_file_nothing_is_half_
     // What hostapd reports itself is still written at runtime, without a file.
     t.set("Device.WiFi.SSID.3.", &[("SSID", "runtime-only")]).unwrap();
     assert!(wait(|| peer.commands("wlan1").contains(&"SET ssid runtime-only".to_owned())));
+}
+
+#[test]
+fn centre_channels_and_secondary_offsets_follow_the_channel() {
+    use super::retune::center;
+    assert_eq!(center("5GHz", 36, 80), (42, 1));
+    assert_eq!(center("5GHz", 40, 80), (42, -1));
+    assert_eq!(center("5GHz", 48, 80), (42, -1));
+    assert_eq!(center("5GHz", 153, 80), (155, -1));
+    assert_eq!(center("5GHz", 165, 80), (171, 1));
+    assert_eq!(center("5GHz", 100, 160), (114, 1));
+    assert_eq!(center("5GHz", 44, 40), (46, 1));
+    assert_eq!(center("6GHz", 5, 80), (7, -1));
+    assert_eq!(center("2.4GHz", 6, 40), (8, 1));
+    assert_eq!(center("2.4GHz", 11, 40), (9, -1));
+    assert_eq!(center("2.4GHz", 11, 20), (11, 0));
+}
+
+#[test]
+fn a_5ghz_channel_change_keeps_80mhz_and_vht_and_its_file_stays_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (peer, mut t, confs) = setup(dir.path());
+    let phy1 = format!(
+        "{PHY1}ieee80211n=1\nieee80211ac=1\nht_capab=[HT40+][SHORT-GI-20]\n\
+         vht_oper_chwidth=1\nvht_oper_centr_freq_seg0_idx=42\n"
+    );
+    std::fs::write(confs.join("phy1.conf"), &phy1).unwrap();
+    t.set("Device.WiFi.Radio.2.", &[("Channel", "153")]).unwrap();
+    let switch = "CHAN_SWITCH 5 5765 center_freq1=5775 sec_channel_offset=-1 bandwidth=80 ht vht";
+    assert!(
+        wait(|| peer.commands("wlan1").contains(&switch.to_owned())),
+        "{:?}",
+        peer.commands("wlan1")
+    );
+    let file = std::fs::read_to_string(confs.join("phy1.conf")).unwrap();
+    let want = phy1
+        .replace("channel=36", "channel=153")
+        .replace("[HT40+]", "[HT40-]")
+        .replace("seg0_idx=42", "seg0_idx=155");
+    assert_eq!(file, want);
+    poll_until(&mut t, |_| false);
+    assert_eq!(t.get("Device.WiFi.Radio.2.Channel"), "153");
+    assert_eq!(t.get("Device.WiFi.Radio.2.CurrentOperatingChannelBandwidth"), "80MHz");
+    assert_eq!(t.get("Device.WiFi.Radio.2.OperatingStandards"), "a,n,ac");
 }

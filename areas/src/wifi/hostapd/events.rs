@@ -1,7 +1,8 @@
 //! hostapd's unsolicited events: one thread per BSS attaches to its control socket (`ATTACH`)
 //! and turns station and WPS events (`AP-STA-CONNECTED`, `AP-STA-DISCONNECTED`, `WPS-*`) into
 //! a refresh of the plugin, so stations appear and vanish without waiting for the periodic
-//! refresh.
+//! refresh. The same for each wpa_supplicant interface (`CTRL-EVENT-CONNECTED`,
+//! `CTRL-EVENT-DISCONNECTED`: an end point's link and profile in use).
 //!
 //! Every few seconds the thread sends `PING`: no `PONG` (hostapd restarted, its socket is
 //! new and has forgotten us) makes it attach again, and the heartbeat it pushes to the plugin
@@ -46,6 +47,10 @@ pub(super) fn interesting(event: &str) -> bool {
         || event.starts_with("AP-ENABLED")
         || event.starts_with("AP-DISABLED")
         || event.starts_with("CTRL-EVENT-CHANNEL-SWITCH")
+        // wpa_supplicant (station interfaces): the link and the network in use.
+        || event.starts_with("CTRL-EVENT-CONNECTED ")
+        || event.starts_with("CTRL-EVENT-DISCONNECTED ")
+        || event.starts_with("CTRL-EVENT-SSID-TEMP-DISABLED ")
 }
 
 /// Attaches, listens, attaches again; ends when the plugin is gone.

@@ -11,7 +11,8 @@
 //!   comments and unknown lines kept; temporary file + rename), then applied at runtime with
 //!   hostapd's own commands. A transaction becomes, per BSS, `SET <field> <value>` lines then
 //!   ONE `RELOAD` (hostapd re-applies its in-memory configuration); a channel is changed with
-//!   `CHAN_SWITCH 5 <MHz>` (a `RELOAD` does not retune the radio), a radio switched with
+//!   `CHAN_SWITCH 5 <MHz> bandwidth=.. ht vht ..` keeping its width and standards (a `RELOAD`
+//!   does not retune the radio; `retune.rs`), a radio switched with
 //!   `ENABLE` / `DISABLE` (runtime only: hostapd's file has no such setting), a BSS with
 //!   `start_disabled` and `STOP_AP` / `UPDATE_BEACON`. When hostapd refuses a command the
 //!   files are put back as they were. What the control interface cannot read back (Enable of
@@ -34,6 +35,7 @@ pub mod parse;
 pub mod peer;
 #[cfg(any(test, feature = "testbed"))]
 mod peer_reply;
+mod retune;
 mod stations;
 pub mod supplicant;
 #[cfg(any(test, feature = "testbed"))]
@@ -92,6 +94,8 @@ pub struct HostapdWifi {
 struct RadioRef {
     key: String,
     band: String,
+    /// Width and standards, for a channel switch that keeps them.
+    operating: retune::Operating,
     bsses: Vec<String>,
 }
 
@@ -233,7 +237,13 @@ impl HostapdWifi {
                 None => {
                     snap.radios.push(radio_row(&phy, &bss.status));
                     let bsses = vec![bss.ifname.clone()];
-                    radios.push(RadioRef { key: phy.clone(), band: band.to_owned(), bsses });
+                    let operating = retune::Operating::of(&bss.status);
+                    radios.push(RadioRef {
+                        key: phy.clone(),
+                        band: band.to_owned(),
+                        operating,
+                        bsses,
+                    });
                 }
             }
             let names = parse::bss_names(&bss.status);
@@ -463,15 +473,18 @@ impl Backend for HostapdWifi {
     }
 
     fn watch(&mut self, inbox: Inbox<Reply>) -> Result<(), WifiError> {
-        let names = self.sockets()?;
-        if names.is_empty() {
+        let hostapd = self.sockets().unwrap_or_default();
+        let stations = sockets_in(&self.wpa_dir).unwrap_or_default();
+        if hostapd.is_empty() && stations.is_empty() {
             return Err(WifiError::Unavailable(format!(
-                "no hostapd control socket in {}",
-                self.dir.display()
+                "no hostapd control socket in {} and no wpa_supplicant one in {}",
+                self.dir.display(),
+                self.wpa_dir.display()
             )));
         }
-        for ifname in names {
-            events::spawn(self.dir.join(&ifname), inbox.clone())?;
+        let servers = hostapd.iter().map(|n| self.dir.join(n));
+        for server in servers.chain(stations.iter().map(|n| self.wpa_dir.join(n))) {
+            events::spawn(server, inbox.clone())?;
         }
         Ok(())
     }

@@ -174,13 +174,8 @@ impl PeerState {
             for (key, value) in super::conf::settings(text, &ifname) {
                 let line = format!("{key} {value}");
                 if key == "channel" {
-                    let freq = value.trim().parse::<u32>().ok().map(|c| match c {
-                        14 => 2484,
-                        1..=13 => 2407 + 5 * c,
-                        _ => 5000 + 5 * c,
-                    });
-                    let cmd = format!("5 {}", freq.unwrap_or(0));
-                    if super::peer_reply::chan_switch(self, &ifname, &cmd).is_none() {
+                    let channel = value.trim().parse::<u32>().unwrap_or(0);
+                    if super::peer_reply::set_channel(self, &ifname, channel).is_none() {
                         refused.push(format!("{ifname}: invalid {line}"));
                     }
                 } else if super::peer_reply::MODELLED.contains(&key.as_str())

@@ -209,15 +209,47 @@ pub(super) fn set(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
     Some(())
 }
 
-/// `CHAN_SWITCH <cs_count> <freq> [...]`: the radio moves to `freq`.
+/// `CHAN_SWITCH <cs_count> <freq> [center_freq1=] [bandwidth=] [ht] [vht] [he]`: the radio
+/// moves to `freq` with the width and standards given, as `hostapd_parse_freq_params` reads
+/// them (without ` ht` the radio is legacy afterwards, without `bandwidth=` 20 MHz).
 pub(super) fn chan_switch(st: &mut PeerState, ifname: &str, args: &str) -> Option<()> {
     let mut words = args.split_whitespace();
     let _count: u32 = words.next()?.parse().ok()?;
     let freq: u32 = words.next()?.parse().ok()?;
-    let channel = match freq {
-        2484 => 14,
-        2412..=2472 => (freq - 2407) / 5,
-        5160..=5885 => (freq - 5000) / 5,
+    let channel = channel_of(freq)?;
+    let rest = format!(" {}", words.collect::<Vec<_>>().join(" "));
+    let param = |name: &str| {
+        rest.split_whitespace().find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    };
+    let width: u32 = param("bandwidth").unwrap_or(20);
+    let r = radio_mut(st, ifname)?;
+    r.freq = freq;
+    r.channel = channel;
+    r.ht_vht_he = (rest.contains(" ht"), rest.contains(" vht"), rest.contains(" he"));
+    r.chwidth = match width {
+        80 => 1,
+        160 => 2,
+        _ => 0,
+    };
+    Some(())
+}
+
+/// The channel of a frequency (2.4 and 5 GHz).
+fn channel_of(freq: u32) -> Option<u32> {
+    match freq {
+        2484 => Some(14),
+        2412..=2472 => Some((freq - 2407) / 5),
+        5160..=5885 => Some((freq - 5000) / 5),
+        _ => None,
+    }
+}
+
+/// `channel=` of a configuration file: the radio's channel, width and standards unchanged.
+pub(super) fn set_channel(st: &mut PeerState, ifname: &str, channel: u32) -> Option<()> {
+    let freq = match channel {
+        14 => 2484,
+        1..=13 => 2407 + 5 * channel,
+        32..=177 => 5000 + 5 * channel,
         _ => return None,
     };
     let r = radio_mut(st, ifname)?;

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::{HostapdWifi, conf, read_conf, write};
+use super::{HostapdWifi, conf, read_conf, retune, write};
 use crate::wifi::model::WifiError;
 
 impl HostapdWifi {
@@ -36,9 +36,17 @@ impl HostapdWifi {
                     .map_err(|e| WifiError::Io(format!("{}: {e}", path.display())))?;
                 texts.push((path.clone(), old.clone(), old));
             }
+            let op = self.radios.iter().find(|r| r.bsses.contains(&p.ifname));
+            let op = op.map(|r| r.operating.clone()).unwrap_or_default();
             if let Some((_, _, text)) = texts.iter_mut().find(|(q, _, _)| *q == path) {
                 for (key, value) in &p.edits {
                     *text = conf::set(text, &p.ifname, key, value)?;
+                    if key == "channel" {
+                        let channel = value.parse().unwrap_or(0);
+                        for (k, v) in retune::file_edits(text, &p.ifname, &op, channel) {
+                            *text = conf::set(text, &p.ifname, &k, &v)?;
+                        }
+                    }
                 }
             }
         }

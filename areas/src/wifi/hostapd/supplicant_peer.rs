@@ -2,9 +2,10 @@
 //! in a directory of the test's own, answering in the formats of `wpa_supplicant/ctrl_iface.c`:
 //! `PING`, `STATUS` (`wpa_supplicant_ctrl_iface_status`), `LIST_NETWORKS`, `GET_NETWORK`,
 //! `SET_NETWORK` (the fields the agent writes, with wpa_supplicant's checks), `SELECT_NETWORK`,
-//! `ENABLE_NETWORK` / `DISABLE_NETWORK`, `SIGNAL_POLL` and `SAVE_CONFIG` (writes the
-//! configuration file as `wpa_config_write` does, `FAIL` without `update_config=1`); anything
-//! else gets `UNKNOWN COMMAND`. Selecting a network makes it the current one at once (the
+//! `ENABLE_NETWORK` / `DISABLE_NETWORK`, `SIGNAL_POLL`, `SAVE_CONFIG` (writes the
+//! configuration file as `wpa_config_write` does, `FAIL` without `update_config=1`) and
+//! `ATTACH` / `DETACH` (then `CTRL-EVENT-CONNECTED` events); anything else gets
+//! `UNKNOWN COMMAND`. Selecting a network makes it the current one at once (the
 //! association itself is not simulated).
 //!
 //! Owns: its sockets and threads (stopped and joined on drop; 100 ms receive timeouts).
@@ -61,6 +62,8 @@ pub struct SupplicantState {
     pub ifaces: Vec<PeerIface>,
     /// Every command received, as `(ifname, command)`.
     pub log: Vec<(String, String)>,
+    /// The attached clients' socket paths, as `(ifname, path)`.
+    pub attached: Vec<(String, PathBuf)>,
 }
 
 impl SupplicantState {
@@ -89,6 +92,7 @@ impl SupplicantState {
                 conf: conf.to_owned(),
             }],
             log: Vec::new(),
+            attached: Vec::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ impl SupplicantState {
 #[derive(Debug)]
 pub struct SupplicantPeer {
     state: Arc<Mutex<SupplicantState>>,
+    sockets: Vec<(String, Arc<UnixDatagram>)>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -108,14 +113,16 @@ impl SupplicantPeer {
         let names: Vec<String> = state.ifaces.iter().map(|i| i.ifname.clone()).collect();
         let mut peer = SupplicantPeer {
             state: Arc::new(Mutex::new(state)),
+            sockets: Vec::new(),
             stop: Arc::new(AtomicBool::new(false)),
             threads: Vec::new(),
         };
         for ifname in names {
             let path = dir.join(&ifname);
             let _ = std::fs::remove_file(&path);
-            let sock = UnixDatagram::bind(&path)?;
+            let sock = Arc::new(UnixDatagram::bind(&path)?);
             sock.set_read_timeout(Some(Duration::from_millis(100)))?;
+            peer.sockets.push((ifname.clone(), sock.clone()));
             let (st, stop) = (peer.state.clone(), peer.stop.clone());
             peer.threads.push(
                 std::thread::Builder::new()
@@ -135,6 +142,34 @@ impl SupplicantPeer {
     pub fn commands(&self, ifname: &str) -> Vec<String> {
         self.state().log.iter().filter(|(i, _)| i == ifname).map(|(_, c)| c.clone()).collect()
     }
+
+    /// How many clients are attached to `ifname`.
+    pub fn attached(&self, ifname: &str) -> usize {
+        self.state().attached.iter().filter(|(i, _)| i == ifname).count()
+    }
+
+    /// `ifname` associates with network `id` (wpa_supplicant found it, without being told):
+    /// it becomes the current one and `CTRL-EVENT-CONNECTED` goes to the attached clients in
+    /// `wpa_supplicant_set_state`'s format.
+    pub fn connect(&self, ifname: &str, id: u32) {
+        if let Some(i) = self.state().ifaces.iter_mut().find(|i| i.ifname == ifname) {
+            i.current = Some(id);
+        }
+        let text = format!(
+            "<3>CTRL-EVENT-CONNECTED - Connection to 06:00:00:00:0a:01 completed [id={id} id_str=]"
+        );
+        let Some((_, sock)) = self.sockets.iter().find(|(i, _)| i == ifname) else { return };
+        let clients: Vec<PathBuf> = self
+            .state()
+            .attached
+            .iter()
+            .filter(|(i, _)| i == ifname)
+            .map(|(_, p)| p.clone())
+            .collect();
+        for c in clients {
+            let _ = sock.send_to(text.as_bytes(), c);
+        }
+    }
 }
 
 impl Drop for SupplicantPeer {
@@ -146,7 +181,12 @@ impl Drop for SupplicantPeer {
     }
 }
 
-fn serve(sock: &UnixDatagram, state: &Mutex<SupplicantState>, stop: &AtomicBool, ifname: &str) {
+fn serve(
+    sock: &Arc<UnixDatagram>,
+    state: &Mutex<SupplicantState>,
+    stop: &AtomicBool,
+    ifname: &str,
+) {
     let mut buf = vec![0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
         let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
@@ -154,6 +194,11 @@ fn serve(sock: &UnixDatagram, state: &Mutex<SupplicantState>, stop: &AtomicBool,
         let Some(from) = from.as_pathname().map(Path::to_owned) else { continue };
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         st.log.push((ifname.to_owned(), cmd.clone()));
+        if cmd == "ATTACH" {
+            st.attached.push((ifname.to_owned(), from.clone()));
+        } else if cmd == "DETACH" {
+            st.attached.retain(|(i, p)| !(i == ifname && *p == from));
+        }
         let reply = st
             .ifaces
             .iter_mut()
@@ -174,6 +219,7 @@ fn answer(i: &mut PeerIface, cmd: &str) -> String {
     let ok = |done: Option<()>| if done.is_some() { OK.to_owned() } else { FAIL.to_owned() };
     match word {
         "PING" => "PONG\n".into(),
+        "ATTACH" | "DETACH" => OK.into(),
         "STATUS" => status(i),
         "LIST_NETWORKS" => list(i),
         "GET_NETWORK" => get_network(i, rest).unwrap_or_else(|| FAIL.into()),

@@ -137,3 +137,16 @@ fn a_station_only_system_serves_its_end_point_without_hostapd() {
     assert_eq!(t.get("Device.WiFi.EndPoint.1.Profile.1.SSID"), "uplink");
     assert_eq!(t.get("Device.WiFi.SSID.1.LowerLayers"), "", "no phy80211 link: no radio");
 }
+
+#[test]
+fn a_connection_event_is_a_value_change_of_the_profile_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_hostapd, wpa, mut t) = setup(dir.path(), true);
+    assert!(wait(|| wpa.attached("wlan2") == 1), "the backend attaches to wpa_supplicant");
+    poll_until(&mut t, |_| false);
+    wpa.connect("wlan2", 1);
+    let want = "Device.WiFi.EndPoint.1.ProfileReference=Device.WiFi.EndPoint.1.Profile.2.";
+    let changed = |e: &[String]| e.iter().any(|d| d == want);
+    let events = crate::wifi::tests::poll_until_brief(&mut t, changed);
+    assert!(changed(&events), "{events:?}");
+}

@@ -109,11 +109,13 @@ fn a_transaction_is_set_lines_then_one_reload_and_a_channel_is_a_chan_switch() {
     assert_eq!(peer.state().bsses[2].key_mgmt, "SAE");
     assert_eq!(peer.state().bsses[2].mfp, 2);
     t.set("Device.WiFi.Radio.1.", &[("Channel", "11")]).unwrap();
-    assert!(wait(|| peer.commands("wlan0").contains(&"CHAN_SWITCH 5 2462".to_owned())));
+    let switch = "CHAN_SWITCH 5 2462 bandwidth=20 ht";
+    assert!(wait(|| peer.commands("wlan0").contains(&switch.to_owned())));
     assert!(wait(|| peer.state().radios[0].channel == 11));
     poll_until(&mut t, |_| false);
     assert_eq!(t.get("Device.WiFi.SSID.1.SSID"), "from-usp");
     assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "11");
+    assert_eq!(t.get("Device.WiFi.Radio.1.OperatingStandards"), "b,g,n", "still 802.11n");
     assert_eq!(t.get("Device.WiFi.AccessPoint.3.Security.ModeEnabled"), "WPA3-Personal");
     assert!(!peer.commands("wlan0-1").iter().any(|c| c.starts_with("SET")), "only wlan0 written");
     t.set("Device.WiFi.Radio.2.", &[("Enable", "false")]).unwrap();

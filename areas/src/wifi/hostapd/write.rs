@@ -1,6 +1,6 @@
 //! A USP transaction as hostapd control commands and configuration-file edits: per BSS,
 //! `SET <field> <value>` lines (each also the file line `<field>=<value>`) and then one
-//! `RELOAD`; a channel change as `CHAN_SWITCH 5 <MHz>` (and `channel=`), `Radio.Enable` as
+//! `RELOAD`; a channel change as `CHAN_SWITCH` (and `channel=`, `retune.rs`), `Radio.Enable` as
 //! `ENABLE` / `DISABLE` on the radio's first BSS, a BSS's `Enable` as `start_disabled=` and
 //! `STOP_AP` / `UPDATE_BEACON` after the `RELOAD` (hostapd has no per-BSS disable; a
 //! `RELOAD` restarts every BSS's beacon).
@@ -90,7 +90,8 @@ fn commands(radios: &[RadioRef], c: &Change) -> Result<(String, Vec<String>), Wi
         let mhz = parse::channel_mhz(band, channel).ok_or_else(|| {
             WifiError::Unavailable(format!("channel {channel} has no frequency in {band}"))
         })?;
-        return Ok((bss, vec![format!("CHAN_SWITCH 5 {mhz}")]));
+        let op = radio.map(|r| r.operating.clone()).unwrap_or_default();
+        return Ok((bss, vec![super::retune::chan_switch(&op, channel, mhz)]));
     }
     let on = c.value.as_bool() == Some(true);
     if c.kind == Kind::Radio && c.name == "Enable" {

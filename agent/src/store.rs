@@ -26,6 +26,8 @@
 
 pub mod backup;
 mod open;
+#[cfg(feature = "openwrt")]
+pub mod sysupgrade;
 
 use open::{classify, move_aside, open_inner};
 use rusqlite::{Connection, TransactionBehavior, params};

@@ -32,6 +32,8 @@
 pub mod backup;
 mod open;
 mod secret;
+#[cfg(feature = "openwrt")]
+pub mod sysupgrade;
 
 use open::{classify, move_aside, open_inner};
 use rusqlite::{Connection, TransactionBehavior, params};

@@ -329,6 +329,15 @@ pub fn run_command(opts: &Options, words: &[String]) -> i32 {
 /// How long a clean shutdown may take before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// What reboots the device: `--reboot-command`, or OpenWrt's `/sbin/reboot` on that platform
+/// (a configuration restored by sysupgrade takes effect only after a router reboot).
+fn reboot_command(opts: &Options) -> Option<String> {
+    let platform = opts.platform.unwrap_or_else(|| Platform::detect(Path::new("/")));
+    opts.reboot_command
+        .clone()
+        .or_else(|| (platform == Platform::OpenWrt).then(|| options::OPENWRT_REBOOT.to_owned()))
+}
+
 /// After Reboot() or FactoryReset(): runs the configured reboot command, or re-executes this
 /// program with the same arguments (the agent "reboots" without taking the device down).
 pub fn restart(opts: &Options) -> std::process::ExitCode {
@@ -338,13 +347,15 @@ pub fn restart(opts: &Options) -> std::process::ExitCode {
     #[cfg(feature = "openwrt")]
     {
         let state = opts.db.parent().filter(|p| !p.as_os_str().is_empty());
-        match usp_areas::firmware::openwrt::flash_if_requested(state.unwrap_or(Path::new("."))) {
+        let mut hooks = crate::store::sysupgrade::Hooks::new(&opts.db);
+        let state = state.unwrap_or(Path::new("."));
+        match usp_areas::firmware::openwrt::flash_with(state, &mut hooks) {
             Ok(true) => return std::process::ExitCode::SUCCESS,
             Ok(false) => {}
             Err(e) => log::error!("the firmware was not flashed: {e}"),
         }
     }
-    if let Some(cmd) = &opts.reboot_command {
+    if let Some(cmd) = &reboot_command(opts) {
         log::warn!("running the reboot command: {cmd}");
         return match std::process::Command::new("/bin/sh").arg("-c").arg(cmd).status() {
             Ok(s) if s.success() => std::process::ExitCode::SUCCESS,

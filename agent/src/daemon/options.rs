@@ -58,8 +58,8 @@ pub struct Options {
     pub oui: Option<String>,
     /// `--serial`: the serial number (default: the MAC address of `-i`).
     pub serial: Option<String>,
-    /// `--reboot-command CMD`: what Device.Reboot() runs (e.g. `/sbin/reboot` on a router);
-    /// without it the agent restarts itself only.
+    /// `--reboot-command CMD`: what Device.Reboot() runs (on OpenWrt [`OPENWRT_REBOOT`] when
+    /// not given); without one the agent restarts itself only.
     pub reboot_command: Option<String>,
     /// `--dhcp-options FILE`: DHCPv4 option 125 as hex text (written by the udhcpc hook),
     /// applied to the Controller table at start (`usp_areas::local_agent::dhcp`).
@@ -139,6 +139,8 @@ impl Default for Options {
     }
 }
 
+/// What reboots an OpenWrt router when `--reboot-command` is not given.
+pub const OPENWRT_REBOOT: &str = "/sbin/reboot";
 /// The database used without `-f` (obuspa's default state directory).
 pub const DEFAULT_DB: &str = "/usr/local/var/obuspa/usp.db";
 /// The CLI socket used without `-s` (obuspa's default).
@@ -171,8 +173,8 @@ Options:
       --endpoint-id ID     Endpoint ID (default: $USP_ENDPOINT_ID, else os::<OUI>-<serial>)
       --oui HEX6           manufacturer OUI (default 00D09E)
       --serial TEXT        serial number
-      --reboot-command CMD what Device.Reboot() runs, e.g. /sbin/reboot (default: the
-                           agent restarts itself, the device stays up)
+      --reboot-command CMD what Device.Reboot() runs (default: /sbin/reboot on openwrt,
+                           elsewhere the agent restarts itself, the device stays up)
       --dhcp-options FILE  DHCPv4 option 125 (hex) naming a controller, applied at start
                            (OpenWrt: written by /etc/udhcpc.user.d/uspagent-opt125.user)
       --mdns ADDR:PORT     answer DNS-SD queries for the WebSocket MTPs (0.0.0.0:5353: mDNS)

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+use usp_areas::vendor_config::{self, date};
+
 use super::SqliteStore;
 
 /// The agent's database at a path.
@@ -82,11 +84,26 @@ impl usp_areas::vendor_config::AgentDatabase for Database {
     }
 }
 
+/// The snapshot a `sysupgrade -b` archive carries ([`vendor_config::SNAPSHOT`]) beside `db`.
+pub fn sysupgrade_snapshot(db: &Path) -> PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join(vendor_config::SNAPSHOT)
+}
+
 /// Replaces the database `db` with a staged restore, if there is one (see the module doc).
 /// Call before opening `db`. A failure is logged and the staged file set aside: the agent
 /// starts on its old database.
+///
+/// A `sysupgrade -b` snapshot found beside `db` came from an archive restored by hand (LuCI,
+/// `sysupgrade -r`: the agent removes its own once the archive is made) and is staged first:
+/// it is the consistent copy of the database that archive holds.
 pub fn apply_staged_restore(db: &Path) {
     let staged = staged_path(db);
+    let snapshot = sysupgrade_snapshot(db);
+    if snapshot.is_file() && !staged.exists() {
+        log::warn!("restoring the agent's database from {}", snapshot.display());
+        let _ = std::fs::rename(&snapshot, &staged);
+    }
+    let _ = std::fs::remove_file(&snapshot);
     if !staged.is_file() {
         return;
     }
@@ -100,7 +117,11 @@ pub fn apply_staged_restore(db: &Path) {
         let _ = std::fs::remove_file(sidecar(db, suffix));
     }
     match std::fs::rename(&staged, db) {
-        Ok(()) => log::warn!("the database was replaced by the restored configuration"),
+        Ok(()) => {
+            log::warn!("the database was replaced by the restored configuration");
+            let state = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            date::record_applied(state, "uspagent", date::now());
+        }
         Err(e) => log::error!("cannot replace {} by {}: {e}", db.display(), staged.display()),
     }
 }

@@ -268,11 +268,33 @@ fn trailer(f: &mut std::fs::File, end: u64) -> Option<(u8, u64)> {
 ///
 /// `Ok(false)` too when nothing was asked.
 pub fn flash_if_requested(state_dir: &Path) -> Result<bool, FirmwareError> {
+    flash_with(state_dir, &mut ())
+}
+
+/// What the host does around a configuration restore's `sysupgrade -r`, which overwrites the
+/// kept files (the agent's database among them) with the archive's.
+pub trait RestoreHooks {
+    /// Called just before `sysupgrade -r` runs.
+    fn before(&mut self) {}
+    /// Called once it ran: `ok` when it succeeded.
+    fn after(&mut self, ok: bool) {
+        let _ = ok;
+    }
+}
+
+/// No hooks.
+impl RestoreHooks for () {}
+
+/// [`flash_if_requested`], calling `hooks` around a restore.
+pub fn flash_with(state_dir: &Path, hooks: &mut dyn RestoreHooks) -> Result<bool, FirmwareError> {
     let dir = state_dir.join("firmware");
     if let Some(argv) = take_request(&dir.join("restore"))? {
-        if let Err(e) = run_request(&argv) {
+        hooks.before();
+        let result = run_request(&argv);
+        if let Err(e) = &result {
             log::error!("the configuration restore failed: {e}");
         }
+        hooks.after(result.is_ok());
     }
     let Some(argv) = take_request(&dir.join("flash"))? else { return Ok(false) };
     let failure = match run_request(&argv) {

@@ -347,6 +347,18 @@ fn activate_waits_for_its_time_window_on_the_core_clock() {
         ("TimeWindow.2.Mode", "AnyTime"),
     ];
     assert_eq!(t.operate(path, &overlapping).unwrap_err().code.code(), 7027);
+    // Declared as TR-181 names them; a bad value in a window's key is the engine's 7027.
+    let schema = t.dm.schema();
+    let image = schema.obj_by_path("Device.DeviceInfo.FirmwareImage.{i}.").unwrap();
+    let cmd = schema.command_by_name(image, "Activate").unwrap();
+    let names: Vec<String> =
+        schema.command(cmd).inputs.iter().map(|a| a.name.to_string()).collect();
+    assert!(names.contains(&"TimeWindow.{i}.Start".to_owned()), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("TimeWindow.1.")), "{names:?}");
+    let bad_mode = [("TimeWindow.2.Start", "0"), ("TimeWindow.2.Mode", "Sometimes")];
+    let e = t.operate(path, &bad_mode).unwrap_err();
+    assert_eq!(e.code.code(), 7027);
+    assert!(e.msg.contains("TimeWindow.2.Mode"), "{e:?}");
     // A confirmation window (skipped), then one opening 100 s after the command (at uptime 1).
     let windows = [
         ("TimeWindow.1.Start", "0"),

@@ -2,9 +2,10 @@
 //! the command), `Mode`, `UserMessage`, `MaxRetries`), and when they let the image be
 //! activated.
 //!
-//! - The engine matches input arguments by name, so the windows are declared as the argument
-//!   names `TimeWindow.1.Start` ... `TimeWindow.5.MaxRetries` (at most
-//!   [`MAX_WINDOWS`], `MaxNumberOfActivateTimeWindows`); a window is given when any of its
+//! - The windows are declared as TR-181 names them (`TimeWindow.{i}.Start`, as GetSupportedDM
+//!   lists them); the engine passes the keys a controller sends, `TimeWindow.1.Start` ...
+//!   `TimeWindow.5.MaxRetries` (at most [`MAX_WINDOWS`], `MaxNumberOfActivateTimeWindows`;
+//!   higher numbers are ignored like any unknown argument); a window is given when any of its
 //!   arguments is, and then needs `Start`, `End` and `Mode` (7027 otherwise). Windows must not
 //!   overlap and must come in order (`Start` ≥ the previous `End`), with `Start` ≤ `End`.
 //! - `Immediately` and `AnyTime` activate at the window's `Start`. `WhenIdle` and
@@ -39,14 +40,12 @@ pub struct Window {
 
 /// Declares the windows' input arguments on `Activate()`.
 pub fn declare(cmd: &mut CommandDef) {
-    for n in 1..=MAX_WINDOWS {
-        let p = format!("TimeWindow.{n}.");
-        cmd.input(&format!("{p}Start"), ParamType::UnsignedInt)
-            .input(&format!("{p}End"), ParamType::UnsignedInt)
-            .input(&format!("{p}Mode"), ParamType::String)
-            .input(&format!("{p}UserMessage"), ParamType::String)
-            .input(&format!("{p}MaxRetries"), ParamType::Int);
-    }
+    let max = u32::try_from(MAX_WINDOWS).unwrap_or(u32::MAX);
+    cmd.input_rows("TimeWindow.{i}.Start", ParamType::UnsignedInt, max)
+        .input_rows("TimeWindow.{i}.End", ParamType::UnsignedInt, max)
+        .input_rows("TimeWindow.{i}.Mode", ParamType::String, max)
+        .input_rows("TimeWindow.{i}.UserMessage", ParamType::String, max)
+        .input_rows("TimeWindow.{i}.MaxRetries", ParamType::Int, max);
     for a in &mut cmd.inputs {
         if a.name.ends_with(".Mode") {
             a.constraints.enumeration = Some(MODES);

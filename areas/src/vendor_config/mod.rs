@@ -18,9 +18,12 @@
 //! - The `sysupgrade` row: Backup runs `sysupgrade -b <file>` in the staging directory
 //!   (`$TMPDIR`) and uploads it; Restore downloads a gzip archive, and the host runs
 //!   `sysupgrade -r <file>` after its clean shutdown, then reboots
-//!   ([`crate::firmware::openwrt::flash_if_requested`]). Caveat: `sysupgrade -b` copies the
-//!   agent's live database file as it is (SQLite in WAL mode changes the main file only at
-//!   checkpoints); the `uspagent` row's snapshot is the consistent one.
+//!   ([`crate::firmware::openwrt::flash_if_requested`]). `sysupgrade -b` copies the agent's
+//!   live database file as it is (SQLite in WAL mode changes the main file only at
+//!   checkpoints), so before it runs the worker writes a consistent snapshot, [`SNAPSHOT`] in
+//!   the state directory (kept by the agent's keep list), and removes it once the archive is
+//!   made; after `sysupgrade -r` the host restores the agent's database from that snapshot.
+//! - `Date` is when a row's content was last applied ([`date`]), recorded by the host.
 //! - `FileSize` is a hint: per TR-181 a wrong one does not fail the Restore.
 //!
 //! Never does: touch the database file itself (the host does, through [`AgentDatabase`]), or
@@ -39,6 +42,7 @@ use crate::transfer::Fetch;
 use crate::transfer::sum::Algorithm;
 use crate::worker::Worker;
 
+pub mod date;
 mod worker;
 use worker::{Dirs, Done, Job, Source, run};
 
@@ -49,6 +53,9 @@ mod tests;
 pub const TABLE: &str = "Device.DeviceInfo.VendorConfigFile.{i}.";
 /// The largest backup or restore file.
 pub const MAX_FILE: u64 = 32 << 20;
+/// The consistent snapshot of the agent's database that goes into a `sysupgrade -b` archive
+/// (a file of the state directory, present only while the archive is made).
+pub const SNAPSHOT: &str = "uspagent-backup.db";
 
 /// What the host does with its database for this area (the agent's SQLite store).
 pub trait AgentDatabase: Send + Sync {
@@ -66,7 +73,8 @@ pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
         sources.push(("uspagent", Source::Database(db)));
     }
     if host.platform == crate::Platform::OpenWrt && cfg!(feature = "openwrt") {
-        sources.push(("sysupgrade", Source::Sysupgrade(host.paths.sysupgrade_program.clone())));
+        let program = host.paths.sysupgrade_program.clone();
+        sources.push(("sysupgrade", Source::Sysupgrade(program, host.database.clone())));
     }
     if sources.is_empty() {
         log::info!("VendorConfigFile: nothing to back up on this host");
@@ -107,6 +115,8 @@ pub struct VendorConfig {
     worker: Worker<Job, Done>,
     running: Option<Running>,
     rows: Vec<(&'static str, Source)>,
+    /// When each row's content was applied (read once: a restore always restarts the agent).
+    dates: Vec<(String, DateTime)>,
 }
 
 impl std::fmt::Debug for VendorConfig {
@@ -128,6 +138,7 @@ impl VendorConfig {
             worker,
             running: None,
             rows,
+            dates: date::applied(&host.paths.state_dir),
         })
     }
 
@@ -291,16 +302,17 @@ impl Plugin for VendorConfig {
         out: &mut Vec<Value>,
     ) -> Result<(), UspError> {
         let (name, source) = self.source(inst)?;
+        let applied = self.dates.iter().find(|(row, _)| row == name).map(|(_, when)| *when);
         let description = match source {
             Source::Database(_) => "the agent's database: its whole USP configuration",
-            Source::Sysupgrade(_) => "the router's configuration as sysupgrade -b saves it",
+            Source::Sysupgrade(..) => "the router's configuration as sysupgrade -b saves it",
         };
         for &p in params {
             let field = self.fields.of(p).ok_or_else(|| UspError::internal("unknown parameter"))?;
             out.push(match field {
                 Field::Name => Value::String((*name).into()),
                 Field::Version => Value::String(env!("CARGO_PKG_VERSION").into()),
-                Field::Date => Value::DateTime(DateTime::UNKNOWN),
+                Field::Date => Value::DateTime(applied.unwrap_or(DateTime::UNKNOWN)),
                 Field::Description => Value::String(description.into()),
                 Field::UseForBackupRestore => Value::Boolean(true),
             });

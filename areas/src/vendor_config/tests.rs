@@ -112,3 +112,61 @@ fn the_sysupgrade_backup_goes_up_and_comes_back_through_sysupgrade_r() {
     assert!(log.starts_with("restore "), "{log}");
     assert_eq!(std::fs::read(dir.path().join("restored.tar.gz")).unwrap(), archive);
 }
+
+/// The host's side of the database for these tests: a snapshot is a file naming its moment.
+struct Snapshots(std::sync::atomic::AtomicU32);
+
+impl crate::vendor_config::AgentDatabase for Snapshots {
+    fn snapshot(&self, dest: &Path) -> Result<(), String> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::fs::write(dest, format!("snapshot {n}")).map_err(|e| e.to_string())
+    }
+    fn stage_restore(&self, _: &Path) -> Result<(), String> {
+        Err("not in this test".into())
+    }
+}
+
+#[test]
+fn the_sysupgrade_archive_carries_a_snapshot_of_the_database_made_just_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = host(dir.path());
+    h.database = Some(Arc::new(Snapshots(0.into())));
+    // This sysupgrade archives the state directory, as the agent's keep list has it do.
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = -b ] && tar czf \"$2\" -C '{}' state\n",
+        dir.path().display()
+    );
+    std::fs::write(&h.paths.sysupgrade_program, script).unwrap();
+    let server = HttpServer::start();
+    let received = Arc::new(Mutex::new(None));
+    server.route("/cfg.tgz", Route::Upload { digest: None, received: received.clone() });
+    let mut t = Lab::new(crate::plugins(&h));
+    let row = "Device.DeviceInfo.VendorConfigFile.2.";
+    assert_eq!(t.get(&format!("{row}Name")), "sysupgrade");
+    let url = server.url("/cfg.tgz");
+    let args = [("URL", url.as_str()), ("Username", ""), ("Password", "")];
+    assert_eq!(fault(&run(&mut t, &format!("{row}Backup()"), &args)), "");
+    let archive = received.lock().unwrap().take().expect("uploaded");
+    let snapshot = format!("state/{}", crate::vendor_config::SNAPSHOT);
+    let unpacked = std::process::Command::new("tar")
+        .args(["xzOf", "-", &snapshot])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(&archive)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&unpacked.stdout), "snapshot 0");
+    assert!(!h.paths.state_dir.join(crate::vendor_config::SNAPSHOT).exists(), "removed after");
+    // Date: when a row's content was last applied, as the host recorded it.
+    assert_eq!(t.get(&format!("{row}Date")), "0001-01-01T00:00:00Z");
+    let when = usp_datamodel::value::DateTime::from_unix(1_700_000_000);
+    crate::vendor_config::date::record_applied(&h.paths.state_dir, "sysupgrade", when);
+    drop(t);
+    let mut t = Lab::new(crate::plugins(&h));
+    assert_eq!(t.get(&format!("{row}Date")), "2023-11-14T22:13:20Z");
+    assert_eq!(t.get("Device.DeviceInfo.VendorConfigFile.1.Date"), "0001-01-01T00:00:00Z");
+}

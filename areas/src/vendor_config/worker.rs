@@ -15,8 +15,9 @@ use crate::transfer::{self, Fetch};
 pub(super) enum Source {
     /// The agent's database.
     Database(Arc<dyn AgentDatabase>),
-    /// OpenWrt's `sysupgrade -b` archive, made and restored by this program.
-    Sysupgrade(PathBuf),
+    /// OpenWrt's `sysupgrade -b` archive, made and restored by this program; the agent's
+    /// database, when there is one, goes into it as a consistent snapshot.
+    Sysupgrade(PathBuf, Option<Arc<dyn AgentDatabase>>),
 }
 
 impl std::fmt::Debug for dyn AgentDatabase {
@@ -47,9 +48,9 @@ pub(super) fn run(dirs: &Dirs, job: Job) -> Result<u64, String> {
         (source, None) => {
             let file = match source {
                 Source::Database(_) => dirs.state.join("backup.db.tmp"),
-                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-backup.tar.gz"),
+                Source::Sysupgrade(..) => dirs.tmp.join("uspagent-backup.tar.gz"),
             };
-            let result = make_backup(source, &file).and_then(|()| {
+            let result = make_backup(source, &dirs.state, &file).and_then(|()| {
                 transfer::upload(&job.fetch, &file).map_err(|e| format!("upload failed: {e}"))
             });
             let _ = std::fs::remove_file(&file);
@@ -58,7 +59,7 @@ pub(super) fn run(dirs: &Dirs, job: Job) -> Result<u64, String> {
         (source, Some(checksum)) => {
             let file = match source {
                 Source::Database(_) => dirs.state.join("restore.part"),
-                Source::Sysupgrade(_) => dirs.tmp.join("uspagent-restore.tar.gz"),
+                Source::Sysupgrade(..) => dirs.tmp.join("uspagent-restore.tar.gz"),
             };
             let result = fetch_checked(&job.fetch, &file, checksum.as_ref())
                 .and_then(|size| stage(source, &dirs.state, &file).map(|()| size));
@@ -70,12 +71,18 @@ pub(super) fn run(dirs: &Dirs, job: Job) -> Result<u64, String> {
     }
 }
 
-/// Writes the backup of `source` into `file`.
-fn make_backup(source: &Source, file: &Path) -> Result<(), String> {
+/// Writes the backup of `source` into `file`; a sysupgrade archive gets the database's
+/// snapshot from the state directory `state` (see the module doc of `vendor_config`).
+fn make_backup(source: &Source, state: &Path, file: &Path) -> Result<(), String> {
     match source {
         Source::Database(db) => db.snapshot(file),
-        Source::Sysupgrade(program) => {
+        Source::Sysupgrade(program, db) => {
+            let snapshot = state.join(super::SNAPSHOT);
+            if let Some(db) = db {
+                db.snapshot(&snapshot)?;
+            }
             let status = std::process::Command::new(program).arg("-b").arg(file).status();
+            let _ = std::fs::remove_file(&snapshot);
             match status {
                 Ok(s) if s.success() && file.is_file() => Ok(()),
                 Ok(s) => Err(format!("{} -b failed ({s})", program.display())),
@@ -112,7 +119,7 @@ fn stage(source: &Source, state: &Path, file: &Path) -> Result<(), String> {
     match source {
         Source::Database(db) => db.stage_restore(file),
         #[cfg(feature = "openwrt")]
-        Source::Sysupgrade(program) => {
+        Source::Sysupgrade(program, _) => {
             let mut magic = [0u8; 2];
             let read = std::fs::File::open(file).and_then(|mut f| {
                 use std::io::Read;
@@ -125,7 +132,7 @@ fn stage(source: &Source, state: &Path, file: &Path) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         #[cfg(not(feature = "openwrt"))]
-        Source::Sysupgrade(_) => {
+        Source::Sysupgrade(..) => {
             let _ = state;
             Err("no OpenWrt support in this build".into())
         }

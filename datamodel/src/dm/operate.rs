@@ -17,7 +17,8 @@ pub(crate) struct Running {
 impl DataModel {
     /// Runs the command of `target` with the controller's input arguments: a missing mandatory
     /// argument or an invalid value fails with 7027, unknown arguments are ignored, defaults
-    /// fill omitted optional ones. Returns the run's handle and what the command did.
+    /// fill omitted optional ones; an argument of a multi-instance input object
+    /// (`TimeWindow.{i}.Start`) takes each key naming an instance within its bound. Returns the run's handle and what the command did.
     pub fn operate(
         &mut self,
         who: &Requester,
@@ -30,6 +31,15 @@ impl DataModel {
         let def = self.schema.command(cmd);
         let mut args: Vec<(Box<str>, Value)> = Vec::with_capacity(def.inputs.len());
         for arg in &def.inputs {
+            if arg.instances > 0 {
+                for (key, text) in input.iter().filter(|(k, _)| arg.instance_of(k).is_some()) {
+                    let value = arg.constraints.parse(arg.ty, text).map_err(|e| {
+                        UspError::new(ErrorCode::InvalidCommandArgs, format!("argument {key}: {e}"))
+                    })?;
+                    args.push((key.as_str().into(), value));
+                }
+                continue;
+            }
             let given = input.iter().find(|(k, _)| k == &*arg.name).map(|(_, v)| v.as_str());
             let text = match (given, &arg.default) {
                 (Some(t), _) => t,

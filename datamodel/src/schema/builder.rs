@@ -455,6 +455,15 @@ impl CommandDef {
         self.inputs.push(arg(name, ty, false, Some(default)));
         self
     }
+    /// Adds an optional argument of a multi-instance input object, named as TR-181 declares it
+    /// (`TimeWindow.{i}.Start`): it takes the keys `TimeWindow.1.Start` ... up to instance
+    /// `max`, each passed to the command under its own name.
+    pub fn input_rows(&mut self, name: &str, ty: ParamType, max: u32) -> &mut Self {
+        let mut a = arg(name, ty, false, None);
+        a.instances = max;
+        self.inputs.push(a);
+        self
+    }
     /// Adds a mandatory input argument (USP 7027 when missing).
     pub fn mandatory(&mut self, name: &str, ty: ParamType) -> &mut Self {
         self.inputs.push(arg(name, ty, true, None));
@@ -482,5 +491,6 @@ fn arg(name: &str, ty: ParamType, mandatory: bool, default: Option<&str>) -> Arg
         constraints: Constraints::default(),
         mandatory,
         default: default.map(Box::from),
+        instances: 0,
     }
 }

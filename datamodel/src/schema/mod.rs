@@ -211,6 +211,25 @@ pub struct ArgDef {
     pub mandatory: bool,
     /// The value used when an optional input argument is omitted.
     pub default: Option<Box<str>>,
+    /// For an argument of a multi-instance input object (a name with one `{i}`, as TR-181
+    /// declares `TimeWindow.{i}.Start`): the highest instance number a given key may carry
+    /// (`TimeWindow.1.Start` ... `TimeWindow.<instances>.Start`); 0 for a plain argument.
+    pub instances: u32,
+}
+
+impl ArgDef {
+    /// The instance number `key` gives this `{i}` argument, if it matches it (1..=instances).
+    pub fn instance_of(&self, key: &str) -> Option<u32> {
+        let (head, tail) = self.name.split_once("{i}")?;
+        let digits = key.strip_prefix(head)?.strip_suffix(tail)?;
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return None;
+        }
+        digits.parse().ok().filter(|n| (1..=self.instances).contains(n))
+    }
 }
 
 /// A supported command (`Reboot()`).
@@ -343,5 +362,38 @@ impl Schema {
     /// Objects in declaration order, with their ids.
     pub fn objects(&self) -> impl Iterator<Item = (ObjId, &ObjectDef)> {
         self.objects.iter().enumerate().map(|(i, o)| (ObjId(i as u32), o))
+    }
+}
+
+#[cfg(test)]
+mod arg_tests {
+    use super::*;
+
+    #[test]
+    fn an_input_object_argument_matches_instance_keys_within_its_bound() {
+        let a = ArgDef {
+            name: "TimeWindow.{i}.Start".into(),
+            ty: ParamType::UnsignedInt,
+            constraints: Constraints::default(),
+            mandatory: false,
+            default: None,
+            instances: 5,
+        };
+        assert_eq!(a.instance_of("TimeWindow.1.Start"), Some(1));
+        assert_eq!(a.instance_of("TimeWindow.5.Start"), Some(5));
+        for no in [
+            "TimeWindow.6.Start",
+            "TimeWindow.0.Start",
+            "TimeWindow.01.Start",
+            "TimeWindow..Start",
+            "TimeWindow.x.Start",
+            "TimeWindow.1.End",
+            "TimeWindow.{i}.Start",
+            "TimeWindow.99999999999999999999.Start",
+        ] {
+            assert_eq!(a.instance_of(no), None, "{no}");
+        }
+        let plain = ArgDef { name: "URL".into(), instances: 0, ..a };
+        assert_eq!(plain.instance_of("URL"), None);
     }
 }

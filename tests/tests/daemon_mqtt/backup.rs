@@ -20,12 +20,17 @@ use crate::messages::{get, set};
 use crate::setup;
 
 const ROW: &str = "Device.DeviceInfo.VendorConfigFile.1.";
-const BOOT_PARAM: &str = "Device.LocalAgent.Controller.1.BootParameter.1.";
+pub(crate) const BOOT_PARAM: &str = "Device.LocalAgent.Controller.1.BootParameter.1.";
 
 fn subscriptions() -> String {
+    subscriptions_of(ROW)
+}
+
+/// Subscriptions to the OperationComplete of the commands of `row` and to TransferComplete!.
+pub(crate) fn subscriptions_of(row: &str) -> String {
     let mut text = String::new();
     for (n, id, kind, refs) in [
-        (2, "oc", "OperationComplete", ROW),
+        (2, "oc", "OperationComplete", row),
         (3, "tc", "Event", "Device.LocalAgent.TransferComplete!"),
     ] {
         let base = format!("Device.LocalAgent.Subscription.{n}");
@@ -46,8 +51,19 @@ fn run(
     key: &str,
     args: &[(&str, &str)],
 ) -> (u32, std::collections::BTreeMap<String, String>) {
+    run_on(ctl, agent, &format!("{ROW}{command}"), key, args)
+}
+
+/// Runs the command `path` with `args`, as [`run`].
+pub(crate) fn run_on(
+    ctl: &mut Ctl,
+    agent: &RunningAgent,
+    path: &str,
+    key: &str,
+    args: &[(&str, &str)],
+) -> (u32, std::collections::BTreeMap<String, String>) {
     let operate = Operate {
-        command: format!("{ROW}{command}"),
+        command: path.to_owned(),
         command_key: key.into(),
         send_resp: true,
         input_args: args.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),

@@ -37,7 +37,12 @@ fn image(version: &str, revision: &str) -> Vec<u8> {
     out
 }
 
-fn agent(reset: &str, bed: &Testbed, dir: &Path) -> RunningAgent {
+pub(crate) fn agent(reset: &str, bed: &Testbed, dir: &Path) -> RunningAgent {
+    agent_with(reset, bed, dir, &[])
+}
+
+/// [`agent`] with more arguments.
+pub(crate) fn agent_with(reset: &str, bed: &Testbed, dir: &Path, more: &[&str]) -> RunningAgent {
     let s = |p: &Path| p.to_str().expect("UTF-8").to_owned();
     let db = s(&dir.join("etc-uspagent/usp.db"));
     let (socket, ubus) = (s(bed.paths.ubus_socket.as_deref().unwrap()), s(&bed.programs.ubus));
@@ -62,7 +67,11 @@ fn agent(reset: &str, bed: &Testbed, dir: &Path) -> RunningAgent {
         &s(&bed.paths.uci_dir),
         "--sysupgrade-program",
         &sysupgrade,
+        // Never the test machine's /sbin/reboot (OpenWrt's default); a later one wins.
+        "--reboot-command",
+        "true",
     ];
+    let args: Vec<&str> = args.iter().copied().chain(more.iter().copied()).collect();
     RunningAgent::start_with_env(reset, &args, &[("TMPDIR", &tmp)])
 }
 

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backup;
+mod backup_openwrt;
 mod ctl;
 mod e2e_session;
 mod firmware;

@@ -68,6 +68,11 @@ fn now() -> Now {
 /// A core with the built-in modules, the bench table filled with [`ROWS`] rows, and the
 /// controller [`CTRL`].
 fn core_on(store: Box<dyn Store>) -> Core {
+    core_with(store, ROWS)
+}
+
+/// [`core_on`] with `rows` rows in the bench table.
+fn core_with(store: Box<dyn Store>, rows: u32) -> Core {
     let identity = AgentIdentity { endpoint_id: AGENT.into(), ..AgentIdentity::default() };
     let mut plugins = builtin(&identity);
     plugins.push(Box::new(BenchPlugin));
@@ -76,18 +81,18 @@ fn core_on(store: Box<dyn Store>) -> Core {
     let role = "Device.LocalAgent.ControllerTrust.Role.1";
     dm.apply_default("Device.LocalAgent.Controller.1.AssignedRole", role, false).unwrap();
     usp_areas::local_agent::apply_trust_defaults(&mut dm).unwrap();
-    fill(&mut dm);
+    fill(&mut dm, rows);
     let mut core = Core::new(dm, AGENT);
     core.boot(now(), BootInfo::local(false, false));
     core
 }
 
-fn fill(dm: &mut DataModel) {
+fn fill(dm: &mut DataModel, rows: u32) {
     let item = dm.schema().obj_by_path("Device.Bench.Item.{i}.").unwrap();
     let name = dm.schema().param_by_name(item, "Name").unwrap();
     let count = dm.schema().param_by_name(item, "Count").unwrap();
     dm.begin(Requester::Internal);
-    for n in 1..=ROWS {
+    for n in 1..=rows {
         let values =
             [(name, Value::String(format!("n{n}").into())), (count, Value::UnsignedInt(n))];
         dm.add_row(item, &[], &values).unwrap();
@@ -238,6 +243,48 @@ fn restricted() {
     );
 }
 
+/// The encoded size of the answers to `record`.
+fn answer_bytes(core: &mut Core, record: &[u8]) -> usize {
+    let out = core.handle_record(now(), record).outgoing();
+    out.iter().map(|o| o.record.to_bytes().len()).sum()
+}
+
+/// Get `Device.` (the whole model) with 10k and 20k bench rows, limits lifted (the default 1 MiB
+/// answer limit would refuse it), and a Get of one row with 10 and 10k rows.
+fn scaling() {
+    println!("\nScaling (answer limits lifted for the whole-model Get):");
+    let mut whole = Vec::new();
+    for rows in [10u32, 10_000, 20_000] {
+        let mut core = core_with(Box::new(NullStore), rows);
+        core.set_limits(usp_core::Limits::NONE);
+        for path in ["Device.", "Device.Bench."] {
+            let bytes = answer_bytes(&mut core, &get(path));
+            let (per, _) = time(&mut core, &[get(path)], 3);
+            let ms = per.as_secs_f64() * 1e3;
+            let what = format!("Get {path} ({rows} rows)");
+            println!("{what:<62} {ms:>10.2} ms  ({} kB answer)", bytes / 1024);
+            whole.push(ms);
+        }
+    }
+    println!(
+        "  => Get Device. 20k/10k = {:.2}, (20k - 10)/(10k - 10) = {:.2} (2.00 = linear; target: \
+         10k rows <= 20 ms)",
+        whole[4] / whole[2],
+        (whole[4] - whole[0]) / (whole[2] - whole[0])
+    );
+    let mut one = Vec::new();
+    for rows in [10u32, 10_000] {
+        let mut core = core_with(Box::new(NullStore), rows);
+        let t = time(&mut core, &[get("Device.Bench.Item.5.")], 5000);
+        show(&format!("Get Device.Bench.Item.5. ({rows} rows)"), t);
+        one.push(t.0.as_secs_f64());
+    }
+    println!(
+        "  => 10k rows / 10 rows = {:.2} (1.00 = independent of the table's size)",
+        one[1] / one[0]
+    );
+}
+
 fn main() {
     let mut core = core_on(Box::new(NullStore));
     println!("uspagent core benchmark: {ROWS} rows in Device.Bench.Item., times per message\n");
@@ -283,6 +330,7 @@ fn main() {
     println!("{:<62} {ms:>10.2} ms", "  index rebuild after a subscription change");
 
     restricted();
+    scaling();
 
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();

@@ -115,7 +115,7 @@ fn resolve_and_read(
                 let name = dm.schema().param(param).name.to_string();
                 let result = ResolvedPathResult {
                     resolved_path: target.obj_path(dm),
-                    result_params: BTreeMap::from([(name, value.to_string())]),
+                    result_params: BTreeMap::from([(name, value.into_text())]),
                 };
                 budget.charge(result.encoded_len())?;
                 out.push(result);
@@ -137,7 +137,7 @@ fn resolve_and_read(
                     let result_params = values
                         .into_iter()
                         .filter(|(p, _)| access.param(schema, *p, &w.numbers).read())
-                        .map(|(p, v)| (schema.param(p).name.to_string(), v.to_string()))
+                        .map(|(p, v)| (schema.param(p).name.to_string(), v.into_text()))
                         .collect();
                     let result = ResolvedPathResult {
                         resolved_path: dm.schema().instance_path(w.obj, &w.numbers),

@@ -482,6 +482,16 @@ impl Value {
         }
     }
 
+    /// The value's text (as [`Display`](fmt::Display) writes it), moving the text of a
+    /// `string`, `base64` or `hexBinary` value instead of copying it.
+    pub fn into_text(self) -> String {
+        match self {
+            Value::String(s) | Value::Base64(s) | Value::HexBinary(s) => s.into_string(),
+            Value::Boolean(b) => (if b { "true" } else { "false" }).to_owned(),
+            other => other.to_string(),
+        }
+    }
+
     /// The value of a `boolean`.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
@@ -748,6 +758,26 @@ mod tests {
         assert_eq!(ParamType::from_name("unsignedint"), None);
         assert_eq!(ParamType::from_name(""), None);
         assert_eq!(ParamType::from_name("list"), None);
+    }
+
+    #[test]
+    fn into_text_is_the_display_text() {
+        let values = [
+            Value::String("a b".into()),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Int(-3),
+            Value::UnsignedInt(7),
+            Value::Long(-1 << 40),
+            Value::UnsignedLong(u64::MAX),
+            Value::Decimal(1.5),
+            DateTime::from_unix(1_700_000_000).into(),
+            Value::Base64("QUJD".into()),
+            Value::HexBinary("0aff".into()),
+        ];
+        for v in values {
+            assert_eq!(v.clone().into_text(), v.to_string(), "{v:?}");
+        }
     }
 
     #[test]

@@ -119,7 +119,13 @@ fn a_controller_manages_openwrt_wifi_over_mqtt() {
     );
     ctl.connect_record(&agent);
 
-    let radios = get(&mut ctl, &agent, "Device.WiFi.Radio.[OperatingFrequencyBand==\"2.4GHz\"].");
+    // The first Wi-Fi read runs on its worker after start-up: the rows come when it ends.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut radios = BTreeMap::new();
+    while radios.is_empty() && std::time::Instant::now() < end {
+        radios = get(&mut ctl, &agent, "Device.WiFi.Radio.[OperatingFrequencyBand==\"2.4GHz\"].");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(
         radios.get("Device.WiFi.Radio.1.Channel").map(String::as_str),
         Some("6"),

@@ -14,6 +14,10 @@
 //! - this file: the [`WiFi`] plugin, which runs on the data-model thread and never blocks.
 //!
 //! # How a request flows
+//! - Start: the first read of the backend runs on the worker (start-up never waits for it);
+//!   until it ends, the tables cannot be listed (rows known from the database keep their
+//!   numbers and read empty values) and Sets get 7003. When it ends, every table is listed
+//!   (the first listing reports no ObjectCreation).
 //! - Get: served from the cached [`Snapshot`]; rows are external tables keyed by backend keys
 //!   (UCI section names, MAC addresses), so instance numbers stay stable across refreshes and
 //!   restarts (the engine persists the key → number map). Passwords read `""`.
@@ -42,6 +46,7 @@ mod validate;
 mod tests;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use usp_datamodel::error::{ErrorCode, UspError};
@@ -82,6 +87,8 @@ pub struct WiFi {
     worker: Option<Worker<Job, Reply>>,
     ids: Ids,
     snap: Snapshot,
+    /// Set once the first read of the backend has ended (well or not).
+    ready: Arc<AtomicBool>,
     staged: Vec<Change>,
     /// Transactions handed to the worker and not yet applied, oldest first: laid over every
     /// snapshot until their apply ends (a refresh queued before them would undo them).
@@ -99,24 +106,23 @@ impl std::fmt::Debug for WiFi {
 }
 
 impl WiFi {
-    /// Serves `backend`, read once now (at start-up, before any request), then on its own
-    /// worker thread, which wakes the data-model thread through `waker`; re-read every `period`.
+    /// Serves `backend` from its own worker thread, which wakes the data-model thread through
+    /// `waker`: read first on that thread (start-up does not wait), then every `period`.
     pub fn new(mut backend: Box<dyn Backend>, waker: Arc<dyn Wake>, period: Duration) -> WiFi {
         let name = backend.name();
         let resets_security = backend.resets_security();
         let settable = backend.settable();
-        let snap = backend.refresh().unwrap_or_else(|e| {
-            log::warn!("Device.WiFi ({name}): cannot read the Wi-Fi state: {e}; serving none");
-            Snapshot::default()
-        });
+        let ready = Arc::new(AtomicBool::new(false));
         let worker = Worker::spawn("wifi", waker, move |job| backend::run(&mut *backend, job));
         let worker = match worker {
             Ok(w) => {
+                let _ = w.submit(Job::Refresh);
                 let _ = w.submit(Job::Watch(w.inbox()));
                 Some(w)
             }
             Err(e) => {
                 log::error!("Device.WiFi ({name}): cannot start the worker thread: {e}");
+                ready.store(true, Ordering::Release);
                 None
             }
         };
@@ -125,7 +131,8 @@ impl WiFi {
             backend: name,
             worker,
             ids,
-            snap,
+            snap: Snapshot::default(),
+            ready,
             staged: Vec::new(),
             in_flight: Default::default(),
             period,
@@ -133,6 +140,25 @@ impl WiFi {
             resets_security,
             settable,
         }
+    }
+
+    /// A flag set once the first read of the backend has ended (the plugin answers from it).
+    pub fn ready_flag(&self) -> Arc<AtomicBool> {
+        self.ready.clone()
+    }
+
+    /// Whether the first read of the backend has ended.
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// The error for a request that needs the rows before the first read ended.
+    fn not_ready(&self) -> UspError {
+        let msg = format!(
+            "Device.WiFi ({}): the first read of the Wi-Fi state has not ended yet",
+            self.backend
+        );
+        UspError::new(ErrorCode::InternalError, msg)
     }
 
     /// Hands a job to the worker; false (logged) when it is gone.
@@ -255,13 +281,7 @@ impl Plugin for WiFi {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
-        // List every table once now, so references (`LowerLayers`, scan results' `Radio`) have
-        // instance numbers before a controller lists them.
-        for kind in Kind::TABLES {
-            if let Some(table) = self.ids.tables.get(&kind) {
-                ctx.rows_changed(*table);
-            }
-        }
+        // The tables are listed when the first read ends (`sync.rs`), not here.
         ctx.wake_after(self.period);
     }
 
@@ -283,6 +303,9 @@ impl Plugin for WiFi {
         table: usp_datamodel::schema::ObjId,
         parent: &Instance,
     ) -> Result<Vec<String>, UspError> {
+        if !self.is_ready() {
+            return Err(self.not_ready());
+        }
         let kind = self.ids.objects.get(&table).map_or(Kind::Root, |i| i.kind);
         let parent_key = if kind.parent().is_some() { parent.key().unwrap_or("") } else { "" };
         Ok(self.snap.keys(kind, parent_key))
@@ -294,6 +317,9 @@ impl Plugin for WiFi {
         inst: &Instance,
         changes: &[(ParamId, Value)],
     ) -> Result<(), UspError> {
+        if !self.is_ready() {
+            return Err(self.not_ready());
+        }
         let kind = self.ids.objects.get(&inst.obj).map_or(Kind::Root, |i| i.kind);
         let Some(key) = inst.key().filter(|_| kind != Kind::Root) else {
             return Err(UspError::new(ErrorCode::ParamReadOnly, "nothing to write here"));

@@ -30,7 +30,17 @@ impl WiFi {
     /// Applies one reply of the worker or a watcher.
     pub(super) fn on_reply(&mut self, ctx: &mut Ctx, reply: Reply) {
         match reply {
-            Reply::Snapshot(Ok(snap)) => self.install(ctx, snap),
+            Reply::Snapshot(Ok(snap)) => {
+                self.install(ctx, snap);
+                self.first_read_ended(ctx);
+            }
+            Reply::Snapshot(Err(e)) if !self.is_ready() => {
+                log::warn!(
+                    "Device.WiFi ({}): cannot read the Wi-Fi state: {e}; serving none",
+                    self.backend
+                );
+                self.first_read_ended(ctx);
+            }
             Reply::Snapshot(Err(e)) => {
                 log::warn!(
                     "Device.WiFi ({}): refresh failed, keeping the last state: {e}",
@@ -74,6 +84,19 @@ impl WiFi {
                 log::warn!("Device.WiFi ({}): no change events, polling only: {e}", self.backend)
             }
             Reply::Watching(Ok(())) => {}
+        }
+    }
+
+    /// After the first read: lists every table now, so references (`LowerLayers`, scan
+    /// results' `Radio`) have instance numbers before a controller lists them.
+    fn first_read_ended(&mut self, ctx: &mut Ctx) {
+        if self.ready.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        for kind in Kind::TABLES {
+            if let Some(table) = self.ids.tables.get(&kind) {
+                ctx.rows_changed(*table);
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use usp_datamodel::error::ErrorCode;
@@ -15,13 +16,72 @@ use super::{Backend, WiFi};
 use crate::testutil::Lab;
 use crate::{AgentIdentity, NoWake, builtin};
 
-/// A data model with the agent's areas and Wi-Fi on `backend`.
+/// A data model with the agent's areas and Wi-Fi on `backend`, once its first read ended.
 pub(crate) fn model_with(backend: Box<dyn Backend>) -> Lab {
+    let (wifi, ready) = plugin(backend);
     let mut plugins = builtin(&AgentIdentity::default());
-    let wifi: Box<dyn Plugin> =
-        Box::new(WiFi::new(backend, Arc::new(NoWake), Duration::from_secs(3600)));
     plugins.push(wifi);
-    Lab::new(plugins)
+    let mut t = Lab::new(plugins);
+    wait_ready(&mut t, &ready);
+    t
+}
+
+/// The Wi-Fi plugin on `backend` and its "first read ended" flag.
+pub(crate) fn plugin(backend: Box<dyn Backend>) -> (Box<dyn Plugin>, Arc<AtomicBool>) {
+    let wifi = WiFi::new(backend, Arc::new(NoWake), Duration::from_secs(3600));
+    let ready = wifi.ready_flag();
+    (Box::new(wifi), ready)
+}
+
+/// Polls the plugins (as the worker's wake would) until the first read ended, for 5 s.
+pub(crate) fn wait_ready(t: &mut Lab, ready: &AtomicBool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ready.load(Ordering::Acquire) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+        t.dm.tick(t.dm.now(), true);
+        t.dm.flush().expect("flush");
+    }
+    assert!(ready.load(Ordering::Acquire), "the first Wi-Fi read ends within 5 s");
+}
+
+/// The lab backend whose first read takes `.1` (a slow platform at boot).
+struct SlowFirstRead(LabWifi, Duration);
+
+impl Backend for SlowFirstRead {
+    fn name(&self) -> &'static str {
+        "slow lab"
+    }
+    fn refresh(&mut self) -> Result<super::Snapshot, super::WifiError> {
+        std::thread::sleep(std::mem::take(&mut self.1));
+        self.0.refresh()
+    }
+    fn apply(&mut self, changes: &[super::Change]) -> Result<(), super::WifiError> {
+        self.0.apply(changes)
+    }
+    fn scan(&mut self) -> Result<Vec<super::Row>, super::WifiError> {
+        self.0.scan()
+    }
+    fn reset(&mut self, access_point: Option<&str>) -> Result<(), super::WifiError> {
+        self.0.reset(access_point)
+    }
+}
+
+#[test]
+fn start_up_does_not_wait_for_the_first_read_and_tables_list_when_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LabWifi::with_station_period(dir.path(), None);
+    let begun = Instant::now();
+    let (wifi, ready) = plugin(Box::new(SlowFirstRead(backend, Duration::from_millis(400))));
+    let mut plugins = builtin(&AgentIdentity::default());
+    plugins.push(wifi);
+    let mut t = Lab::new(plugins);
+    assert!(begun.elapsed() < Duration::from_millis(250), "start-up waited for the Wi-Fi read");
+    assert!(!ready.load(Ordering::Acquire));
+    assert_eq!(count(&mut t, "Device.WiFi.Radio.*."), 0, "no rows before the first read");
+    wait_ready(&mut t, &ready);
+    assert_eq!(t.get("Device.WiFi.Radio.1.Channel"), "6");
+    assert_eq!(count(&mut t, "Device.WiFi.Radio.*."), 3);
+    assert!(t.brief().iter().all(|e| !e.starts_with('+')), "the first listing reports no creation");
 }
 
 fn lab(dir: &std::path::Path) -> (Lab, LabControl) {

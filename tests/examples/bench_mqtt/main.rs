@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo build --release -p uspagent && cargo run --release -p usp-tests --example bench_mqtt`
 //! (optional argument: the number of Gets of the long run, default 100000; `USPAGENT=path`
-//! runs another agent binary). `bench_mqtt compare [GETS]` runs obuspa (`OBUSPA=path`) and
+//! runs another agent binary; `BENCH_PLATFORM=lab` starts it with `--platform lab`, every router
+//! area registered). `bench_mqtt compare [GETS]` runs obuspa (`OBUSPA=path`) and
 //! uspagent alternately instead and prints the CPU-per-Get and round-trip ratios (see
 //! `compare.rs`).
 //!
@@ -188,11 +189,20 @@ fn spawn_agent(dir: &Path, reset: &str) -> Child {
     Command::new(agent_bin())
         .args(["-r", "reset.txt", "-f", "usp.db", "-s", "cli", "-v", "1"])
         .args(["--endpoint-id", AGENT, "--serial", "BENCH"])
+        .args(platform_args())
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn uspagent")
+}
+
+/// `--platform <BENCH_PLATFORM>` when that variable is set (`lab` registers every router area).
+fn platform_args() -> Vec<String> {
+    match std::env::var("BENCH_PLATFORM") {
+        Ok(p) if !p.is_empty() => vec!["--platform".into(), p],
+        _ => Vec::new(),
+    }
 }
 
 fn stop(mut child: Child) {

@@ -178,14 +178,11 @@ fn instance_numbers_stay_with_their_uci_section_across_a_restart() {
     t.dm.flush().unwrap();
     assert!(bed.uci_delete("wireless.radio0") && bed.uci_delete("wireless.default_radio0"));
     let backend = OpenWrtWifi::with_programs(&bed.paths, &bed.programs);
-    let wifi: Box<dyn usp_datamodel::plugin::Plugin> = Box::new(crate::wifi::WiFi::new(
-        Box::new(backend),
-        std::sync::Arc::new(crate::NoWake),
-        std::time::Duration::from_secs(3600),
-    ));
+    let (wifi, ready) = crate::wifi::tests::plugin(Box::new(backend));
     let mut plugins = crate::builtin(&crate::AgentIdentity::default());
     plugins.push(wifi);
     let mut t = t.restart(plugins);
+    crate::wifi::tests::wait_ready(&mut t, &ready);
     assert_eq!(t.get("Device.WiFi.RadioNumberOfEntries"), "1");
     assert_eq!(t.get("Device.WiFi.Radio.2.Name"), "radio1", "radio1 keeps instance 2");
     assert_eq!(t.get("Device.WiFi.SSID.2.SSID"), "OpenWrt-1");

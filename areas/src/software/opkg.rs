@@ -11,8 +11,12 @@
 //! (`running`, `enabled`: two script runs per service) are probed again only after an
 //! operation of the agent, for services not seen before, or every [`PROBE_EVERY`].
 //!
-//! Not served on opkg: run levels (procd orders services by their START number), and an
-//! EU's memory and CPU (procd knows its pids; -1 is reported).
+//! An EU's MemoryInUse and CPUPercentInUse come from `/proc/<pid>` of its running instances,
+//! whose pids procd gives: one `ubus call service list {}` per snapshot (procd's reply:
+//! `{"<svc>": {"instances": {"<inst>": {"running": true, "pid": N, ...}}}}`). Without ubus
+//! (the call fails) they are -1, with a debug log line.
+//!
+//! Not served on opkg: run levels (procd orders services by their START number).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,7 @@ use super::backend::{
 };
 use super::{sysinfo, tarball};
 use crate::PlatformPaths;
+use crate::openwrt::ubus::Ubus;
 
 /// How long a service's probed state (running, enabled) is reused.
 pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -42,6 +47,10 @@ pub struct OpkgEnv {
     state: PathBuf,
     enabled: bool,
     faults: HashMap<String, (EuFault, String)>,
+    /// procd over ubus, for the services' pids.
+    ubus: Ubus,
+    /// The CPU meter of each pid seen running.
+    cpu: HashMap<u32, sysinfo::CpuMeter>,
 }
 
 /// A package of the status database.
@@ -74,6 +83,8 @@ impl OpkgEnv {
             probed_at: None,
             about: HashMap::new(),
             free: sysinfo::DiskFree::new(paths.opkg_root.as_deref().unwrap_or(Path::new("/"))),
+            ubus: Ubus::new(paths.ubus_program.clone(), paths.ubus_socket.clone()),
+            cpu: HashMap::new(),
         })
     }
 
@@ -180,6 +191,48 @@ impl OpkgEnv {
         let (vendor, text) = (field("Maintainer"), field("Description"));
         self.about.insert(p.name.clone(), (p.version.clone(), vendor.clone(), text.clone()));
         (vendor, text)
+    }
+
+    /// The pids of each procd service's running instances (`service list`); `None`, with a
+    /// debug line, when ubus cannot be asked.
+    fn procd_pids(&self) -> Option<HashMap<String, Vec<u32>>> {
+        let reply = match self.ubus.call("service", "list", &serde_json::json!({})) {
+            Ok(r) => r,
+            Err(e) => {
+                log::debug!("software: no pids from procd, MemoryInUse/CPU are -1: {e}");
+                return None;
+            }
+        };
+        let services = reply.as_object()?;
+        let pids = |svc: &serde_json::Value| -> Vec<u32> {
+            let Some(inst) = svc.get("instances").and_then(|i| i.as_object()) else {
+                return Vec::new();
+            };
+            inst.values()
+                .filter(|i| i.get("running").and_then(|r| r.as_bool()) == Some(true))
+                .filter_map(|i| u32::try_from(i.get("pid")?.as_u64()?).ok())
+                .collect()
+        };
+        Some(services.iter().map(|(name, svc)| (name.clone(), pids(svc))).collect())
+    }
+
+    /// (MemoryInUse KiB, CPUPercentInUse) of the processes `pids`: 0 when there are none,
+    /// -1 when /proc has no answer (CPU also at the first read of a pid).
+    fn usage(&mut self, pids: &[u32]) -> (i64, i64) {
+        if pids.is_empty() {
+            return (0, 0);
+        }
+        let mut mem: Option<i64> = None;
+        let mut cpu: Option<i64> = None;
+        for &pid in pids {
+            if let Some(kib) = sysinfo::rss_kib(pid) {
+                mem = Some(mem.unwrap_or(0) + kib);
+            }
+            if let Some(p) = self.cpu.entry(pid).or_default().sample(pid) {
+                cpu = Some(cpu.unwrap_or(0) + p);
+            }
+        }
+        (mem.unwrap_or(-1), cpu.map_or(-1, |c| c.min(100)))
     }
 
     /// Forgets the probed states: an operation may have changed them.
@@ -327,6 +380,8 @@ impl ExecEnv for OpkgEnv {
             self.probed_at = Some(std::time::Instant::now());
         }
         let records = self.records();
+        let procd = self.procd_pids();
+        self.cpu.retain(|pid, _| procd.iter().flat_map(|m| m.values()).any(|p| p.contains(pid)));
         let mut dus = Vec::new();
         for p in self.packages()? {
             let mut eus = Vec::new();
@@ -334,6 +389,12 @@ impl ExecEnv for OpkgEnv {
                 let (running, auto_start) = self.probe(&svc, fresh);
                 let (fault, fault_message) =
                     self.faults.get(&svc).cloned().unwrap_or((EuFault::NoFault, String::new()));
+                // -1 without ubus or for a service procd does not run.
+                let pids = procd.as_ref().and_then(|m| m.get(&svc));
+                let (memory_kib, cpu_percent) = match pids {
+                    Some(p) => self.usage(p),
+                    None => (-1, -1),
+                };
                 eus.push(EuInfo {
                     euid: svc.clone(),
                     name: svc,
@@ -342,10 +403,10 @@ impl ExecEnv for OpkgEnv {
                     fault_message,
                     auto_start,
                     run_level: 0,
-                    memory_kib: -1,
-                    cpu_percent: -1,
+                    memory_kib,
+                    cpu_percent,
                     disk_kib: -1,
-                    pid: None,
+                    pid: pids.and_then(|p| p.first().copied()),
                 });
             }
             let (vendor, description) = self.about(&p);

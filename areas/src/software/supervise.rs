@@ -28,7 +28,7 @@ struct Running {
     started: Instant,
     auto: bool,
     pidfile: PathBuf,
-    cpu: Option<(Instant, u64)>,
+    cpu: sysinfo::CpuMeter,
 }
 
 /// What one EU looks like now.
@@ -83,7 +83,13 @@ impl Supervisor {
         };
         let _ = std::fs::write(&pidfile, child.id().to_string());
         self.faults.remove(euid);
-        let run = Running { child, started: Instant::now(), auto, pidfile, cpu: None };
+        let run = Running {
+            child,
+            started: Instant::now(),
+            auto,
+            pidfile,
+            cpu: sysinfo::CpuMeter::default(),
+        };
         self.running.insert(euid.to_owned(), run);
         Ok(())
     }
@@ -155,19 +161,7 @@ impl Supervisor {
             return ProcState { fault, ..ProcState::default() };
         };
         let pid = run.child.id();
-        let now = Instant::now();
-        let ticks = sysinfo::cpu_ticks(pid);
-        let cpu_percent = match (run.cpu, ticks) {
-            (Some((then, before)), Some(t)) => {
-                let wall = now.duration_since(then).as_secs_f64();
-                let used = t.saturating_sub(before) as f64 / sysinfo::TICKS_PER_SEC as f64;
-                (wall > 0.0).then(|| ((used / wall) * 100.0).round().clamp(0.0, 100.0) as i64)
-            }
-            _ => None,
-        };
-        if let Some(t) = ticks {
-            run.cpu = Some((now, t));
-        }
+        let cpu_percent = run.cpu.sample(pid);
         ProcState { pid: Some(pid), fault, memory_kib: sysinfo::rss_kib(pid), cpu_percent }
     }
 

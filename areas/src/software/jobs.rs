@@ -131,7 +131,7 @@ pub struct Report {
 }
 
 /// Runs one job on the environment worker.
-pub fn run<E: ExecEnv>(env: &mut E, job: Job) -> Report {
+pub fn run(env: &mut dyn ExecEnv, job: Job) -> Report {
     let done = match job {
         Job::Install { op, file, req } => {
             let r = env.install(&file, &req).map(|duid| vec![duid]);
@@ -167,7 +167,7 @@ fn applied(what: &str, r: Result<(), SwError>) -> Done {
     }
 }
 
-fn reset<E: ExecEnv>(env: &mut E) -> Result<Vec<String>, Fault> {
+fn reset(env: &mut dyn ExecEnv) -> Result<Vec<String>, Fault> {
     let mut removed = Vec::new();
     for duid in env.resettable() {
         env.uninstall(&duid).map_err(Fault::from)?;

@@ -62,12 +62,12 @@ pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
         Platform::Lab | Platform::Linux => {
             lab::LabEnv::boot(host.platform.name(), &host.paths.state_dir, None)
                 .map_err(|e| e.to_string())
-                .and_then(|env| Software::new(host, env).map_err(|e| e.to_string()))
+                .and_then(|env| Software::new(host, Box::new(env)).map_err(|e| e.to_string()))
         }
         #[cfg(feature = "openwrt")]
         Platform::OpenWrt => opkg::OpkgEnv::system(&host.paths)
             .map_err(|e| e.to_string())
-            .and_then(|env| Software::new(host, env).map_err(|e| e.to_string())),
+            .and_then(|env| Software::new(host, Box::new(env)).map_err(|e| e.to_string())),
         #[cfg(not(feature = "openwrt"))]
         Platform::OpenWrt => Err("built without the openwrt feature".to_owned()),
     };
@@ -136,12 +136,13 @@ impl std::fmt::Debug for Software {
 }
 
 impl Software {
-    /// Serves `env`, whose work runs on a worker; a first snapshot is asked at once.
-    pub fn new(host: &Host, mut env: impl ExecEnv) -> std::io::Result<Software> {
+    /// Serves `env`, whose work runs on a worker; a first snapshot is asked at once. (A trait
+    /// object, not a generic: one copy of the plugin and its worker for every environment.)
+    pub fn new(host: &Host, mut env: Box<dyn ExecEnv>) -> std::io::Result<Software> {
         let scratch = env.scratch_dir();
         let first = env.snapshot().ok();
         let worker =
-            Worker::spawn("software", host.waker.clone(), move |job| jobs::run(&mut env, job))?;
+            Worker::spawn("software", host.waker.clone(), move |job| jobs::run(&mut *env, job))?;
         let fetcher = Worker::spawn("software-fetch", host.waker.clone(), jobs::fetch)?;
         Ok(Software {
             ids: Ids::default(),

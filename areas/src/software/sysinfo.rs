@@ -37,6 +37,11 @@ pub struct CpuMeter {
 }
 
 impl CpuMeter {
+    /// The pid read last.
+    pub fn pid(&self) -> Option<u32> {
+        self.last.map(|l| l.0)
+    }
+
     /// The percentage of one CPU process `pid` used since the last read of the same pid
     /// (`None` at the first read, or when the process is gone).
     pub fn sample(&mut self, pid: u32) -> Option<i64> {
@@ -47,6 +52,12 @@ impl CpuMeter {
         let used = ticks.saturating_sub(before) as f64 / TICKS_PER_SEC as f64;
         (was == pid && wall > 0.0).then(|| ((used / wall) * 100.0).round().clamp(0.0, 100.0) as i64)
     }
+}
+
+/// Adds `name` to `names`, kept sorted (lists of a few names: cheaper in code than a sort).
+pub fn insert_sorted(names: &mut Vec<String>, name: &str) {
+    let at = names.partition_point(|n| n.as_str() < name);
+    names.insert(at, name.to_owned());
 }
 
 /// `MemAvailable` of `/proc/meminfo` in KiB.

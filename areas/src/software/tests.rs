@@ -30,7 +30,7 @@ fn plugins(
     let h = host(dir);
     let mut all = crate::builtin(&h.identity);
     let env = LabEnv::boot("lab", dir, quota).unwrap();
-    let mut sw = Software::new(&h, env).unwrap();
+    let mut sw = Software::new(&h, Box::new(env)).unwrap();
     tweak(&mut sw);
     all.push(Box::new(sw));
     all

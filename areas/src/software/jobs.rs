@@ -1,7 +1,9 @@
 //! The work of the SoftwareModules area's two worker threads: the fetcher downloads DUs
 //! ([`crate::transfer::download`]), the environment worker owns the [`ExecEnv`] and runs
 //! installs, updates, removals and EU changes, then reads a fresh [`Snapshot`]. Downloads
-//! have a thread of their own so that starting or stopping an EU never waits for one.
+//! have a thread of their own so that starting or stopping an EU never waits for one. Both
+//! threads take a [`Job`] and give a [`Report`] (one worker type: its channel code is in the
+//! agent once).
 //!
 //! Everything here runs on worker threads, never on the data-model thread.
 
@@ -73,8 +75,12 @@ pub struct Fetched {
     pub result: Result<PathBuf, Fault>,
 }
 
-/// Runs one download on the fetcher thread; a failed one leaves no file.
-pub fn fetch(job: FetchJob) -> Fetched {
+/// Runs one download ([`Job::Fetch`]) on the fetcher thread; a failed one leaves no file.
+pub fn fetch(job: Job) -> Report {
+    let Job::Fetch(job) = job else {
+        let done = Done::Failed("only downloads run on the fetcher".into());
+        return Report { done, snapshot: None };
+    };
     let result = match transfer::download(&job.fetch, &job.dest, &mut |_, _| {}) {
         Ok(_) => Ok(job.dest),
         Err(e) => {
@@ -82,7 +88,7 @@ pub fn fetch(job: FetchJob) -> Fetched {
             Err(transfer_fault(&e))
         }
     };
-    Fetched { op: job.op, result }
+    Report { done: Done::Fetched(Fetched { op: job.op, result }), snapshot: None }
 }
 
 /// Work for the environment worker.
@@ -108,6 +114,8 @@ pub enum Job {
     RunLevel(i32),
     /// Only read a fresh snapshot.
     Refresh,
+    /// A download (the fetcher's only job).
+    Fetch(FetchJob),
 }
 
 /// What a job did.
@@ -119,6 +127,8 @@ pub enum Done {
     Failed(String),
     /// Nothing to report but the snapshot.
     Nothing,
+    /// A download ended (from the fetcher).
+    Fetched(Fetched),
 }
 
 /// A job's report: what it did and the environment's state after it.
@@ -126,8 +136,8 @@ pub enum Done {
 pub struct Report {
     /// What it did.
     pub done: Done,
-    /// The state after it (`Err`: why it could not be read).
-    pub snapshot: Result<Snapshot, String>,
+    /// The state after it (`Err`: why it could not be read; `None` from the fetcher).
+    pub snapshot: Option<Result<Snapshot, String>>,
 }
 
 /// Runs one job on the environment worker.
@@ -156,8 +166,9 @@ pub fn run(env: &mut dyn ExecEnv, job: Job) -> Report {
         Job::Enable(on) => applied("the environment", env.set_enabled(on)),
         Job::RunLevel(level) => applied("the run level", env.set_run_level(level)),
         Job::Refresh => Done::Nothing,
+        Job::Fetch(_) => Done::Failed("downloads run on the fetcher".into()),
     };
-    Report { done, snapshot: env.snapshot().map_err(|e| e.to_string()) }
+    Report { done, snapshot: Some(env.snapshot().map_err(|e| e.to_string())) }
 }
 
 fn applied(what: &str, r: Result<(), SwError>) -> Done {

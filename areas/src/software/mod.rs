@@ -46,7 +46,7 @@ use usp_datamodel::schema::{CmdId, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::{DateTime, Value};
 
 use self::backend::{DuInfo, EuInfo, ExecEnv, Snapshot};
-use self::jobs::{FetchJob, Fetched, Job, Report};
+use self::jobs::{Job, Report};
 use self::schema::{Cmd, DU_TABLE, ENV_TABLE, EU_TABLE, Ids, Table};
 use crate::worker::Worker;
 use crate::{Host, Platform};
@@ -122,7 +122,7 @@ pub struct Software {
     refreshing: bool,
     scratch: PathBuf,
     worker: Worker<Job, Report>,
-    fetcher: Worker<FetchJob, Fetched>,
+    fetcher: Worker<Job, Report>,
     /// Trusted CAs for `https://` DUs (`None`: the system's).
     pub ca_file: Option<PathBuf>,
     /// The download time limit.
@@ -257,8 +257,9 @@ impl Software {
     /// Takes a worker report: the new snapshot (rows re-listed), then what the job did.
     fn on_report(&mut self, ctx: &mut Ctx, report: Report) {
         match report.snapshot {
-            Ok(snap) => self.take_snapshot(ctx, snap),
-            Err(e) => log::warn!("software: cannot read the execution environment: {e}"),
+            Some(Ok(snap)) => self.take_snapshot(ctx, snap),
+            Some(Err(e)) => log::warn!("software: cannot read the execution environment: {e}"),
+            None => {}
         }
         match report.done {
             jobs::Done::Op { op, result } => {
@@ -269,6 +270,7 @@ impl Software {
             }
             jobs::Done::Failed(why) => log::warn!("software: {why}"),
             jobs::Done::Nothing => {}
+            jobs::Done::Fetched(f) => self.on_fetched(f),
         }
     }
 
@@ -461,9 +463,9 @@ impl Plugin for Software {
     fn poll(&mut self, ctx: &mut Ctx) {
         // Operations that ended at an earlier poll: the engine has numbered their rows since.
         let ready = std::mem::take(&mut self.pending);
-        let fetched: Vec<Fetched> = self.fetcher.results().collect();
+        let fetched: Vec<Report> = self.fetcher.results().collect();
         for f in fetched {
-            self.on_fetched(f);
+            self.on_report(ctx, f);
         }
         let reports: Vec<Report> = self.worker.results().collect();
         let now = ctx.now().uptime;

@@ -80,6 +80,9 @@ pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
     }
 }
 
+/// The work of a worker thread of the area.
+type Handler = Box<dyn FnMut(Job) -> Report + Send>;
+
 /// What kind of operation runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OpKind {
@@ -141,9 +144,11 @@ impl Software {
     pub fn new(host: &Host, mut env: Box<dyn ExecEnv>) -> std::io::Result<Software> {
         let scratch = env.scratch_dir();
         let first = env.snapshot().ok();
-        let worker =
-            Worker::spawn("software", host.waker.clone(), move |job| jobs::run(&mut *env, job))?;
-        let fetcher = Worker::spawn("software-fetch", host.waker.clone(), jobs::fetch)?;
+        // Both threads run a boxed handler: one copy of the thread's code in the agent.
+        let run: Handler = Box::new(move |job| jobs::run(&mut *env, job));
+        let worker = Worker::spawn("software", host.waker.clone(), run)?;
+        let fetch: Handler = Box::new(jobs::fetch);
+        let fetcher = Worker::spawn("software-fetch", host.waker.clone(), fetch)?;
         Ok(Software {
             ids: Ids::default(),
             snap: first,

@@ -1,11 +1,14 @@
 -- A stand-in for the ubus objects an OpenWrt router's daemons register, for the Wi-Fi tests:
 -- netifd's `network` (reload, counted), `network.device` and `network.wireless`, rpcd's `iwinfo`
--- and hostapd's `hostapd.<ifname>`, procd's `system` (board, validate_firmware_image), plus
--- `test` (join/leave a station, read the reload count, change the running release).
+-- and hostapd's `hostapd.<ifname>`, procd's `system` (board, validate_firmware_image) and
+-- `service` (list), plus `test` (join/leave a station, read the reload count, change the running
+-- release, register a service's pid as procd would).
 -- Reply shapes follow openwrt/rpcd iwinfo.c, OpenWrt's hostapd src/ap/ubus.c, netifd's
--- wireless status and procd's system.c (validate_firmware_image relays the JSON of
+-- wireless status, procd's system.c (validate_firmware_image relays the JSON of
 -- /usr/libexec/validate_firmware_image: tests, valid, forceable, allow_backup; here an image is
--- valid when its fwtool metadata names this board among its supported devices). Usage: lua5.1 ubus-mock.lua PREFIX SOCKET SPEC.lua
+-- valid when its fwtool metadata names this board among its supported devices) and procd's
+-- service/service.c service_dump() with service/instance.c instance_dump().
+-- Usage: lua5.1 ubus-mock.lua PREFIX SOCKET SPEC.lua
 local prefix, socket, specfile = arg[1], arg[2], arg[3]
 package.cpath = prefix .. "/lib/lua/?.so;" .. package.cpath
 require "ubus"
@@ -124,7 +127,24 @@ local function assoclist(req, msg)
   conn:reply(req, { results = out })
 end
 
+-- procd's services: name -> pid of its one instance (registered by `test procd`); running
+-- while /proc/<pid> exists, as procd reports a live instance.
+local procd = {}
+local function service_list(req, msg)
+  local out = {}
+  for name, pid in pairs(procd) do
+    if not msg.name or msg.name == name then
+      local f = io.open("/proc/" .. pid .. "/stat")
+      local inst = { running = f ~= nil, command = { "/usr/sbin/" .. name }, term_timeout = 5 }
+      if f then f:close(); inst.pid = pid else inst.exit_code = 0 end
+      out[name] = { instances = { instance1 = inst } }
+    end
+  end
+  conn:reply(req, out)
+end
+
 local objects = {
+  service = { list = { service_list, { name = ubus.STRING, verbose = ubus.BOOLEAN } } },
   network = { reload = { function(req) reloads = reloads + 1 end, {} } },
   ["network.device"] = { status = { function(req)
     local out = {}
@@ -151,6 +171,8 @@ local objects = {
     end, { version = ubus.STRING, revision = ubus.STRING } },
     reloads = { function(req) conn:reply(req, { count = reloads }) end, {} },
     wps_starts = { function(req) conn:reply(req, { count = wps_starts }) end, {} },
+    procd = { function(req, msg) procd[msg.name] = msg.pid; conn:reply(req, { ok = true }) end,
+              { name = ubus.STRING, pid = ubus.INT32 } },
     join = { function(req, msg)
       spec.clients[msg.ifname] = spec.clients[msg.ifname] or {}
       spec.clients[msg.ifname][msg.mac] = true

@@ -254,3 +254,27 @@ pub trait ExecEnv: Send + 'static {
     /// The DUs that `Reset()` removes (those installed through the agent).
     fn resettable(&mut self) -> Vec<String>;
 }
+
+/// The value of `key` among `pairs` (the environments keep a few entries in vectors of
+/// pairs, not maps: each map type would add its own code to the agent).
+pub fn find<'a, V>(pairs: &'a [(String, V)], key: &str) -> Option<&'a V> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Sets `key` to `value` among `pairs`, sorted by key.
+pub fn put<V>(pairs: &mut Vec<(String, V)>, key: &str, value: V) {
+    match pairs.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+        Ok(i) => {
+            if let Some(p) = pairs.get_mut(i) {
+                p.1 = value;
+            }
+        }
+        Err(i) => pairs.insert(i, (key.to_owned(), value)),
+    }
+}
+
+/// Removes `key` from `pairs`; its value.
+pub fn take<V>(pairs: &mut Vec<(String, V)>, key: &str) -> Option<V> {
+    let i = pairs.iter().position(|(k, _)| k == key)?;
+    Some(pairs.remove(i).1)
+}

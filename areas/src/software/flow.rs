@@ -68,7 +68,8 @@ impl Software {
         };
         // `.ipk`: opkg installs a local file only by that extension (the lab ignores it).
         let dest: PathBuf = self.scratch.join(format!("du-{op}.ipk"));
-        self.fetcher.submit(FetchJob { op, fetch: Box::new(fetch), dest }).map_err(gone)?;
+        let job = Job::Fetch(FetchJob { op, fetch: Box::new(fetch), dest });
+        self.fetcher.submit(job).map_err(gone)?;
         Ok(op)
     }
 

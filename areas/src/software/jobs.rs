@@ -1,7 +1,9 @@
 //! The work of the SoftwareModules area's two worker threads: the fetcher downloads DUs
 //! ([`crate::transfer::download`]), the environment worker owns the [`ExecEnv`] and runs
 //! installs, updates, removals and EU changes, then reads a fresh [`Snapshot`]. Downloads
-//! have a thread of their own so that starting or stopping an EU never waits for one.
+//! have a thread of their own so that starting or stopping an EU never waits for one. Both
+//! threads take a [`Job`] and give a [`Report`] (one worker type: its channel code is in the
+//! agent once).
 //!
 //! Everything here runs on worker threads, never on the data-model thread.
 
@@ -74,8 +76,12 @@ pub struct Fetched {
     pub result: Result<PathBuf, Fault>,
 }
 
-/// Runs one download on the fetcher thread; a failed one leaves no file.
-pub fn fetch(job: FetchJob) -> Fetched {
+/// Runs one download ([`Job::Fetch`]) on the fetcher thread; a failed one leaves no file.
+pub fn fetch(job: Job) -> Report {
+    let Job::Fetch(job) = job else {
+        let done = Done::Failed("only downloads run on the fetcher".into());
+        return Report { done, snapshot: None };
+    };
     let result = match transfer::download(&job.fetch, &job.dest, &mut |_, _| {}) {
         Ok(_) => Ok(job.dest),
         Err(e) => {
@@ -83,7 +89,7 @@ pub fn fetch(job: FetchJob) -> Fetched {
             Err(transfer_fault(&e))
         }
     };
-    Fetched { op: job.op, result }
+    Report { done: Done::Fetched(Fetched { op: job.op, result }), snapshot: None }
 }
 
 /// Work for the environment worker.
@@ -109,6 +115,8 @@ pub enum Job {
     RunLevel(i32),
     /// Only read a fresh snapshot.
     Refresh,
+    /// A download (the fetcher's only job).
+    Fetch(FetchJob),
 }
 
 /// What a job did.
@@ -120,6 +128,8 @@ pub enum Done {
     Failed(String),
     /// Nothing to report but the snapshot.
     Nothing,
+    /// A download ended (from the fetcher).
+    Fetched(Fetched),
 }
 
 /// A job's report: what it did and the environment's state after it.
@@ -127,12 +137,12 @@ pub enum Done {
 pub struct Report {
     /// What it did.
     pub done: Done,
-    /// The state after it (`Err`: why it could not be read).
-    pub snapshot: Result<Snapshot, String>,
+    /// The state after it (`Err`: why it could not be read; `None` from the fetcher).
+    pub snapshot: Option<Result<Snapshot, String>>,
 }
 
 /// Runs one job on the environment worker.
-pub fn run<E: ExecEnv>(env: &mut E, job: Job) -> Report {
+pub fn run(env: &mut dyn ExecEnv, job: Job) -> Report {
     let done = match job {
         Job::Install { op, file, req } => {
             let r = env.install(&file, &req).map(|duid| vec![duid]);
@@ -157,8 +167,9 @@ pub fn run<E: ExecEnv>(env: &mut E, job: Job) -> Report {
         Job::Enable(on) => applied("the environment", env.set_enabled(on)),
         Job::RunLevel(level) => applied("the run level", env.set_run_level(level)),
         Job::Refresh => Done::Nothing,
+        Job::Fetch(_) => Done::Failed("downloads run on the fetcher".into()),
     };
-    Report { done, snapshot: env.snapshot().map_err(|e| e.to_string()) }
+    Report { done, snapshot: Some(env.snapshot().map_err(|e| e.to_string())) }
 }
 
 fn applied(what: &str, r: Result<(), SwError>) -> Done {
@@ -168,7 +179,7 @@ fn applied(what: &str, r: Result<(), SwError>) -> Done {
     }
 }
 
-fn reset<E: ExecEnv>(env: &mut E) -> Result<Vec<String>, Fault> {
+fn reset(env: &mut dyn ExecEnv) -> Result<Vec<String>, Fault> {
     let mut removed = Vec::new();
     for duid in env.resettable() {
         env.uninstall(&duid).map_err(Fault::from)?;

@@ -19,11 +19,10 @@
 //! `AllocatedDiskSpace`: an optional quota on the bytes the DUs take (a full disk without
 //! mounting one); an install past it fails with 7227 and leaves nothing behind.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::backend::{
-    DuInfo, DuRequest, EnvInfo, EuFault, EuInfo, EuStatus, ExecEnv, Snapshot, SwError,
+    DuInfo, DuRequest, EnvInfo, EuFault, EuInfo, EuStatus, ExecEnv, Snapshot, SwError, find, put,
 };
 use super::supervise::{self, Supervisor};
 use super::{sysinfo, tarball};
@@ -65,7 +64,7 @@ pub struct LabEnv {
     run_level: i32,
     procs: Supervisor,
     /// Each DU's bytes on disk (measured once per install or update).
-    sizes: HashMap<String, u64>,
+    sizes: Vec<(String, u64)>,
     free: sysinfo::DiskFree,
 }
 
@@ -84,7 +83,7 @@ impl LabEnv {
         let mut env = LabEnv {
             name: name.to_owned(),
             free: sysinfo::DiskFree::new(&root),
-            sizes: HashMap::new(),
+            sizes: Vec::new(),
             root,
             quota,
             enabled,
@@ -107,13 +106,13 @@ impl LabEnv {
 
     fn du_names(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.root.join("du")) else { return Vec::new() };
-        let mut names: Vec<String> = entries
-            .flatten()
-            .filter(|e| e.path().join("manifest").is_file())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| !n.starts_with('.'))
-            .collect();
-        names.sort();
+        let mut names = Vec::new();
+        let found = entries.flatten().filter(|e| e.path().join("manifest").is_file());
+        for name in found.filter_map(|e| e.file_name().into_string().ok()) {
+            if !name.starts_with('.') {
+                sysinfo::insert_sorted(&mut names, &name);
+            }
+        }
         names
     }
 
@@ -213,17 +212,17 @@ impl LabEnv {
 
     /// DU `duid`'s bytes on disk.
     fn du_bytes(&mut self, duid: &str) -> u64 {
-        if let Some(n) = self.sizes.get(duid) {
+        if let Some(n) = find(&self.sizes, duid) {
             return *n;
         }
         let n = sysinfo::dir_bytes(&self.du_dir(duid));
-        self.sizes.insert(duid.to_owned(), n);
+        put(&mut self.sizes, duid, n);
         n
     }
 
     /// Forgets what is known of DU `duid`'s files (installed, updated or removed).
     fn touched(&mut self, duid: &str) {
-        self.sizes.remove(duid);
+        self.sizes.retain(|s| s.0 != duid);
         self.free.stale();
     }
 
@@ -338,7 +337,7 @@ impl ExecEnv for LabEnv {
     fn snapshot(&mut self) -> Result<Snapshot, SwError> {
         self.procs.reap();
         let dus: Vec<DuInfo> = self.du_names().iter().filter_map(|d| self.du_info(d)).collect();
-        let used: u64 = dus.iter().map(|d| self.sizes.get(&d.duid).copied().unwrap_or(0)).sum();
+        let used: u64 = dus.iter().map(|d| find(&self.sizes, &d.duid).copied().unwrap_or(0)).sum();
         let available = match self.quota {
             Some(q) => Some((q.saturating_sub(used) / 1024) as i64),
             None => self.free.get(),

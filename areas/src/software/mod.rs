@@ -46,7 +46,7 @@ use usp_datamodel::schema::{CmdId, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::{DateTime, Value};
 
 use self::backend::{DuInfo, EuInfo, ExecEnv, Snapshot};
-use self::jobs::{FetchJob, Fetched, Job, Report};
+use self::jobs::{Job, Report};
 use self::schema::{Cmd, DU_TABLE, ENV_TABLE, EU_TABLE, Ids, Table};
 use crate::worker::Worker;
 use crate::{Host, Platform};
@@ -62,12 +62,12 @@ pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
         Platform::Lab | Platform::Linux => {
             lab::LabEnv::boot(host.platform.name(), &host.paths.state_dir, None)
                 .map_err(|e| e.to_string())
-                .and_then(|env| Software::new(host, env).map_err(|e| e.to_string()))
+                .and_then(|env| Software::new(host, Box::new(env)).map_err(|e| e.to_string()))
         }
         #[cfg(feature = "openwrt")]
         Platform::OpenWrt => opkg::OpkgEnv::system(&host.paths)
             .map_err(|e| e.to_string())
-            .and_then(|env| Software::new(host, env).map_err(|e| e.to_string())),
+            .and_then(|env| Software::new(host, Box::new(env)).map_err(|e| e.to_string())),
         #[cfg(not(feature = "openwrt"))]
         Platform::OpenWrt => Err("built without the openwrt feature".to_owned()),
     };
@@ -79,6 +79,9 @@ pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
         }
     }
 }
+
+/// The work of a worker thread of the area.
+type Handler = Box<dyn FnMut(Job) -> Report + Send>;
 
 /// What kind of operation runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +125,7 @@ pub struct Software {
     refreshing: bool,
     scratch: PathBuf,
     worker: Worker<Job, Report>,
-    fetcher: Worker<FetchJob, Fetched>,
+    fetcher: Worker<Job, Report>,
     /// Trusted CAs for `https://` DUs (`None`: the system's).
     pub ca_file: Option<PathBuf>,
     /// The download time limit.
@@ -136,13 +139,16 @@ impl std::fmt::Debug for Software {
 }
 
 impl Software {
-    /// Serves `env`, whose work runs on a worker; a first snapshot is asked at once.
-    pub fn new(host: &Host, mut env: impl ExecEnv) -> std::io::Result<Software> {
+    /// Serves `env`, whose work runs on a worker; a first snapshot is asked at once. (A trait
+    /// object, not a generic: one copy of the plugin and its worker for every environment.)
+    pub fn new(host: &Host, mut env: Box<dyn ExecEnv>) -> std::io::Result<Software> {
         let scratch = env.scratch_dir();
         let first = env.snapshot().ok();
-        let worker =
-            Worker::spawn("software", host.waker.clone(), move |job| jobs::run(&mut env, job))?;
-        let fetcher = Worker::spawn("software-fetch", host.waker.clone(), jobs::fetch)?;
+        // Both threads run a boxed handler: one copy of the thread's code in the agent.
+        let run: Handler = Box::new(move |job| jobs::run(&mut *env, job));
+        let worker = Worker::spawn("software", host.waker.clone(), run)?;
+        let fetch: Handler = Box::new(jobs::fetch);
+        let fetcher = Worker::spawn("software-fetch", host.waker.clone(), fetch)?;
         Ok(Software {
             ids: Ids::default(),
             snap: first,
@@ -256,8 +262,9 @@ impl Software {
     /// Takes a worker report: the new snapshot (rows re-listed), then what the job did.
     fn on_report(&mut self, ctx: &mut Ctx, report: Report) {
         match report.snapshot {
-            Ok(snap) => self.take_snapshot(ctx, snap),
-            Err(e) => log::warn!("software: cannot read the execution environment: {e}"),
+            Some(Ok(snap)) => self.take_snapshot(ctx, snap),
+            Some(Err(e)) => log::warn!("software: cannot read the execution environment: {e}"),
+            None => {}
         }
         match report.done {
             jobs::Done::Op { op, result } => {
@@ -268,6 +275,7 @@ impl Software {
             }
             jobs::Done::Failed(why) => log::warn!("software: {why}"),
             jobs::Done::Nothing => {}
+            jobs::Done::Fetched(f) => self.on_fetched(f),
         }
     }
 
@@ -460,9 +468,9 @@ impl Plugin for Software {
     fn poll(&mut self, ctx: &mut Ctx) {
         // Operations that ended at an earlier poll: the engine has numbered their rows since.
         let ready = std::mem::take(&mut self.pending);
-        let fetched: Vec<Fetched> = self.fetcher.results().collect();
+        let fetched: Vec<Report> = self.fetcher.results().collect();
         for f in fetched {
-            self.on_fetched(f);
+            self.on_report(ctx, f);
         }
         let reports: Vec<Report> = self.worker.results().collect();
         let now = ctx.now().uptime;

@@ -11,18 +11,22 @@
 //! (`running`, `enabled`: two script runs per service) are probed again only after an
 //! operation of the agent, for services not seen before, or every [`PROBE_EVERY`].
 //!
-//! Not served on opkg: run levels (procd orders services by their START number), and an
-//! EU's memory and CPU (procd knows its pids; -1 is reported).
+//! An EU's MemoryInUse and CPUPercentInUse come from `/proc/<pid>` of its running instances,
+//! whose pids procd gives: one `ubus call service list {}` per snapshot (procd's reply:
+//! `{"<svc>": {"instances": {"<inst>": {"running": true, "pid": N, ...}}}}`). Without ubus
+//! (the call fails) they are -1, with a debug log line.
+//!
+//! Not served on opkg: run levels (procd orders services by their START number).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::backend::{
-    DuInfo, DuRequest, EnvInfo, EuFault, EuInfo, EuStatus, ExecEnv, Snapshot, SwError,
+    DuInfo, DuRequest, EnvInfo, EuFault, EuInfo, EuStatus, ExecEnv, Snapshot, SwError, find, put,
 };
 use super::{sysinfo, tarball};
 use crate::PlatformPaths;
+use crate::openwrt::ubus::Ubus;
 
 /// How long a service's probed state (running, enabled) is reused.
 pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -30,19 +34,27 @@ pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// The opkg execution environment.
 #[derive(Debug)]
 pub struct OpkgEnv {
-    /// Each service's (running, enabled), and when they were probed.
-    probed: HashMap<String, (bool, bool)>,
+    /// Each service's (running, enabled), and when they were probed. (Vectors of pairs
+    /// here, not maps: a few entries, and each map type would add its own code.)
+    probed: Vec<(String, (bool, bool))>,
     probed_at: Option<std::time::Instant>,
     /// Each package's (version, Maintainer, Description) from its installed control file.
-    about: HashMap<String, (String, String, String)>,
+    about: Vec<(String, (String, String, String))>,
     free: sysinfo::DiskFree,
     program: PathBuf,
     root: Option<PathBuf>,
     conf: Option<PathBuf>,
     state: PathBuf,
     enabled: bool,
-    faults: HashMap<String, (EuFault, String)>,
+    faults: Vec<(String, (EuFault, String))>,
+    /// procd over ubus, for the services' pids.
+    ubus: Ubus,
+    /// The CPU meter of each pid seen running.
+    cpu: Vec<sysinfo::CpuMeter>,
 }
+
+/// The fields of a control file: (name, value).
+type Fields = Vec<(String, String)>;
 
 /// A package of the status database.
 #[derive(Clone, Debug, Default)]
@@ -69,11 +81,13 @@ impl OpkgEnv {
             conf: paths.opkg_conf.clone(),
             state,
             enabled: true,
-            faults: HashMap::new(),
-            probed: HashMap::new(),
+            faults: Vec::new(),
+            probed: Vec::new(),
             probed_at: None,
-            about: HashMap::new(),
+            about: Vec::new(),
             free: sysinfo::DiskFree::new(paths.opkg_root.as_deref().unwrap_or(Path::new("/"))),
+            ubus: Ubus::new(paths.ubus_program.clone(), paths.ubus_socket.clone()),
+            cpu: Vec::new(),
         })
     }
 
@@ -114,26 +128,26 @@ impl OpkgEnv {
             if !field("Status").is_some_and(|s| s.ends_with(" installed")) {
                 continue;
             }
-            out.push(Package {
+            // Kept sorted by name as it is read (cheaper in code than a sort).
+            let at = out.partition_point(|p: &Package| p.name.as_str() < name);
+            let p = Package {
                 name: name.to_owned(),
                 version: field("Version").unwrap_or_default().to_owned(),
                 installed: field("Installed-Time").and_then(|t| t.parse().ok()),
-            });
+            };
+            out.insert(at, p);
         }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
     fn services(&self, pkg: &str) -> Vec<String> {
         let list = std::fs::read_to_string(self.sys(&format!("/usr/lib/opkg/info/{pkg}.list")));
-        let mut out: Vec<String> = list
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("/etc/init.d/"))
-            .filter(|s| !s.is_empty() && !s.contains('/'))
-            .map(str::to_owned)
-            .collect();
-        out.sort();
+        let mut out = Vec::new();
+        let text = list.unwrap_or_default();
+        let names = text.lines().filter_map(|l| l.trim().strip_prefix("/etc/init.d/"));
+        for name in names.filter(|s| !s.is_empty() && !s.contains('/')) {
+            sysinfo::insert_sorted(&mut out, name);
+        }
         out
     }
 
@@ -152,21 +166,21 @@ impl OpkgEnv {
 
     /// Service `svc`'s (running, enabled), from the cache unless `fresh` or not cached.
     fn probe(&mut self, svc: &str, fresh: bool) -> (bool, bool) {
-        if let (false, Some(state)) = (fresh, self.probed.get(svc)) {
+        if let (false, Some(state)) = (fresh, find(&self.probed, svc)) {
             return *state;
         }
         let state = (
             self.init(svc, "running").unwrap_or(false),
             self.init(svc, "enabled").unwrap_or(false),
         );
-        self.probed.insert(svc.to_owned(), state);
+        put(&mut self.probed, svc, state);
         state
     }
 
     /// (Maintainer, Description) of installed package `p`, read once per version from
     /// `usr/lib/opkg/info/<name>.control`.
     fn about(&mut self, p: &Package) -> (String, String) {
-        if let Some((v, vendor, text)) = self.about.get(&p.name) {
+        if let Some((v, vendor, text)) = find(&self.about, &p.name) {
             if *v == p.version {
                 return (vendor.clone(), text.clone());
             }
@@ -178,8 +192,57 @@ impl OpkgEnv {
             line.map(|v| v.trim().chars().take(128).collect::<String>()).unwrap_or_default()
         };
         let (vendor, text) = (field("Maintainer"), field("Description"));
-        self.about.insert(p.name.clone(), (p.version.clone(), vendor.clone(), text.clone()));
+        put(&mut self.about, &p.name, (p.version.clone(), vendor.clone(), text.clone()));
         (vendor, text)
+    }
+
+    /// The pids of each procd service's running instances (`service list`); `None`, with a
+    /// debug line, when ubus cannot be asked.
+    fn procd_pids(&self) -> Option<Vec<(String, Vec<u32>)>> {
+        let reply = match self.ubus.call("service", "list", &serde_json::json!({})) {
+            Ok(r) => r,
+            Err(e) => {
+                log::debug!("software: no pids from procd, MemoryInUse/CPU are -1: {e}");
+                return None;
+            }
+        };
+        let services = reply.as_object()?;
+        let pids = |svc: &serde_json::Value| -> Vec<u32> {
+            let Some(inst) = svc.get("instances").and_then(|i| i.as_object()) else {
+                return Vec::new();
+            };
+            inst.values()
+                .filter(|i| i.get("running").and_then(|r| r.as_bool()) == Some(true))
+                .filter_map(|i| u32::try_from(i.get("pid")?.as_u64()?).ok())
+                .collect()
+        };
+        Some(services.iter().map(|(name, svc)| (name.clone(), pids(svc))).collect())
+    }
+
+    /// (MemoryInUse KiB, CPUPercentInUse) of the processes `pids`: 0 when there are none,
+    /// -1 when /proc has no answer (CPU also at the first read of a pid).
+    fn usage(&mut self, pids: &[u32]) -> (i64, i64) {
+        if pids.is_empty() {
+            return (0, 0);
+        }
+        let mut mem: Option<i64> = None;
+        let mut cpu: Option<i64> = None;
+        for &pid in pids {
+            if let Some(kib) = sysinfo::rss_kib(pid) {
+                mem = Some(mem.unwrap_or(0) + kib);
+            }
+            let i = match self.cpu.iter().position(|m| m.pid() == Some(pid)) {
+                Some(i) => i,
+                None => {
+                    self.cpu.push(sysinfo::CpuMeter::default());
+                    self.cpu.len() - 1
+                }
+            };
+            if let Some(p) = self.cpu.get_mut(i).and_then(|m| m.sample(pid)) {
+                cpu = Some(cpu.unwrap_or(0) + p);
+            }
+        }
+        (mem.unwrap_or(-1), cpu.map_or(-1, |c| c.min(100)))
     }
 
     /// Forgets the probed states: an operation may have changed them.
@@ -189,7 +252,8 @@ impl OpkgEnv {
     }
 
     /// (UUID, URL) of the packages the agent installed.
-    fn records(&self) -> HashMap<String, (String, String)> {
+    /// (name, (UUID, URL)), sorted by name.
+    fn records(&self) -> Vec<(String, (String, String))> {
         let text = std::fs::read_to_string(self.state.join("opkg-dus")).unwrap_or_default();
         text.lines()
             .filter_map(|l| {
@@ -199,20 +263,16 @@ impl OpkgEnv {
             .collect()
     }
 
-    fn save_records(&self, records: &HashMap<String, (String, String)>) -> Result<(), SwError> {
-        let mut names: Vec<&String> = records.keys().collect();
-        names.sort();
-        let text: String = names
-            .into_iter()
-            .map(|n| format!("{n}\t{}\t{}\n", records[n].0, records[n].1))
-            .collect();
+    fn save_records(&self, records: &[(String, (String, String))]) -> Result<(), SwError> {
+        let text: String =
+            records.iter().map(|(n, (uuid, url))| format!("{n}\t{uuid}\t{url}\n")).collect();
         let path = self.state.join("opkg-dus");
         std::fs::write(&path, text).map_err(|e| SwError::io(&path, e))
     }
 
     /// The control fields of the `.ipk` in `file` and the files it installs (read without
     /// opkg: it is a tar.gz holding `control.tar.gz` and `data.tar.gz`).
-    fn control(&self, file: &Path) -> Result<(HashMap<String, String>, Vec<String>), SwError> {
+    fn control(&self, file: &Path) -> Result<(Fields, Vec<String>), SwError> {
         let dir = self.state.join(format!("scratch/ipk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| SwError::io(&dir, e))?;
@@ -249,12 +309,12 @@ impl OpkgEnv {
     /// Installs `file` (a new package or a new version of `expect`).
     fn opkg_install(&mut self, file: &Path, expect: Option<&str>) -> Result<String, SwError> {
         let (control, files) = self.control(file)?;
-        let name = control.get("Package").cloned().unwrap_or_default();
-        let version = control.get("Version").cloned().unwrap_or_default();
+        let field = |k: &str| find(&control, k).cloned().unwrap_or_default();
+        let (name, version) = (field("Package"), field("Version"));
         if name.is_empty() || version.is_empty() {
             return Err(SwError::Corrupt("the control file has no Package or Version".into()));
         }
-        let arch = control.get("Architecture").cloned().unwrap_or_default();
+        let arch = field("Architecture");
         if !self.architectures()?.contains(&arch) {
             return Err(SwError::Mismatch(format!("{name} is built for '{arch}'")));
         }
@@ -327,13 +387,24 @@ impl ExecEnv for OpkgEnv {
             self.probed_at = Some(std::time::Instant::now());
         }
         let records = self.records();
+        let procd = self.procd_pids();
+        let live = |pid: Option<u32>| {
+            procd.iter().flatten().any(|(_, p)| pid.is_some_and(|x| p.contains(&x)))
+        };
+        self.cpu.retain(|m| live(m.pid()));
         let mut dus = Vec::new();
         for p in self.packages()? {
             let mut eus = Vec::new();
             for svc in self.services(&p.name) {
                 let (running, auto_start) = self.probe(&svc, fresh);
                 let (fault, fault_message) =
-                    self.faults.get(&svc).cloned().unwrap_or((EuFault::NoFault, String::new()));
+                    find(&self.faults, &svc).cloned().unwrap_or((EuFault::NoFault, String::new()));
+                // -1 without ubus or for a service procd does not run.
+                let pids = procd.as_deref().and_then(|m| find(m, &svc));
+                let (memory_kib, cpu_percent) = match pids {
+                    Some(p) => self.usage(p),
+                    None => (-1, -1),
+                };
                 eus.push(EuInfo {
                     euid: svc.clone(),
                     name: svc,
@@ -342,15 +413,14 @@ impl ExecEnv for OpkgEnv {
                     fault_message,
                     auto_start,
                     run_level: 0,
-                    memory_kib: -1,
-                    cpu_percent: -1,
+                    memory_kib,
+                    cpu_percent,
                     disk_kib: -1,
-                    pid: None,
+                    pid: pids.and_then(|p| p.first().copied()),
                 });
             }
             let (vendor, description) = self.about(&p);
-            let (uuid, url) = records
-                .get(&p.name)
+            let (uuid, url) = find(&records, &p.name)
                 .cloned()
                 .unwrap_or_else(|| (sysinfo::uuid_v5(&p.name), String::new()));
             dus.push(DuInfo {
@@ -389,7 +459,7 @@ impl ExecEnv for OpkgEnv {
         let name = self.opkg_install(file, None)?;
         let mut records = self.records();
         let uuid = req.uuid.clone().unwrap_or_else(|| sysinfo::uuid_v5(&name));
-        records.insert(name.clone(), (uuid, req.url.clone()));
+        put(&mut records, &name, (uuid, req.url.clone()));
         self.save_records(&records)?;
         Ok(name)
     }
@@ -398,8 +468,8 @@ impl ExecEnv for OpkgEnv {
         self.changed();
         self.opkg_install(file, Some(duid))?;
         let mut records = self.records();
-        let uuid = records.get(duid).map_or_else(|| sysinfo::uuid_v5(duid), |r| r.0.clone());
-        records.insert(duid.to_owned(), (uuid, req.url.clone()));
+        let uuid = find(&records, duid).map_or_else(|| sysinfo::uuid_v5(duid), |r| r.0.clone());
+        put(&mut records, duid, (uuid, req.url.clone()));
         self.save_records(&records)
     }
 
@@ -417,7 +487,8 @@ impl ExecEnv for OpkgEnv {
             return Err(SwError::Failed(format!("opkg remove failed: {}", text.trim())));
         }
         let mut records = self.records();
-        if records.remove(duid).is_some() {
+        if let Some(i) = records.iter().position(|r| r.0 == duid) {
+            records.remove(i);
             self.save_records(&records)?;
         }
         Ok(())
@@ -430,12 +501,12 @@ impl ExecEnv for OpkgEnv {
         }
         let ok = self.init(euid, if active { "start" } else { "stop" })?;
         if ok {
-            self.faults.remove(euid);
+            self.faults.retain(|f| f.0 != euid);
             return Ok(());
         }
         let fault = if active { EuFault::FailureOnStart } else { EuFault::FailureOnStop };
         let msg = format!("/etc/init.d/{euid} {} failed", if active { "start" } else { "stop" });
-        self.faults.insert(euid.to_owned(), (fault, msg.clone()));
+        put(&mut self.faults, euid, (fault, msg.clone()));
         Err(SwError::Failed(msg))
     }
 
@@ -475,8 +546,6 @@ impl ExecEnv for OpkgEnv {
     }
 
     fn resettable(&mut self) -> Vec<String> {
-        let mut names: Vec<String> = self.records().into_keys().collect();
-        names.sort();
-        names
+        self.records().into_iter().map(|r| r.0).collect()
     }
 }

@@ -6,8 +6,6 @@
 //! external (rows come from the environment's snapshot) and read-only to controllers: DUs are
 //! created by `InstallDU()`, never by a USP Add.
 
-use std::collections::HashMap;
-
 use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::ParamType;
 
@@ -85,11 +83,12 @@ pub(super) const ENV_TABLE: &str = "Device.SoftwareModules.ExecEnv.{i}.";
 pub(super) const DU_TABLE: &str = "Device.SoftwareModules.DeploymentUnit.{i}.";
 pub(super) const EU_TABLE: &str = "Device.SoftwareModules.ExecutionUnit.{i}.";
 
-/// The ids the plugin dispatches on, filled by [`Ids::register`].
+/// The ids the plugin dispatches on, filled by [`Ids::register`]. Vectors, not maps: the
+/// parameter ids come in increasing order (a binary search), and a map type of its own would
+/// add its code to the agent.
 #[derive(Debug, Default)]
 pub(super) struct Ids {
-    params: HashMap<ParamId, (Table, &'static str)>,
-    by_name: HashMap<(u8, &'static str), ParamId>,
+    params: Vec<(ParamId, Table, &'static str)>,
     commands: Vec<(CmdId, Cmd)>,
 }
 
@@ -115,8 +114,7 @@ impl Ids {
             for p in o.params {
                 let id = b.next_param_id();
                 declare(b, obj, p);
-                self.params.insert(id, (table, p.name));
-                self.by_name.insert((table as u8, p.name), id);
+                self.params.push((id, table, p.name));
             }
         }
         for c in COMMANDS {
@@ -159,12 +157,13 @@ impl Ids {
 
     /// The table and name of parameter `p`.
     pub(super) fn of(&self, p: ParamId) -> Option<(Table, &'static str)> {
-        self.params.get(&p).copied()
+        let i = self.params.binary_search_by_key(&p, |e| e.0).ok()?;
+        self.params.get(i).map(|e| (e.1, e.2))
     }
 
     /// The id of parameter `name` of `table`.
     pub(super) fn id(&self, table: Table, name: &str) -> Option<ParamId> {
-        self.by_name.iter().find(|((t, n), _)| *t == table as u8 && *n == name).map(|(_, id)| *id)
+        self.params.iter().find(|e| e.1 == table && e.2 == name).map(|e| e.0)
     }
 
     /// The command `id` names.

@@ -7,12 +7,11 @@
 //!
 //! Never does: restart a process by itself (a controller or AutoStart at boot does).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::backend::{EuFault, SwError};
+use super::backend::{EuFault, SwError, find, put, take};
 use super::sysinfo;
 
 /// How long a process must have run for its end to count as a failure while active rather
@@ -28,7 +27,7 @@ struct Running {
     started: Instant,
     auto: bool,
     pidfile: PathBuf,
-    cpu: Option<(Instant, u64)>,
+    cpu: sysinfo::CpuMeter,
 }
 
 /// What one EU looks like now.
@@ -47,8 +46,8 @@ pub struct ProcState {
 /// The running EUs, by EUID.
 #[derive(Debug, Default)]
 pub struct Supervisor {
-    running: HashMap<String, Running>,
-    faults: HashMap<String, (EuFault, String)>,
+    running: Vec<(String, Running)>,
+    faults: Vec<(String, (EuFault, String))>,
 }
 
 impl Supervisor {
@@ -61,7 +60,7 @@ impl Supervisor {
         pidfile: PathBuf,
         auto: bool,
     ) -> Result<(), SwError> {
-        if self.running.contains_key(euid) {
+        if find(&self.running, euid).is_some() {
             return Ok(());
         }
         let spawned = Command::new("sh")
@@ -77,20 +76,26 @@ impl Supervisor {
             Err(e) => {
                 let fault =
                     if auto { EuFault::FailureOnAutoStart } else { EuFault::FailureOnStart };
-                self.faults.insert(euid.to_owned(), (fault, format!("cannot start: {e}")));
+                put(&mut self.faults, euid, (fault, format!("cannot start: {e}")));
                 return Err(SwError::Failed(format!("{euid} cannot start: {e}")));
             }
         };
         let _ = std::fs::write(&pidfile, child.id().to_string());
-        self.faults.remove(euid);
-        let run = Running { child, started: Instant::now(), auto, pidfile, cpu: None };
-        self.running.insert(euid.to_owned(), run);
+        self.faults.retain(|f| f.0 != euid);
+        let run = Running {
+            child,
+            started: Instant::now(),
+            auto,
+            pidfile,
+            cpu: sysinfo::CpuMeter::default(),
+        };
+        put(&mut self.running, euid, run);
         Ok(())
     }
 
     /// Stops EU `euid` (SIGTERM, then SIGKILL after a grace period); a stopped EU is fine.
     pub fn stop(&mut self, euid: &str) -> Result<(), SwError> {
-        let Some(mut run) = self.running.remove(euid) else { return Ok(()) };
+        let Some(mut run) = take(&mut self.running, euid) else { return Ok(()) };
         let pid = run.child.id();
         let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
         let deadline = Instant::now() + STOP_GRACE;
@@ -109,12 +114,12 @@ impl Supervisor {
 
     /// Whether EU `euid` runs.
     pub fn is_running(&self, euid: &str) -> bool {
-        self.running.contains_key(euid)
+        find(&self.running, euid).is_some()
     }
 
     /// Forgets the fault of EU `euid` (after a successful start by request).
     pub fn clear_fault(&mut self, euid: &str) {
-        self.faults.remove(euid);
+        self.faults.retain(|f| f.0 != euid);
     }
 
     /// Looks at every running process: the ended ones are reaped and their exit status kept
@@ -127,11 +132,11 @@ impl Supervisor {
             }
         }
         for (euid, status, ran, auto) in ended {
-            if let Some(run) = self.running.remove(&euid) {
+            if let Some(run) = take(&mut self.running, &euid) {
                 let _ = std::fs::remove_file(&run.pidfile);
             }
             if status.success() {
-                self.faults.remove(&euid);
+                self.faults.retain(|f| f.0 != euid);
                 continue;
             }
             let fault = match (ran < START_GRACE, auto) {
@@ -144,36 +149,24 @@ impl Supervisor {
                 None => "killed by a signal".to_owned(),
             };
             log::warn!("software: EU {euid} {why}");
-            self.faults.insert(euid, (fault, why));
+            put(&mut self.faults, &euid, (fault, why));
         }
     }
 
     /// EU `euid` as it is now (call [`Supervisor::reap`] first).
     pub fn state(&mut self, euid: &str) -> ProcState {
-        let fault = self.faults.get(euid).cloned();
-        let Some(run) = self.running.get_mut(euid) else {
+        let fault = find(&self.faults, euid).cloned();
+        let Some((_, run)) = self.running.iter_mut().find(|r| r.0 == euid) else {
             return ProcState { fault, ..ProcState::default() };
         };
         let pid = run.child.id();
-        let now = Instant::now();
-        let ticks = sysinfo::cpu_ticks(pid);
-        let cpu_percent = match (run.cpu, ticks) {
-            (Some((then, before)), Some(t)) => {
-                let wall = now.duration_since(then).as_secs_f64();
-                let used = t.saturating_sub(before) as f64 / sysinfo::TICKS_PER_SEC as f64;
-                (wall > 0.0).then(|| ((used / wall) * 100.0).round().clamp(0.0, 100.0) as i64)
-            }
-            _ => None,
-        };
-        if let Some(t) = ticks {
-            run.cpu = Some((now, t));
-        }
+        let cpu_percent = run.cpu.sample(pid);
         ProcState { pid: Some(pid), fault, memory_kib: sysinfo::rss_kib(pid), cpu_percent }
     }
 
     /// Stops every process (the environment is disabled or the agent ends).
     pub fn stop_all(&mut self) {
-        let all: Vec<String> = self.running.keys().cloned().collect();
+        let all: Vec<String> = self.running.iter().map(|r| r.0.clone()).collect();
         for euid in all {
             let _ = self.stop(&euid);
         }

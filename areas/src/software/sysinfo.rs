@@ -29,6 +29,37 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
 /// Clock ticks per second of `/proc/<pid>/stat` (USER_HZ: 100 on every Linux port).
 pub const TICKS_PER_SEC: u64 = 100;
 
+/// The CPU use of one process, from two reads of its `/proc/<pid>/stat`.
+#[derive(Debug, Default)]
+pub struct CpuMeter {
+    /// The pid, when and its ticks at the last read.
+    last: Option<(u32, std::time::Instant, u64)>,
+}
+
+impl CpuMeter {
+    /// The pid read last.
+    pub fn pid(&self) -> Option<u32> {
+        self.last.map(|l| l.0)
+    }
+
+    /// The percentage of one CPU process `pid` used since the last read of the same pid
+    /// (`None` at the first read, or when the process is gone).
+    pub fn sample(&mut self, pid: u32) -> Option<i64> {
+        let now = std::time::Instant::now();
+        let ticks = cpu_ticks(pid)?;
+        let (was, then, before) = self.last.replace((pid, now, ticks))?;
+        let wall = now.duration_since(then).as_secs_f64();
+        let used = ticks.saturating_sub(before) as f64 / TICKS_PER_SEC as f64;
+        (was == pid && wall > 0.0).then(|| ((used / wall) * 100.0).round().clamp(0.0, 100.0) as i64)
+    }
+}
+
+/// Adds `name` to `names`, kept sorted (lists of a few names: cheaper in code than a sort).
+pub fn insert_sorted(names: &mut Vec<String>, name: &str) {
+    let at = names.partition_point(|n| n.as_str() < name);
+    names.insert(at, name.to_owned());
+}
+
 /// `MemAvailable` of `/proc/meminfo` in KiB.
 pub fn mem_available_kib() -> Option<i64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;

@@ -30,7 +30,7 @@ fn plugins(
     let h = host(dir);
     let mut all = crate::builtin(&h.identity);
     let env = LabEnv::boot("lab", dir, quota).unwrap();
-    let mut sw = Software::new(&h, env).unwrap();
+    let mut sw = Software::new(&h, Box::new(env)).unwrap();
     tweak(&mut sw);
     all.push(Box::new(sw));
     all
@@ -73,18 +73,25 @@ pub(super) fn run_until(t: &mut Lab, done: impl Fn(&[DmEvent]) -> bool) -> Vec<D
 
 /// Polls until the parameter at `path` reads `want`, at most 15 s.
 pub(super) fn wait_value(t: &mut Lab, path: &str, want: &str) {
+    wait_match(t, path, want, |v| v == want);
+}
+
+/// Ticks the agent until `path` reads a value `ok` accepts (15 s at most; `what` says which).
+pub(super) fn wait_match(t: &mut Lab, path: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let end = Instant::now() + Duration::from_secs(15);
     let mut secs = 100;
     while Instant::now() < end {
         secs += 4;
         t.dm.tick(at(secs), true);
         t.events();
-        if t.try_get(path).is_ok_and(|v| v == want) {
-            return;
+        if let Ok(v) = t.try_get(path).map(|v| v.to_string()) {
+            if ok(&v) {
+                return v;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("{path} never read {want:?} (last: {:?})", t.try_get(path));
+    panic!("{path} never read {what:?} (last: {:?})", t.try_get(path));
 }
 
 pub(super) fn completed(events: &[DmEvent]) -> bool {

@@ -13,8 +13,8 @@ use usp_datamodel::plugin::Plugin;
 use usp_testkit::http::{HttpServer, Route};
 
 use super::testing::ipk_with;
-use super::tests::{arg, du_state_change, install, op_fault, run_until, wait_value};
-use crate::openwrt::testbed::{Testbed, record_skip};
+use super::tests::{arg, du_state_change, install, op_fault, run_until, wait_match, wait_value};
+use crate::openwrt::testbed::{Spec, Testbed, record_skip};
 use crate::testutil::Lab;
 use crate::{AgentIdentity, Host, NoWake, Platform};
 
@@ -44,6 +44,8 @@ pub(crate) fn bed(dir: &Path, root: PathBuf) -> Option<Bed> {
     host.paths.opkg_program = prefix.join("bin/opkg-cl");
     host.paths.opkg_root = Some(root.clone());
     host.paths.opkg_conf = Some(conf);
+    // No ubus unless a test starts one: EUs' memory and CPU are -1.
+    host.paths.ubus_program = dir.join("no-ubus");
     Some(Bed { root, host })
 }
 
@@ -92,6 +94,9 @@ fn opkg_installs_updates_and_removes_real_packages_with_their_services() {
     t.operate(&format!("{e}SetRequestedState()"), &[("RequestedState", "Active")]).unwrap();
     wait_value(&mut t, &format!("{e}Status"), "Active");
     assert!(b.root.join("var/run/hello.pid").is_file());
+    // Without ubus procd cannot be asked for the service's pids.
+    assert_eq!(t.get(&format!("{e}MemoryInUse")), "-1");
+    assert_eq!(t.get(&format!("{e}CPUPercentInUse")), "-1");
     t.set(e, &[("AutoStart", "true")]).unwrap();
     wait_value(&mut t, &format!("{e}AutoStart"), "true");
     assert!(b.root.join("etc/rc.d/S50hello").exists());
@@ -116,6 +121,45 @@ fn opkg_installs_updates_and_removes_real_packages_with_their_services() {
     assert!(!b.root.join("etc/init.d/hello").exists());
     assert!(!b.root.join("var/run/hello.pid").exists(), "the service was stopped");
     assert_eq!(t.get("Device.SoftwareModules.DeploymentUnitNumberOfEntries"), "0");
+}
+
+#[test]
+fn opkg_eus_show_memory_and_cpu_of_the_pids_procd_gives_over_ubus() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut b) = bed(dir.path(), dir.path().join("root")) else { return };
+    let Some(procd) = Testbed::start_or_skip(&dir.path().join("ubus"), &Spec::default()) else {
+        return;
+    };
+    b.host.paths.ubus_program = procd.paths.ubus_program.clone();
+    b.host.paths.ubus_socket = procd.paths.ubus_socket.clone();
+    let server = HttpServer::start();
+    server.route("/hello.ipk", Route::File(ipk_with("hello", "1", "all", &[])));
+    let mut t = start(&b);
+    assert_eq!(op_fault(&install(&mut t, &[("URL", &server.url("/hello.ipk"))])), 0);
+    let e = "Device.SoftwareModules.ExecutionUnit.1.";
+    // procd runs no service of that name yet.
+    assert_eq!(t.get(&format!("{e}MemoryInUse")), "-1");
+    t.operate(&format!("{e}SetRequestedState()"), &[("RequestedState", "Active")]).unwrap();
+    wait_value(&mut t, &format!("{e}Status"), "Active");
+    let pidfile = std::fs::read_to_string(b.root.join("var/run/hello.pid")).unwrap();
+    let pid: u32 = pidfile.trim().parse().unwrap();
+    let args = serde_json::json!({ "name": "hello", "pid": pid });
+    procd.ubus().call("test", "procd", &args).unwrap();
+
+    // The resident memory of that very process (`sleep`: a few hundred KiB, never 0).
+    let rss = super::sysinfo::rss_kib(pid).unwrap();
+    let mem = wait_match(&mut t, &format!("{e}MemoryInUse"), "its VmRSS", |v| {
+        v.parse::<i64>().is_ok_and(|m| m > 0 && (m - rss).abs() <= 256)
+    });
+    assert!(mem.parse::<i64>().unwrap() > 0);
+    // CPU needs two reads; `sleep` uses none.
+    wait_value(&mut t, &format!("{e}CPUPercentInUse"), "0");
+
+    // procd reports the instance stopped: nothing in use.
+    t.operate(&format!("{e}SetRequestedState()"), &[("RequestedState", "Idle")]).unwrap();
+    wait_value(&mut t, &format!("{e}Status"), "Idle");
+    wait_value(&mut t, &format!("{e}MemoryInUse"), "0");
+    assert_eq!(t.get(&format!("{e}CPUPercentInUse")), "0");
 }
 
 #[test]

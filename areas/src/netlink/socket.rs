@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use nix::sys::socket::{
     self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, sockopt,
 };
-use nix::sys::time::TimeVal;
+use nix::sys::time::{TimeVal, TimeValLike};
 
 use super::{
     MessageBuilder, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
@@ -38,7 +38,10 @@ impl Socket {
                 .map_err(|e| NetlinkError::Io("socket", e))?;
         socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))
             .map_err(|e| NetlinkError::Io("bind", e))?;
-        let tv = TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros().into());
+        // Through microseconds (at most an hour): time_t and suseconds_t are 32-bit on some
+        // targets (armv7 musl), and TimeVal panics on a value out of their range.
+        let micros = timeout.as_micros().min(3_600_000_000);
+        let tv = TimeVal::microseconds(i64::try_from(micros).unwrap_or(3_600_000_000));
         socket::setsockopt(&fd, sockopt::ReceiveTimeout, &tv)
             .map_err(|e| NetlinkError::Io("setsockopt", e))?;
         Ok(Socket { fd, seq: 0, timeout, buf: vec![0; RECV_BUF] })

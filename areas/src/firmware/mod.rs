@@ -26,11 +26,13 @@
 //! - `CheckSumAlgorithm` SHA-1, SHA-256, SHA-384, SHA-512 (ring's digests); SHA-224 is refused
 //!   with 7027 (ring has no SHA-224).
 //!
-//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`). The OpenWrt
+//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`),
+//! [`fwslot::FwslotFirmware`] (`--platform linux` with a `fwslot` boot selector). The OpenWrt
 //! (sysupgrade) backend is still to come; other platforms get no FirmwareImage table.
 
 pub mod backend;
 mod flow;
+pub mod fwslot;
 pub mod lab;
 #[cfg(test)]
 mod tests;
@@ -54,6 +56,9 @@ pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
 
 /// The FirmwareImage plugins for `host`'s platform (none where no backend exists yet).
 pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
+    if host.platform == Platform::Linux {
+        return build_fwslot(host);
+    }
     if host.platform != Platform::Lab {
         log::info!("no firmware backend for the {} platform yet", host.platform);
         return Vec::new();
@@ -64,6 +69,29 @@ pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
         Ok(b) => b,
         Err(e) => {
             log::error!("firmware: the lab banks in {} cannot be used: {e}", dir.display());
+            return Vec::new();
+        }
+    };
+    match Firmware::new(host, backend, banks) {
+        Ok(f) => vec![Box::new(f)],
+        Err(e) => {
+            log::error!("firmware: cannot start its worker: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// The FirmwareImage plugin on the A/B slots of a `fwslot` boot selector, when there is one.
+fn build_fwslot(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
+    let Some(program) = fwslot::detect() else {
+        log::info!("no firmware backend: no fwslot boot selector (USP_FWSLOT) on this Linux host");
+        return Vec::new();
+    };
+    let dir = host.paths.state_dir.join("firmware");
+    let (backend, banks) = match fwslot::FwslotFirmware::boot(&program, &dir) {
+        Ok(b) => b,
+        Err(e) => {
+            log::error!("firmware: the fwslot slots cannot be used: {e}");
             return Vec::new();
         }
     };

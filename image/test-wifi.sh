@@ -39,7 +39,7 @@ else
         sleep 5
     done
     if echo "$scan" | grep -q 'uspagent-neighbor'; then
-        result wifi_scan ok "$(echo "$scan" | grep -Ec 'SSID') SSIDs heard, uspagent-neighbor among them: $(echo "$scan" | grep -A0 'uspagent-neighbor' | head -1 | tr -s ' ')"
+        result wifi_scan ok "$(echo "$scan" | grep -Ec 'Result\.[0-9]+\.SSID[[:space:]]') SSIDs heard, uspagent-neighbor among them: $(echo "$scan" | grep -A0 'uspagent-neighbor' | head -1 | tr -s ' ')"
     else
         result wifi_scan FAILED "uspagent-neighbor not found"
         echo "$scan" | head -20 | sed 's/^/    /'

@@ -26,6 +26,10 @@
 #                    inactive slot; the VM reboots into it on trial, the agent confirms it
 #                    and sends Boot! FirmwareUpdated=true; SoftwareVersion is the new version
 #                    and ActiveFirmwareImage the other bank
+#   firmware_rollback  a firmware whose agent exits at once is downloaded the same way: its
+#                    trial boot is not confirmed, init reboots it after usp.trial_limit (60 s
+#                    here), the boot stage rolls back; the old slot's agent sends Boot!, its
+#                    version runs and FirmwareImage.*.BootFailureLog says what happened
 # then kills the qemu it started (by PID). Prints one line per check and a closing
 #   image-test: P passed, F failed, S skipped
 # which scripts/test.sh counts. Skips (counted, with the reason) only when qemu-system-arm
@@ -40,7 +44,7 @@ ROOT="$PWD"
 KEEP=0
 [ "${1:-}" = --keep ] && KEEP=1
 checks=(boot_connect boot_event get_deviceinfo wifi_station wifi_get wifi_scan ubus_uci reboot_persists
-    firmware_ab)
+    firmware_ab firmware_rollback)
 summary() { echo "image-test: $1 passed, $2 failed, $3 skipped${4:+ ($4)}"; }
 
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
@@ -139,7 +143,7 @@ wait_for "$WORK/mosquitto.log" 15 "usp/v1/controller" ||
 cp --sparse=always "$OUT/disk.img" "$WORK/disk.img"
 t0="$(date +%s.%N)"
 bash image/run.sh --disk "$WORK/disk.img" --serial "$WORK/console.log" --broker-port "$port" \
-    --wifi </dev/null >"$WORK/qemu.out" 2>&1 &
+    --wifi --append usp.trial_limit=60 </dev/null >"$WORK/qemu.out" 2>&1 &
 qemu=$!
 PIDS+=("$qemu")
 
@@ -256,6 +260,7 @@ else
 fi
 
 . image/test-firmware.sh
+. image/test-rollback.sh
 
 kill "$qemu" 2>/dev/null || true
 wait "$qemu" 2>/dev/null || true

@@ -36,7 +36,7 @@ else
     for ((i = 0; i < 3; i++)); do
         scan="$(ctl operate 'Device.WiFi.NeighboringWiFiDiagnostic()' --wait-max 60 || true)"
         echo "$scan" | grep -q 'uspagent-neighbor' && break
-        sleep 5
+        sleep 10
     done
     if echo "$scan" | grep -q 'uspagent-neighbor'; then
         result wifi_scan ok "$(echo "$scan" | grep -Ec 'Result\.[0-9]+\.SSID[[:space:]]') SSIDs heard, uspagent-neighbor among them: $(echo "$scan" | grep -A0 'uspagent-neighbor' | head -1 | tr -s ' ')"

@@ -7,7 +7,7 @@
 #          address 192.168.50.2/24 (wlan0 is 192.168.50.1/24)
 #   wlan2  a neighbouring access point "uspagent-neighbor" (open, channel 6), for scans; its
 #          control socket is /run/hostapd-neighbor (not the agent's: it is someone else's AP)
-#   wlan0scan  a station interface on wlan0's radio that scans every 15 s, as a router's
+#   wlan0scan  a station interface on wlan0's radio that scans every 10 s, as a router's
 #          background scan does: the radio's scan results (nl80211 GET_SCAN, what the agent's
 #          NeighboringWiFiDiagnostic() reads when the AP interface itself may not scan) stay fresh
 # Logs: /tmp/wifi/*.log. `iw dev wlan0 station dump` lists the associated station.
@@ -71,15 +71,17 @@ EOF
     fi
 }
 
-# A station interface on wlan0's radio (its own address) scanning every 15 s.
+# A station interface on wlan0's radio (its own address) scanning every 10 s.
 background_scan() {
     phy="$(basename "$(readlink /sys/class/net/wlan0/phy80211)")"
     iw phy "$phy" interface add wlan0scan type managed || return 1
     ip link set wlan0scan address 02:00:00:00:7f:01
     ip link set wlan0scan up
+    # cfg80211 forgets a BSS not heard for 30 s: every 10 s keeps one missed scan harmless.
     while :; do
-        iw dev wlan0scan scan >/dev/null 2>&1
-        sleep 15
+        iw dev wlan0scan scan >/dev/null 2>>"$D/scan.log" ||
+            echo "$(cut -d' ' -f1 /proc/uptime) s: the scan on wlan0scan failed" >>"$D/scan.log"
+        sleep 10
     done
 }
 

@@ -17,6 +17,9 @@
 # Debian's registry: linux-image-6.1.0-*-armmp (the kernel and its modules), busybox-static,
 # and for Wi-Fi hostapd, wpasupplicant, iw and the libraries they link (they are dynamic). The
 # downloads are kept in target/image/debs; nothing is installed from them on the host.
+# OpenWrt's ubusd, ubus and uci cross-built for armhf by image/openwrt.sh (gcc-arm-linux-gnueabihf
+# and Debian's armhf json-c; sources from USP_OPENWRT_SRC, default ../shared/openwrt; without
+# them the image is built without ubus and uci, said in a log line).
 # Builds the agent (cross/build.sh armv7-unknown-linux-musleabihf, ~5 min the first time) when
 # target/cross/armv7-unknown-linux-musleabihf/uspagent is missing.
 #
@@ -30,6 +33,7 @@
 #                 Both slots hold the same root filesystem after a build.
 #   rootfs.squashfs  the root filesystem alone (what a firmware update writes into a slot)
 #   cmdline       the kernel command line image/run.sh uses
+#   version       the firmware version; features: openwrt=0|1 (ubus, uci), wifi=0|1
 #
 # The boot selector: /data/boot/slot on the data partition, lines KEY=VALUE (no spaces, no
 # quotes; other lines and '#' comments are ignored; the file is rewritten by the boot stage):
@@ -55,7 +59,11 @@
 #   controller=EID           the controller's Endpoint ID (default self::usp-controller)
 #   controller_topic=TOPIC   its topic (default usp/v1/controller)
 #   net=static|dhcp          how eth0 is configured (default static)
-#   wifi=0|1                 mac80211_hwsim radios with hostapd and wpa_supplicant (default 0)
+#   wifi=0|1                 mac80211_hwsim radios with hostapd and wpa_supplicant (default 0);
+#                            the agent serves them (--hostapd-dir /run/hostapd)
+#   trial_limit=SECONDS      a trial boot of a new firmware that the agent has not confirmed
+#                            (fwslot confirm) within this time reboots and rolls back (300)
+# ubusd runs when the image has it; UCI's /etc/config is /data/config.
 # A broker that changes after the first start is written into the database through the
 # agent's local CLI (Device.MQTT.Client.1.BrokerAddress/BrokerPort).
 set -euo pipefail
@@ -196,8 +204,10 @@ install_busybox() {
 WIFI_DEBS=(hostapd wpasupplicant iw libc6 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libssl3
     libdbus-1-3 libpcsclite1 libreadline8 libtinfo6 libsystemd0 libcap2 libgcrypt20 libgpg-error0
     liblz4-1 liblzma5 libzstd1 wireless-regdb)
+# The libraries of OpenWrt's ubus and uci (besides its own).
+OWRT_DEBS=(libc6 libjson-c5)
 BOOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4)
-ROOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4 virtio_net overlay mac80211_hwsim
+ROOT_MODULES=(virtio_mmio virtio_blk squashfs crc32c_generic ext4 virtio_net overlay loop mac80211_hwsim
     ctr ccm gcm cmac seqiv ghash-generic aes-arm michael_mic)
 
 # ---- the root filesystem (one slot) ----------------------------------------------------------
@@ -225,29 +235,58 @@ KERNEL="$KVER"
 BUILT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 EOF
 cp "$R/etc/uspagent-image-release" "$R/etc/os-release"
+# Dynamic (glibc) programs: Debian's libraries for them are unpacked into $W, OpenWrt's own
+# (image/openwrt.sh) are in $OWRT/lib.
+W="$WORK/wifi-x"
+OWRT="$WORK/openwrt"
+rm -rf "$W" && mkdir -p "$W"
+# Copies library $1 (a soname) from $W or $OWRT/lib into $R, then what it needs.
+copy_lib() {
+    local so="$1" f d
+    [ -e "$R/lib/arm-linux-gnueabihf/$so" ] && return 0
+    f=""
+    for d in "$W/lib/arm-linux-gnueabihf" "$W/usr/lib/arm-linux-gnueabihf" "$OWRT/lib"; do
+        [ -e "$d/$so" ] && { f="$d/$so"; break; }
+    done
+    [ -n "$f" ] || { log "library $so is in none of the packages (WIFI_DEBS, OWRT_DEBS)"; return 1; }
+    mkdir -p "$R/lib/arm-linux-gnueabihf"
+    cp -L "$f" "$R/lib/arm-linux-gnueabihf/$so"
+    arm-linux-gnueabihf-strip "$R/lib/arm-linux-gnueabihf/$so" 2>/dev/null || true
+    copy_needed "$R/lib/arm-linux-gnueabihf/$so"
+}
+copy_needed() {
+    local n
+    for n in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do copy_lib "$n"; done
+}
+# OpenWrt's userland (ubusd, ubus, uci; image/openwrt.sh cross-builds it for armhf), started
+# by init; UCI's /etc/config is /data/config (persistent, seeded from image/files/config).
+owrt=0
+set +e
+bash image/openwrt.sh "$OWRT" >&2
+rc=$?
+set -e
+case "$rc" in
+    0) owrt=1 ;;
+    3) log "without OpenWrt's ubus and uci (no sources: USP_OPENWRT_SRC)" ;;
+    *) log "image/openwrt.sh failed"; exit 1 ;;
+esac
+if [ "$owrt" = 1 ]; then
+    for p in "${OWRT_DEBS[@]}"; do dpkg -x "$(fetch_deb "$p:armhf")" "$W"; done
+    for b in sbin/ubusd bin/ubus bin/uci; do
+        install -D -m 755 "$OWRT/$b" "$R/$b.new"
+        rm -f "$R/$b" && mv "$R/$b.new" "$R/$b"
+        arm-linux-gnueabihf-strip "$R/$b"
+        copy_needed "$R/$b"
+    done
+    cp -L "$W/lib/ld-linux-armhf.so.3" "$R/lib/ld-linux-armhf.so.3"
+    ln -s /data/config "$R/etc/config"
+    mkdir -p "$R/usr/share/uspagent/config"
+    cp image/files/config/* "$R/usr/share/uspagent/config/"
+fi
 # Wi-Fi userland: Debian's hostapd, wpa_supplicant and iw (dynamic, glibc) with the libraries
 # they need (readelf's NEEDED, followed), and the dynamic loader.
 if [ "$WIFI" = 1 ]; then
-    W="$WORK/wifi-x"
-    rm -rf "$W" && mkdir -p "$W"
     for p in "${WIFI_DEBS[@]}"; do dpkg -x "$(fetch_deb "$p:armhf")" "$W"; done
-    # Copies library $1 (a soname) from $W into $R, then what it needs.
-    copy_lib() {
-        local so="$1" f d
-        [ -e "$R/lib/arm-linux-gnueabihf/$so" ] && return 0
-        f=""
-        for d in lib/arm-linux-gnueabihf usr/lib/arm-linux-gnueabihf; do
-            [ -e "$W/$d/$so" ] && { f="$W/$d/$so"; break; }
-        done
-        [ -n "$f" ] || { log "Wi-Fi: library $so is in none of the packages (WIFI_DEBS)"; return 1; }
-        mkdir -p "$R/lib/arm-linux-gnueabihf"
-        cp -L "$f" "$R/lib/arm-linux-gnueabihf/$so"
-        copy_needed "$R/lib/arm-linux-gnueabihf/$so"
-    }
-    copy_needed() {
-        local n
-        for n in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do copy_lib "$n"; done
-    }
     for b in usr/sbin/hostapd usr/sbin/hostapd_cli sbin/wpa_supplicant sbin/wpa_cli sbin/iw; do
         rm -f "$R/$b"
         install -D -m 755 "$W/$b" "$R/$b"
@@ -258,8 +297,9 @@ if [ "$WIFI" = 1 ]; then
     mkdir -p "$R/lib/firmware"
     cp "$W/lib/firmware/regulatory.db-debian" "$R/lib/firmware/regulatory.db"
     cp "$W/lib/firmware/regulatory.db.p7s-debian" "$R/lib/firmware/regulatory.db.p7s"
-    printf '/lib/arm-linux-gnueabihf\n/usr/lib/arm-linux-gnueabihf\n' >"$R/etc/ld.so.conf"
 fi
+printf '/lib/arm-linux-gnueabihf\n/usr/lib/arm-linux-gnueabihf\n' >"$R/etc/ld.so.conf"
+
 
 SQ="${ROOTFS_ONLY:-$WORK/rootfs.squashfs}"
 rm -f "$SQ"
@@ -324,6 +364,7 @@ rm -f "$DATA_IMG"
 mv "$D" "$OUT/disk.img"
 printf 'console=ttyAMA0 quiet panic=5\n' >"$OUT/cmdline"
 echo "$VERSION" >"$OUT/version"
+printf 'openwrt=%s\nwifi=%s\n' "$owrt" "$WIFI" >"$OUT/features"
 
 log "built $VERSION (kernel $KVER) in $OUT:"
 log "  vmlinuz $(stat -c %s "$OUT/vmlinuz") bytes, initrd.gz $(stat -c %s "$OUT/initrd.gz") bytes,"

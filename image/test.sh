@@ -8,9 +8,28 @@
 #   get_deviceinfo   uspctl Gets Device.DeviceInfo. from it (SoftwareVersion, SerialNumber)
 #   wifi_station     the image's Wi-Fi (booted with usp.wifi=1): hostapd's AP on wlan0 and a
 #                    wpa_supplicant station on wlan1 associate (the console says so)
+#   wifi_get         uspctl Gets Device.WiFi. from the agent (--hostapd-dir /run/hostapd):
+#                    SSID uspagent-lab, channel 1, and one AssociatedDevice whose MACAddress is
+#                    the wpa_supplicant station's (wlan1's address, from the console)
+#   wifi_scan        Device.WiFi.NeighboringWiFiDiagnostic() finds the second simulated AP
+#                    (uspagent-neighbor on wlan2, channel 6)
+#   ubus_uci         OpenWrt's ubusd runs in the guest: `ubus list` and `uci show system`
+#                    (init's self-check line on the console); skipped, with the reason, when
+#                    the image was built without them (no OpenWrt sources)
 #   reboot_persists  uspctl Sets ProvisioningCode and operates Device.Reboot(): the VM
 #                    reboots (init stops the agent, unmounts /data), the agent comes back with
 #                    Boot! Cause=RemoteReboot, and the value was kept on the data partition
+#   firmware_ab      a firmware update as Oktopus does it: Get FirmwareImage.*.Status, then
+#                    Download(URL, AutoActivate=true, FileSize=0) of a new root filesystem
+#                    (image/build.sh --rootfs-only with another version, served by python's
+#                    http.server on a free 127.0.0.1 port, 10.0.2.2 from the guest) into the
+#                    inactive slot; the VM reboots into it on trial, the agent confirms it
+#                    and sends Boot! FirmwareUpdated=true; SoftwareVersion is the new version
+#                    and ActiveFirmwareImage the other bank
+#   firmware_rollback  a firmware whose agent exits at once is downloaded the same way: its
+#                    trial boot is not confirmed, init reboots it after usp.trial_limit (60 s
+#                    here), the boot stage rolls back; the old slot's agent sends Boot!, its
+#                    version runs and FirmwareImage.*.BootFailureLog says what happened
 # then kills the qemu it started (by PID). Prints one line per check and a closing
 #   image-test: P passed, F failed, S skipped
 # which scripts/test.sh counts. Skips (counted, with the reason) only when qemu-system-arm
@@ -24,7 +43,8 @@ ROOT="$PWD"
 
 KEEP=0
 [ "${1:-}" = --keep ] && KEEP=1
-checks=(boot_connect boot_event get_deviceinfo wifi_station reboot_persists)
+checks=(boot_connect boot_event get_deviceinfo wifi_station wifi_get wifi_scan ubus_uci reboot_persists
+    firmware_ab firmware_rollback)
 summary() { echo "image-test: $1 passed, $2 failed, $3 skipped${4:+ ($4)}"; }
 
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
@@ -53,6 +73,18 @@ if [ ! -f "$OUT/disk.img" ] || [ -n "$(find image "$AGENT" -newer "$OUT/disk.img
         exit 1
     fi
     grep '^image: ' target/image-build.log | sed 's/^image: /image-test: /'
+fi
+# The firmware update: the same root filesystem with another version (kept beside the image).
+UPDATE="$OUT/update.squashfs"
+if [ ! -f "$UPDATE" ] || [ "$OUT/disk.img" -nt "$UPDATE" ]; then
+    echo "image-test: building the update's root filesystem (image/build.sh --rootfs-only)"
+    if ! bash image/build.sh --rootfs-only "$UPDATE.tmp" --version "$(cat "$OUT/version")-update" \
+        >target/image-build-update.log 2>&1; then
+        tail -20 target/image-build-update.log
+        summary 0 "${#checks[@]}" 0 "image/build.sh --rootfs-only failed: target/image-build-update.log"
+        exit 1
+    fi
+    mv "$UPDATE.tmp" "$UPDATE"
 fi
 USPCTL="$ROOT/target/debug/uspctl"
 if [ ! -x "$USPCTL" ]; then
@@ -111,13 +143,17 @@ wait_for "$WORK/mosquitto.log" 15 "usp/v1/controller" ||
 cp --sparse=always "$OUT/disk.img" "$WORK/disk.img"
 t0="$(date +%s.%N)"
 bash image/run.sh --disk "$WORK/disk.img" --serial "$WORK/console.log" --broker-port "$port" \
-    --wifi </dev/null >"$WORK/qemu.out" 2>&1 &
+    --wifi --append usp.trial_limit=60 </dev/null >"$WORK/qemu.out" 2>&1 &
 qemu=$!
 PIDS+=("$qemu")
 
-passed=0 failed=0
-result() { # NAME OK|FAILED DETAIL
-    if [ "$2" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+passed=0 failed=0 skipped=0
+result() { # NAME ok|FAILED|SKIPPED DETAIL
+    case "$2" in
+        ok) passed=$((passed + 1)) ;;
+        SKIPPED) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
     echo "image-test: $1 $2${3:+ ($3)}"
 }
 show_logs() {
@@ -171,22 +207,43 @@ else
     result wifi_station FAILED "no result from wifi.sh within 120 s"; show_logs
 fi
 
-# reboot_persists: a value set before Device.Reboot() is there after it.
-value="image-test-$port"
 ctl() { "$USPCTL" "${CTL[@]}" --agent "$agent" --agent-topic "$topic" --timeout 30 "$@" 2>&1; }
-if [ -z "$agent" ] || [ -z "$topic" ]; then
-    result reboot_persists FAILED "no agent"
-elif ! out="$(ctl set "Device.DeviceInfo.ProvisioningCode=$value")"; then
-    result reboot_persists FAILED "set: $out"
-else
+# Starts a watcher of notifications into $WORK/$1.out for $2 s (at most ${3:-1} of them) once
+# it has subscribed (sets $watcher).
+start_watch() {
+    local subs i
     subs="$(grep -c ' usp/v1/controller' "$WORK/mosquitto.log" || true)"
-    "$USPCTL" "${CTL[@]}" watch --count 1 --for 150 >"$WORK/watch2.out" 2>"$WORK/watch2.err" &
+    "$USPCTL" "${CTL[@]}" watch --count "${3:-1}" --for "$2" >"$WORK/$1.out" 2>"$WORK/$1.err" &
     watcher=$!
     PIDS+=("$watcher")
     for ((i = 0; i < 150; i++)); do
         [ "$(grep -c ' usp/v1/controller' "$WORK/mosquitto.log" || true)" -gt "$subs" ] && break
         sleep 0.1
     done
+}
+. image/test-wifi.sh
+
+# ubus_uci: init's self-check of OpenWrt's ubus and uci in the guest.
+if grep -q '^openwrt=0' "$OUT/features" 2>/dev/null; then
+    result ubus_uci SKIPPED "the image has no ubus/uci: no OpenWrt sources (USP_OPENWRT_SRC)"
+elif wait_for "$WORK/console.log" 60 "openwrt: "; then
+    line="$(grep -o 'openwrt: .*' "$WORK/console.log" | tr -d '\r' | tail -1)"
+    case "$line" in
+        *"ubus list ok"*"uci show system ok (system."*) result ubus_uci ok "${line#openwrt: }" ;;
+        *) result ubus_uci FAILED "$line" ;;
+    esac
+else
+    result ubus_uci FAILED "no ubus/uci line from init within 60 s"; show_logs
+fi
+
+# reboot_persists: a value set before Device.Reboot() is there after it.
+value="image-test-$port"
+if [ -z "$agent" ] || [ -z "$topic" ]; then
+    result reboot_persists FAILED "no agent"
+elif ! out="$(ctl set "Device.DeviceInfo.ProvisioningCode=$value")"; then
+    result reboot_persists FAILED "set: $out"
+else
+    start_watch watch2 150
     t1="$(date +%s.%N)"
     if ! out="$(ctl operate 'Device.Reboot()')"; then
         result reboot_persists FAILED "operate Device.Reboot(): $out"
@@ -202,8 +259,11 @@ else
     wait "$watcher" 2>/dev/null || true
 fi
 
+. image/test-firmware.sh
+. image/test-rollback.sh
+
 kill "$qemu" 2>/dev/null || true
 wait "$qemu" 2>/dev/null || true
 echo "image-test: VM stopped after $(elapsed "$t0") s"
-summary "$passed" "$failed" 0
+summary "$passed" "$failed" "$skipped"
 [ "$failed" = 0 ]

@@ -9,7 +9,7 @@
 # rustc-web, zig and qemu-user-static the first time) and runs the end-to-end check under
 # qemu-user (cross/qemu-test.sh), and boots the lab firmware image (image/build.sh: Debian's
 # armhf kernel and busybox with that agent, downloaded with apt-get; qemu-system-arm) with the
-# host's uspctl driving its agent through a private Mosquitto (image/test.sh, about a minute).
+# host's uspctl driving its agent through a private Mosquitto (image/test.sh, about six minutes).
 # USP_TEST_CROSS=0 skips that part (for quick local runs).
 # Then the OpenWrt package (openwrt/test.sh): built as .ipk, installed with OpenWrt's real
 # opkg, configured with its real uci (both built from ../shared/openwrt), run under busybox sh.
@@ -59,7 +59,7 @@ ARMV7=armv7-unknown-linux-musleabihf
 : >target/image-output.txt
 if [ "${USP_TEST_CROSS:-1}" = 0 ]; then
     echo "test.sh: USP_TEST_CROSS=0: the armv7 build, qemu check and firmware image are skipped"
-    echo "image-test: 0 passed, 0 failed, 5 skipped (USP_TEST_CROSS=0)" | tee target/image-output.txt
+    echo "image-test: 0 passed, 0 failed, 10 skipped (USP_TEST_CROSS=0)" | tee target/image-output.txt
 elif bash cross/build.sh "$ARMV7"; then
     bash cross/qemu-test.sh "$ARMV7" 2>&1 | tee target/qemu-output.txt || status=1
     # The lab firmware image under qemu-system-arm, end to end (issue 17).

@@ -30,13 +30,15 @@
 //!   `Request.{i}.Cancel()` withdraws it until then).
 //! - `CheckSumAlgorithm` SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 ([`crate::transfer::sum`]).
 //!
-//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`) and
+//! Backends: [`lab::LabFirmware`] (A/B banks as files; `--platform lab`),
 //! [`openwrt::OpenWrtFirmware`] (one bank written by sysupgrade, a staging row in RAM;
-//! `--platform openwrt`); other platforms get no FirmwareImage table.
+//! `--platform openwrt`) and [`fwslot::FwslotFirmware`] (`--platform linux` with a `fwslot`
+//! boot selector); other platforms get no FirmwareImage table.
 
 pub mod backend;
 mod flow;
 pub(crate) use flow::command_key;
+pub mod fwslot;
 pub mod lab;
 #[cfg(feature = "openwrt")]
 pub mod openwrt;
@@ -66,6 +68,7 @@ pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
 /// The FirmwareImage plugins for `host`'s platform (none where no backend exists).
 pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
     match host.platform {
+        Platform::Linux => build_fwslot(host),
         Platform::Lab => {
             let dir = host.paths.state_dir.join("firmware");
             match lab::LabFirmware::boot(&dir, &host.identity.software_version) {
@@ -102,6 +105,22 @@ fn plugin(
         Ok(f) => vec![Box::new(f)],
         Err(e) => {
             log::error!("firmware: cannot start its worker: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// The FirmwareImage plugin on the A/B slots of a `fwslot` boot selector, when there is one.
+fn build_fwslot(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
+    let Some(program) = fwslot::detect() else {
+        log::info!("no firmware backend: no fwslot boot selector (USP_FWSLOT) on this Linux host");
+        return Vec::new();
+    };
+    let dir = host.paths.state_dir.join("firmware");
+    match fwslot::FwslotFirmware::boot(&program, &dir) {
+        Ok((backend, banks)) => plugin(host, backend, banks),
+        Err(e) => {
+            log::error!("firmware: the fwslot slots cannot be used: {e}");
             Vec::new()
         }
     }

@@ -68,8 +68,10 @@ impl Socket {
 
     fn receive_timeout(&mut self, timeout: Duration) -> Result<(), NetlinkError> {
         let timeout = timeout.max(Duration::from_millis(1));
-        // `TimeValLike::microseconds`: `suseconds_t` is 32 bits on 32-bit musl targets.
-        let tv = TimeVal::microseconds(i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX));
+        // Through microseconds (at most an hour): time_t and suseconds_t are 32-bit on some
+        // targets (armv7 musl), and TimeVal panics on a value out of their range.
+        let micros = timeout.as_micros().min(3_600_000_000);
+        let tv = TimeVal::microseconds(i64::try_from(micros).unwrap_or(3_600_000_000));
         socket::setsockopt(&self.fd, sockopt::ReceiveTimeout, &tv)
             .map_err(|e| NetlinkError::Io("setsockopt", e))
     }

@@ -108,7 +108,8 @@ impl FwslotFirmware {
                 let version = fw.run(&["version", SLOTS[i]]).unwrap_or_default();
                 let version = version.trim().to_owned();
                 let present = !version.is_empty();
-                SlotInfo { version, present, available: present && !fw.unavailable.contains(&i) }
+                let available = present && !fw.unavailable.contains(&i);
+                SlotInfo { name: format!("slot {}", SLOTS[i]), version, present, available }
             })
             .collect();
         let boot_failure = status.failed.map(|f| {

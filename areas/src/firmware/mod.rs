@@ -89,8 +89,9 @@ pub fn build(host: &Host) -> Vec<Box<dyn usp_datamodel::plugin::Plugin>> {
                 }
             }
         }
-        other => {
-            log::info!("no firmware backend for the {other} platform");
+        #[cfg(not(feature = "openwrt"))]
+        Platform::OpenWrt => {
+            log::info!("no firmware backend for OpenWrt in this build (feature `openwrt`)");
             Vec::new()
         }
     }

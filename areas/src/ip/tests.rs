@@ -389,3 +389,28 @@ fn a_request_cancel_stops_a_running_ping_with_7023() {
     assert_eq!(completions, [(handle, Err(ErrorCode::CommandCanceled))], "one completion, 7023");
     assert!(!t.dm.running().contains(&handle));
 }
+
+#[test]
+fn download_diagnostics_over_https_trusts_the_configured_ca_only() {
+    let pki = usp_testkit::certs::TestPki::generate("diagnostics test CA", "agent");
+    let server = HttpServer::start_tls(&pki.server_cert, &pki.server_key);
+    server.route("/file", Route::File(vec![3u8; 100_000]));
+    let host = Host {
+        waker: Arc::new(NoWake),
+        ..Host::new(AgentIdentity::default(), Platform::Linux, "")
+    };
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(pki.ca.clone()))]);
+    let url = server.url("/file");
+    assert!(url.starts_with("https://"), "{url}");
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
+    assert_eq!(arg(&out, "TestBytesReceived"), "100000");
+    let other = usp_testkit::certs::TestPki::generate("another CA", "agent");
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(other.ca.clone()))]);
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Error_InitConnectionFailed", "an untrusted server: {out:?}");
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(empty.path().into()))]);
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Error_Other", "no trust anchors: {out:?}");
+}

@@ -121,7 +121,7 @@ impl Job {
     }
 
     /// Runs the job to its output arguments (checking `cancel` between probes).
-    pub fn run(self, cancel: &AtomicBool) -> Output {
+    pub fn run(self, cancel: &AtomicBool, ca_file: Option<&std::path::Path>) -> Output {
         match self {
             Job::Ping(host, family, mut spec) => {
                 let Some(dest) = resolve(&host, family) else {
@@ -160,8 +160,8 @@ impl Job {
                     }
                 }
             }
-            Job::Download(url) => http::download(&url, HTTP_TIMEOUT),
-            Job::Upload(url, len) => http::upload(&url, len, HTTP_TIMEOUT),
+            Job::Download(url) => http::download(&url, HTTP_TIMEOUT, ca_file),
+            Job::Upload(url, len) => http::upload(&url, len, HTTP_TIMEOUT, ca_file),
             Job::Select(hosts, family, spec, udp) => select(&hosts, family, spec, udp, cancel),
         }
     }
@@ -301,7 +301,7 @@ mod tests {
             let e = Pinger::open("127.0.0.1".parse().unwrap(), None).unwrap_err();
             assert!(matches!(e, IcmpError::NoSocket(_)), "{e}");
             let args = Args(vec![("Host".into(), Value::String("127.0.0.1".into()))]);
-            let out = Job::check("IPPing", args, None).unwrap().run(&AtomicBool::new(false));
+            let out = Job::check("IPPing", args, None).unwrap().run(&AtomicBool::new(false), None);
             assert_eq!(out, vec![out_status("Error_Other")]);
             return;
         }

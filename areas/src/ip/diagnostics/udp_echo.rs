@@ -11,10 +11,11 @@
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use usp_datamodel::value::{DateTime, Value};
 
+use super::http::now;
 use super::ping::{PingSpec, Series};
 use super::{Output, out};
 
@@ -57,13 +58,6 @@ pub struct Echoes {
     pub packets: Vec<Packet>,
     /// The local address the datagrams left from.
     pub source: Option<IpAddr>,
-}
-
-/// The wall clock now, as a TR-181 dateTime.
-fn now() -> DateTime {
-    let since = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-    DateTime { secs, micros: since.subsec_micros() }
 }
 
 /// Sends the datagrams one by one and times their echoes.

@@ -2,16 +2,18 @@
 //! `MemoryStatus.` (`Total`, `Free` in KiB from `/proc/meminfo`), `ProcessStatus.`
 //! (`CPUUsage` between two samples of `/proc/stat` at least a second apart, and
 //! `Process.{i}` keyed by PID) and `TemperatureStatus.TemperatureSensor.{i}` (the kernel's
-//! thermal zones; none where it has none). The declarations are generated from the BBF XML
-//! (`scripts/gen-diag-schema.py` → [`tr181`]); this area lives beside `device_info` and
-//! adds its objects under `Device.DeviceInfo.`.
+//! thermal zones and hwmon temperature inputs; none where it has none). The declarations are
+//! generated from the BBF XML (`scripts/gen-diag-schema.py` → [`tr181`]); this area lives
+//! beside `device_info` and adds its objects under `Device.DeviceInfo.`.
 //!
-//! Cost on the data-model thread: one scan of `/proc/*/stat` per 500 ms while the table is
-//! read (3.2 ms for 209 processes on the development machine, `cargo run --release -p
-//! usp-areas --example bench_live`); a command line is read only for a `Command` asked.
+//! The scan of `/proc/*/stat` and of the sensors (3.2 ms for 209 processes on the development
+//! machine, `cargo run --release -p usp-areas --example bench_live`) runs on a [`Worker`]:
+//! a read answers from the last [`Scan`] at once and, when that is older than 500 ms, asks
+//! for a new one, so the tables lag a read by at most one scan. The data-model thread reads
+//! only `/proc/meminfo`, `/proc/stat` and a `Command` asked (one small file each).
 //!
-//! Never does: change anything (every parameter is read-only), or scan more than once per
-//! 500 ms.
+//! Never does: change anything (every parameter is read-only), wait for a scan, or scan
+//! more than once per 500 ms.
 
 pub mod proc;
 pub mod sensors;
@@ -20,23 +22,46 @@ mod tests;
 #[rustfmt::skip]
 mod tr181;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use usp_datamodel::error::{ErrorCode, UspError};
-use usp_datamodel::plugin::{Ctx, Instance, Plugin};
+use usp_datamodel::plugin::{Ctx, Instance, Plugin, Wake};
 use usp_datamodel::schema::{ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::Value;
 
 use crate::Host;
 use crate::live::Ids;
 use crate::live::links::MAX_AGE;
+use crate::worker::Worker;
 
 const PROCESS: &str = "Device.DeviceInfo.ProcessStatus.Process.{i}.";
 
+/// How long a scan asked for may take before another is asked (the first was lost).
+const SCAN_PATIENCE: Duration = Duration::from_secs(5);
+
 /// The health area's plugin.
-pub fn build(_host: &Host) -> Vec<Box<dyn Plugin>> {
-    vec![Box::new(Health::new(PathBuf::from("/proc"), PathBuf::from("/sys/class/thermal")))]
+pub fn build(host: &Host) -> Vec<Box<dyn Plugin>> {
+    let (proc, thermal, hwmon) = ("/proc", "/sys/class/thermal", "/sys/class/hwmon");
+    let scanner = move || Scan::read(proc.as_ref(), thermal.as_ref(), hwmon.as_ref());
+    vec![Box::new(Health::new(PathBuf::from(proc), host.waker.clone(), scanner))]
+}
+
+/// One scan of the process table and the sensors, made on the worker thread.
+#[derive(Clone, Debug, Default)]
+pub struct Scan {
+    /// The processes, by PID.
+    pub processes: Vec<proc::Process>,
+    /// The temperature sensors, by key.
+    pub sensors: Vec<sensors::Sensor>,
+}
+
+impl Scan {
+    /// Scans processes under `proc` and sensors under `thermal` and `hwmon`.
+    pub fn read(proc: &Path, thermal: &Path, hwmon: &Path) -> Scan {
+        Scan { processes: proc::processes(proc), sensors: sensors::sensors(thermal, hwmon) }
+    }
 }
 
 /// The health plugin.
@@ -44,35 +69,70 @@ pub fn build(_host: &Host) -> Vec<Box<dyn Plugin>> {
 pub struct Health {
     ids: Ids,
     proc: PathBuf,
-    thermal: PathBuf,
-    processes: Vec<proc::Process>,
-    sensors: Vec<sensors::Sensor>,
+    /// The scanning thread; `None` when it could not be started or has died (tables empty).
+    worker: Option<Worker<(), Scan>>,
+    scan: Scan,
+    /// When the scan in hand was taken.
     taken: Option<Instant>,
+    /// When the scan not yet answered was asked for.
+    asked: Option<Instant>,
     /// The last `/proc/stat` sample and when it was taken; the usage it gave.
     cpu: Option<(Instant, (u64, u64))>,
     usage: u32,
 }
 
 impl Health {
-    /// Reads processes and memory under `proc` and sensors under `thermal`.
-    pub fn new(proc: PathBuf, thermal: PathBuf) -> Health {
-        Health {
+    /// Reads memory and CPU under `proc`; `scanner` makes each [`Scan`] on a worker thread
+    /// that wakes the data-model thread through `wake`. The first scan is asked at once.
+    pub fn new(
+        proc: PathBuf,
+        wake: Arc<dyn Wake>,
+        scanner: impl FnMut() -> Scan + Send + 'static,
+    ) -> Health {
+        let mut scanner = scanner;
+        let worker = Worker::spawn("health-scan", wake, move |()| scanner())
+            .map_err(|e| log::warn!("the process table cannot be scanned: {e}"))
+            .ok();
+        let mut health = Health {
             ids: Ids::default(),
             proc,
-            thermal,
-            processes: Vec::new(),
-            sensors: Vec::new(),
+            worker,
+            scan: Scan::default(),
             taken: None,
+            asked: None,
             cpu: None,
             usage: 0,
+        };
+        health.refresh();
+        health
+    }
+
+    /// Takes the newest scan that arrived, if any. Never waits.
+    fn take(&mut self) {
+        let Some(worker) = &self.worker else { return };
+        if let Some(scan) = worker.results().last() {
+            self.scan = scan;
+            self.taken = Some(Instant::now());
+            self.asked = None;
         }
     }
 
+    /// Takes the scans that arrived; asks for another when the one in hand is older than
+    /// [`MAX_AGE`] and none is on its way. Never waits.
     fn refresh(&mut self) {
-        if self.taken.is_none_or(|t| t.elapsed() >= MAX_AGE) {
-            self.processes = proc::processes(&self.proc);
-            self.sensors = sensors::sensors(&self.thermal);
-            self.taken = Some(Instant::now());
+        self.take();
+        let Some(worker) = &self.worker else { return };
+        let stale = self.taken.is_none_or(|t| t.elapsed() >= MAX_AGE);
+        let waiting = self.asked.is_some_and(|t| t.elapsed() < SCAN_PATIENCE);
+        if stale && !waiting {
+            match worker.submit(()) {
+                Ok(()) => self.asked = Some(Instant::now()),
+                Err(e) => {
+                    log::warn!("{e}: the process table and sensors are empty");
+                    self.worker = None;
+                    self.scan = Scan::default();
+                }
+            }
         }
     }
 
@@ -101,7 +161,7 @@ impl Health {
             "Device.DeviceInfo.ProcessStatus." => Some(Value::UnsignedInt(self.cpu_usage())),
             PROCESS => {
                 let pid: u32 = key?.parse().ok()?;
-                let p = self.processes.iter().find(|p| p.pid == pid)?;
+                let p = self.scan.processes.iter().find(|p| p.pid == pid)?;
                 Some(match name {
                     "PID" => Value::UnsignedInt(p.pid),
                     "Command" => {
@@ -116,7 +176,7 @@ impl Health {
                 })
             }
             _ => {
-                let s = self.sensors.iter().find(|s| Some(s.key.as_str()) == key)?;
+                let s = self.scan.sensors.iter().find(|s| Some(s.key.as_str()) == key)?;
                 Some(match name {
                     "Enable" => Value::Boolean(true),
                     "Status" => {
@@ -169,8 +229,13 @@ impl Plugin for Health {
     ) -> Result<Vec<String>, UspError> {
         self.refresh();
         if self.ids.table(PROCESS) == Some(table) {
-            return Ok(self.processes.iter().map(|p| p.pid.to_string()).collect());
+            return Ok(self.scan.processes.iter().map(|p| p.pid.to_string()).collect());
         }
-        Ok(self.sensors.iter().map(|s| s.key.clone()).collect())
+        Ok(self.scan.sensors.iter().map(|s| s.key.clone()).collect())
+    }
+
+    /// Only takes a scan that arrived: scans are asked by reads, not by other areas' wakes.
+    fn poll(&mut self, _ctx: &mut Ctx) {
+        self.take();
     }
 }

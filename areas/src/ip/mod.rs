@@ -59,6 +59,13 @@ impl std::fmt::Debug for Ip {
 }
 
 impl Ip {
+    /// Has `https://` Download/UploadDiagnostics trust the CAs of `ca_file` instead of the
+    /// system bundle.
+    pub fn trusting(mut self, ca_file: std::path::PathBuf) -> Ip {
+        self.diag.ca_file = Some(ca_file);
+        self
+    }
+
     /// Serves the kernel's interfaces; diagnostics wake the data-model thread through
     /// `host.waker` when they end.
     pub fn new(host: &Host) -> Ip {

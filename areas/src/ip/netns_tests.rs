@@ -208,3 +208,58 @@ fn the_interface_argument_sends_through_that_interface_only() {
         assert!(via_c1.contains(&want.to_owned()), "{want} in {via_c1:?}");
     }
 }
+
+#[test]
+fn traceroute_over_ipv6_crosses_the_router_through_both_sockets() {
+    let Some((client, router, server)) = three_namespaces() else { return };
+    for (ns, dev, addr) in [
+        (&client, "c0", "fd01::1/64"),
+        (&router, "r0", "fd01::2/64"),
+        (&router, "r1", "fd02::1/64"),
+        (&server, "s0", "fd02::2/64"),
+    ] {
+        ns.ip(&["-6", "addr", "add", addr, "dev", dev, "nodad"]);
+    }
+    client.ip(&["-6", "route", "add", "default", "via", "fd01::2"]);
+    server.ip(&["-6", "route", "add", "default", "via", "fd02::1"]);
+    router.run(|| std::fs::write("/proc/sys/net/ipv6/conf/all/forwarding", "1").unwrap());
+    // Neighbour discovery waits for the link-local addresses' duplicate detection (~2 s).
+    for ns in [&client, &router, &server] {
+        let settled = (0..100).any(|_| {
+            let o = std::process::Command::new("ip")
+                .args(["-n", &ns.name, "-6", "addr", "show", "tentative"])
+                .output()
+                .unwrap();
+            let done = o.stdout.is_empty();
+            if !done {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            done
+        });
+        assert!(settled, "IPv6 addresses still tentative in {}", ns.name);
+    }
+    for datagram in [true, false] {
+        let range = if datagram { "0 2147483647" } else { "1 0" };
+        let out = client.run(move || {
+            // ping_group_range is the IPv4 sysctl; it rules ICMPv6 datagram sockets too.
+            std::fs::write("/proc/sys/net/ipv4/ping_group_range", range).unwrap();
+            let mut t = lab();
+            let input = [
+                ("Host", "fd02::2"),
+                ("ProtocolVersion", "IPv6"),
+                ("NumberOfTries", "1"),
+                ("Timeout", "1000"),
+                ("MaxHopCount", "5"),
+            ];
+            run(&mut t, "TraceRoute", &input)
+        });
+        for want in [
+            "Status=Complete",
+            "IPAddressUsed=fd01::1",
+            "RouteHops.1.HostAddress=fd01::2",
+            "RouteHops.2.HostAddress=fd02::2",
+        ] {
+            assert!(out.contains(&want.to_owned()), "datagram={datagram}: {want} in {out:?}");
+        }
+    }
+}

@@ -209,6 +209,7 @@ fn udp_echo_against_a_local_echo_server_and_several_runs_at_once() {
         ("Port", port.as_str()),
         ("NumberOfRepetitions", "4"),
         ("InterTransmissionTime", "10"),
+        ("EnableIndividualPacketResults", "true"),
     ];
     // A ping starts first and runs beside the echo test.
     let (ping, _) = t
@@ -222,6 +223,15 @@ fn udp_echo_against_a_local_echo_server_and_several_runs_at_once() {
     assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
     assert_eq!(arg(&out, "SuccessCount"), "4");
     assert_eq!(arg(&out, "FailureCount"), "0");
+    for n in 1..=4 {
+        let row = format!("IndividualPacketResult.{n}.");
+        assert_eq!(arg(&out, &format!("{row}PacketSuccess")), "true", "{out:?}");
+        assert_eq!(arg(&out, &format!("{row}TestGenSN")), n.to_string());
+        let sent = arg(&out, &format!("{row}PacketSendTime"));
+        let got = arg(&out, &format!("{row}PacketReceiveTime"));
+        assert!(sent.starts_with("20") && sent <= got, "{sent} {got}");
+    }
+    assert!(!out.iter().any(|(k, _)| k.starts_with("IndividualPacketResult.5.")), "{out:?}");
     assert!(t.dm.running().contains(&ping), "the ping still runs");
     // Nobody echoes now: every datagram times out.
     let quiet = [
@@ -233,6 +243,49 @@ fn udp_echo_against_a_local_echo_server_and_several_runs_at_once() {
     ];
     let out = run(&mut t, "UDPEchoDiagnostics", &quiet);
     assert_eq!((arg(&out, "SuccessCount"), arg(&out, "FailureCount")), ("0".into(), "2".into()));
+    assert!(!out.iter().any(|(k, _)| k.starts_with("IndividualPacket")), "not asked: {out:?}");
+    let quiet = [quiet.as_slice(), &[("EnableIndividualPacketResults", "true")]].concat();
+    let out = run(&mut t, "UDPEchoDiagnostics", &quiet);
+    assert_eq!(arg(&out, "IndividualPacketResult.2.PacketSuccess"), "false", "{out:?}");
+    assert_eq!(arg(&out, "IndividualPacketResult.2.PacketReceiveTime"), "0001-01-01T00:00:00Z");
+}
+
+#[test]
+fn server_selection_over_udp_echo_picks_the_host_that_echoes() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let live = server.local_addr().unwrap().port();
+    server.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        for _ in 0..3 {
+            let Ok((n, from)) = server.recv_from(&mut buf) else { return };
+            server.send_to(&buf[..n], from).unwrap();
+        }
+    });
+    // A port that never answers: bound, never read.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dead = silent.local_addr().unwrap().port();
+    let mut t = lab();
+    let hosts = format!("127.0.0.1:{dead},127.0.0.1:{live}");
+    let input = [
+        ("HostList", hosts.as_str()),
+        ("Protocol", "UDP Echo"),
+        ("NumberOfRepetitions", "3"),
+        ("Timeout", "200"),
+    ];
+    let out = run(&mut t, "ServerSelectionDiagnostics", &input);
+    echo.join().unwrap();
+    assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
+    assert_eq!(arg(&out, "FastestHost"), format!("127.0.0.1:{live}"));
+    assert_eq!(arg(&out, "IPAddressUsed"), "127.0.0.1");
+    let only_dead = format!("127.0.0.1:{dead}");
+    let input = [("HostList", only_dead.as_str()), ("Protocol", "UDP Echo"), ("Timeout", "100")];
+    let out = run(&mut t, "ServerSelectionDiagnostics", &input);
+    assert_eq!(arg(&out, "Status"), "Error_Other", "no host answered: {out:?}");
+    let split = super::diagnostics::udp_echo::host_port;
+    assert_eq!(split("[::1]:9"), ("::1", 9));
+    assert_eq!(split("::1"), ("::1", 7));
+    assert_eq!(split("example.com"), ("example.com", 7));
 }
 
 #[test]
@@ -335,4 +388,29 @@ fn a_request_cancel_stops_a_running_ping_with_7023() {
     }
     assert_eq!(completions, [(handle, Err(ErrorCode::CommandCanceled))], "one completion, 7023");
     assert!(!t.dm.running().contains(&handle));
+}
+
+#[test]
+fn download_diagnostics_over_https_trusts_the_configured_ca_only() {
+    let pki = usp_testkit::certs::TestPki::generate("diagnostics test CA", "agent");
+    let server = HttpServer::start_tls(&pki.server_cert, &pki.server_key);
+    server.route("/file", Route::File(vec![3u8; 100_000]));
+    let host = Host {
+        waker: Arc::new(NoWake),
+        ..Host::new(AgentIdentity::default(), Platform::Linux, "")
+    };
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(pki.ca.clone()))]);
+    let url = server.url("/file");
+    assert!(url.starts_with("https://"), "{url}");
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
+    assert_eq!(arg(&out, "TestBytesReceived"), "100000");
+    let other = usp_testkit::certs::TestPki::generate("another CA", "agent");
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(other.ca.clone()))]);
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Error_InitConnectionFailed", "an untrusted server: {out:?}");
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let mut t = Lab::new(vec![Box::new(super::Ip::new(&host).trusting(empty.path().into()))]);
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert_eq!(arg(&out, "Status"), "Error_Other", "no trust anchors: {out:?}");
 }

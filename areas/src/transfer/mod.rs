@@ -289,7 +289,7 @@ fn check_size(fetch: &Fetch, size: u64) -> Result<(), TransferError> {
 }
 
 /// rustls with ring, trusting the CAs of `ca_file` or of the system bundle.
-fn tls_config(ca_file: Option<&Path>) -> Result<TlsConfig, TransferError> {
+pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<TlsConfig, TransferError> {
     let candidates: Vec<&Path> = match ca_file {
         Some(f) => vec![f],
         None => SYSTEM_BUNDLES.iter().map(Path::new).collect(),

@@ -58,13 +58,15 @@ pub struct Diagnostics {
     tx: Sender<(OpHandle, Output)>,
     rx: Receiver<(OpHandle, Output)>,
     waker: Arc<dyn Wake>,
+    /// The CAs an `https://` test trusts; `None` for the system bundle.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Diagnostics {
     /// No run yet; finished runs wake the data-model thread through `host.waker`.
     pub fn new(host: &Host) -> Diagnostics {
         let (tx, rx) = mpsc::channel();
-        Diagnostics { runs: HashMap::new(), tx, rx, waker: host.waker.clone() }
+        Diagnostics { runs: HashMap::new(), tx, rx, waker: host.waker.clone(), ca_file: None }
     }
 
     /// Checks `input` for command `name` and starts its run, through network `device` when
@@ -83,10 +85,11 @@ impl Diagnostics {
         let job = run::Job::check(name, Args(input.to_vec()), device)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, waker, flag) = (self.tx.clone(), self.waker.clone(), cancel.clone());
+        let ca_file = self.ca_file.clone();
         std::thread::Builder::new()
             .name(format!("diag-{name}"))
             .spawn(move || {
-                let output = job.run(&flag);
+                let output = job.run(&flag, ca_file.as_deref());
                 if tx.send((handle, output)).is_ok() {
                     waker.wake();
                 }

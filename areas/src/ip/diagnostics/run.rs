@@ -38,8 +38,9 @@ pub enum Job {
     Download(String),
     /// `UploadDiagnostics()`: the URL and the bytes to send.
     Upload(String, u64),
-    /// `ServerSelectionDiagnostics()` over ICMP: the hosts, the family and the series.
-    Select(Vec<String>, Family, PingSpec),
+    /// `ServerSelectionDiagnostics()`: the hosts, the family, the series and whether it
+    /// goes over UDP Echo (ICMP otherwise).
+    Select(Vec<String>, Family, PingSpec, bool),
 }
 
 fn bad(msg: String) -> UspError {
@@ -79,7 +80,7 @@ impl Job {
                 if name == "IPPing" {
                     Job::Ping(a.text("Host"), family, spec)
                 } else {
-                    Job::Select(hosts(&a)?, family, spec)
+                    Job::Select(hosts(&a)?, family, spec, a.text("Protocol") == "UDP Echo")
                 }
             }
             "TraceRoute" => {
@@ -103,6 +104,7 @@ impl Job {
                     size: a.number("DataBlockSize", 24, MAX_PAYLOAD)? as usize,
                     gap: ms(a.number("InterTransmissionTime", 1000, 65_535)?),
                     device,
+                    per_packet: a.flag("EnableIndividualPacketResults"),
                 };
                 bounded((spec.timeout + spec.gap) * spec.count)?;
                 let port = a.number("Port", 0, 65_535)? as u16;
@@ -119,7 +121,7 @@ impl Job {
     }
 
     /// Runs the job to its output arguments (checking `cancel` between probes).
-    pub fn run(self, cancel: &AtomicBool) -> Output {
+    pub fn run(self, cancel: &AtomicBool, ca_file: Option<&std::path::Path>) -> Output {
         match self {
             Job::Ping(host, family, mut spec) => {
                 let Some(dest) = resolve(&host, family) else {
@@ -151,16 +153,16 @@ impl Job {
                 };
                 spec.to = SocketAddr::new(dest, port);
                 match udp_echo::run(&spec, cancel) {
-                    Ok((s, source)) => udp_echo::outputs(&s, source),
+                    Ok(echoes) => udp_echo::outputs(&echoes),
                     Err(e) => {
                         log::info!("UDPEchoDiagnostics to {}: {e}", spec.to);
                         status("Error_Other")
                     }
                 }
             }
-            Job::Download(url) => http::download(&url, HTTP_TIMEOUT),
-            Job::Upload(url, len) => http::upload(&url, len, HTTP_TIMEOUT),
-            Job::Select(hosts, family, spec) => select(&hosts, family, spec, cancel),
+            Job::Download(url) => http::download(&url, HTTP_TIMEOUT, ca_file),
+            Job::Upload(url, len) => http::upload(&url, len, HTTP_TIMEOUT, ca_file),
+            Job::Select(hosts, family, spec, udp) => select(&hosts, family, spec, udp, cancel),
         }
     }
 }
@@ -177,13 +179,8 @@ fn bounded(worst: Duration) -> Result<(), UspError> {
     Ok(())
 }
 
-/// The hosts of a ServerSelection (ICMP only).
+/// The hosts of a ServerSelection (over UDP Echo each may carry a port: `host:port`).
 fn hosts(a: &Args) -> Result<Vec<String>, UspError> {
-    if a.text("Protocol") == "UDP Echo" {
-        return Err(bad(
-            "ServerSelectionDiagnostics over UDP Echo is not supported: use ICMP".into()
-        ));
-    }
     let list: Vec<String> = a
         .text("HostList")
         .split(',')
@@ -231,17 +228,33 @@ pub fn source_for(dest: IpAddr, device: Option<&str>) -> Option<IpAddr> {
     s.local_addr().ok().map(|a| a.ip())
 }
 
-/// ServerSelection: pings every host and names the fastest on average.
-fn select(hosts: &[String], family: Family, spec: PingSpec, cancel: &AtomicBool) -> Output {
+/// ServerSelection: pings (ICMP or UDP Echo) every host and names the fastest on average.
+fn select(
+    hosts: &[String],
+    family: Family,
+    spec: PingSpec,
+    udp: bool,
+    cancel: &AtomicBool,
+) -> Output {
     let mut best: Option<(String, IpAddr, (u64, u64, u64))> = None;
     let mut resolved = 0;
     for h in hosts {
-        let Some(dest) = resolve(h, family) else { continue };
+        let (name, port) = if udp { udp_echo::host_port(h) } else { (h.as_str(), 0) };
+        let Some(dest) = resolve(name, family) else { continue };
         resolved += 1;
-        let s = match ping::series(&PingSpec { dest, ..spec.clone() }, cancel) {
+        let series = if udp {
+            udp_echo::series(SocketAddr::new(dest, port), &spec, cancel).map_err(|e| {
+                log::warn!("ServerSelectionDiagnostics over UDP Echo to {h}: {e}");
+                status("Error_Other")
+            })
+        } else {
+            ping::series(&PingSpec { dest, ..spec.clone() }, cancel)
+                .map_err(|e| icmp_failure("ServerSelectionDiagnostics", &e))
+        };
+        let s = match series {
             Ok(s) if !s.rtts.is_empty() => s,
             Ok(_) => continue,
-            Err(e) => return icmp_failure("ServerSelectionDiagnostics", &e),
+            Err(failed) => return failed,
         };
         let stats = s.stats_us();
         if best.as_ref().is_none_or(|b| stats.0 < b.2.0) {
@@ -288,7 +301,7 @@ mod tests {
             let e = Pinger::open("127.0.0.1".parse().unwrap(), None).unwrap_err();
             assert!(matches!(e, IcmpError::NoSocket(_)), "{e}");
             let args = Args(vec![("Host".into(), Value::String("127.0.0.1".into()))]);
-            let out = Job::check("IPPing", args, None).unwrap().run(&AtomicBool::new(false));
+            let out = Job::check("IPPing", args, None).unwrap().run(&AtomicBool::new(false), None);
             assert_eq!(out, vec![out_status("Error_Other")]);
             return;
         }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use usp_areas::bulkdata::{BulkData, COLLECT_EVENT, snapshot};
 use usp_areas::{AgentIdentity, Host, NoWake, Platform, builtin};
+use usp_datamodel::access::Access;
 use usp_datamodel::error::UspError;
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::{Ctx, DmEvent, Instance, Now, Plugin, Requester};
@@ -127,7 +128,7 @@ fn main() {
             if let DmEvent::Event { obj, numbers, name, args } = e {
                 if &*name == COLLECT_EVENT {
                     let t0 = Instant::now();
-                    snapshot(&mut dm, obj, &numbers, &args, &host.bulkdata);
+                    snapshot(&mut dm, obj, &numbers, &args, &host.bulkdata, &Access::Full);
                     let took = t0.elapsed();
                     snap_total += took;
                     snap_max = snap_max.max(took);

@@ -158,15 +158,7 @@ fn a_controller_receives_bulk_data_reports_as_push_events() {
         &format!("{q}Parameter."),
         &[("Reference", "Device.DeviceInfo.SerialNumber")],
     );
-    let op = Operate {
-        command: format!("{q}ForceCollection()"),
-        command_key: "now".into(),
-        send_resp: true,
-        input_args: Default::default(),
-    };
-    let RespType::OperateResp(_) = ctl.call(ReqType::Operate(op), &agent) else {
-        panic!("OperateResp")
-    };
+    force(&mut ctl, &agent, &q);
     let csv = "ParameterName,ParameterValue,ParameterType\r\n\
                Device.DeviceInfo.SerialNumber,S-E2E,string\r\n";
     assert_eq!(push(&mut ctl, &agent, 2), csv);
@@ -290,4 +282,63 @@ Device.LocalAgent.Subscription.2.ReferenceList \"Device.BulkData.Profile.*.Push!
         let Some(Notification::Event(e)) = n.notification else { panic!("an Event") };
         assert_eq!(e.obj_path, "Device.BulkData.Profile.2.", "never profile 1's");
     }
+}
+
+/// Runs `ForceCollection()` on profile `p`.
+fn force(ctl: &mut Ctl, agent: &RunningAgent, p: &str) {
+    let op = Operate {
+        command: format!("{p}ForceCollection()"),
+        command_key: "now".into(),
+        send_resp: true,
+        input_args: Default::default(),
+    };
+    let RespType::OperateResp(_) = ctl.call(ReqType::Operate(op), agent) else {
+        panic!("OperateResp")
+    };
+}
+
+/// TR-369: a report holds only what the profile's Controller may read. Once the controller's
+/// Role denies it `Device.DeviceInfo.SerialNumber`, the reports leave it out, whether it is
+/// referenced by name or through its object; the rest of `Device.DeviceInfo.` stays.
+#[test]
+fn a_report_leaves_out_what_the_profiles_controller_may_not_read() {
+    let broker = Mosquitto::start(MosquittoOpts::default());
+    let mut ctl = Ctl::start(broker.port(), true, setup::names());
+    let agent = setup::agent(&setup::reset(broker.port(), true), &[]);
+    ctl.connect_record(&agent);
+    let sub = [
+        ("ID", "bulk"),
+        ("NotifType", "Event"),
+        ("ReferenceList", "Device.BulkData.Profile.*.Push!"),
+        ("Enable", "true"),
+    ];
+    add(&mut ctl, &agent, "Device.LocalAgent.Subscription.", &sub);
+    set(&mut ctl, &agent, "Device.BulkData.", &[("Enable", "true")]).unwrap();
+    let csv = [
+        ("Protocol", "USPEventNotif"),
+        ("EncodingType", "CSV"),
+        ("CSVEncoding.ReportFormat", "ParameterPerRow"),
+        ("CSVEncoding.RowTimestamp", "None"),
+    ];
+    let p = add(&mut ctl, &agent, "Device.BulkData.Profile.", &csv);
+    let rows = format!("{p}Parameter.");
+    add(&mut ctl, &agent, &rows, &[("Reference", "Device.DeviceInfo.SerialNumber")]);
+    add(&mut ctl, &agent, &rows, &[("Reference", "Device.DeviceInfo.")]);
+    force(&mut ctl, &agent, &p);
+    let before = push(&mut ctl, &agent, 1);
+    assert_eq!(before.matches("Device.DeviceInfo.SerialNumber,S-E2E,").count(), 2, "{before}");
+
+    let deny = [
+        ("Enable", "true"),
+        ("Order", "2"),
+        ("Targets", "Device.DeviceInfo.SerialNumber"),
+        ("Param", "----"),
+    ];
+    add(&mut ctl, &agent, "Device.LocalAgent.ControllerTrust.Role.1.Permission.", &deny);
+    force(&mut ctl, &agent, &p);
+    let after = push(&mut ctl, &agent, 1);
+    assert!(!after.contains("SerialNumber"), "{after}");
+    assert!(after.contains("Device.DeviceInfo.Manufacturer,"), "{after}");
+    let left = before.lines().filter(|l| !l.contains("SerialNumber")).count();
+    assert_eq!(after.lines().count(), left, "only the denied parameter is left out:\n{after}");
 }

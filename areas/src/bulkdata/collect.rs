@@ -8,8 +8,9 @@
 //! `Parameter.{i}.Reference` and one `Exclude` argument per excluded one. The core intercepts
 //! it (it is never notified) and calls [`snapshot`] with the data model and the [`Collector`] of
 //! the [`crate::Host`]: the values are read through the data model's normal read path
-//! (`resolve`, `walk`, `read_params`) as [`Requester::Internal`], then handed to the worker
-//! thread that encodes and sends them. The owner thread pays for the snapshot, never for an
+//! (`resolve`, `walk`, `read_params`) and filtered by the [`Access`] the core passes in (that
+//! of the profile's `Controller`, [`profile_controller`]; full for a profile without one),
+//! then handed to the worker thread that encodes and sends them. The owner thread pays for the snapshot, never for an
 //! encoding or a send.
 //!
 //! Unknown references (a path outside the supported model, an instance that does not exist)
@@ -19,13 +20,17 @@
 //!
 //! Hidden parameters (passwords) are never collected, although the agent could read them.
 //!
-//! Never does: encoding, I/O, or anything slow; the read uses the agent's rights, not those of
-//! the profile's `Controller` (see the module documentation of [`super`]).
+//! TR-369 ("the Controller's permissions"): a parameter or object the profile's Controller may
+//! not read is left out of the report, as it would be from that controller's Get.
+//!
+//! Never does: encoding, I/O, or anything slow; it never looks up roles itself (the core
+//! compiles the [`Access`]).
 
 use std::collections::HashSet;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
+use usp_datamodel::access::Access;
 use usp_datamodel::path::Path;
 use usp_datamodel::plugin::Requester;
 use usp_datamodel::schema::ObjId;
@@ -82,14 +87,15 @@ impl Collector {
     }
 }
 
-/// Reads what a [`COLLECT_EVENT`]'s `args` ask for and delivers it through `collector`.
-/// Called by the core on the owner thread.
+/// Reads what a [`COLLECT_EVENT`]'s `args` ask for, keeping only what `access` may read, and
+/// delivers it through `collector`. Called by the core on the owner thread.
 pub fn snapshot(
     dm: &mut DataModel,
     _obj: ObjId,
     _numbers: &[u32],
     args: &[(Box<str>, Value)],
     collector: &Collector,
+    access: &Access,
 ) {
     let mut snap = Snapshot {
         ticket: 0,
@@ -103,7 +109,7 @@ pub fn snapshot(
         match (&**name, value) {
             ("Ticket", Value::UnsignedLong(t)) => snap.ticket = *t,
             ("Reference", Value::String(path)) => {
-                let found = read(dm, path, reference, &mut snap.values);
+                let found = read(dm, access, path, reference, &mut snap.values);
                 if !found {
                     snap.unresolved.push(path.to_string());
                 }
@@ -125,8 +131,15 @@ pub fn snapshot(
     }
 }
 
-/// Reads the parameters `text` designates into `out`; `false` when it designates nothing.
-fn read(dm: &mut DataModel, text: &str, reference: usize, out: &mut Vec<Collected>) -> bool {
+/// Reads the parameters `text` designates that `access` may read into `out`; `false` when it
+/// designates nothing.
+fn read(
+    dm: &mut DataModel,
+    access: &Access,
+    text: &str,
+    reference: usize,
+    out: &mut Vec<Collected>,
+) -> bool {
     let before = out.len();
     let Ok(path) = Path::parse(text) else { return false };
     let Ok(targets) = dm.resolve(&Requester::Internal, &path) else { return false };
@@ -134,6 +147,7 @@ fn read(dm: &mut DataModel, text: &str, reference: usize, out: &mut Vec<Collecte
     for target in targets {
         match target.item {
             Item::Param(p) if dm.schema().param(p).hidden => {}
+            Item::Param(p) if !access.param(dm.schema(), p, &target.numbers).read() => {}
             Item::Param(p) => {
                 let Some(Ok(value)) = dm.read_params(&who, target.obj, &target.numbers, &[p]).pop()
                 else {
@@ -146,9 +160,13 @@ fn read(dm: &mut DataModel, text: &str, reference: usize, out: &mut Vec<Collecte
             }
             Item::Object => {
                 for w in dm.walk(&target, 0) {
+                    if !access.object(dm.schema(), w.obj, &w.numbers).read() {
+                        continue;
+                    }
                     let prefix = dm.schema().instance_path(w.obj, &w.numbers);
                     for (p, value) in dm.read_all(&who, w.obj, &w.numbers) {
-                        if dm.schema().param(p).hidden {
+                        let schema = dm.schema();
+                        if schema.param(p).hidden || !access.param(schema, p, &w.numbers).read() {
                             continue;
                         }
                         let path = format!("{prefix}{}", dm.schema().param(p).name);
@@ -191,9 +209,19 @@ fn read_paths(dm: &mut DataModel, text: &str, out: &mut Vec<String>) {
 /// Event"). `None` for every other event, and for a profile without a Controller (one made by
 /// the agent's own configuration), whose `Push!` goes to every subscriber.
 pub fn push_recipient(dm: &mut DataModel, obj: ObjId, numbers: &[u32], name: &str) -> Option<u32> {
+    if name != super::tr181::PUSH_EVENT.0 {
+        return None;
+    }
+    profile_controller(dm, obj, numbers)
+}
+
+/// The instance number of the `Device.LocalAgent.Controller.{i}.` a
+/// `Device.BulkData.Profile.{i}.` instance names as its `Controller`: the core reads its
+/// snapshots with that controller's rights. `None` for any other object and for a profile
+/// without a Controller (one made by the agent's own configuration), read with full rights.
+pub fn profile_controller(dm: &mut DataModel, obj: ObjId, numbers: &[u32]) -> Option<u32> {
     let schema = dm.schema();
-    if name != super::tr181::PUSH_EVENT.0 || schema.obj_by_path(super::schema::PROFILE) != Some(obj)
-    {
+    if schema.obj_by_path(super::schema::PROFILE) != Some(obj) {
         return None;
     }
     let p = schema.param_by_name(obj, "Controller")?;

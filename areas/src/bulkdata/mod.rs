@@ -23,8 +23,9 @@
 //! - The core fills in `Controller` with the creating controller (as a Subscription's
 //!   `Recipient`) and sends `Push!` only to that controller's subscriptions
 //!   ([`push_recipient`]; to every subscriber when `Controller` is empty, for a profile of the
-//!   agent's own configuration). The report is read with the agent's rights, not with that
-//!   controller's (hidden parameters are never reported).
+//!   agent's own configuration). The report is read with that controller's rights (what its
+//!   Role may not read is left out, as from its Get); a profile without a Controller is read
+//!   with the agent's. Hidden parameters are never reported.
 //! - MQTT: the report goes to the host as [`SystemRequest::Publish`] naming the
 //!   `Device.MQTT.Client.{i}.` of `MQTT.Reference`; the daemon publishes it on that client's
 //!   link (the one an agent MTP uses) with `PublishTopic`, `PublishQoS` (2 is sent as 1),
@@ -59,7 +60,9 @@ mod schema;
 mod tests;
 mod tr181;
 
-pub use collect::{COLLECT_EVENT, Collected, Collector, Snapshot, push_recipient, snapshot};
+pub use collect::{
+    COLLECT_EVENT, Collected, Collector, Snapshot, profile_controller, push_recipient, snapshot,
+};
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender};

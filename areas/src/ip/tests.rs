@@ -357,6 +357,56 @@ fn upload_diagnostics_puts_the_asked_length() {
     assert_eq!(arg(&out, "Status"), "Error_InitConnectionFailed", "{out:?}");
 }
 
+/// TCP open times and the socket's totals (TR-181 2.19), and `PerConnectionResult.1.` with
+/// the same values when `EnablePerConnectionResults` is true, for a download and an upload.
+#[test]
+fn http_diagnostics_report_tcp_open_times_totals_and_per_connection_results() {
+    let server = HttpServer::start();
+    server.route("/file", Route::File(vec![7u8; 300_000]));
+    let mut t = lab();
+    let url = server.url("/file");
+    let input = [("DownloadURL", url.as_str()), ("EnablePerConnectionResults", "true")];
+    let out = run(&mut t, "DownloadDiagnostics", &input);
+    assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
+    let (open, opened) = (arg(&out, "TCPOpenRequestTime"), arg(&out, "TCPOpenResponseTime"));
+    let (rom, bom) = (arg(&out, "ROMTime"), arg(&out, "BOMTime"));
+    assert!(rom <= open && open <= opened && opened <= bom, "{out:?}");
+    let received: u64 = arg(&out, "TotalBytesReceived").parse().unwrap();
+    assert!((300_000..302_000).contains(&received), "body and response head: {received}");
+    let sent: u64 = arg(&out, "TotalBytesSent").parse().unwrap();
+    assert!((20..2_000).contains(&sent), "a GET request head: {sent}");
+    for name in [
+        "ROMTime",
+        "BOMTime",
+        "EOMTime",
+        "TestBytesReceived",
+        "TotalBytesReceived",
+        "TotalBytesSent",
+        "TCPOpenRequestTime",
+        "TCPOpenResponseTime",
+    ] {
+        assert_eq!(arg(&out, &format!("PerConnectionResult.1.{name}")), arg(&out, name));
+    }
+    let out = run(&mut t, "DownloadDiagnostics", &[("DownloadURL", &url)]);
+    assert!(!out.iter().any(|(k, _)| k.starts_with("PerConnectionResult.")), "{out:?}");
+
+    let (url, server) = put_server();
+    let input = [
+        ("UploadURL", url.as_str()),
+        ("TestFileLength", "50000"),
+        ("EnablePerConnectionResults", "true"),
+    ];
+    let out = run(&mut t, "UploadDiagnostics", &input);
+    assert_eq!(server.join().unwrap(), 50_000);
+    assert_eq!(arg(&out, "Status"), "Complete", "{out:?}");
+    let sent: u64 = arg(&out, "TotalBytesSent").parse().unwrap();
+    assert!((50_020..52_000).contains(&sent), "body and request head: {sent}");
+    let received: u64 = arg(&out, "TotalBytesReceived").parse().unwrap();
+    assert!((20..2_000).contains(&received), "a 201 response head: {received}");
+    assert_eq!(arg(&out, "PerConnectionResult.1.TestBytesSent"), "50000");
+    assert_eq!(arg(&out, "PerConnectionResult.1.TotalBytesSent"), sent.to_string());
+}
+
 #[test]
 fn a_request_cancel_stops_a_running_ping_with_7023() {
     let host = Host {

@@ -41,6 +41,7 @@ mod trigger;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use usp_datamodel::access::Access;
 use usp_datamodel::plugin::{DmEvent, Requester};
 use usp_datamodel::schema::ObjId;
 use usp_datamodel::value::Value;
@@ -244,6 +245,23 @@ impl Core {
         }
     }
 
+    /// The rights a BulkData profile's report is read with (TR-369: its `Controller`'s): that
+    /// controller's, as for its Get; full for a profile without a Controller (the agent's own
+    /// configuration); none when the Controller row is gone.
+    fn profile_access(&mut self, obj: ObjId, numbers: &[u32]) -> Access {
+        let Some(n) = usp_areas::bulkdata::profile_controller(&mut self.dm, obj, numbers) else {
+            return Access::Full;
+        };
+        let Some((table, param)) = self.controller_table() else { return Access::Full };
+        match self.controller_rows(table, param).into_iter().find(|(row, _)| *row == n) {
+            Some((_, eid)) => self.dm.access(&Requester::Controller(eid.into())),
+            None => {
+                log::warn!("bulk data: Controller.{n} of a profile is gone; reporting nothing");
+                Access::none()
+            }
+        }
+    }
+
     /// A plugin's event: the internal OnBoardRequest trigger, or a USP Event notification.
     fn data_model_event(
         &mut self,
@@ -258,7 +276,9 @@ impl Core {
             if name == usp_areas::local_agent::ONBOARD_REQUEST_EVENT {
                 self.onboard_request(obj, numbers, out);
             } else if name == usp_areas::bulkdata::COLLECT_EVENT {
-                usp_areas::bulkdata::snapshot(&mut self.dm, obj, numbers, &args, &self.bulkdata);
+                let access = self.profile_access(obj, numbers);
+                let dm = &mut self.dm;
+                usp_areas::bulkdata::snapshot(dm, obj, numbers, &args, &self.bulkdata, &access);
             } else if name == usp_areas::local_agent::E2E_RESET_EVENT {
                 self.e2e_reset(numbers, out);
             } else if name == usp_areas::local_agent::REMOVED_AT_START_EVENT {

@@ -44,7 +44,8 @@ impl Rig {
         for e in self.lab.dm.drain_events() {
             match e {
                 DmEvent::Event { obj, numbers, name, args } if &*name == COLLECT_EVENT => {
-                    snapshot(&mut self.lab.dm, obj, &numbers, &args, &self.host.bulkdata);
+                    let full = usp_datamodel::access::Access::Full;
+                    snapshot(&mut self.lab.dm, obj, &numbers, &args, &self.host.bulkdata, &full);
                 }
                 e => out.push(e),
             }

@@ -7,9 +7,13 @@
 //! `https://` goes through rustls with ring and the trust anchors of
 //! [`crate::transfer`] (a CA file, or the system bundle).
 //!
-//! Not done: FTP, time-based tests, several connections, per-connection and incremental
-//! results, TCP open times and the interface's total byte counters (the outputs are left
-//! out rather than guessed).
+//! The TCP open times and the totals come from the connection itself ([`super::socket`]):
+//! `TotalBytesSent`/`TotalBytesReceived` are the test socket's bytes (headers and TLS
+//! included), not the interface's counters. With `EnablePerConnectionResults` the one
+//! connection is reported as `PerConnectionResult.1.` with the same values.
+//!
+//! Not done: FTP, time-based tests, several connections, incremental results and the
+//! interface's counters (the outputs are left out rather than guessed).
 //!
 //! Never does: keep the transferred bytes (nothing is stored or held in memory).
 
@@ -20,6 +24,7 @@ use std::time::Duration;
 use usp_datamodel::value::{DateTime, Value};
 
 use super::input::{Family, resolve};
+use super::socket::{Probe, Seen};
 use super::{Output, out};
 use crate::transfer::TransferError;
 
@@ -51,9 +56,11 @@ fn status_of(e: &TransferError) -> &'static str {
     }
 }
 
-/// Downloads `url` within `timeout`, discarding the body, and reports TR-143's timing.
-pub fn download(url: &str, timeout: Duration, ca_file: Option<&Path>) -> Output {
-    let agent = match agent(url, timeout, ca_file) {
+/// Downloads `url` within `timeout`, discarding the body, and reports TR-143's timing
+/// (and `PerConnectionResult.1.` when `rows`).
+pub fn download(url: &str, timeout: Duration, ca_file: Option<&Path>, rows: bool) -> Output {
+    let probe = Probe::default();
+    let agent = match agent(url, timeout, ca_file, &probe) {
         Ok(a) => a,
         Err(e) => {
             log::info!("DownloadDiagnostics from '{url}': {e}");
@@ -68,13 +75,10 @@ pub fn download(url: &str, timeout: Duration, ca_file: Option<&Path>) -> Output 
     let got = fetch(&agent, url, &mut bom);
     let eom = now();
     match got {
-        Ok(bytes) => vec![
-            out("Status", Value::String("Complete".into())),
-            out("ROMTime", Value::DateTime(rom)),
-            out("BOMTime", Value::DateTime(bom.unwrap_or(eom))),
-            out("EOMTime", Value::DateTime(eom)),
-            out("TestBytesReceived", Value::UnsignedLong(bytes)),
-        ],
+        Ok(bytes) => {
+            let times = [rom, bom.unwrap_or(eom), eom];
+            complete(times, ("TestBytesReceived", bytes), probe.seen(), rows)
+        }
         Err(e) => {
             log::info!("DownloadDiagnostics of {url}: {e}");
             status(status_of(&e))
@@ -130,21 +134,48 @@ fn resolves(url: &str) -> bool {
     resolve(host, Family::Any).is_some()
 }
 
-/// A client for `url` (`http://`, or `https://` trusting `ca_file` or the system's CAs).
+/// A `Complete` result: ROM, BOM and EOM `times`, the `test` bytes and what the connection
+/// `seen`; the same once more as `PerConnectionResult.1.` when `rows`.
+fn complete(times: [DateTime; 3], test: (&str, u64), seen: Seen, rows: bool) -> Output {
+    let mut fields = vec![
+        out("ROMTime", Value::DateTime(times[0])),
+        out("BOMTime", Value::DateTime(times[1])),
+        out("EOMTime", Value::DateTime(times[2])),
+        out(test.0, Value::UnsignedLong(test.1)),
+        out("TotalBytesReceived", Value::UnsignedLong(seen.received)),
+        out("TotalBytesSent", Value::UnsignedLong(seen.sent)),
+    ];
+    if let (Some(req), Some(resp)) = (seen.open_request, seen.open_response) {
+        fields.push(out("TCPOpenRequestTime", Value::DateTime(req)));
+        fields.push(out("TCPOpenResponseTime", Value::DateTime(resp)));
+    }
+    let mut output = vec![out("Status", Value::String("Complete".into()))];
+    if rows {
+        let row =
+            fields.iter().map(|(k, v)| (format!("PerConnectionResult.1.{k}").into(), v.clone()));
+        output.extend(row.collect::<Vec<_>>());
+    }
+    output.splice(1..1, fields);
+    output
+}
+
+/// A client for `url` (`http://`, or `https://` trusting `ca_file` or the system's CAs) whose
+/// connection `probe` records.
 fn agent(
     url: &str,
     timeout: Duration,
     ca_file: Option<&Path>,
+    probe: &Probe,
 ) -> Result<ureq::Agent, TransferError> {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .user_agent("uspagent");
     if url.starts_with("https://") {
-        return Ok(config.tls_config(crate::transfer::tls_config(ca_file)?).build().into());
+        return Ok(probe.agent(config.tls_config(crate::transfer::tls_config(ca_file)?).build()));
     }
     if url.starts_with("http://") {
-        return Ok(config.build().into());
+        return Ok(probe.agent(config.build()));
     }
     Err(TransferError::BadUrl(url.to_owned()))
 }
@@ -167,9 +198,17 @@ impl Read for Filler {
     }
 }
 
-/// PUTs `len` bytes to `url` within `timeout` and reports TR-143's timing.
-pub fn upload(url: &str, len: u64, timeout: Duration, ca_file: Option<&Path>) -> Output {
-    let agent = match agent(url, timeout, ca_file) {
+/// PUTs `len` bytes to `url` within `timeout` and reports TR-143's timing (and
+/// `PerConnectionResult.1.` when `rows`).
+pub fn upload(
+    url: &str,
+    len: u64,
+    timeout: Duration,
+    ca_file: Option<&Path>,
+    rows: bool,
+) -> Output {
+    let probe = Probe::default();
+    let agent = match agent(url, timeout, ca_file, &probe) {
         Ok(a) => a,
         Err(e) => {
             log::info!("UploadDiagnostics to '{url}': {e}");
@@ -188,13 +227,7 @@ pub fn upload(url: &str, len: u64, timeout: Duration, ca_file: Option<&Path>) ->
     let eom = now();
     let status = match result {
         Ok(r) if r.status().is_success() => {
-            return vec![
-                out("Status", Value::String("Complete".into())),
-                out("ROMTime", Value::DateTime(rom)),
-                out("BOMTime", Value::DateTime(rom)),
-                out("EOMTime", Value::DateTime(eom)),
-                out("TestBytesSent", Value::UnsignedLong(len)),
-            ];
+            return complete([rom, rom, eom], ("TestBytesSent", len), probe.seen(), rows);
         }
         Ok(r) => {
             log::info!("UploadDiagnostics to {url}: HTTP {}", r.status());

@@ -14,6 +14,7 @@ pub mod icmp;
 pub mod input;
 pub mod ping;
 mod run;
+mod socket;
 pub mod udp_echo;
 
 use std::collections::HashMap;

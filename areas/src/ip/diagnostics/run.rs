@@ -34,10 +34,10 @@ pub enum Job {
     Trace(String, Family, TraceSpec),
     /// `UDPEchoDiagnostics()`: host, family, port and the series.
     Echo(String, Family, u16, EchoSpec),
-    /// `DownloadDiagnostics()`: the URL.
-    Download(String),
-    /// `UploadDiagnostics()`: the URL and the bytes to send.
-    Upload(String, u64),
+    /// `DownloadDiagnostics()`: the URL and `EnablePerConnectionResults`.
+    Download(String, bool),
+    /// `UploadDiagnostics()`: the URL, the bytes to send and `EnablePerConnectionResults`.
+    Upload(String, u64, bool),
     /// `ServerSelectionDiagnostics()`: the hosts, the family, the series and whether it
     /// goes over UDP Echo (ICMP otherwise).
     Select(Vec<String>, Family, PingSpec, bool),
@@ -110,10 +110,12 @@ impl Job {
                 let port = a.number("Port", 0, 65_535)? as u16;
                 Job::Echo(a.text("Host"), family, port, spec)
             }
-            "DownloadDiagnostics" => Job::Download(url(&a, "DownloadURL")?),
+            "DownloadDiagnostics" => {
+                Job::Download(url(&a, "DownloadURL")?, a.flag("EnablePerConnectionResults"))
+            }
             "UploadDiagnostics" => {
                 let len = a.number("TestFileLength", 0, http::MAX_BYTES)?;
-                Job::Upload(url(&a, "UploadURL")?, len)
+                Job::Upload(url(&a, "UploadURL")?, len, a.flag("EnablePerConnectionResults"))
             }
             _ => return Err(UspError::new(ErrorCode::CommandFailure, "unknown diagnostic")),
         };
@@ -160,8 +162,8 @@ impl Job {
                     }
                 }
             }
-            Job::Download(url) => http::download(&url, HTTP_TIMEOUT, ca_file),
-            Job::Upload(url, len) => http::upload(&url, len, HTTP_TIMEOUT, ca_file),
+            Job::Download(url, rows) => http::download(&url, HTTP_TIMEOUT, ca_file, rows),
+            Job::Upload(url, len, rows) => http::upload(&url, len, HTTP_TIMEOUT, ca_file, rows),
             Job::Select(hosts, family, spec, udp) => select(&hosts, family, spec, udp, cancel),
         }
     }

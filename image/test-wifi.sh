@@ -15,14 +15,17 @@ else
         echo "$wifi" | grep -Eq "AssociatedDevice\.[0-9]*\.MACAddress[[:space:]]+$station" && break
         sleep 2
     done
+    # Two SSID rows name uspagent-lab: the AP's (wlan0) and the station interface's (wlan1,
+    # through wpa_supplicant), whose EndPoint profile is the network it joined.
     ssid="$(echo "$wifi" | grep -Ec '^Device\.WiFi\.SSID\.[0-9]*\.SSID[[:space:]]+uspagent-lab$' || true)"
+    endpoint="$(echo "$wifi" | grep -Ec '^Device\.WiFi\.EndPoint\.[0-9]*\.Profile\.[0-9]*\.SSID[[:space:]]+uspagent-lab$' || true)"
     chan="$(echo "$wifi" | grep -Ec '^Device\.WiFi\.Radio\.[0-9]*\.Channel[[:space:]]+1$' || true)"
     stas="$(echo "$wifi" | grep -Ec '^Device\.WiFi\.AccessPoint\.[0-9]*\.AssociatedDevice\.[0-9]*\.MACAddress[[:space:]]' || true)"
     mine="$(echo "$wifi" | grep -Ec "^Device\.WiFi\.AccessPoint\.[0-9]*\.AssociatedDevice\.[0-9]*\.MACAddress[[:space:]]+$station$" || true)"
-    if [ "$ssid" = 1 ] && [ "$chan" = 1 ] && [ "$stas" = 1 ] && [ "$mine" = 1 ]; then
-        result wifi_get ok "SSID uspagent-lab, Channel 1, AssociatedDevice $station, $(echo "$wifi" | grep -Ec '^Device\.WiFi\.') parameters"
+    if [ "$ssid" = 2 ] && [ "$endpoint" = 1 ] && [ "$chan" = 1 ] && [ "$stas" = 1 ] && [ "$mine" = 1 ]; then
+        result wifi_get ok "SSID uspagent-lab (AP and station), Channel 1, AssociatedDevice $station, EndPoint profile uspagent-lab, $(echo "$wifi" | grep -Ec '^Device\.WiFi\.') parameters"
     else
-        result wifi_get FAILED "SSID uspagent-lab: $ssid, Channel 1: $chan, stations: $stas, station $station: $mine"
+        result wifi_get FAILED "SSID uspagent-lab: $ssid (2 expected), EndPoint profile: $endpoint, Channel 1: $chan, stations: $stas, station $station: $mine"
         echo "$wifi" | grep -E 'SSID |Channel |MACAddress |Status ' | head -30 | sed 's/^/    /'
         echo "    --- agent log:"; echo "$wifi" | tail -3 | sed 's/^/    /'
     fi

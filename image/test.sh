@@ -10,7 +10,9 @@
 #                    wpa_supplicant station on wlan1 associate (the console says so)
 #   wifi_get         uspctl Gets Device.WiFi. from the agent (--hostapd-dir /run/hostapd):
 #                    SSID uspagent-lab, channel 1, and one AssociatedDevice whose MACAddress is
-#                    the wpa_supplicant station's (wlan1's address, from the console)
+#                    the wpa_supplicant station's (wlan1's address, from the console); that
+#                    station is also an EndPoint (wpa_supplicant's control socket) whose
+#                    profile names uspagent-lab
 #   wifi_scan        Device.WiFi.NeighboringWiFiDiagnostic() finds the second simulated AP
 #                    (uspagent-neighbor on wlan2, channel 6)
 #   ubus_uci         OpenWrt's ubusd runs in the guest: `ubus list` and `uci show system`

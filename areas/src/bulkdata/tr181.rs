@@ -2,7 +2,7 @@
 //! XML (BroadbandForum/usp-data-models: tr-181-2-18-0-bulkdata.xml, tr-181-2-19-0-usp.xml).
 //! Do not edit: change the selection in the script and run it again.
 
-use super::schema::{O, P};
+use crate::tr181::{O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.

@@ -135,7 +135,7 @@ def rust_param(objects, path, p):
     if p.range is not None:
         lo = p.range[0] if p.range[0] is not None else "i128::MIN"
         hi = p.range[1] if p.range[1] is not None else "i128::MAX"
-        rng = f"Some(({lo}, {hi}))"
+        rng = f"Some(&({lo}, {hi}))"
     fields = [f'name: "{p.name}"', f"ty: ParamType::{p.ty}",
               f"rw: {str(p.access == 'readWrite').lower()}", f"list: {str(p.list).lower()}",
               f"hidden: {str(p.secured).lower()}", f"reference: {str(p.reference).lower()}",

@@ -7,7 +7,8 @@
 use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamDef, SchemaBuilder};
 use usp_datamodel::value::ParamType;
 
-/// One parameter of a generated table, as the XML declares it.
+/// One parameter of a generated table, as the XML declares it (the range behind a reference:
+/// most parameters have none, and the agent's binary holds one of these per parameter).
 #[derive(Debug)]
 pub(crate) struct P {
     pub name: &'static str,
@@ -17,7 +18,7 @@ pub(crate) struct P {
     pub hidden: bool,
     pub reference: bool,
     pub enumeration: Option<&'static [&'static str]>,
-    pub range: Option<(i128, i128)>,
+    pub range: Option<&'static (i128, i128)>,
     pub max_len: Option<u32>,
     pub default: Option<&'static str>,
 }
@@ -40,7 +41,7 @@ pub(crate) struct A {
     pub mandatory: bool,
     pub list: bool,
     pub enumeration: Option<&'static [&'static str]>,
-    pub range: Option<(i128, i128)>,
+    pub range: Option<&'static (i128, i128)>,
     pub max_len: Option<u32>,
 }
 
@@ -86,7 +87,7 @@ pub(crate) fn param<'b>(b: &'b mut SchemaBuilder, obj: ObjId, p: &P) -> &'b mut 
     if let Some(values) = p.enumeration {
         def.enumeration(values);
     }
-    if let Some((lo, hi)) = p.range {
+    if let Some(&(lo, hi)) = p.range {
         let unsigned = matches!(p.ty, ParamType::UnsignedInt | ParamType::UnsignedLong);
         def.range(if unsigned { lo.max(0) } else { lo }, hi);
     }
@@ -112,7 +113,7 @@ pub(crate) fn command(b: &mut SchemaBuilder, c: &C) -> Option<CmdId> {
         }
         if let Some(arg) = def.inputs.last_mut() {
             arg.constraints.enumeration = a.enumeration;
-            arg.constraints.range = a.range;
+            arg.constraints.range = a.range.copied();
             arg.constraints.max_len = a.max_len;
             if a.list {
                 arg.constraints.list = Some(Default::default());

@@ -22,7 +22,7 @@ pub(crate) static OBJECTS: &[O] = &[
         table: false,
         unique_keys: &[],
         params: &[
-        P { name: "CPUUsage", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((i128::MIN, 100)), max_len: None, default: None },
+        P { name: "CPUUsage", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(i128::MIN, 100)), max_len: None, default: None },
         ],
     },
     O {
@@ -33,7 +33,7 @@ pub(crate) static OBJECTS: &[O] = &[
         P { name: "PID", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         P { name: "Command", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256), default: None },
         P { name: "Size", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
-        P { name: "Priority", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((i128::MIN, 99)), max_len: None, default: None },
+        P { name: "Priority", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(i128::MIN, 99)), max_len: None, default: None },
         P { name: "CPUTime", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         P { name: "State", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Running", "Sleeping", "Stopped", "Idle", "Uninterruptible", "Zombie"]), range: None, max_len: None, default: None },
         ],
@@ -53,7 +53,7 @@ pub(crate) static OBJECTS: &[O] = &[
         P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Enabled", "Error"]), range: None, max_len: None, default: None },
         P { name: "Name", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256), default: None },
-        P { name: "Value", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((-274, i128::MAX)), max_len: None, default: None },
+        P { name: "Value", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(-274, i128::MAX)), max_len: None, default: None },
         ],
     },
 ];

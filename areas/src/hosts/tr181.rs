@@ -23,7 +23,7 @@ pub(crate) static OBJECTS: &[O] = &[
         P { name: "PhysAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64), default: None },
         P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(45), default: None },
         P { name: "AddressSource", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["DHCP", "Static", "AutoIP", "None"]), range: None, max_len: None, default: None },
-        P { name: "LeaseTimeRemaining", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((-1, i128::MAX)), max_len: None, default: None },
+        P { name: "LeaseTimeRemaining", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(-1, i128::MAX)), max_len: None, default: None },
         P { name: "Layer3Interface", ty: ParamType::String, rw: false, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256), default: None },
         P { name: "HostName", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64), default: None },
         P { name: "Active", ty: ParamType::Boolean, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },

@@ -4,7 +4,9 @@
 //! an area serves, its storage and access choices and its defaults stay in the area; this
 //! module never decides them.
 
-use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamDef, SchemaBuilder};
+#[cfg(any(feature = "wifi", feature = "software", feature = "diagnostics"))]
+use usp_datamodel::schema::CmdId;
+use usp_datamodel::schema::{ObjAccess, ObjId, ParamDef, SchemaBuilder};
 use usp_datamodel::value::ParamType;
 
 /// One parameter of a generated table, as the XML declares it (the range behind a reference:
@@ -34,6 +36,7 @@ pub(crate) struct O {
 
 /// One input argument of a generated command; `mandatory` is the area's choice, written by
 /// its script.
+#[cfg(any(feature = "wifi", feature = "software", feature = "diagnostics"))]
 #[derive(Debug)]
 pub(crate) struct A {
     pub name: &'static str,
@@ -48,6 +51,7 @@ pub(crate) struct A {
 /// One generated command: its object, name, whether it is async, its input and output
 /// arguments (output rows of a result table as `RouteHops.{i}.Host`) and the values of its
 /// `Status` output, if it has one.
+#[cfg(any(feature = "wifi", feature = "software", feature = "diagnostics"))]
 #[derive(Debug)]
 pub(crate) struct C {
     pub obj: &'static str,
@@ -126,5 +130,5 @@ pub(crate) fn command(b: &mut SchemaBuilder, c: &C) -> Option<CmdId> {
     b.command_id(obj, c.name)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "wifi", feature = "software", feature = "diagnostics"))]
 mod tests;

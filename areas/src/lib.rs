@@ -103,6 +103,7 @@ pub mod openwrt;
 pub mod software;
 pub mod stomp;
 mod time;
+mod tr181;
 pub mod transfer;
 pub mod typed;
 pub mod vendor_config;

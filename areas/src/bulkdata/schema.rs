@@ -16,30 +16,7 @@ use usp_datamodel::schema::{CmdId, ObjAccess, ObjId, ParamId, SchemaBuilder};
 use usp_datamodel::value::ParamType;
 
 use super::tr181::{FORCE_COLLECTION, OBJECTS, PUSH_EVENT};
-
-/// One parameter of the generated table.
-#[derive(Debug)]
-pub(super) struct P {
-    pub name: &'static str,
-    pub ty: ParamType,
-    pub rw: bool,
-    pub list: bool,
-    pub hidden: bool,
-    pub reference: bool,
-    pub enumeration: Option<&'static [&'static str]>,
-    pub range: Option<(i128, i128)>,
-    pub max_len: Option<u32>,
-    pub default: Option<&'static str>,
-}
-
-/// One object of the generated table.
-#[derive(Debug)]
-pub(super) struct O {
-    pub path: &'static str,
-    pub table: bool,
-    pub unique_keys: &'static [&'static [&'static str]],
-    pub params: &'static [P],
-}
+use crate::tr181::{self, P};
 
 /// Defaults of ours where TR-181 has none: `(object, parameter, value)`.
 pub(super) const OUR_DEFAULTS: &[(&str, &str, &str)] = &[
@@ -70,16 +47,13 @@ impl Ids {
     /// Declares the objects, parameters, the command and the event.
     pub fn register(&mut self, b: &mut SchemaBuilder) {
         for o in OBJECTS {
-            let obj =
-                if o.table { b.table(o.path, ObjAccess::AddDelete) } else { b.object(o.path) };
+            let obj = tr181::object(b, o, ObjAccess::AddDelete);
             self.objects.insert(o.path, obj);
             for p in o.params {
                 let id = if p.name == "Alias" { b.alias(obj) } else { declare(b, obj, o.path, p) };
                 self.params.insert((o.path, p.name), id);
             }
-            for keys in o.unique_keys.iter().filter(|k| **k != ["Alias"]) {
-                b.unique_key(obj, keys);
-            }
+            tr181::unique_keys(b, obj, o, |k| k == ["Alias"]);
         }
         let profile = self.objects[PROFILE];
         let event = b.event(profile, PUSH_EVENT.0);
@@ -106,9 +80,11 @@ impl Ids {
     }
 }
 
+/// Declares `p` with this area's storage (stored when read-write, `Controller` stored and
+/// read-only, the rest live) and, where TR-181 has none, our default.
 fn declare(b: &mut SchemaBuilder, obj: ObjId, path: &'static str, p: &P) -> ParamId {
     let id = b.next_param_id();
-    let d = b.param(obj, p.name, p.ty);
+    let d = tr181::param(b, obj, p);
     if p.rw {
         d.rw();
     } else if p.name == "Controller" {
@@ -116,26 +92,8 @@ fn declare(b: &mut SchemaBuilder, obj: ObjId, path: &'static str, p: &P) -> Para
     } else {
         d.live();
     }
-    if p.list {
-        d.list();
-    }
-    if p.hidden {
-        d.hidden();
-    }
-    if p.reference {
-        d.reference();
-    }
-    if let Some(e) = p.enumeration {
-        d.enumeration(e);
-    }
-    if let Some((lo, hi)) = p.range {
-        d.range(lo, hi);
-    }
-    if let Some(n) = p.max_len {
-        d.max_len(n);
-    }
     let ours = OUR_DEFAULTS.iter().find(|(o, n, _)| *o == path && *n == p.name).map(|d| d.2);
-    if let Some(v) = p.default.or(ours) {
+    if let (None, Some(v)) = (p.default, ours) {
         d.default(v);
     }
     id

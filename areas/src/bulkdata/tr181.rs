@@ -2,7 +2,7 @@
 //! XML (BroadbandForum/usp-data-models: tr-181-2-18-0-bulkdata.xml, tr-181-2-19-0-usp.xml).
 //! Do not edit: change the selection in the script and run it again.
 
-use super::schema::{O, P};
+use crate::tr181::{O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.
@@ -92,7 +92,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
                 default: None,
             },
@@ -104,7 +104,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
                 default: None,
             },
@@ -159,7 +159,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
                 default: Some("0"),
             },
@@ -195,7 +195,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((1, i128::MAX)),
+                range: Some(&(1, i128::MAX)),
                 max_len: None,
                 default: Some("86400"),
             },
@@ -487,7 +487,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((1, 65535)),
+                range: Some(&(1, 65535)),
                 max_len: None,
                 default: Some("5"),
             },
@@ -499,7 +499,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((1000, 65535)),
+                range: Some(&(1000, 65535)),
                 max_len: None,
                 default: Some("2000"),
             },
@@ -585,7 +585,7 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((0, 2)),
+                range: Some(&(0, 2)),
                 max_len: None,
                 default: None,
             },

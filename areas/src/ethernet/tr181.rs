@@ -3,7 +3,7 @@
 //! files they use). Do not edit: change the selection in the script and run it again.
 #![allow(dead_code)]
 
-use crate::live::schema::{O, P};
+use crate::tr181::{O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.
@@ -20,12 +20,12 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["Name"]],
         params: &[
-        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Up", "Down", "Unknown", "Dormant", "NotPresent", "LowerLayerDown", "Error"]), range: None, max_len: None },
-        P { name: "Name", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64) },
-        P { name: "MACAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(17) },
-        P { name: "CurrentBitRate", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "CurrentDuplexMode", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Unknown", "Half", "Full"]), range: None, max_len: None },
+        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Up", "Down", "Unknown", "Dormant", "NotPresent", "LowerLayerDown", "Error"]), range: None, max_len: None, default: None },
+        P { name: "Name", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64), default: None },
+        P { name: "MACAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(17), default: None },
+        P { name: "CurrentBitRate", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "CurrentDuplexMode", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Unknown", "Half", "Full"]), range: None, max_len: None, default: None },
         ],
     },
     O {
@@ -33,17 +33,17 @@ pub(crate) static OBJECTS: &[O] = &[
         table: false,
         unique_keys: &[],
         params: &[
-        P { name: "BytesSent", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "BytesReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "PacketsSent", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "PacketsReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "ErrorsSent", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "ErrorsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "DiscardPacketsSent", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "DiscardPacketsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "MulticastPacketsReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "UnknownProtoPacketsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Collisions", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "BytesSent", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "BytesReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "PacketsSent", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "PacketsReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "ErrorsSent", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "ErrorsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "DiscardPacketsSent", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "DiscardPacketsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "MulticastPacketsReceived", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "UnknownProtoPacketsReceived", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Collisions", ty: ParamType::UnsignedLong, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         ],
     },
 ];

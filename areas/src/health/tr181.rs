@@ -3,7 +3,7 @@
 //! files they use). Do not edit: change the selection in the script and run it again.
 #![allow(dead_code)]
 
-use crate::live::schema::{O, P};
+use crate::tr181::{O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.
@@ -13,8 +13,8 @@ pub(crate) static OBJECTS: &[O] = &[
         table: false,
         unique_keys: &[],
         params: &[
-        P { name: "Total", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Free", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "Total", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Free", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         ],
     },
     O {
@@ -22,7 +22,7 @@ pub(crate) static OBJECTS: &[O] = &[
         table: false,
         unique_keys: &[],
         params: &[
-        P { name: "CPUUsage", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((i128::MIN, 100)), max_len: None },
+        P { name: "CPUUsage", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(i128::MIN, 100)), max_len: None, default: None },
         ],
     },
     O {
@@ -30,12 +30,12 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["PID"]],
         params: &[
-        P { name: "PID", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Command", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256) },
-        P { name: "Size", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Priority", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((i128::MIN, 99)), max_len: None },
-        P { name: "CPUTime", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "State", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Running", "Sleeping", "Stopped", "Idle", "Uninterruptible", "Zombie"]), range: None, max_len: None },
+        P { name: "PID", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Command", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256), default: None },
+        P { name: "Size", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Priority", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(i128::MIN, 99)), max_len: None, default: None },
+        P { name: "CPUTime", ty: ParamType::UnsignedInt, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "State", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Running", "Sleeping", "Stopped", "Idle", "Uninterruptible", "Zombie"]), range: None, max_len: None, default: None },
         ],
     },
     O {
@@ -50,10 +50,10 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["Name"]],
         params: &[
-        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
-        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Enabled", "Error"]), range: None, max_len: None },
-        P { name: "Name", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256) },
-        P { name: "Value", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((-274, i128::MAX)), max_len: None },
+        P { name: "Enable", ty: ParamType::Boolean, rw: true, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
+        P { name: "Status", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["Disabled", "Enabled", "Error"]), range: None, max_len: None, default: None },
+        P { name: "Name", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(256), default: None },
+        P { name: "Value", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(-274, i128::MAX)), max_len: None, default: None },
         ],
     },
 ];

@@ -3,7 +3,7 @@
 //! files they use). Do not edit: change the selection in the script and run it again.
 #![allow(dead_code)]
 
-use crate::live::schema::{O, P};
+use crate::tr181::{O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.
@@ -20,13 +20,13 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["PhysAddress"]],
         params: &[
-        P { name: "PhysAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64) },
-        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(45) },
-        P { name: "AddressSource", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["DHCP", "Static", "AutoIP", "None"]), range: None, max_len: None },
-        P { name: "LeaseTimeRemaining", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some((-1, i128::MAX)), max_len: None },
-        P { name: "Layer3Interface", ty: ParamType::String, rw: false, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256) },
-        P { name: "HostName", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64) },
-        P { name: "Active", ty: ParamType::Boolean, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "PhysAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64), default: None },
+        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(45), default: None },
+        P { name: "AddressSource", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: Some(&["DHCP", "Static", "AutoIP", "None"]), range: None, max_len: None, default: None },
+        P { name: "LeaseTimeRemaining", ty: ParamType::Int, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: Some(&(-1, i128::MAX)), max_len: None, default: None },
+        P { name: "Layer3Interface", ty: ParamType::String, rw: false, list: false, hidden: false, reference: true, enumeration: None, range: None, max_len: Some(256), default: None },
+        P { name: "HostName", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: Some(64), default: None },
+        P { name: "Active", ty: ParamType::Boolean, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         ],
     },
     O {
@@ -34,7 +34,7 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["IPAddress"]],
         params: &[
-        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         ],
     },
     O {
@@ -42,7 +42,7 @@ pub(crate) static OBJECTS: &[O] = &[
         table: true,
         unique_keys: &[&["IPAddress"]],
         params: &[
-        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None },
+        P { name: "IPAddress", ty: ParamType::String, rw: false, list: false, hidden: false, reference: false, enumeration: None, range: None, max_len: None, default: None },
         ],
     },
 ];

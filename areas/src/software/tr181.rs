@@ -2,7 +2,7 @@
 //! XML (BroadbandForum/usp-data-models: tr-181-2-19-0-softwaremodules.xml and
 //! -softwaremodules-usp.xml). Do not edit: change the selection in the script and run it again.
 
-use super::schema::{A, C, O, P};
+use crate::tr181::{A, C, O, P};
 use usp_datamodel::value::ParamType;
 
 /// The objects served, parents first, each with its parameters in declaration order.
@@ -23,6 +23,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Status",
@@ -34,6 +35,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: Some(&["Up", "Error", "Disabled"]),
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Name",
@@ -45,6 +47,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "Type",
@@ -56,6 +59,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(64),
+                default: None,
             },
             P {
                 name: "CurrentRunLevel",
@@ -65,8 +69,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, 65535)),
+                range: Some(&(-1, 65535)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Vendor",
@@ -78,6 +83,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(128),
+                default: None,
             },
             P {
                 name: "Version",
@@ -89,6 +95,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(32),
+                default: None,
             },
             P {
                 name: "AllocatedDiskSpace",
@@ -98,8 +105,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "AvailableDiskSpace",
@@ -109,8 +117,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "AllocatedMemory",
@@ -120,8 +129,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "AvailableMemory",
@@ -131,8 +141,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ActiveExecutionUnits",
@@ -144,6 +155,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ProcessorRefList",
@@ -155,6 +167,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
         ],
     },
@@ -173,6 +186,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "DUID",
@@ -184,6 +198,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(64),
+                default: None,
             },
             P {
                 name: "Name",
@@ -195,6 +210,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "Status",
@@ -212,6 +228,7 @@ pub(super) static OBJECTS: &[O] = &[
                 ]),
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Resolved",
@@ -223,6 +240,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "URL",
@@ -234,6 +252,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Description",
@@ -245,6 +264,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "Vendor",
@@ -256,6 +276,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(128),
+                default: None,
             },
             P {
                 name: "Version",
@@ -267,6 +288,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(32),
+                default: None,
             },
             P {
                 name: "VendorLogList",
@@ -278,6 +300,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "VendorConfigList",
@@ -289,6 +312,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ExecutionUnitList",
@@ -300,6 +324,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ExecutionEnvRef",
@@ -311,6 +336,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Installed",
@@ -322,6 +348,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
         ],
     },
@@ -340,6 +367,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(64),
+                default: None,
             },
             P {
                 name: "Name",
@@ -351,6 +379,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "ExecEnvLabel",
@@ -362,6 +391,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(64),
+                default: None,
             },
             P {
                 name: "Status",
@@ -373,6 +403,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: Some(&["Idle", "Starting", "Active", "Stopping"]),
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ExecutionFaultCode",
@@ -392,6 +423,7 @@ pub(super) static OBJECTS: &[O] = &[
                 ]),
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ExecutionFaultMessage",
@@ -403,6 +435,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "AutoStart",
@@ -414,6 +447,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "RunLevel",
@@ -423,8 +457,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((i128::MIN, 65535)),
+                range: Some(&(i128::MIN, 65535)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "Vendor",
@@ -436,6 +471,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(128),
+                default: None,
             },
             P {
                 name: "Version",
@@ -447,6 +483,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(32),
+                default: None,
             },
             P {
                 name: "Description",
@@ -458,6 +495,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: Some(256),
+                default: None,
             },
             P {
                 name: "DiskSpaceInUse",
@@ -467,8 +505,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "MemoryInUse",
@@ -478,8 +517,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, i128::MAX)),
+                range: Some(&(-1, i128::MAX)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "CPUPercentInUse",
@@ -489,8 +529,9 @@ pub(super) static OBJECTS: &[O] = &[
                 hidden: false,
                 reference: false,
                 enumeration: None,
-                range: Some((-1, 100)),
+                range: Some(&(-1, 100)),
                 max_len: None,
+                default: None,
             },
             P {
                 name: "References",
@@ -502,6 +543,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "AssociatedProcessList",
@@ -513,6 +555,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "VendorLogList",
@@ -524,6 +567,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "VendorConfigList",
@@ -535,6 +579,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
             P {
                 name: "ExecutionEnvRef",
@@ -546,6 +591,7 @@ pub(super) static OBJECTS: &[O] = &[
                 enumeration: None,
                 range: None,
                 max_len: None,
+                default: None,
             },
         ],
     },
@@ -562,61 +608,54 @@ pub(super) static COMMANDS: &[C] = &[
                 name: "URL",
                 ty: ParamType::String,
                 mandatory: true,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: None,
             },
             A {
                 name: "UUID",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: None,
             },
             A {
                 name: "Username",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: Some(256),
             },
             A {
                 name: "Password",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: Some(256),
             },
             A {
                 name: "ExecutionEnvRef",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: Some(256),
             },
         ],
         outputs: &[
-            A {
-                name: "UUID",
-                ty: ParamType::String,
-                mandatory: false,
-                enumeration: None,
-                max_len: None,
-            },
-            A {
-                name: "Version",
-                ty: ParamType::String,
-                mandatory: false,
-                enumeration: None,
-                max_len: Some(32),
-            },
-            A {
-                name: "ExecEnvRef",
-                ty: ParamType::String,
-                mandatory: false,
-                enumeration: None,
-                max_len: None,
-            },
+            ("UUID", ParamType::String),
+            ("Version", ParamType::String),
+            ("ExecEnvRef", ParamType::String),
         ],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.DeploymentUnit.{i}.",
@@ -627,25 +666,32 @@ pub(super) static COMMANDS: &[C] = &[
                 name: "URL",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: None,
             },
             A {
                 name: "Username",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: Some(256),
             },
             A {
                 name: "Password",
                 ty: ParamType::String,
                 mandatory: false,
+                list: false,
                 enumeration: None,
+                range: None,
                 max_len: Some(256),
             },
         ],
         outputs: &[],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.DeploymentUnit.{i}.",
@@ -653,6 +699,7 @@ pub(super) static COMMANDS: &[C] = &[
         is_async: true,
         inputs: &[],
         outputs: &[],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.ExecutionUnit.{i}.",
@@ -662,10 +709,13 @@ pub(super) static COMMANDS: &[C] = &[
             name: "RequestedState",
             ty: ParamType::String,
             mandatory: true,
+            list: false,
             enumeration: Some(&["Idle", "Active"]),
+            range: None,
             max_len: None,
         }],
         outputs: &[],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.ExecutionUnit.{i}.",
@@ -673,6 +723,7 @@ pub(super) static COMMANDS: &[C] = &[
         is_async: false,
         inputs: &[],
         outputs: &[],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.ExecEnv.{i}.",
@@ -682,10 +733,13 @@ pub(super) static COMMANDS: &[C] = &[
             name: "RequestedRunLevel",
             ty: ParamType::Int,
             mandatory: true,
+            list: false,
             enumeration: None,
+            range: Some(&(-1, 65535)),
             max_len: None,
         }],
         outputs: &[],
+        statuses: &[],
     },
     C {
         obj: "Device.SoftwareModules.ExecEnv.{i}.",
@@ -693,80 +747,21 @@ pub(super) static COMMANDS: &[C] = &[
         is_async: true,
         inputs: &[],
         outputs: &[],
+        statuses: &[],
     },
 ];
 
 /// The arguments of `Device.SoftwareModules.DUStateChange!`.
-pub(super) static DU_STATE_CHANGE: &[A] = &[
-    A { name: "UUID", ty: ParamType::String, mandatory: false, enumeration: None, max_len: None },
-    A {
-        name: "DeploymentUnitRef",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "Version",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: None,
-        max_len: Some(32),
-    },
-    A {
-        name: "CurrentState",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: Some(&["Installed", "UnInstalled", "Uninstalled", "Failed"]),
-        max_len: None,
-    },
-    A {
-        name: "Resolved",
-        ty: ParamType::Boolean,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "ExecutionUnitRefList",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "StartTime",
-        ty: ParamType::DateTime,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "CompleteTime",
-        ty: ParamType::DateTime,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "OperationPerformed",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: Some(&["Install", "Update", "Uninstall"]),
-        max_len: None,
-    },
-    A {
-        name: "Fault.FaultCode",
-        ty: ParamType::UnsignedInt,
-        mandatory: false,
-        enumeration: None,
-        max_len: None,
-    },
-    A {
-        name: "Fault.FaultString",
-        ty: ParamType::String,
-        mandatory: false,
-        enumeration: None,
-        max_len: Some(256),
-    },
+pub(super) static DU_STATE_CHANGE: &[(&str, ParamType)] = &[
+    ("UUID", ParamType::String),
+    ("DeploymentUnitRef", ParamType::String),
+    ("Version", ParamType::String),
+    ("CurrentState", ParamType::String),
+    ("Resolved", ParamType::Boolean),
+    ("ExecutionUnitRefList", ParamType::String),
+    ("StartTime", ParamType::DateTime),
+    ("CompleteTime", ParamType::DateTime),
+    ("OperationPerformed", ParamType::String),
+    ("Fault.FaultCode", ParamType::UnsignedInt),
+    ("Fault.FaultString", ParamType::String),
 ];

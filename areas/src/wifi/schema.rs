@@ -15,39 +15,7 @@ use usp_datamodel::value::ParamType;
 
 use super::model::Kind;
 use super::tr181::{COMMANDS, OBJECTS};
-
-/// One parameter of the generated table.
-#[derive(Debug)]
-pub(super) struct P {
-    pub name: &'static str,
-    pub ty: ParamType,
-    pub rw: bool,
-    pub list: bool,
-    pub hidden: bool,
-    pub reference: bool,
-    pub enumeration: Option<&'static [&'static str]>,
-    pub range: Option<(i128, i128)>,
-    pub max_len: Option<u32>,
-}
-
-/// One object of the generated table.
-#[derive(Debug)]
-pub(super) struct O {
-    pub path: &'static str,
-    pub table: bool,
-    pub unique_keys: &'static [&'static [&'static str]],
-    pub params: &'static [P],
-}
-
-/// One command of the generated table: its object, name, whether it is async, and its output
-/// arguments (`Result.{i}.SSID` style names for the rows of a result table).
-#[derive(Debug)]
-pub(super) struct C {
-    pub obj: &'static str,
-    pub name: &'static str,
-    pub is_async: bool,
-    pub outputs: &'static [(&'static str, ParamType)],
-}
+use crate::tr181;
 
 /// Where an object's values live: the row kind and the name prefix inside the row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,13 +75,10 @@ impl Ids {
     ) -> Ids {
         let mut ids = Ids::default();
         for o in OBJECTS {
-            let obj = if o.table {
-                let t = b.table(o.path, ObjAccess::ReadOnly);
-                b.external(t);
-                t
-            } else {
-                b.object(o.path)
-            };
+            let obj = tr181::object(b, o, ObjAccess::ReadOnly);
+            if o.table {
+                b.external(obj);
+            }
             let info = info_of(o.path);
             if o.table {
                 ids.tables.insert(info.kind, obj);
@@ -124,14 +89,17 @@ impl Ids {
                 let rw = p.rw
                     && settable
                         .is_none_or(|s| s.iter().any(|(k, n)| *k == info.kind && *n == name));
-                if let Some(id) = declare(b, obj, p, rw) {
+                let def = tr181::param(b, obj, p);
+                def.live();
+                if rw {
+                    def.rw();
+                }
+                if let Some(id) = b.param_id(obj, p.name) {
                     ids.by_name.insert((info.kind, name.clone()), (obj, id));
                     ids.params.insert(id, (name, p.ty));
                 }
             }
-            for key in o.unique_keys {
-                b.unique_key(obj, key);
-            }
+            tr181::unique_keys(b, obj, o, |_| false);
         }
         ids.register_commands(b);
         ids
@@ -139,12 +107,7 @@ impl Ids {
 
     fn register_commands(&mut self, b: &mut SchemaBuilder) {
         for c in COMMANDS {
-            let Some(obj) = b.lookup(c.obj) else { continue };
-            let def = b.command(obj, c.name, c.is_async);
-            for (name, ty) in c.outputs {
-                def.output(name, *ty);
-            }
-            let id = b.command_id(obj, c.name);
+            let id = tr181::command(b, c);
             match (c.obj, c.name) {
                 ("Device.WiFi.", "NeighboringWiFiDiagnostic") => self.scan = id,
                 ("Device.WiFi.", "Reset") => self.reset = id,
@@ -154,34 +117,6 @@ impl Ids {
             }
         }
     }
-}
-
-/// Declares one parameter with the XML's access, constraints and secrecy.
-fn declare(b: &mut SchemaBuilder, obj: ObjId, p: &P, rw: bool) -> Option<ParamId> {
-    let def = b.param(obj, p.name, p.ty);
-    def.live();
-    if rw {
-        def.rw();
-    }
-    if p.list {
-        def.list();
-    }
-    if p.hidden {
-        def.hidden();
-    }
-    if p.reference {
-        def.reference();
-    }
-    if let Some(values) = p.enumeration {
-        def.enumeration(values);
-    }
-    if let Some((lo, hi)) = p.range {
-        def.range(lo, hi);
-    }
-    if let Some(len) = p.max_len {
-        def.max_len(len);
-    }
-    b.param_id(obj, p.name)
 }
 
 #[cfg(test)]

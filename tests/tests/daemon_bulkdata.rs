@@ -238,40 +238,6 @@ fn bulk_data_reports_are_published_on_the_agents_mqtt_client() {
     assert!(reports.recv_timeout(ctl::WAIT).is_ok(), "the next interval's report");
 }
 
-/// A `Device.MQTT.Client` that no `LocalAgent.MTP` uses still has its link (the daemon opens
-/// one per enabled client), so a profile may publish through it.
-#[test]
-fn bulk_data_reports_go_out_on_an_mqtt_client_no_mtp_uses() {
-    let broker = Mosquitto::start(MosquittoOpts::default());
-    let (_collector, reports) = subscriber(broker.port(), "bulk/#");
-    let mut ctl = Ctl::start(broker.port(), true, setup::names());
-    let second = format!(
-        "Device.MQTT.Client.2.Enable true
-Device.MQTT.Client.2.BrokerAddress \"127.0.0.1\"
-Device.MQTT.Client.2.BrokerPort {}
-Device.MQTT.Client.2.ProtocolVersion \"5.0\"
-Device.MQTT.Client.2.TransportProtocol \"TCP/IP\"
-Device.MQTT.Client.2.ClientID \"bulk-only\"
-Device.BulkData.Enable true
-Device.BulkData.Profile.1.Enable true
-Device.BulkData.Profile.1.Protocol \"MQTT\"
-Device.BulkData.Profile.1.EncodingType \"CSV\"
-Device.BulkData.Profile.1.ReportingInterval 1
-Device.BulkData.Profile.1.CSVEncoding.RowTimestamp \"None\"
-Device.BulkData.Profile.1.MQTT.Reference \"Device.MQTT.Client.2\"
-Device.BulkData.Profile.1.MQTT.PublishTopic \"bulk/second\"
-Device.BulkData.Profile.1.Parameter.1.Name \"sn\"
-Device.BulkData.Profile.1.Parameter.1.Reference \"Device.DeviceInfo.SerialNumber\"
-",
-        broker.port()
-    );
-    let agent = setup::agent(&format!("{}{second}", setup::reset(broker.port(), true)), &[]);
-    ctl.connect_record(&agent);
-    let got = reports.recv_timeout(ctl::WAIT).expect("a report on bulk/second");
-    assert_eq!(&got.topic[..], b"bulk/second");
-    assert_eq!(&got.payload[..], b"sn\r\nS-E2E\r\n");
-}
-
 #[test]
 fn a_push_goes_only_to_the_profiles_controller() {
     let broker = Mosquitto::start(MosquittoOpts::default());

@@ -126,6 +126,16 @@ fn start_agent(reset: &str) -> RunningAgent {
     RunningAgent::start(reset, &["--endpoint-id", AGENT, "--serial", "S-EVERY"])
 }
 
+/// Waits (at most 20 s) until the agent's link to a broker is up: a request published before
+/// the agent's subscription is acknowledged reaches no subscriber and is lost.
+fn wait_link_up(agent: &RunningAgent, link: &str) {
+    let line = format!("{link}: up");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !agent.log().contains(&line) && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Runs [`SCRIPT`] through `uspctl --json` with the transport options `transport`.
 fn converse(transport: &[&str], agent: &RunningAgent) -> Output {
     let mut args = vec!["--json", "--eid", CTL, "--agent", AGENT, "--timeout", "15"];
@@ -181,6 +191,7 @@ fn one_conversation_same_answers_over_every_mtp() {
     let mqtt = format!("127.0.0.1:{}", broker.port());
     for (name, v5) in [("MQTT 5.0", true), ("MQTT 3.1.1", false)] {
         let agent = start_agent(&mqtt_reset(broker.port(), v5));
+        wait_link_up(&agent, "Device.MQTT.Client.1.");
         let mut t = vec!["--mqtt", &mqtt, "--topic", CTL_TOPIC, "--agent-topic", AGENT_TOPIC];
         if !v5 {
             t.push("--mqtt-v311");
@@ -194,6 +205,7 @@ fn one_conversation_same_answers_over_every_mtp() {
         format!("/queue/every-ctl-{}", std::process::id()),
     );
     let agent = start_agent(&stomp_reset(rabbit, &agent_dest, &ctl_dest));
+    wait_link_up(&agent, "Device.STOMP.Connection.1.");
     let stomp = format!("127.0.0.1:{}", rabbit.stomp_port);
     let o = &rabbit.options;
     let t = [

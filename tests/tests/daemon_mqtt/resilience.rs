@@ -90,6 +90,12 @@ fn an_empty_client_id_is_assigned_by_the_broker_over_5_and_is_the_endpoint_id_ov
     let agent = setup::agent(&setup::reset(broker.port(), false), &[]);
     let mut ctl311 = Ctl::start(broker.port(), false, setup::names());
     drop(ctl);
+    // A Get sent before the agent's SUBSCRIBE is acknowledged is dropped by the broker (no
+    // subscriber yet): wait, bounded, until its link says it is up.
+    let up = std::time::Instant::now() + Duration::from_secs(20);
+    while !agent.log().contains("Device.MQTT.Client.1.: up") && std::time::Instant::now() < up {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     get(&mut ctl311, &agent, &["Device.DeviceInfo.SerialNumber"]);
     assert!(broker.log().contains(&format!(" as {AGENT} ")), "{}", broker.log());
 }
